@@ -1,0 +1,38 @@
+# Two commands set everything up on a fresh Debian machine with Python 3.11:
+#   make demo   -> .venv, install, write the demo briefing to out/demo/
+#   make test   -> .venv, install, system tools for PDF checks, the whole test suite
+PYTHON ?= python3
+VENV   ?= .venv
+PY      = $(VENV)/bin/python
+STAMP   = $(VENV)/.installed
+
+.PHONY: demo test install system-deps clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: install
+	$(VENV)/bin/dailybrief demo --out out/demo
+
+# poppler-utils (pdftotext, pdffonts, pdftoppm, pdfinfo) is only on Debian, not PyPI.
+# As root it is installed here; otherwise run: sudo apt-get install poppler-utils
+system-deps:
+	@if command -v pdftotext >/dev/null 2>&1 && command -v pdffonts >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
+	else \
+		echo "pdftotext is missing: run 'sudo apt-get install poppler-utils', then 'make test' again" >&2; exit 1; \
+	fi
+
+test: install system-deps
+	$(PY) -m pytest -q
+
+clean:
+	rm -rf $(VENV) out build *.egg-info src/*.egg-info

@@ -1,0 +1,57 @@
+"""The small error hierarchy. Only the CLI turns these into messages and exit codes.
+
+    DailybriefError
+    ├── ConfigError        a config key has a bad value (names the key, the value and the fix)
+    ├── SourceError        one source could not be fetched or parsed; the run goes on
+    │   ├── FetchError     network: unreachable, timeout, HTTP status, too large
+    │   └── ParseError     the body is not a feed we can read
+    ├── StoreError         the database cannot be opened or migrated
+    ├── WriterError        a writer could not produce a section
+    ├── RenderError        an output format could not be rendered
+    ├── PublishError       a publish target failed
+    └── NoBriefError       nothing to brief: no items in the day's window
+"""
+
+from __future__ import annotations
+
+
+class DailybriefError(Exception):
+    """Base of every error dailybrief raises on purpose."""
+
+
+class ConfigError(DailybriefError):
+    def __init__(self, key: str, value: object, fix: str) -> None:
+        self.key, self.value, self.fix = key, value, fix
+        super().__init__(f"config key '{key}' has value {value!r}: {fix}")
+
+
+class SourceError(DailybriefError):
+    """A source failed; the message says why and what to do."""
+
+
+class FetchError(SourceError):
+    pass
+
+
+class ParseError(SourceError):
+    pass
+
+
+class StoreError(DailybriefError):
+    pass
+
+
+class WriterError(DailybriefError):
+    pass
+
+
+class RenderError(DailybriefError):
+    pass
+
+
+class PublishError(DailybriefError):
+    pass
+
+
+class NoBriefError(DailybriefError):
+    pass

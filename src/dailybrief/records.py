@@ -1,0 +1,261 @@
+"""Typed records that pass between the pipeline stages.
+
+    Source ──fetch──▶ Item ──cluster──▶ Story ──write──▶ Brief
+                                                  (Section ▸ Paragraph ▸ Sentence, Reference)
+
+Records are plain dataclasses. ``as_dict`` gives the JSON-ready form used by
+``brief.json`` and by the store.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+Tier = Literal["official", "press", "community", "paper", "code"]
+TIERS: tuple[str, ...] = ("official", "press", "community", "paper", "code")
+Part = Literal["facts", "views", "analysis", "roundup", "abstract"]
+
+
+@dataclass(slots=True)
+class Source:
+    """A configured source: where to fetch, how much to trust it, and its language."""
+
+    name: str
+    kind: str
+    url: str
+    tier: str = "press"
+    language: str = "en"
+    comments: bool = True  # follow comment feeds of community threads
+
+    @property
+    def id(self) -> str:
+        from .dedup import content_hash
+
+        return content_hash(self.kind, self.url)
+
+
+@dataclass(slots=True)
+class Comment:
+    """One comment of a community thread."""
+
+    author: str
+    text: str
+    url: str = ""
+    score: int | None = None
+    published: datetime | None = None
+
+
+@dataclass(slots=True)
+class Item:
+    """One article, post, paper or release, as ingested."""
+
+    id: str
+    source_id: str
+    source_name: str
+    tier: str
+    url: str
+    canonical_url: str
+    title: str
+    summary: str = ""
+    text: str = ""
+    language: str = "en"
+    author: str = ""
+    published: datetime | None = None
+    fetched: datetime | None = None
+    points: int | None = None
+    comment_count: int | None = None
+    score: int | None = None
+    comments_url: str = ""
+    comments: list[Comment] = field(default_factory=list)
+    content_hash: str = ""
+    duplicate_of: str | None = None
+
+    @property
+    def body(self) -> str:
+        """The best text available: full text, else the summary."""
+        return self.text or self.summary
+
+    @property
+    def engagement(self) -> int:
+        return (self.points or 0) + (self.score or 0) + (self.comment_count or 0)
+
+
+@dataclass(slots=True)
+class Story:
+    """A cluster of items about one event."""
+
+    id: str
+    items: list[Item]
+    first_seen: date
+    last_seen: date
+    score: float = 0.0
+    score_parts: dict[str, float] = field(default_factory=dict)
+    follow_up: bool = False  # already briefed in an earlier edition
+    title: str = ""
+
+    @property
+    def outlets(self) -> list[str]:
+        seen: dict[str, None] = {}
+        for item in self.items:
+            seen.setdefault(item.source_name, None)
+        return list(seen)
+
+
+@dataclass(slots=True)
+class Sentence:
+    text: str
+    refs: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Paragraph:
+    part: str
+    sentences: list[Sentence] = field(default_factory=list)
+    lead: str = ""  # optional bold lead-in, e.g. the platform of a view
+
+
+@dataclass(slots=True)
+class Section:
+    """One numbered part of the briefing: a story, or the roundup."""
+
+    kind: Literal["story", "roundup"]
+    title: str
+    paragraphs: list[Paragraph] = field(default_factory=list)
+    story_id: str = ""
+    writer: str = "extractive"
+    follow_up: bool = False
+    outlets: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Reference:
+    n: int
+    item_id: str
+    url: str
+    outlet: str
+    title: str
+    published: datetime | None
+    note: str = ""
+    tier: str = "press"
+
+
+@dataclass(slots=True)
+class Branding:
+    organisation: list[str] = field(default_factory=list)
+    website: str = ""
+    contact: list[str] = field(default_factory=list)
+    qr_url: str = ""
+    qr_caption: str = ""
+    logo: str = ""
+    about: str = ""
+
+
+@dataclass(slots=True)
+class Brief:
+    """One edition of the briefing."""
+
+    edition: date
+    language: str
+    title: str
+    branding: Branding
+    themes: list[str] = field(default_factory=list)
+    abstract: list[Paragraph] = field(default_factory=list)
+    sections: list[Section] = field(default_factory=list)
+    references: list[Reference] = field(default_factory=list)
+    generated: datetime | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return as_dict(self)
+
+
+def as_dict(record: Any) -> Any:
+    """A JSON-ready form of a record: dates become ISO strings."""
+    if dataclasses.is_dataclass(record) and not isinstance(record, type):
+        return {f.name: as_dict(getattr(record, f.name)) for f in dataclasses.fields(record)}
+    if isinstance(record, (list, tuple)):
+        return [as_dict(x) for x in record]
+    if isinstance(record, dict):
+        return {k: as_dict(v) for k, v in record.items()}
+    if isinstance(record, (datetime, date)):
+        return record.isoformat()
+    return record
+
+
+@dataclass(slots=True)
+class SourceResult:
+    """What one source's fetch produced: items, or the reason it failed."""
+
+    source: Source
+    items: list[Item] = field(default_factory=list)
+    error: str = ""
+    status: int | None = None
+    not_modified: bool = False
+    seconds: float = 0.0
+
+
+@dataclass(slots=True)
+class StageReport:
+    name: str
+    seconds: float = 0.0
+    counts: dict[str, int] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    ok: bool = True
+
+
+@dataclass(slots=True)
+class RunReport:
+    """The record of one run: its stages, counts, failures and outputs."""
+
+    id: str
+    edition: date
+    started: datetime
+    stages: list[StageReport] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)
+    status: str = "running"
+    finished: datetime | None = None
+
+    def count(self, stage: str, key: str) -> int:
+        for s in self.stages:
+            if s.name == stage:
+                return s.counts.get(key, 0)
+        return 0
+
+
+def _parse_dt(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def brief_from_dict(data: dict[str, Any]) -> Brief:
+    """The inverse of ``Brief.as_dict``: read a brief.json back."""
+
+    def paragraphs(rows: list[dict[str, Any]]) -> list[Paragraph]:
+        return [Paragraph(part=p["part"], lead=p.get("lead", ""),
+                          sentences=[Sentence(s["text"], list(s["refs"])) for s in p["sentences"]]) for p in rows]
+
+    return Brief(
+        edition=date.fromisoformat(data["edition"]),
+        language=data["language"],
+        title=data["title"],
+        branding=Branding(**data["branding"]),
+        themes=list(data.get("themes", [])),
+        abstract=paragraphs(data.get("abstract", [])),
+        sections=[
+            Section(kind=s["kind"], title=s["title"], paragraphs=paragraphs(s["paragraphs"]),
+                    story_id=s.get("story_id", ""), writer=s.get("writer", ""), follow_up=s.get("follow_up", False),
+                    outlets=list(s.get("outlets", [])), notes=list(s.get("notes", [])))
+            for s in data.get("sections", [])
+        ],
+        references=[
+            Reference(n=r["n"], item_id=r["item_id"], url=r["url"], outlet=r["outlet"], title=r["title"],
+                      published=_parse_dt(r.get("published")), note=r.get("note", ""), tier=r.get("tier", "press"))
+            for r in data.get("references", [])
+        ],
+        generated=_parse_dt(data.get("generated")),
+        notes=list(data.get("notes", [])),
+    )

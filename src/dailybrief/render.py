@@ -1,0 +1,698 @@
+"""Render a :class:`~dailybrief.records.Brief` to Markdown, HTML, PDF and JSON.
+
+Every format is drawn from one *view*: a plain dict built from the Brief by
+:func:`brief_view` (labels in the brief's language, numbered sections grouped
+into subsections, sentences with their citation markers, references with
+links restricted to http/https). Markdown and HTML lay the view out with
+Jinja2 templates; the PDF is laid out by a static typst template that reads
+the view as JSON, so feed text never becomes markup in any format.
+
+Renderers sit behind a small interface and are registered by name::
+
+    RENDERERS["md" | "html" | "pdf" | "json"].render(brief, path) -> path
+    render_all(brief, out_dir, formats) -> {"md": out_dir/"brief.md", ...}
+
+Failures raise :class:`~dailybrief.errors.RenderError`.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import logging
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+from urllib.parse import urlsplit
+
+import jinja2
+from markupsafe import Markup
+
+from .errors import RenderError
+from .records import Brief, Paragraph, Sentence
+
+__all__ = [
+    "LABELS",
+    "RENDERERS",
+    "Renderer",
+    "brief_view",
+    "format_date",
+    "get_renderer",
+    "qr_svg",
+    "register_renderer",
+    "render_all",
+    "render_html",
+    "render_json",
+    "render_markdown",
+    "render_pdf",
+    "safe_url",
+]
+
+log = logging.getLogger(__name__)
+
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+# ---------------------------------------------------------------------------
+# Labels
+
+LABELS: dict[str, dict[str, str]] = {
+    "zh": {
+        "abstract": "摘要",
+        "contents": "目录",
+        "facts": "事实梳理",
+        "views": "社区与媒体观点",
+        "analysis": "产业分析",
+        "roundup": "速览",
+        "references": "参考文献与拓展阅读",
+        "follow_up": "跟进",
+        "contact": "联系我们",
+        "scan": "联系我们，请扫描二维码",
+        "about": "关于我们",
+        "website": "网站地址",
+        "themes": "今日主题",
+        "notes": "说明",
+        "published": "发布于",
+        "page": "页",
+        "outlets_one": "{n} 家媒体报道",
+        "outlets_many": "{n} 家媒体报道",
+        "list_sep": "、",
+        "more": "等",
+        "lead_sep": "：",
+    },
+    "en": {
+        "abstract": "Abstract",
+        "contents": "Contents",
+        "facts": "What happened",
+        "views": "Community & media views",
+        "analysis": "Analysis",
+        "roundup": "Roundup",
+        "references": "References",
+        "follow_up": "Follow-up",
+        "contact": "Contact",
+        "scan": "Scan the QR code to get in touch",
+        "about": "About",
+        "website": "Website",
+        "themes": "Themes",
+        "notes": "Notes",
+        "published": "published",
+        "page": "Page",
+        "outlets_one": "{n} outlet",
+        "outlets_many": "{n} outlets",
+        "list_sep": ", ",
+        "more": ", …",
+        "lead_sep": ": ",
+    },
+}
+
+STORY_PARTS = ("facts", "views", "analysis")
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)
+_MAX_OUTLETS_SHOWN = 6
+
+
+def labels_for(language: str) -> dict[str, str]:
+    """The label set of a language; unknown languages get English labels."""
+    return LABELS.get(language, LABELS["en"])
+
+
+def format_date(day: date, language: str) -> str:
+    """'2026 年 4 月 10 日' in Chinese, '10 April 2026' otherwise."""
+    if language == "zh":
+        return f"{day.year} 年 {day.month} 月 {day.day} 日"
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+# ---------------------------------------------------------------------------
+# Text helpers
+
+# CJK ideographs, kana, hangul, CJK symbols and punctuation, full-width forms.
+_CJK_END = re.compile(
+    r"[\u2e80-\u2fdf\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]$"
+)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _clean(text: Any) -> str:
+    """Feed text as one line: whitespace runs collapsed, ends trimmed."""
+    if text is None:
+        return ""
+    return " ".join(str(text).split())
+
+
+def _sentence_sep(text: str) -> str:
+    """What joins a sentence to the next: nothing after CJK text, else a space."""
+    return "" if _CJK_END.search(text) else " "
+
+
+def safe_url(url: str) -> str:
+    """``url`` if it is an absolute http(s) URL, else ``""``.
+
+    Anything else (``javascript:``, ``data:``, relative paths, control
+    characters) is refused, so callers show it as text and never as a link.
+    Spaces, quotes and angle brackets are percent-encoded.
+    """
+    url = (url or "").strip()
+    if not url or _CONTROL.search(url):
+        return ""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return ""
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return ""
+    for char, code in ((" ", "%20"), ('"', "%22"), ("<", "%3C"), (">", "%3E"), ("`", "%60")):
+        url = url.replace(char, code)
+    return url
+
+
+_DOMAIN = re.compile(r"^[\w-]+(\.[\w-]+)+(/\S*)?$")
+
+
+def _website_href(website: str) -> str:
+    website = website.strip()
+    if website and "://" not in website and _DOMAIN.match(website):
+        website = "https://" + website
+    return safe_url(website)
+
+
+# ---------------------------------------------------------------------------
+# QR code and logo
+
+
+def qr_svg(data: str) -> str:
+    """An SVG (one path, no XML declaration) of a QR code holding ``data``."""
+    import qrcode
+    import qrcode.image.svg
+
+    try:
+        image = qrcode.make(data, image_factory=qrcode.image.svg.SvgPathImage, border=2)
+        return image.to_string(encoding="unicode")
+    except Exception as err:  # qrcode raises DataOverflowError and friends
+        raise RenderError(f"cannot make a QR code from branding.qr_url {data!r}: {err}") from err
+
+
+_LOGO_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+    ".svg": "image/svg+xml",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Logo:
+    data: bytes
+    suffix: str
+    mime: str
+
+    @property
+    def data_uri(self) -> str:
+        return f"data:{self.mime};base64," + base64.b64encode(self.data).decode("ascii")
+
+
+def _load_logo(path: str) -> _Logo | None:
+    """The branding logo, or None when it is unset, missing or unreadable (logged)."""
+    if not path:
+        return None
+    file = Path(path)
+    suffix = file.suffix.lower()
+    if suffix not in _LOGO_TYPES:
+        log.warning("branding.logo %s: unsupported type (use PNG, JPEG, GIF, WebP or SVG); skipped", path)
+        return None
+    try:
+        data = file.read_bytes()
+    except OSError as err:
+        log.warning("branding.logo %s cannot be read (%s); skipped", path, err)
+        return None
+    if suffix != ".svg":
+        try:
+            import io
+
+            from PIL import Image
+
+            with Image.open(io.BytesIO(data)) as image:
+                image.verify()
+        except Exception as err:  # Pillow raises many kinds for a bad image
+            log.warning("branding.logo %s is not a valid image (%s); skipped", path, err)
+            return None
+    elif b"<svg" not in data[:4096]:
+        log.warning("branding.logo %s is not an SVG file; skipped", path)
+        return None
+    return _Logo(data, suffix, _LOGO_TYPES[suffix])
+
+
+# ---------------------------------------------------------------------------
+# The view: one plain, JSON-ready dict that every template lays out
+
+
+def _sentences_view(sentences: list[Sentence], ref_anchors: set[int]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for sentence in sentences:
+        text = _clean(sentence.text)
+        refs = [{"n": int(n), "linked": int(n) in ref_anchors} for n in sentence.refs]
+        if not text and not refs:
+            continue
+        out.append({"text": text, "refs": refs, "sep": " "})
+    for i, item in enumerate(out):
+        item["sep"] = "" if i == len(out) - 1 else _sentence_sep(item["text"])
+    return out
+
+
+def _paragraph_view(paragraph: Paragraph, labels: dict[str, str], ref_anchors: set[int]) -> dict[str, Any]:
+    lead = _clean(paragraph.lead)
+    lead_sep = ""
+    if lead:
+        lead_sep = "" if lead[-1] in ":：" else labels["lead_sep"]
+    return {
+        "part": paragraph.part,
+        "lead": lead,
+        "lead_sep": lead_sep,
+        "sentences": _sentences_view(paragraph.sentences, ref_anchors),
+    }
+
+
+def _outlets_line(outlets: list[str], labels: dict[str, str]) -> str:
+    names = [name for name in (_clean(o) for o in outlets) if name]
+    if not names:
+        return ""
+    count = (labels["outlets_one"] if len(names) == 1 else labels["outlets_many"]).format(n=len(names))
+    shown = labels["list_sep"].join(names[:_MAX_OUTLETS_SHOWN])
+    more = labels["more"] if len(names) > _MAX_OUTLETS_SHOWN else ""
+    return f"{count}{labels['lead_sep']}{shown}{more}"
+
+
+def brief_view(brief: Brief) -> dict[str, Any]:
+    """The Brief as the plain dict every template renders (all text still unescaped)."""
+    lang = brief.language if brief.language in LABELS else "en"
+    labels = labels_for(lang)
+    edition = brief.edition
+
+    # Only the first reference of a number gets an anchor; citations of a
+    # number with no reference are shown but not linked.
+    ref_anchors: set[int] = set()
+    references: list[dict[str, Any]] = []
+    for ref in brief.references:
+        n = int(ref.n)
+        anchor = f"ref-{n}" if n not in ref_anchors else ""
+        ref_anchors.add(n)
+        url = (ref.url or "").strip()
+        references.append({
+            "n": n,
+            "anchor": anchor,
+            "outlet": _clean(ref.outlet),
+            "title": _clean(ref.title),
+            "note": _clean(ref.note),
+            "url": url,
+            "href": safe_url(url),
+            "published": ref.published.date().isoformat() if ref.published else "",
+            "tier": ref.tier,
+        })
+
+    sections: list[dict[str, Any]] = []
+    number = 0
+    for section in brief.sections:
+        number += 1
+        anchor = f"s-{number}"
+        view: dict[str, Any] = {
+            "kind": section.kind,
+            "number": str(number),
+            "anchor": anchor,
+            "title": _clean(section.title) or (labels["roundup"] if section.kind == "roundup" else ""),
+            "follow_up": bool(section.follow_up),
+            "outlets": [_clean(o) for o in section.outlets if _clean(o)],
+            "outlets_line": _outlets_line(section.outlets, labels),
+            "notes": [n for n in (_clean(x) for x in section.notes) if n],
+            "writer": section.writer,
+            "groups": [],
+            "entries": [],
+        }
+        paragraphs = [_paragraph_view(p, labels, ref_anchors) for p in section.paragraphs]
+        paragraphs = [p for p in paragraphs if p["sentences"] or p["lead"]]
+        if section.kind == "roundup":
+            view["entries"] = paragraphs
+        else:
+            groups: list[dict[str, Any]] = []
+            sub = 0
+            for p in paragraphs:
+                if groups and groups[-1]["part"] == p["part"]:
+                    groups[-1]["paragraphs"].append(p)
+                    continue
+                heading = labels.get(p["part"], "") if p["part"] in STORY_PARTS else ""
+                group: dict[str, Any] = {"part": p["part"], "heading": heading, "number": "", "anchor": "", "paragraphs": [p]}
+                if heading:
+                    sub += 1
+                    group["number"] = f"{number}.{sub}"
+                    group["anchor"] = f"{anchor}-{sub}"
+                groups.append(group)
+            view["groups"] = groups
+        sections.append(view)
+
+    references_number = str(number + 1) if references else ""
+    branding = brief.branding
+    organisation = [line for line in (_clean(x) for x in branding.organisation) if line]
+    website = _clean(branding.website)
+    website_href = _website_href(website)
+    qr_url = (branding.qr_url or "").strip()
+    footer_bits = [bit for bit in (organisation[0] if organisation else "", website) if bit]
+    contact = [line for line in (_clean(x) for x in branding.contact) if line]
+    about = _clean(branding.about)
+    themes = [t for t in (_clean(x) for x in brief.themes) if t]
+    abstract = [p for p in (_paragraph_view(p, labels, ref_anchors) for p in brief.abstract) if p["sentences"] or p["lead"]]
+    notes = [n for n in (_clean(x) for x in brief.notes) if n]
+
+    return {
+        "lang": lang,
+        "labels": labels,
+        "title": _clean(brief.title),
+        "date": format_date(edition, lang),
+        "edition": {"iso": edition.isoformat(), "year": edition.year, "month": edition.month, "day": edition.day},
+        "generated": brief.generated.isoformat() if brief.generated else "",
+        "organisation": organisation,
+        "themes": themes,
+        "abstract": abstract,
+        "notes": notes,
+        "has_abstract": bool(themes or abstract or notes),
+        "has_contact": bool(qr_url or contact or about or website),
+        "sections": sections,
+        "references": references,
+        "references_number": references_number,
+        "branding": {
+            "organisation": organisation,
+            "website": website,
+            "website_href": website_href,
+            "contact": contact,
+            "qr_url": qr_url,
+            "qr_href": safe_url(qr_url),
+            "qr_caption": _clean(branding.qr_caption),
+            "about": about,
+            "footer": " · ".join(footer_bits),
+        },
+    }
+
+
+# ---------------------------------------------------------------------------
+# Jinja2 environments
+
+
+class _MdRaw(str):
+    """A string already fit for Markdown: the template prints it as it is."""
+
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<])|(&)(?=#?\w+;)")
+_MD_LINE_START = re.compile(r"^(\d+)([.)])|^([-+=>#])")
+
+
+def md_escape(text: Any) -> str:
+    """Feed text made inert in Markdown: punctuation that means markup is backslashed."""
+    if isinstance(text, _MdRaw):
+        return text
+    if text is None:
+        return ""
+    text = _MD_SPECIAL.sub(lambda m: "\\" + (m.group(1) or m.group(2)), str(text))
+    return _MD_LINE_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}" if m.group(1) else f"\\{m.group(3)}", text)
+
+
+def _md_url(url: str) -> _MdRaw:
+    """An http(s) URL as a Markdown autolink; other URLs as escaped text."""
+    href = safe_url(url)
+    if href:
+        return _MdRaw(f"<{href}>")
+    return _MdRaw(md_escape(url))
+
+
+def _md_raw(text: str) -> _MdRaw:
+    return _MdRaw(text)
+
+
+@functools.lru_cache(maxsize=1)
+def _markdown_env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        autoescape=False,
+        finalize=md_escape,  # every {{ }} is escaped unless marked _MdRaw
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["md_url"] = _md_url
+    env.filters["md_raw"] = _md_raw
+    return env
+
+
+@functools.lru_cache(maxsize=1)
+def _html_env() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    return env
+
+
+def _render_template(env: jinja2.Environment, name: str, **context: Any) -> str:
+    try:
+        return env.get_template(name).render(**context)
+    except jinja2.TemplateError as err:
+        raise RenderError(f"template {name} failed: {err}") from err
+
+
+# ---------------------------------------------------------------------------
+# The four formats
+
+
+def render_markdown(brief: Brief) -> str:
+    """The brief as Markdown (CommonMark with a few inline HTML anchors)."""
+    text = _render_template(_markdown_env(), "brief.md.j2", b=brief_view(brief))
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def render_html(brief: Brief) -> str:
+    """The brief as one self-contained HTML page: inline CSS, QR and logo embedded."""
+    view = brief_view(brief)
+    qr = Markup(qr_svg(view["branding"]["qr_url"])) if view["branding"]["qr_url"] else ""
+    logo = _load_logo(brief.branding.logo)
+    return _render_template(
+        _html_env(), "brief.html.j2", b=view, qr_svg=qr, logo_uri=logo.data_uri if logo else ""
+    )
+
+
+def render_json(brief: Brief) -> str:
+    """The brief's ``as_dict`` form: the contract of brief.json."""
+    try:
+        return json.dumps(brief.as_dict(), ensure_ascii=False, indent=2) + "\n"
+    except (TypeError, ValueError) as err:
+        raise RenderError(f"brief cannot be written as JSON: {err}") from err
+
+
+def _font_paths() -> list[str]:
+    """Folders typst searches for fonts: the noto-cjk-sans-otc wheel, then system fonts."""
+    paths: list[str] = []
+    try:
+        import noto_cjk_sans_otc
+
+        paths.append(str(Path(noto_cjk_sans_otc.__file__).parent))
+    except ImportError:
+        log.info("noto-cjk-sans-otc is not installed; Chinese text needs a system CJK font")
+    for folder in (os.environ.get("DAILYBRIEF_FONT_DIR", ""), "/usr/share/fonts", "/usr/local/share/fonts"):
+        if folder and Path(folder).is_dir():
+            paths.append(folder)
+    return paths
+
+
+@functools.lru_cache(maxsize=1)
+def _typst_fonts() -> Any:
+    """The fonts typst may use, scanned once per process."""
+    import typst
+
+    paths = _font_paths()
+    # With no font folder of our own, fall back to whatever the system offers.
+    return typst.Fonts(include_system_fonts=not paths, include_embedded_fonts=True, font_paths=paths)
+
+
+# Text fonts in order of preference; the CJK fonts carry the Latin glyphs too.
+PDF_CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans CJK JP", "Source Han Sans")
+PDF_FONTS = (*PDF_CJK_FONTS, "Noto Sans", "DejaVu Sans")
+PDF_ACCENT = "#1f5a8c"
+
+
+@functools.lru_cache(maxsize=1)
+def _pdf_font_list() -> tuple[str, ...]:
+    """The preferred fonts that are installed (typst warns about the others)."""
+    installed = {family.lower() for family in _typst_fonts().families()}
+    return tuple(name for name in PDF_FONTS if name.lower() in installed)
+
+
+def _check_fonts(language: str) -> list[str]:
+    fonts = list(_pdf_font_list())
+    if not any(name in PDF_CJK_FONTS for name in fonts):
+        fix = "install the noto-cjk-sans-otc package or the system fonts-noto-cjk, or set DAILYBRIEF_FONT_DIR"
+        if language == "zh":
+            raise RenderError(f"no CJK font found for the Chinese PDF: {fix}")
+        log.warning("no CJK font found; Chinese text in the PDF will show as boxes (%s)", fix)
+    return fonts
+
+
+def _compile_typst(root: Path, view: dict[str, Any]) -> bytes:
+    import typst
+
+    (root / "data.json").write_text(json.dumps(view, ensure_ascii=False), encoding="utf-8")
+    try:
+        pdf, warnings = typst.compile_with_warnings(
+            str(root / "main.typ"), root=str(root), font_paths=_typst_fonts(), ignore_system_fonts=True
+        )
+    except typst.TypstError as err:
+        detail = " ".join(x for x in (err.message, err.diagnostic, *(err.hints or [])) if x)
+        raise RenderError(f"typst could not lay out the PDF: {detail}") from err
+    except Exception as err:  # the binding raises RuntimeError for I/O problems
+        raise RenderError(f"typst could not lay out the PDF: {err}") from err
+    for warning in warnings:
+        log.warning("typst: %s", getattr(warning, "message", warning))
+    if not isinstance(pdf, bytes):
+        raise RenderError("typst returned no PDF")
+    return pdf
+
+
+def render_pdf(brief: Brief, path: Path) -> Path:
+    """Lay the brief out with typst (templates/brief.typ) and write an A4 PDF to ``path``.
+
+    The view goes to the template as data.json; the template only ever treats
+    it as strings, so no feed text is parsed as typst markup.
+    """
+    import typst
+
+    path = Path(path)
+    view = brief_view(brief)
+    view["fonts"] = _check_fonts(view["lang"])
+    view["accent"] = PDF_ACCENT
+    view["region"] = "cn" if view["lang"] == "zh" else ""
+    with tempfile.TemporaryDirectory(prefix="dailybrief-typst-") as tmp:
+        root = Path(tmp)
+        shutil.copyfile(TEMPLATE_DIR / "brief.typ", root / "main.typ")
+        view["qr"] = ""
+        if view["branding"]["qr_url"]:
+            (root / "qr.svg").write_text(qr_svg(view["branding"]["qr_url"]), encoding="utf-8")
+            view["qr"] = "qr.svg"
+        view["logo"] = ""
+        logo = _load_logo(brief.branding.logo)
+        if logo:
+            (root / f"logo{logo.suffix}").write_bytes(logo.data)
+            view["logo"] = f"logo{logo.suffix}"
+        try:
+            pdf = _compile_typst(root, view)
+        except RenderError as err:
+            if not view["logo"]:
+                raise
+            # A logo typst cannot decode must not cost the edition its PDF.
+            log.warning("PDF failed with branding.logo %s (%s); retrying without the logo", brief.branding.logo, err)
+            view["logo"] = ""
+            pdf = _compile_typst(root, view)
+    _write_atomic(path, pdf)
+    return path
+
+
+# ---------------------------------------------------------------------------
+# Renderers and their registry
+
+
+@runtime_checkable
+class Renderer(Protocol):
+    """Writes one format of a brief to ``path`` and returns the path written."""
+
+    name: str
+    suffix: str
+
+    def render(self, brief: Brief, path: Path) -> Path: ...
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    """Write via a temporary sibling and a rename, so no reader sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as err:
+        tmp.unlink(missing_ok=True)
+        raise RenderError(f"cannot write {path}: {err}") from err
+
+
+@dataclass(frozen=True)
+class TextRenderer:
+    """A renderer whose output is a string made by ``func``."""
+
+    name: str
+    suffix: str
+    func: Callable[[Brief], str]
+
+    def render(self, brief: Brief, path: Path) -> Path:
+        path = Path(path)
+        _write_atomic(path, self.func(brief).encode("utf-8"))
+        return path
+
+
+@dataclass(frozen=True)
+class PdfRenderer:
+    name: str = "pdf"
+    suffix: str = ".pdf"
+
+    def render(self, brief: Brief, path: Path) -> Path:
+        return render_pdf(brief, path)
+
+
+RENDERERS: dict[str, Renderer] = {}
+
+
+def register_renderer(renderer: Renderer) -> Renderer:
+    """Add (or replace) a renderer under its name; plugins use this too."""
+    RENDERERS[renderer.name] = renderer
+    return renderer
+
+
+def get_renderer(name: str) -> Renderer:
+    try:
+        return RENDERERS[name]
+    except KeyError:
+        known = ", ".join(sorted(RENDERERS))
+        raise RenderError(f"unknown output format {name!r}; known formats: {known}") from None
+
+
+register_renderer(TextRenderer("md", ".md", render_markdown))
+register_renderer(TextRenderer("html", ".html", render_html))
+register_renderer(PdfRenderer())
+register_renderer(TextRenderer("json", ".json", render_json))
+
+
+def render_all(brief: Brief, out_dir: Path, formats: Iterable[str], stem: str = "brief") -> dict[str, Path]:
+    """Write each format to ``out_dir/<stem><suffix>``; returns {format: path}.
+
+    Unknown formats are refused before anything is written. A failing format
+    raises RenderError naming it; formats already written stay on disk.
+    """
+    chosen = [get_renderer(name) for name in dict.fromkeys(formats)]
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    for renderer in chosen:
+        target = out_dir / f"{stem}{renderer.suffix}"
+        try:
+            written[renderer.name] = renderer.render(brief, target)
+        except RenderError:
+            raise
+        except Exception as err:
+            raise RenderError(f"rendering {renderer.name} failed: {err}") from err
+    return written

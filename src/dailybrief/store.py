@@ -1,0 +1,349 @@
+"""The store: one SQLite file, numbered migrations applied on open.
+
+Ids come from content hashes, so storing the same item twice is a no-op.
+Every run is recorded with its stages, counts, errors and durations.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sqlite_utils
+
+from .errors import StoreError
+from .records import Comment, Item, RunReport, Source, SourceResult, StageReport, as_dict
+
+MIGRATIONS: list[str] = [
+    # 1: the foundation
+    """
+    CREATE TABLE sources (
+        id TEXT PRIMARY KEY, name TEXT, kind TEXT, url TEXT, tier TEXT, language TEXT,
+        etag TEXT, last_modified TEXT,
+        last_success TEXT, last_attempt TEXT, consecutive_failures INTEGER DEFAULT 0,
+        last_error TEXT, last_latency REAL, last_items INTEGER
+    );
+    CREATE TABLE items (
+        id TEXT PRIMARY KEY, source_id TEXT, source_name TEXT, tier TEXT,
+        url TEXT, canonical_url TEXT, title TEXT, summary TEXT, text TEXT, language TEXT,
+        author TEXT, published TEXT, fetched TEXT,
+        points INTEGER, comment_count INTEGER, score INTEGER,
+        comments_url TEXT, comments TEXT, content_hash TEXT, duplicate_of TEXT
+    );
+    CREATE INDEX items_canonical ON items(canonical_url);
+    CREATE INDEX items_hash ON items(content_hash);
+    CREATE INDEX items_published ON items(published);
+    CREATE TABLE embeddings (item_id TEXT, model TEXT, vector BLOB, PRIMARY KEY (item_id, model));
+    CREATE TABLE stories (
+        id TEXT PRIMARY KEY, title TEXT, first_seen TEXT, last_seen TEXT,
+        briefed_on TEXT, centroid BLOB
+    );
+    CREATE TABLE story_items (item_id TEXT PRIMARY KEY, story_id TEXT, day TEXT);
+    CREATE INDEX story_items_story ON story_items(story_id);
+    CREATE TABLE runs (
+        id TEXT PRIMARY KEY, edition TEXT, started TEXT, finished TEXT, status TEXT,
+        failures TEXT, outputs TEXT
+    );
+    CREATE TABLE run_stages (
+        run_id TEXT, seq INTEGER, name TEXT, seconds REAL, counts TEXT, errors TEXT, ok INTEGER,
+        PRIMARY KEY (run_id, seq)
+    );
+    CREATE TABLE editions (
+        edition TEXT, language TEXT, run_id TEXT, path TEXT, digest TEXT, created TEXT,
+        PRIMARY KEY (edition, language)
+    );
+    """,
+]
+
+_ITEM_COLUMNS = (
+    "id", "source_id", "source_name", "tier", "url", "canonical_url", "title", "summary", "text",
+    "language", "author", "published", "fetched", "points", "comment_count", "score",
+    "comments_url", "comments", "content_hash", "duplicate_of",
+)
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _dt(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Store:
+    """The SQLite store. Open it with ``Store.open(path)``."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+
+    @classmethod
+    def open(cls, path: str | Path) -> Store:
+        path = Path(path)
+        try:
+            if str(path) != ":memory:":
+                path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(path))
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=10000")
+        except (sqlite3.Error, OSError) as exc:
+            raise StoreError(
+                f"cannot open the database at {path}: {exc}. "
+                "Set DAILYBRIEF_DB or [storage].path to a writable file."
+            ) from exc
+        store = cls(conn)
+        store.migrate()
+        return store
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- migrations -------------------------------------------------------
+    @property
+    def version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def migrate(self) -> int:
+        current = self.version
+        if current > len(MIGRATIONS):
+            raise StoreError(
+                f"the database is at schema version {current}, newer than this dailybrief "
+                f"({len(MIGRATIONS)}); upgrade dailybrief or point DAILYBRIEF_DB elsewhere"
+            )
+        for number, sql in enumerate(MIGRATIONS[current:], start=current + 1):
+            try:
+                with self.conn:
+                    self.conn.executescript(f"BEGIN; {sql}; PRAGMA user_version = {number}; COMMIT;")
+            except sqlite3.Error as exc:
+                raise StoreError(f"migration {number} failed: {exc}") from exc
+        return self.version
+
+    # -- sources ----------------------------------------------------------
+    def upsert_sources(self, sources: Iterable[Source]) -> None:
+        rows = [
+            {"id": s.id, "name": s.name, "kind": s.kind, "url": s.url, "tier": s.tier, "language": s.language}
+            for s in sources
+        ]
+        if rows:
+            self.db["sources"].upsert_all(rows, pk="id")
+
+    def source_state(self, source_id: str) -> dict[str, Any]:
+        row = self.conn.execute(
+            "SELECT etag, last_modified, consecutive_failures FROM sources WHERE id = ?", (source_id,)
+        ).fetchone()
+        return {"etag": row[0], "last_modified": row[1], "consecutive_failures": row[2] or 0} if row else {}
+
+    def record_fetch(self, result: SourceResult, etag: str | None = None, last_modified: str | None = None) -> int:
+        """Update a source's health after a fetch; returns its consecutive failures."""
+        now = utcnow().isoformat()
+        sid = result.source.id
+        with self.conn:
+            if result.error:
+                self.conn.execute(
+                    "UPDATE sources SET last_attempt=?, last_error=?, last_latency=?, "
+                    "consecutive_failures = COALESCE(consecutive_failures, 0) + 1 WHERE id=?",
+                    (now, result.error, result.seconds, sid),
+                )
+            else:
+                self.conn.execute(
+                    "UPDATE sources SET last_attempt=?, last_success=?, last_error=NULL, last_latency=?, "
+                    "consecutive_failures=0, last_items=?, etag=COALESCE(?, etag), "
+                    "last_modified=COALESCE(?, last_modified) WHERE id=?",
+                    (now, now, result.seconds, len(result.items), etag, last_modified, sid),
+                )
+        return int(self.source_state(sid).get("consecutive_failures", 0))
+
+    def sources(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM sources ORDER BY tier, name"))
+
+    # -- items ------------------------------------------------------------
+    def _item_row(self, item: Item) -> dict[str, Any]:
+        row = {k: getattr(item, k) for k in _ITEM_COLUMNS if k != "comments"}
+        row["published"] = _iso(item.published)
+        row["fetched"] = _iso(item.fetched)
+        row["comments"] = json.dumps(as_dict(item.comments), ensure_ascii=False)
+        return row
+
+    def add_items(self, items: Iterable[Item]) -> list[Item]:
+        """Insert items not seen before; return the ones that were new.
+
+        Existing items keep their row, but fresher engagement figures and
+        comments are written over the old ones.
+        """
+        new: list[Item] = []
+        with self.conn:
+            for item in items:
+                row = self._item_row(item)
+                cur = self.conn.execute(
+                    f"INSERT OR IGNORE INTO items ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
+                    tuple(row.values()),
+                )
+                if cur.rowcount:
+                    new.append(item)
+                else:
+                    self.conn.execute(
+                        "UPDATE items SET points=COALESCE(?, points), comment_count=COALESCE(?, comment_count), "
+                        "score=COALESCE(?, score), comments=CASE WHEN ? != '[]' THEN ? ELSE comments END "
+                        "WHERE id=?",
+                        (item.points, item.comment_count, item.score, row["comments"], row["comments"], item.id),
+                    )
+        return new
+
+    def find_by_hash(self, content_hash: str, exclude_id: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT id FROM items WHERE content_hash=? AND id != ? AND duplicate_of IS NULL "
+            "ORDER BY published, id LIMIT 1",
+            (content_hash, exclude_id),
+        ).fetchone()
+        return row[0] if row else None
+
+    def mark_duplicate(self, item_id: str, of: str) -> None:
+        with self.conn:
+            self.conn.execute("UPDATE items SET duplicate_of=? WHERE id=?", (of, item_id))
+
+    @staticmethod
+    def _to_item(row: dict[str, Any]) -> Item:
+        data = dict(row)
+        comments = [
+            Comment(**{**c, "published": _dt(c.get("published"))}) for c in json.loads(data.pop("comments") or "[]")
+        ]
+        data["published"] = _dt(data["published"])
+        data["fetched"] = _dt(data["fetched"])
+        return Item(**data, comments=comments)
+
+    def items_between(self, start: datetime, end: datetime, *, include_duplicates: bool = False) -> list[Item]:
+        """Items published in [start, end); items without a date count by fetch time."""
+        sql = (
+            "SELECT * FROM items WHERE COALESCE(published, fetched) >= ? AND COALESCE(published, fetched) < ?"
+            + ("" if include_duplicates else " AND duplicate_of IS NULL")
+            + " ORDER BY COALESCE(published, fetched), id"
+        )
+        s = start.astimezone(timezone.utc).isoformat()
+        e = end.astimezone(timezone.utc).isoformat()
+        return [self._to_item(r) for r in self.db.query(sql, (s, e))]
+
+    def items(self, ids: Iterable[str]) -> list[Item]:
+        ids = list(ids)
+        if not ids:
+            return []
+        marks = ", ".join("?" * len(ids))
+        return [self._to_item(r) for r in self.db.query(f"SELECT * FROM items WHERE id IN ({marks})", ids)]
+
+    def count(self, table: str) -> int:
+        return int(self.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])  # noqa: S608
+
+    # -- embeddings ---------------------------------------------------------
+    def embeddings(self, ids: list[str], model: str) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            for item_id, blob in self.conn.execute(
+                f"SELECT item_id, vector FROM embeddings WHERE model=? AND item_id IN ({marks})", (model, *chunk)
+            ):
+                out[item_id] = np.frombuffer(blob, dtype=np.float32)
+        return out
+
+    def put_embeddings(self, vectors: dict[str, np.ndarray], model: str) -> None:
+        with self.conn:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO embeddings (item_id, model, vector) VALUES (?, ?, ?)",
+                [(k, model, np.asarray(v, dtype=np.float32).tobytes()) for k, v in vectors.items()],
+            )
+
+    # -- stories ----------------------------------------------------------
+    def forget_day(self, day: date) -> None:
+        """Drop the stories first seen on a day, so re-clustering it starts clean."""
+        d = day.isoformat()
+        with self.conn:
+            self.conn.execute("DELETE FROM story_items WHERE day=?", (d,))
+            self.conn.execute(
+                "DELETE FROM stories WHERE first_seen=? AND id NOT IN (SELECT story_id FROM story_items)", (d,)
+            )
+
+    def earlier_stories(self, before: date, days: int) -> list[dict[str, Any]]:
+        lo = date.fromordinal(before.toordinal() - days).isoformat()
+        rows = self.db.query(
+            "SELECT id, title, first_seen, last_seen, briefed_on, centroid FROM stories "
+            "WHERE last_seen >= ? AND first_seen < ? ORDER BY id",
+            (lo, before.isoformat()),
+        )
+        return [{**r, "centroid": np.frombuffer(r["centroid"], dtype=np.float32)} for r in rows if r["centroid"]]
+
+    def save_story(self, story_id: str, title: str, first_seen: date, last_seen: date,
+                   centroid: np.ndarray, item_ids: list[str], day: date) -> None:
+        with self.conn:
+            self.conn.execute(
+                "INSERT INTO stories (id, title, first_seen, last_seen, centroid) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET last_seen=MAX(last_seen, excluded.last_seen), "
+                "centroid=excluded.centroid",
+                (story_id, title, first_seen.isoformat(), last_seen.isoformat(),
+                 np.asarray(centroid, dtype=np.float32).tobytes()),
+            )
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO story_items (item_id, story_id, day) VALUES (?, ?, ?)",
+                [(i, story_id, day.isoformat()) for i in item_ids],
+            )
+
+    def story_item_ids(self, story_id: str, before: date) -> list[str]:
+        return [r[0] for r in self.conn.execute(
+            "SELECT item_id FROM story_items WHERE story_id=? AND day < ?", (story_id, before.isoformat()))]
+
+    def mark_briefed(self, story_ids: Iterable[str], day: date) -> None:
+        with self.conn:
+            self.conn.executemany(
+                "UPDATE stories SET briefed_on=? WHERE id=? AND (briefed_on IS NULL OR briefed_on <= ?)",
+                [(day.isoformat(), sid, day.isoformat()) for sid in story_ids],
+            )
+
+    # -- runs -------------------------------------------------------------
+    def save_run(self, run: RunReport) -> None:
+        with self.conn:
+            self.conn.execute(
+                "INSERT OR REPLACE INTO runs (id, edition, started, finished, status, failures, outputs) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (run.id, run.edition.isoformat(), run.started.isoformat(), _iso(run.finished), run.status,
+                 json.dumps(run.failures, ensure_ascii=False), json.dumps(run.outputs, ensure_ascii=False)),
+            )
+            self.conn.execute("DELETE FROM run_stages WHERE run_id=?", (run.id,))
+            self.conn.executemany(
+                "INSERT INTO run_stages (run_id, seq, name, seconds, counts, errors, ok) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(run.id, i, s.name, s.seconds, json.dumps(s.counts), json.dumps(s.errors, ensure_ascii=False),
+                  int(s.ok)) for i, s in enumerate(run.stages)],
+            )
+
+    def runs(self, limit: int = 20) -> list[RunReport]:
+        out = []
+        for r in self.db.query("SELECT * FROM runs ORDER BY started DESC LIMIT ?", (limit,)):
+            stages = [
+                StageReport(name=s["name"], seconds=s["seconds"], counts=json.loads(s["counts"]),
+                            errors=json.loads(s["errors"]), ok=bool(s["ok"]))
+                for s in self.db.query("SELECT * FROM run_stages WHERE run_id=? ORDER BY seq", (r["id"],))
+            ]
+            out.append(RunReport(
+                id=r["id"], edition=date.fromisoformat(r["edition"]), started=datetime.fromisoformat(r["started"]),
+                stages=stages, failures=json.loads(r["failures"] or "[]"), outputs=json.loads(r["outputs"] or "{}"),
+                status=r["status"], finished=_dt(r["finished"]),
+            ))
+        return out
+
+    def record_edition(self, edition: date, language: str, run_id: str, path: str, digest: str) -> None:
+        with self.conn:
+            self.conn.execute(
+                "INSERT OR REPLACE INTO editions (edition, language, run_id, path, digest, created) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (edition.isoformat(), language, run_id, path, digest, utcnow().isoformat()),
+            )
+
+    def iter_rows(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[dict[str, Any]]:
+        yield from self.db.query(sql, params)

@@ -1,0 +1,114 @@
+"""Text helpers shared by the stages: HTML to text, sentences, language, normalising."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+import lxml.html
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_WS = re.compile(r"\s+")
+_BLOCK_TAGS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "blockquote", "section", "article")
+
+
+def html_to_text(markup: str) -> str:
+    """Visible text of an HTML fragment, paragraphs kept as line breaks; scripts dropped."""
+    if not markup:
+        return ""
+    if "<" not in markup:
+        return _WS.sub(" ", html.unescape(markup)).strip()
+    try:
+        root = lxml.html.fragment_fromstring(markup, create_parent="div")
+    except (lxml.etree.ParserError, ValueError):
+        return _WS.sub(" ", re.sub(r"<[^>]+>", " ", markup)).strip()
+    for bad in root.xpath("//script|//style|//noscript|//iframe|//object"):
+        bad.drop_tree()
+    for el in root.iter(*_BLOCK_TAGS):
+        el.tail = "\n" + (el.tail or "")
+    text = root.text_content()
+    lines = [_WS.sub(" ", line).strip() for line in text.split("\n")]
+    return "\n".join(line for line in lines if line)
+
+
+_BOILERPLATE = re.compile(
+    r"^\s*(?:Article URL|Comments URL|Points|# ?Comments|Score|Discussion|Link|Comments)\s*[:：].*$|"
+    r"^\s*(?:submitted by\s+/?u/\S+.*|\[link\]\s*\[comments\]|\[link\]|\[comments\])\s*$",
+    re.I,
+)
+_URL = re.compile(r"https?://\S+")
+
+
+def strip_boilerplate(text: str) -> str:
+    """Drop aggregator furniture (URL lines, score and comment counters) from feed text."""
+    lines = [_BOILERPLATE.sub("", line) for line in text.split("\n")]
+    lines = [line for line in lines if line.strip() and _URL.sub("", line).strip(" :：-—|")]
+    return "\n".join(lines)
+
+
+def cjk_ratio(text: str) -> float:
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return 0.0
+    return sum(1 for c in letters if _CJK.match(c)) / len(letters)
+
+
+def detect_language(text: str, default: str = "en") -> str:
+    """'zh' or 'en' by script: enough CJK characters make a text Chinese."""
+    if not text.strip():
+        return default
+    return "zh" if cjk_ratio(text) > 0.15 else "en"
+
+
+# A sentence ends at 。！？ (with closing quotes/brackets), or at .!? followed by
+# space and an upper-case letter, digit, quote or CJK character.
+_ZH_END = re.compile(r"(?<=[。！？；])[”」』）)]*")
+_EN_SPLIT = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"“‘(\[]?[A-Z0-9\u4e00-\u9fff])")
+_ABBREV = re.compile(r"\b(?:Mr|Mrs|Ms|Dr|Prof|Inc|Ltd|Co|Corp|vs|etc|e\.g|i\.e|U\.S|No|St|Jr|Sr)\.$")
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split text into sentences; handles Chinese and English punctuation."""
+    out: list[str] = []
+    for para in text.split("\n"):
+        para = para.strip()
+        if not para:
+            continue
+        pieces: list[str] = []
+        start = 0
+        for m in _ZH_END.finditer(para):
+            if m.end() > start:
+                pieces.append(para[start : m.end()])
+                start = m.end()
+        pieces.append(para[start:])
+        for piece in pieces:
+            buf = ""
+            for part in _EN_SPLIT.split(piece):
+                buf = f"{buf} {part}".strip() if buf else part
+                if not _ABBREV.search(buf):
+                    out.append(buf.strip())
+                    buf = ""
+            if buf.strip():
+                out.append(buf.strip())
+    return [s for s in out if s]
+
+
+def normalise(text: str) -> str:
+    """Case-, width- and space-folded text, for hashing and comparison."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return _WS.sub(" ", text).strip()
+
+
+def clip(text: str, limit: int) -> str:
+    """Shorten to at most `limit` characters at a word or sentence boundary, with an ellipsis."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    for mark in ("。", "；", ". ", "，", ", ", " "):
+        pos = cut.rfind(mark)
+        if pos > limit * 0.5:
+            cut = cut[: pos + len(mark.strip())]
+            break
+    return cut.rstrip(" ,，;；") + "…"

@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dailybrief.errors import StoreError
+from dailybrief.records import Comment, Item, RunReport, StageReport
+from dailybrief.store import MIGRATIONS, Store
+
+
+def make_item(n: int, **kw: object) -> Item:
+    base = dict(id=f"id{n}", source_id="s", source_name="S", tier="press", url=f"https://x.example/{n}",
+                canonical_url=f"https://x.example/{n}", title=f"T{n}", summary="s",
+                published=datetime(2026, 4, 10, n % 24, tzinfo=timezone.utc), content_hash=f"h{n}")
+    base.update(kw)
+    return Item(**base)  # type: ignore[arg-type]
+
+
+def test_migrations_apply_on_open_and_only_once(tmp_path: Path) -> None:
+    db = tmp_path / "d.db"
+    s = Store.open(db)
+    assert s.version == len(MIGRATIONS)
+    s.close()
+    s = Store.open(db)  # reopening applies nothing again
+    assert s.version == len(MIGRATIONS)
+
+
+def test_newer_schema_is_refused_with_a_fix(tmp_path: Path) -> None:
+    s = Store.open(tmp_path / "d.db")
+    s.conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 5}")
+    s.close()
+    with pytest.raises(StoreError, match="upgrade dailybrief"):
+        Store.open(tmp_path / "d.db")
+
+
+def test_items_insert_once_and_round_trip(tmp_path: Path) -> None:
+    s = Store.open(tmp_path / "d.db")
+    items = [make_item(1, comments=[Comment("u", "text", score=3)]), make_item(2)]
+    assert len(s.add_items(items)) == 2
+    assert s.add_items(items) == []
+    assert s.count("items") == 2
+    back = s.items_between(datetime(2026, 4, 10, tzinfo=timezone.utc), datetime(2026, 4, 11, tzinfo=timezone.utc))
+    assert [i.id for i in back] == ["id1", "id2"]
+    assert back[0].comments[0].text == "text" and back[0].comments[0].score == 3
+    assert back[0].published == items[0].published
+
+
+def test_rerun_refreshes_engagement_without_duplicating(tmp_path: Path) -> None:
+    s = Store.open(tmp_path / "d.db")
+    s.add_items([make_item(1, points=10)])
+    s.add_items([make_item(1, points=99)])
+    assert s.items(["id1"])[0].points == 99 and s.count("items") == 1
+
+
+def test_embeddings_cache(tmp_path: Path) -> None:
+    s = Store.open(tmp_path / "d.db")
+    v = np.arange(4, dtype=np.float32)
+    s.put_embeddings({"a": v}, "m")
+    got = s.embeddings(["a", "b"], "m")
+    assert list(got) == ["a"] and np.array_equal(got["a"], v)
+
+
+def test_runs_are_recorded_with_stages(tmp_path: Path) -> None:
+    s = Store.open(tmp_path / "d.db")
+    run = RunReport(id="r1", edition=date(2026, 4, 10), started=datetime(2026, 4, 10, tzinfo=timezone.utc))
+    run.stages.append(StageReport("fetch", 1.5, {"fetched": 3}, ["X: down"], ok=True))
+    run.failures.append("X: down")
+    run.status = "degraded"
+    s.save_run(run)
+    [back] = s.runs()
+    assert back.status == "degraded" and back.failures == ["X: down"]
+    assert back.stages[0].counts == {"fetched": 3} and back.stages[0].errors == ["X: down"]
