@@ -41,10 +41,14 @@ from .records import Brief, Paragraph, Sentence
 __all__ = [
     "LABELS",
     "RENDERERS",
+    "PdfRenderer",
     "Renderer",
+    "TextRenderer",
     "brief_view",
     "format_date",
     "get_renderer",
+    "labels_for",
+    "md_escape",
     "qr_svg",
     "register_renderer",
     "render_all",
@@ -306,7 +310,7 @@ def brief_view(brief: Brief) -> dict[str, Any]:
         n = int(ref.n)
         anchor = f"ref-{n}" if n not in ref_anchors else ""
         ref_anchors.add(n)
-        url = (ref.url or "").strip()
+        url = _clean(ref.url)
         references.append({
             "n": n,
             "anchor": anchor,
@@ -315,7 +319,7 @@ def brief_view(brief: Brief) -> dict[str, Any]:
             "note": _clean(ref.note),
             "url": url,
             "href": safe_url(url),
-            "published": ref.published.date().isoformat() if ref.published else "",
+            "published": ref.published.isoformat()[:10] if ref.published else "",
             "tier": ref.tier,
         })
 
@@ -520,6 +524,8 @@ def _typst_fonts() -> Any:
     import typst
 
     paths = _font_paths()
+    if not hasattr(typst, "Fonts"):  # older typst-py: folders are rescanned per compile
+        return paths
     # With no font folder of our own, fall back to whatever the system offers.
     return typst.Fonts(include_system_fonts=not paths, include_embedded_fonts=True, font_paths=paths)
 
@@ -533,7 +539,10 @@ PDF_ACCENT = "#1f5a8c"
 @functools.lru_cache(maxsize=1)
 def _pdf_font_list() -> tuple[str, ...]:
     """The preferred fonts that are installed (typst warns about the others)."""
-    installed = {family.lower() for family in _typst_fonts().families()}
+    fonts = _typst_fonts()
+    if isinstance(fonts, list):  # older typst-py cannot list families: trust the CJK font folders
+        return tuple(name for name in PDF_FONTS if name in ("Noto Sans CJK SC", "Noto Sans CJK JP")) if fonts else ()
+    installed = {family.lower() for family in fonts.families()}
     return tuple(name for name in PDF_FONTS if name.lower() in installed)
 
 
@@ -551,9 +560,11 @@ def _compile_typst(root: Path, view: dict[str, Any]) -> bytes:
     import typst
 
     (root / "data.json").write_text(json.dumps(view, ensure_ascii=False), encoding="utf-8")
+    fonts = _typst_fonts()
     try:
         pdf, warnings = typst.compile_with_warnings(
-            str(root / "main.typ"), root=str(root), font_paths=_typst_fonts(), ignore_system_fonts=True
+            str(root / "main.typ"), root=str(root), font_paths=fonts,
+            ignore_system_fonts=bool(fonts) if isinstance(fonts, list) else True,
         )
     except typst.TypstError as err:
         detail = " ".join(x for x in (err.message, err.diagnostic, *(err.hints or [])) if x)
@@ -573,8 +584,6 @@ def render_pdf(brief: Brief, path: Path) -> Path:
     The view goes to the template as data.json; the template only ever treats
     it as strings, so no feed text is parsed as typst markup.
     """
-    import typst
-
     path = Path(path)
     view = brief_view(brief)
     view["fonts"] = _check_fonts(view["lang"])
@@ -582,7 +591,10 @@ def render_pdf(brief: Brief, path: Path) -> Path:
     view["region"] = "cn" if view["lang"] == "zh" else ""
     with tempfile.TemporaryDirectory(prefix="dailybrief-typst-") as tmp:
         root = Path(tmp)
-        shutil.copyfile(TEMPLATE_DIR / "brief.typ", root / "main.typ")
+        try:
+            shutil.copyfile(TEMPLATE_DIR / "brief.typ", root / "main.typ")
+        except OSError as err:
+            raise RenderError(f"the PDF template is missing: {err}") from err
         view["qr"] = ""
         if view["branding"]["qr_url"]:
             (root / "qr.svg").write_text(qr_svg(view["branding"]["qr_url"]), encoding="utf-8")

@@ -63,7 +63,7 @@ def demo_config(base: str) -> dict[str, Any]:
     """A whole config for the demo day: sources at `base`, a demo branding."""
     return {
         "edition": {"title": "AI 技术每日分析", "languages": ["zh", "en"], "timezone": "Asia/Shanghai",
-                    "window_hours": 24, "top_stories": 5, "roundup_items": 8},
+                    "window_hours": 24, "top_stories": 6, "roundup_items": 8},
         "branding": {
             "organisation": ["dailybrief 示例机构", "Demo Analytics Association"],
             "website": "https://dailybrief.example",

@@ -1,0 +1,74 @@
+"""The CLI: help for every command, init, and the exit codes and summary of a run."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from dailybrief.cli import main
+from helpers import rss
+
+COMMANDS = ["init", "run", "fetch", "build", "render", "sources", "runs", "demo"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command: str) -> None:
+    result = CliRunner().invoke(main, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Usage:" in result.output and len(result.output.splitlines()) > 3
+    assert main.commands[command].help
+
+
+def test_init_writes_a_config_that_loads(tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(main, ["init"]).exit_code == 0
+    assert Path("dailybrief.toml").read_text("utf-8").startswith("# dailybrief configuration")
+    again = runner.invoke(main, ["init"])
+    assert again.exit_code != 0 and "--force" in again.output
+    assert runner.invoke(main, ["sources"]).exit_code == 0
+
+
+def test_bad_config_exits_2_with_key_value_and_fix() -> None:
+    Path("dailybrief.toml").write_text('[edition]\ntop_stories = "many"\n', "utf-8")
+    result = CliRunner().invoke(main, ["sources"])
+    assert result.exit_code == 2
+    assert "edition.top_stories" in result.output and "'many'" in result.output and "integer" in result.output
+
+
+def _write_config(base: str, feed: str = "f.xml") -> None:
+    Path("dailybrief.toml").write_text(
+        "[edition]\nlanguages = [\"en\"]\n[output]\nformats = [\"md\", \"json\"]\n"
+        f"[[sources]]\nname = \"F\"\nurl = \"{base}/{feed}\"\ntier = \"press\"\n", "utf-8")
+
+
+def test_run_prints_summary_and_paths(feed_dir: Path, feed_server: str, tmp_path: Path) -> None:
+    (feed_dir / "f.xml").write_text(rss("F", [
+        {"title": "Lab ships model", "link": "https://f.example/1", "published": datetime(2026, 4, 10, 3, tzinfo=timezone.utc),
+         "description": "A lab shipped a new model today with better reasoning scores."}]), "utf-8")
+    _write_config(feed_server)
+    result = CliRunner().invoke(main, ["run", "--date", "2026-04-10", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 0, result.output
+    assert "items fetched: 1" in result.output and "sections written: 1" in result.output
+    assert str(tmp_path / "o" / "brief.md") in result.output
+    runs = CliRunner().invoke(main, ["runs"])
+    assert "2026-04-10" in runs.output and "ok" in runs.output
+    # build + render, stage by stage, from what is stored
+    assert CliRunner().invoke(main, ["build", "--date", "2026-04-10", "--out", str(tmp_path / "b")]).exit_code == 0
+    rendered = CliRunner().invoke(main, ["render", "--dir", str(tmp_path / "b"), "--format", "md"])
+    assert rendered.exit_code == 0 and (tmp_path / "b" / "brief.md").exists()
+
+
+def test_run_with_nothing_to_brief_exits_nonzero(feed_dir: Path, feed_server: str) -> None:
+    (feed_dir / "f.xml").write_text(rss("F", []), "utf-8")
+    _write_config(feed_server)
+    result = CliRunner().invoke(main, ["run", "--date", "2026-04-10"])
+    assert result.exit_code == 1
+    assert "no items published" in result.output
+
+
+def test_bad_date_is_a_usage_error() -> None:
+    result = CliRunner().invoke(main, ["run", "--date", "yesterday"])
+    assert result.exit_code == 2 and "YYYY-MM-DD" in result.output

@@ -1,0 +1,207 @@
+"""End to end: feeds served on 127.0.0.1 → fetch → … → PDF, and the run's honesty about failures."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import subprocess
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from dailybrief import config
+from dailybrief.demo import DEMO_DATE, demo_config, demo_dir, serve_directory
+from dailybrief.pipeline import Pipeline
+from dailybrief.store import Store
+from conftest import SNAPSHOT, need_tool
+from helpers import rss, source
+from helpers import config as make_config
+
+DAY = date.fromisoformat(DEMO_DATE)
+
+
+def pdftotext(path: Path) -> str:
+    need_tool("pdftotext")
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def run_demo(out: Path, db: Path, **over: object):
+    with serve_directory(demo_dir()) as base:
+        cfg = config.from_dict({**demo_config(base), "storage": {"path": str(db)}, **over})
+        store = Store.open(cfg.db_path())
+        try:
+            return Pipeline(cfg, store).run(DAY, out), store.count("items")
+        finally:
+            store.close()
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory: pytest.TempPathFactory):
+    """The demo day run twice into the same database."""
+    root = tmp_path_factory.mktemp("demo")
+    db = root / "db.sqlite"
+    first, count1 = run_demo(root / "one", db)
+    second, count2 = run_demo(root / "two", db)
+    return root, first, second, count1, count2
+
+
+def test_demo_day_writes_every_format_in_both_languages(demo_run) -> None:
+    root, first, *_ = demo_run
+    assert first.status == "ok", first.failures
+    names = sorted(p.name for p in (root / "one").iterdir())
+    assert names == sorted(f"{stem}.{ext}" for stem in ("brief", "brief.en") for ext in ("md", "html", "pdf", "json"))
+    assert first.count("fetch", "sources") == 16 and first.count("fetch", "failed") == 0
+    assert first.count("fetch", "fetched") >= 60
+    assert first.count("cluster", "multi_outlet") >= 6
+
+
+def test_pdf_has_chinese_headings_contents_and_references(demo_run) -> None:
+    root, *_ = demo_run
+    pdf = root / "one" / "brief.pdf"
+    text = pdftotext(pdf)
+    for heading in ("AI 技术每日分析", "摘要", "目录", "事实梳理", "社区与媒体观点", "速览", "参考文献与拓展阅读"):
+        assert heading in text, heading
+    # The contents: numbered story headings with page numbers after dot leaders.
+    contents = [ln for ln in text.splitlines() if re.search(r"^\s*\d+(\.\d+)?\s+\S.*?(?:\.\s*){3,}[\u2060\s]*\d+\s*$", ln)]
+    assert len(contents) >= 8
+    data = json.loads((root / "one" / "brief.json").read_text("utf-8"))
+    flat = re.sub(r"\s+", "", text)
+    for ref in data["references"]:
+        assert re.sub(r"\s+", "", ref["outlet"]) in flat
+    need_tool("pdffonts")
+    fonts = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    rows = fonts.splitlines()[2:]
+    assert rows and all(row.split()[-5] == "yes" for row in rows), fonts  # the emb column
+    assert any("CJK" in row for row in rows)
+
+
+def test_every_story_sentence_is_cited_and_every_reference_was_ingested(demo_run, tmp_path: Path) -> None:
+    root, *_ = demo_run
+    db = Store.open(root / "db.sqlite")
+    for name in ("brief.json", "brief.en.json"):
+        data = json.loads((root / "one" / name).read_text("utf-8"))
+        numbers = [r["n"] for r in data["references"]]
+        assert numbers == list(range(1, len(numbers) + 1))
+        cited: set[int] = set()
+        stories = [s for s in data["sections"] if s["kind"] == "story"]
+        assert len(stories) == 6
+        for section in data["sections"]:
+            assert section["paragraphs"]
+            for para in section["paragraphs"]:
+                for sentence in para["sentences"]:
+                    assert sentence["text"].strip()
+                    assert sentence["refs"], (section["title"], sentence["text"])
+                    assert set(sentence["refs"]) <= set(numbers)
+                    cited.update(sentence["refs"])
+        assert cited == set(numbers)  # no reference that nothing cites
+        stored = {i.id: i for i in db.items([r["item_id"] for r in data["references"]])}
+        for ref in data["references"]:
+            item = stored[ref["item_id"]]  # the reference is an item we actually ingested
+            assert (ref["url"], ref["title"], ref["outlet"]) == (item.url, item.title, item.source_name)
+            assert set(ref) >= {"n", "url", "outlet", "title", "published"}
+        # The extractive writer is honest about analysis.
+        assert all(any("analysis" in n.lower() or "分析" in n for n in s["notes"]) for s in stories)
+        assert all(s["writer"] == "extractive" for s in stories)
+
+
+def test_views_come_from_community_with_platform_and_score(demo_run) -> None:
+    root, *_ = demo_run
+    data = json.loads((root / "one" / "brief.json").read_text("utf-8"))
+    views = [p for s in data["sections"] for p in s["paragraphs"] if p["part"] == "views"]
+    assert views and any(re.search(r"\d+ 条评论", p["lead"]) for p in views)
+    refs = {r["n"]: r for r in data["references"]}
+    for p in views:
+        for sentence in p["sentences"]:
+            assert all(refs[n]["tier"] == "community" for n in sentence["refs"])
+
+
+def test_rerun_inserts_nothing_and_writes_the_same_briefing(demo_run) -> None:
+    root, first, second, count1, count2 = demo_run
+    assert count1 == count2
+    assert second.count("store", "new") == 0
+    for name in ("brief.json", "brief.en.json", "brief.md", "brief.html"):
+        assert (root / "one" / name).read_bytes() == (root / "two" / name).read_bytes(), name
+
+
+def test_near_duplicates_collapse(demo_run) -> None:
+    root, first, *_ = demo_run
+    data = json.loads((root / "one" / "brief.en.json").read_text("utf-8"))
+    urls = [r["url"] for r in data["references"]]
+    assert not any("utm_" in u for u in urls) or len({u.split("?")[0] for u in urls}) == len(urls)
+    titles = [s["title"] for s in data["sections"] if s["kind"] == "story"]
+    assert len([t for t in titles if "Mythos" in t and "Spud" not in t]) == 1
+
+
+def test_snapshot_of_real_lab_feeds_end_to_end(tmp_path: Path) -> None:
+    with serve_directory(SNAPSHOT) as base:
+        sources = [source(p.stem, f"{base}/{p.name}",
+                          tier="community" if "hackernews" in p.stem else "official" if "news" in p.stem else "press",
+                          language="zh" if p.stem in ("aibase_daily", "deepseek_news") else "en")
+                   for p in sorted(SNAPSHOT.glob("*.xml"))]
+        cfg = config.from_dict(make_config(sources))
+        store = Store.open(cfg.db_path())
+        run = Pipeline(cfg, store).run(date(2026, 4, 29), tmp_path / "out")
+    assert run.status == "ok", run.failures
+    assert run.count("fetch", "fetched") == 397 and run.count("fetch", "failed") == 0
+    text = pdftotext(tmp_path / "out" / "brief.pdf")
+    assert "参考文献与拓展阅读" in text and "事实梳理" in text
+    data = json.loads((tmp_path / "out" / "brief.json").read_text("utf-8"))
+    assert data["references"] and all(s["refs"] for sec in data["sections"] for p in sec["paragraphs"]
+                                      for s in p["sentences"])
+
+
+def _closed_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_bad_sources_are_named_and_the_run_goes_on(tmp_path: Path, feed_dir: Path, feed_server: str) -> None:
+    when = datetime(2026, 4, 10, 2, tzinfo=timezone.utc)
+    (feed_dir / "good.xml").write_text(rss("Good", [
+        {"title": f"Story {n} about chips", "link": f"https://good.example/{n}", "published": when,
+         "description": f"Company {n} announced a new accelerator chip for AI training. It ships this year."}
+        for n in range(3)]), "utf-8")
+    (feed_dir / "broken.xml").write_text("<<< not xml at all", "utf-8")
+    with serve_directory(feed_dir) as base:
+        sources = [source("Good", f"{base}/good.xml"), source("Broken", f"{base}/broken.xml"),
+                   source("Down", f"http://127.0.0.1:{_closed_port()}/feed.xml")]
+        cfg = config.from_dict(make_config(sources))
+        store = Store.open(cfg.db_path())
+        run = Pipeline(cfg, store).run(DAY, tmp_path / "out")
+    assert run.status == "degraded"
+    joined = "\n".join(run.failures)
+    assert "Broken: not a readable feed" in joined
+    assert "Down: cannot connect" in joined
+    assert (tmp_path / "out" / "brief.pdf").exists()
+    # Three failures in a row flag the source.
+    for _ in range(2):
+        run = Pipeline(cfg, store).run(DAY, tmp_path / "out")
+    assert any("Down: has failed 3 runs in a row" in f for f in run.failures)
+
+
+def test_empty_day_says_so(tmp_path: Path, feed_dir: Path, feed_server: str) -> None:
+    (feed_dir / "old.xml").write_text(rss("Old", [
+        {"title": "Old news", "link": "https://old.example/1", "published": datetime(2020, 1, 1, tzinfo=timezone.utc)}
+    ]), "utf-8")
+    cfg = config.from_dict(make_config([source("Old", f"{feed_server}/old.xml")]))
+    run = Pipeline(cfg, Store.open(cfg.db_path())).run(DAY, tmp_path / "out")
+    assert run.status == "empty"
+    assert any("no items published between 2026-04-10 00:00 and 2026-04-11 00:00" in f for f in run.failures)
+    assert not (tmp_path / "out").exists()
+
+
+def test_runs_are_recorded(tmp_path: Path, feed_dir: Path, feed_server: str) -> None:
+    (feed_dir / "f.xml").write_text(rss("F", [{"title": "A thing happened", "link": "https://f.example/1",
+                                                "description": "Something notable happened today in AI land."}]))
+    cfg = config.from_dict(make_config([source("F", f"{feed_server}/f.xml")]))
+    store = Store.open(cfg.db_path())
+    Pipeline(cfg, store).run(DAY, tmp_path / "out")
+    [rec] = store.runs()
+    assert rec.status == "ok" and rec.finished is not None
+    assert [s.name for s in rec.stages] == ["fetch", "store", "dedup", "cluster", "rank", "write", "render", "publish"]
+    assert rec.stages[0].counts["fetched"] == 1 and all(s.seconds >= 0 for s in rec.stages)
