@@ -32,6 +32,7 @@ system-deps:
 	fi
 
 test: install system-deps
+	$(VENV)/bin/ruff check src tests benchmarks
 	$(PY) -m pytest -q
 
 clean:

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import shutil
+import socket
+import threading
+import time
 from collections.abc import Iterator
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from dailybrief.demo import serve_directory
+from helpers import rss
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -45,3 +51,82 @@ def feed_server(feed_dir: Path) -> Iterator[str]:
     """A real HTTP server on 127.0.0.1 serving `feed_dir`."""
     with serve_directory(feed_dir) as base:
         yield base
+
+
+GOOD = rss("Good", [
+    {"title": "OpenAI publishes a child safety blueprint", "link": "https://a.example/1?utm_source=rss",
+     "description": "<p>OpenAI released a blueprint.</p><script>alert(1)</script>",
+     "published": datetime(2026, 4, 10, 3, tzinfo=timezone.utc)},
+    {"title": "Show HN: a thing", "link": "https://b.example/2",
+     "description": "<p>Article URL: https://b.example/2</p><p>Points: 412</p><p># Comments: 318</p>",
+     "extra": "<slash:comments>318</slash:comments><wfw:commentRss>comments/t1.xml</wfw:commentRss>"},
+])
+COMMENTS = rss("c", [
+    {"title": "re", "link": "https://b.example/c1", "description": "I disagree with this take entirely, it is hype."},
+    {"title": "re", "link": "https://b.example/c2", "description": "This is a real step forward for defenders."},
+])
+
+
+
+class Misbehaving(BaseHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        path = self.path.split("?")[0]
+        if path == "/slow":
+            time.sleep(4)
+            self._send(200, GOOD.encode())
+        elif path == "/error":
+            self._send(500, b"boom")
+        elif path == "/notfeed":
+            self._send(200, b"this is not a feed {{{ <<<", "text/plain")
+        elif path == "/html":
+            self._send(200, b"<!DOCTYPE html><html><body><p>Hello</p></body></html>", "text/html")
+        elif path == "/big":
+            self._send(200, b"<rss>" + b"x" * 300_000 + b"</rss>")
+        elif path == "/reset":
+            self.connection.shutdown(socket.SHUT_RDWR)
+            self.connection.close()
+        elif path == "/loop":
+            self.send_response(302)
+            self.send_header("Location", "/loop")
+            self.end_headers()
+        elif path == "/etag":
+            if self.headers.get("If-None-Match") == '"v1"':
+                self.send_response(304)
+                self.end_headers()
+                return
+            self._send(200, GOOD.encode(), etag='"v1"')
+        else:
+            self._send(404, b"nope")
+
+    def _send(self, status: int, body: bytes, ctype: str = "application/rss+xml", etag: str = "") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(body)))
+        if etag:
+            self.send_header("ETag", etag)
+        self.end_headers()
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def bad_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Misbehaving)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port

@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import subprocess
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pytest
 
+from conftest import SNAPSHOT, closed_port, need_tool
 from dailybrief import config
 from dailybrief.demo import DEMO_DATE, demo_config, demo_dir, serve_directory
 from dailybrief.pipeline import Pipeline
 from dailybrief.store import Store
-from conftest import SNAPSHOT, need_tool
-from helpers import rss, source
 from helpers import config as make_config
+from helpers import rss, source
 
 DAY = date.fromisoformat(DEMO_DATE)
 
@@ -118,7 +117,7 @@ def test_views_come_from_community_with_platform_and_score(demo_run) -> None:
 
 
 def test_rerun_inserts_nothing_and_writes_the_same_briefing(demo_run) -> None:
-    root, first, second, count1, count2 = demo_run
+    root, _, second, count1, count2 = demo_run
     assert count1 == count2
     assert second.count("store", "new") == 0
     for name in ("brief.json", "brief.en.json", "brief.md", "brief.html"):
@@ -126,7 +125,7 @@ def test_rerun_inserts_nothing_and_writes_the_same_briefing(demo_run) -> None:
 
 
 def test_near_duplicates_collapse(demo_run) -> None:
-    root, first, *_ = demo_run
+    root, *_ = demo_run
     data = json.loads((root / "one" / "brief.en.json").read_text("utf-8"))
     urls = [r["url"] for r in data["references"]]
     assert not any("utm_" in u for u in urls) or len({u.split("?")[0] for u in urls}) == len(urls)
@@ -152,15 +151,7 @@ def test_snapshot_of_real_lab_feeds_end_to_end(tmp_path: Path) -> None:
                                       for s in p["sentences"])
 
 
-def _closed_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def test_bad_sources_are_named_and_the_run_goes_on(tmp_path: Path, feed_dir: Path, feed_server: str) -> None:
+def test_bad_sources_are_named_and_the_run_goes_on(tmp_path: Path, feed_dir: Path, bad_server: str) -> None:
     when = datetime(2026, 4, 10, 2, tzinfo=timezone.utc)
     (feed_dir / "good.xml").write_text(rss("Good", [
         {"title": f"Story {n} about chips", "link": f"https://good.example/{n}", "published": when,
@@ -169,14 +160,16 @@ def test_bad_sources_are_named_and_the_run_goes_on(tmp_path: Path, feed_dir: Pat
     (feed_dir / "broken.xml").write_text("<<< not xml at all", "utf-8")
     with serve_directory(feed_dir) as base:
         sources = [source("Good", f"{base}/good.xml"), source("Broken", f"{base}/broken.xml"),
-                   source("Down", f"http://127.0.0.1:{_closed_port()}/feed.xml")]
-        cfg = config.from_dict(make_config(sources))
+                   source("Down", f"http://127.0.0.1:{closed_port()}/feed.xml"),
+                   source("Slow", f"{bad_server}/slow")]
+        cfg = config.from_dict(make_config(sources, fetch={"timeout": 1.5}))
         store = Store.open(cfg.db_path())
         run = Pipeline(cfg, store).run(DAY, tmp_path / "out")
     assert run.status == "degraded"
     joined = "\n".join(run.failures)
     assert "Broken: not a readable feed" in joined
     assert "Down: cannot connect" in joined
+    assert "Slow: no complete answer within 1.5 s" in joined
     assert (tmp_path / "out" / "brief.pdf").exists()
     # Three failures in a row flag the source.
     for _ in range(2):

@@ -37,7 +37,7 @@ def _date(value: str | None, cfg: config_mod.Config) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"'{value}' is not a date; use YYYY-MM-DD, e.g. 2026-04-10", param_hint="--date")
+        raise click.BadParameter(f"'{value}' is not a date; use YYYY-MM-DD, e.g. 2026-04-10", param_hint="--date") from None
 
 
 class ConfigProblem(click.ClickException):
@@ -144,7 +144,8 @@ def _run(ctx: Ctx, day: date, out_dir: Path | None, fetch: bool = True) -> RunRe
 
 @main.command()
 @click.option("--date", "day", help="Edition date, YYYY-MM-DD (default: today in the edition's time zone).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Write the edition here instead of <output.dir>/<date>/.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Write the edition here instead of <output.dir>/<date>/.")
 @click.option("--no-fetch", is_flag=True, help="Use what is stored; don't fetch.")
 @pass_ctx
 def run(ctx: Ctx, day: str | None, out_dir: str | None, no_fetch: bool) -> None:
@@ -169,7 +170,8 @@ def fetch(ctx: Ctx) -> None:
 
 @main.command()
 @click.option("--date", "day", help="Edition date, YYYY-MM-DD (default: today).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Folder for brief*.json (default: <output.dir>/<date>/).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False),
+              help="Folder for brief*.json (default: <output.dir>/<date>/).")
 @pass_ctx
 def build(ctx: Ctx, day: str | None, out_dir: str | None) -> None:
     """Cluster, rank and write the stored items of a day into brief*.json."""

@@ -68,7 +68,7 @@ class Fetcher:
         async with self._all, sem:
             try:
                 return await asyncio.wait_for(self._get(url, headers or {}), self.settings.timeout)
-            except (asyncio.TimeoutError, httpx.TimeoutException):
+            except (TimeoutError, httpx.TimeoutException):
                 raise FetchError(
                     f"no complete answer within {self.settings.timeout:g} s; the host is slow or down "
                     "(raise [fetch].timeout if it is just slow)"

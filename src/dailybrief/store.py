@@ -240,7 +240,7 @@ class Store:
         return [self._to_item(r) for r in self.db.query(f"SELECT * FROM items WHERE id IN ({marks})", ids)]
 
     def count(self, table: str) -> int:
-        return int(self.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])  # noqa: S608
+        return int(self.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
     # -- embeddings ---------------------------------------------------------
     def embeddings(self, ids: list[str], model: str) -> dict[str, np.ndarray]:

@@ -16,7 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from .embed import Embedder
-from .records import Brief, Branding, Item, Paragraph, Reference, Section, Sentence, Story
+from .records import Branding, Brief, Item, Paragraph, Reference, Section, Sentence, Story
 from .text import clip, split_sentences
 
 FACT_TIERS = ("official", "press", "paper", "code")
@@ -24,7 +24,8 @@ FACT_TIERS = ("official", "press", "paper", "code")
 WORDS = {
     "zh": {
         "points": "{n} 分", "comments": "{n} 条评论", "score": "得分 {n}",
-        "no_analysis": "产业分析需要语言模型：在配置的 [writer] 中设置 kind = \"openai\" 及其端点后生成。抽取式写作只转述来源原文，不做推断。",
+        "no_analysis": "产业分析需要语言模型：在配置的 [writer] 中设置 kind = \"openai\" 及其端点后生成。"
+                       "抽取式写作只转述来源原文，不做推断。",
         "outlets": "今日共收录 {items} 条报道，来自 {outlets} 个信源，归并为 {stories} 个事件；以下是其中最受关注的 {top} 个。",
         "thread": "{platform} 讨论帖",
         "follow": "此事件已在 {day} 的简报中报道，以下为新进展。",
