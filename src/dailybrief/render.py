@@ -440,6 +440,13 @@ def _momentum_view(counts: list[int], edition: date, labels: dict[str, str], lan
     }
 
 
+def _qr_line(caption: str, labels: dict[str, str], lang: str) -> str:
+    """'Scan the QR code to get in touch (caption)', the line beside the QR code."""
+    if not caption:
+        return labels["scan"]
+    return f"{labels['scan']}（{caption}）" if lang == "zh" else f"{labels['scan']} ({caption})"
+
+
 def brief_view(brief: Brief) -> dict[str, Any]:
     """The Brief as the plain dict every template renders (all text still unescaped)."""
     lang = brief.language if brief.language in LABELS else "en"
@@ -547,6 +554,7 @@ def brief_view(brief: Brief) -> dict[str, Any]:
             "qr_url": qr_url,
             "qr_href": safe_url(qr_url),
             "qr_caption": _clean(branding.qr_caption),
+            "qr_line": _qr_line(_clean(branding.qr_caption), labels, lang),
             "about": about,
             "footer": " · ".join(footer_bits),
         },
