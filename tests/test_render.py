@@ -434,6 +434,18 @@ def test_pdf_pages_rasterise(pdf: Path, tmp_path: Path) -> None:
 
 
 @needs_poppler
+def test_pdf_footer_numbers_every_page_and_the_header_carries_the_logo(pdf: Path) -> None:
+    pages = _pdf_pages(pdf)
+    for k in range(1, pages + 1):
+        text = _run("pdftotext", "-layout", "-f", str(k), "-l", str(k), str(pdf), "-")
+        footer = text.strip().splitlines()[-1]
+        assert re.search(rf"\b{k}\s*/\s*{pages}$", footer), footer
+        assert "中国高技术产业发展促进会新质生产力工作委员会 · gyznswn.cn" in footer
+    images = _run("pdfimages", "-list", str(pdf)).splitlines()[2:]
+    assert [row.split()[0] for row in images] == ["1"]  # the logo, on the first page (the QR code is vector)
+
+
+@needs_poppler
 def test_pdf_english(tmp_path: Path) -> None:
     brief = _sample_brief(tmp_path, language="en")
     text = _run("pdftotext", "-layout", str(render_pdf(brief, tmp_path / "en.pdf")), "-")

@@ -1,15 +1,25 @@
-"""Render a :class:`~dailybrief.records.Brief` to Markdown, HTML, PDF and JSON.
+"""Render a :class:`~dailybrief.records.Brief` to every output format.
 
 Every format is drawn from one *view*: a plain dict built from the Brief by
 :func:`brief_view` (labels in the brief's language, numbered sections grouped
 into subsections, sentences with their citation markers, references with
-links restricted to http/https). Markdown and HTML lay the view out with
-Jinja2 templates; the PDF is laid out by a static typst template that reads
-the view as JSON, so feed text never becomes markup in any format.
+links restricted to http/https, the figures' numbers). Markdown and the two
+HTML variants lay the view out with Jinja2 templates; the PDF is laid out by
+a static typst template that reads the view as JSON, so feed text never
+becomes markup in any format. Both HTML variants then pass through nh3
+(:mod:`dailybrief.sanitize`).
+
+    md      brief.md           Markdown
+    html    brief.html         one self-contained page, light and dark
+    wechat  brief.wechat.html  for the 公众号 editor: inline styles only
+    chat    brief.chat.md      abstract, headlines and a link, within CHAT_MAX_BYTES
+    txt     brief.txt          the whole brief as plain text
+    pdf     brief.pdf          A4 via typst: contents, bookmarks, figures, fonts embedded
+    json    brief.json         the Brief's as_dict form
 
 Renderers sit behind a small interface and are registered by name::
 
-    RENDERERS["md" | "html" | "pdf" | "json"].render(brief, path) -> path
+    RENDERERS[name].render(brief, path) -> path
     render_all(brief, out_dir, formats) -> {"md": out_dir/"brief.md", ...}
 
 Failures raise :class:`~dailybrief.errors.RenderError`.
@@ -40,23 +50,31 @@ from .records import Brief, Paragraph, Section, Sentence
 from .sanitize import clean_page, clean_wechat
 
 __all__ = [
+    "CHAT_MAX_BYTES",
+    "FONT_PACKAGES",
     "LABELS",
     "RENDERERS",
+    "TIER_COLOURS",
     "PdfRenderer",
     "Renderer",
     "TextRenderer",
     "brief_view",
+    "chat_message",
     "format_date",
     "get_renderer",
     "labels_for",
     "md_escape",
+    "qr_png_uri",
     "qr_svg",
     "register_renderer",
     "render_all",
+    "render_chat",
     "render_html",
     "render_json",
     "render_markdown",
     "render_pdf",
+    "render_text",
+    "render_wechat",
     "safe_url",
 ]
 
@@ -342,8 +360,7 @@ def _outlets_line(outlets: list[str], labels: dict[str, str]) -> str:
     return f"{count}{labels['lead_sep']}{shown}{more}"
 
 
-def _coverage_view(sections: list[tuple[Section, dict[str, Any]]], labels: dict[str, str],
-                   lang: str) -> dict[str, Any] | None:
+def _coverage_view(sections: list[tuple[Section, dict[str, Any]]], labels: dict[str, str]) -> dict[str, Any] | None:
     """The coverage chart: outlets per story, stacked by kind of source.
 
     Drawn from ``Section.coverage`` (tier -> outlets); a section without it
@@ -513,7 +530,7 @@ def brief_view(brief: Brief) -> dict[str, Any]:
                 groups.append(group)
             view["groups"] = groups
         sections.append(view)
-    coverage = _coverage_view(list(zip(brief.sections, sections, strict=True)), labels, lang)
+    coverage = _coverage_view(list(zip(brief.sections, sections, strict=True)), labels)
 
     references_number = str(number + 1) if references else ""
     branding = brief.branding
