@@ -395,7 +395,6 @@ def _coverage_view(sections: list[tuple[Section, dict[str, Any]]], labels: dict[
         row["width"] = round(100 * row["total"] / top, 2)
         for part in row["parts"]:
             part["width"] = round(100 * part["n"] / top, 2)  # of the whole track
-            part["share"] = round(100 * part["n"] / row["total"], 2)  # of its own bar
     used = {part["tier"] for row in rows for part in row["parts"]}
     return {
         "rows": rows,
@@ -448,7 +447,6 @@ def _momentum_view(counts: list[int], edition: date, labels: dict[str, str], lan
         "counts": values,
         "days": [_short_day(d, lang) for d in days],
         "max": top,
-        "total": sum(values),
         "heights": [round(100 * v / top) for v in values],
         "points": " ".join(f"{d['x']},{d['y']}" for d in dots),
         "dots": dots,
