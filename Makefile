@@ -21,14 +21,17 @@ install: $(STAMP)
 demo: install
 	$(VENV)/bin/dailybrief demo --out out/demo
 
-# poppler-utils (pdftotext, pdffonts, pdftoppm, pdfinfo) is only on Debian, not PyPI.
-# As root it is installed here; otherwise run: sudo apt-get install poppler-utils
+# From Debian, not PyPI: poppler-utils (pdftotext, pdffonts, pdftoppm, pdfinfo) for
+# the PDF checks, and chromium, which Playwright drives for the HTML checks.
+# As root they are installed here; otherwise run: sudo apt-get install poppler-utils chromium
+SYSTEM_PACKAGES = $(if $(shell command -v pdftotext && command -v pdffonts),,poppler-utils) \
+                  $(if $(shell command -v chromium),,chromium)
 system-deps:
-	@if command -v pdftotext >/dev/null 2>&1 && command -v pdffonts >/dev/null 2>&1; then :; \
+	@if [ -z "$(strip $(SYSTEM_PACKAGES))" ]; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
 	else \
-		echo "pdftotext is missing: run 'sudo apt-get install poppler-utils', then 'make test' again" >&2; exit 1; \
+		echo "missing: $(strip $(SYSTEM_PACKAGES)); run 'sudo apt-get install $(strip $(SYSTEM_PACKAGES))', then 'make test' again" >&2; exit 1; \
 	fi
 
 test: install system-deps

@@ -59,6 +59,12 @@ def test_run_prints_summary_and_paths(feed_dir: Path, feed_server: str, tmp_path
     assert CliRunner().invoke(main, ["build", "--date", "2026-04-10", "--out", str(tmp_path / "b")]).exit_code == 0
     rendered = CliRunner().invoke(main, ["render", "--dir", str(tmp_path / "b"), "--format", "md"])
     assert rendered.exit_code == 0 and (tmp_path / "b" / "brief.md").exists()
+    rendered = CliRunner().invoke(main, ["render", "--dir", str(tmp_path / "b"), "--format", "wechat",
+                                         "--format", "chat", "--format", "txt"])
+    assert rendered.exit_code == 0, rendered.output
+    for name in ("brief.wechat.html", "brief.chat.md", "brief.txt"):
+        assert str(tmp_path / "b" / name) in rendered.output.replace("\n", "")  # rich wraps long paths
+        assert "Lab ships model" in (tmp_path / "b" / name).read_text("utf-8")
 
 
 def test_run_with_nothing_to_brief_exits_nonzero(feed_dir: Path, feed_server: str) -> None:

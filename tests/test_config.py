@@ -48,6 +48,11 @@ def test_user_file_overrides_key_by_key(tmp_path: Path) -> None:
     ({"writer": {"kind": "openai"}}, "writer", None, "base_url"),
     ({"edtion": {"title": "x"}}, "edtion", None, "unknown"),
     ({"sources": [{"url": "http://a.example"}]}, "sources[0].name", None, "required"),
+    ({"output": {"formats": ["md", "docx"]}}, "output.formats[1]", "docx", "md, html, wechat, chat, txt, pdf, json"),
+    ({"output": {"edition_url": "brief.example.com/{date}/"}}, "output.edition_url", "brief.example.com/{date}/",
+     "https://brief.example.com/{date}/"),
+    ({"output": {"edition_url": "https://b.example/{day}/"}}, "output.edition_url", "https://b.example/{day}/",
+     "only the placeholders {date} and {lang}"),
 ])
 def test_bad_config_names_key_value_and_fix(data: dict, key: str, value: object, fix: str) -> None:
     with pytest.raises(ConfigError) as err:
@@ -76,3 +81,15 @@ def test_database_moves_with_env_and_config(tmp_path: Path, monkeypatch: pytest.
 
 def test_default_file_is_valid_toml() -> None:
     assert tomllib.loads(config.default_text())["writer"]["kind"] == "extractive"
+
+
+def test_output_formats_and_edition_link() -> None:
+    from datetime import date
+
+    cfg = config.load()
+    assert cfg.output.formats == ["md", "html", "wechat", "chat", "txt", "pdf", "json"]
+    assert cfg.output.edition_link(date(2026, 4, 10), "zh", "brief") == ""
+    out = config.from_dict({"output": {"edition_url": "https://b.example/{date}/"}}).output
+    assert out.edition_link(date(2026, 4, 10), "en", "brief.en") == "https://b.example/2026-04-10/brief.en.html"
+    out = config.from_dict({"output": {"edition_url": "https://b.example/{lang}/{date}.html"}}).output
+    assert out.edition_link(date(2026, 4, 10), "zh", "brief") == "https://b.example/zh/2026-04-10.html"

@@ -50,7 +50,8 @@ def test_demo_day_writes_every_format_in_both_languages(demo_run) -> None:
     root, first, *_ = demo_run
     assert first.status == "ok", first.failures
     names = sorted(p.name for p in (root / "one").iterdir())
-    assert names == sorted(f"{stem}.{ext}" for stem in ("brief", "brief.en") for ext in ("md", "html", "pdf", "json"))
+    assert names == sorted(f"{stem}.{ext}" for stem in ("brief", "brief.en")
+                           for ext in ("md", "html", "wechat.html", "chat.md", "txt", "pdf", "json"))
     assert first.count("fetch", "sources") == 16 and first.count("fetch", "failed") == 0
     assert first.count("fetch", "fetched") >= 60
     assert first.count("cluster", "multi_outlet") >= 6

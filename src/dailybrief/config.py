@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -20,7 +21,11 @@ from .errors import ConfigError
 from .records import Branding, Source
 
 LANGUAGES = ("zh", "en")
-FORMATS = ("md", "html", "pdf", "json")
+# Output formats: md, html (standalone page), wechat (brief.wechat.html for the
+# 公众号 editor), chat (brief.chat.md, a short message), txt (the whole brief
+# as plain text), pdf, json.
+FORMATS = ("md", "html", "wechat", "chat", "txt", "pdf", "json")
+Format = Literal["md", "html", "wechat", "chat", "txt", "pdf", "json"]
 
 Tier = Literal["official", "press", "community", "paper", "code"]
 Language = Literal["zh", "en"]
@@ -127,9 +132,32 @@ class StorageConfig(_Model):
 
 class OutputConfig(_Model):
     dir: str = "out"
-    formats: list[Literal["md", "html", "pdf", "json"]] = Field(
-        default_factory=lambda: list(FORMATS), min_length=1
-    )
+    formats: list[Format] = Field(default_factory=lambda: list(FORMATS), min_length=1)
+    # Where readers find an edition online; {date} and {lang} are filled in. A
+    # URL ending in "/" is a folder: the edition's HTML file name is added.
+    edition_url: str = ""
+
+    @field_validator("edition_url")
+    @classmethod
+    def _edition_url(cls, v: str) -> str:
+        v = v.strip()
+        if not v:
+            return v
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("use an http:// or https:// URL, e.g. 'https://brief.example.com/{date}/'")
+        try:
+            v.format(date="2026-01-01", lang="zh")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError("only the placeholders {date} and {lang} may appear in it, "
+                             "e.g. 'https://brief.example.com/{date}/'") from None
+        return v
+
+    def edition_link(self, day: date, language: str, stem: str) -> str:
+        """The public URL of one edition's HTML page, or "" when edition_url is unset."""
+        if not self.edition_url:
+            return ""
+        url = self.edition_url.format(date=day.isoformat(), lang=language)
+        return f"{url}{stem}.html" if url.endswith("/") else url
 
 
 class PublishConfig(_Model):
@@ -193,7 +221,7 @@ _FIXES = {
     "tier": "use one of official, press, community, paper, code",
     "language": "use 'zh' or 'en'",
     "languages": "use a list of 'zh' and/or 'en', e.g. [\"zh\", \"en\"]",
-    "formats": "use a list drawn from md, html, pdf, json",
+    "formats": "use a list drawn from md, html, wechat, chat, txt, pdf, json",
     "kind": "see the comments in `dailybrief init` for the kinds allowed here",
 }
 

@@ -22,6 +22,7 @@ from datetime import time as dtime
 from pathlib import Path
 
 from . import cluster as cluster_stage
+from . import figures
 from . import rank as rank_stage
 from .config import Config
 from .dedup import exact_duplicates
@@ -184,6 +185,9 @@ class Pipeline:
             branding = self.cfg.branding.to_branding(self.cfg.base_dir)
             for lang in ed.languages:
                 briefs.append(writer.write(top, rest, day, lang, ed.title, branding))
+            figures.annotate(briefs, top, self.store, day)
+            for brief in briefs:
+                brief.url = self.cfg.output.edition_link(day, brief.language, file_stem(brief.language, ed.languages))
             self.store.mark_briefed([s.id for s in top], day)
             rep.counts = {"sections": sum(sum(1 for s in b.sections if s.kind == "story") for b in briefs),
                           "references": sum(len(b.references) for b in briefs),

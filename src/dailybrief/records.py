@@ -129,6 +129,9 @@ class Section:
     follow_up: bool = False
     outlets: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Figures, filled by the pipeline (figures.py); renderers draw them only when present.
+    coverage: dict[str, int] = field(default_factory=dict)  # authority tier -> distinct outlets
+    momentum: list[int] = field(default_factory=list)  # items per day, the 7 days up to the edition, oldest first
 
 
 @dataclass(slots=True)
@@ -168,6 +171,7 @@ class Brief:
     references: list[Reference] = field(default_factory=list)
     generated: datetime | None = None
     notes: list[str] = field(default_factory=list)
+    url: str = ""  # where readers find this edition online ([output].edition_url); chat messages link to it
 
     def as_dict(self) -> dict[str, Any]:
         return as_dict(self)
@@ -248,7 +252,9 @@ def brief_from_dict(data: dict[str, Any]) -> Brief:
         sections=[
             Section(kind=s["kind"], title=s["title"], paragraphs=paragraphs(s["paragraphs"]),
                     story_id=s.get("story_id", ""), writer=s.get("writer", ""), follow_up=s.get("follow_up", False),
-                    outlets=list(s.get("outlets", [])), notes=list(s.get("notes", [])))
+                    outlets=list(s.get("outlets", [])), notes=list(s.get("notes", [])),
+                    coverage={str(k): int(v) for k, v in (s.get("coverage") or {}).items()},
+                    momentum=[int(v) for v in s.get("momentum") or []])
             for s in data.get("sections", [])
         ],
         references=[
@@ -258,4 +264,5 @@ def brief_from_dict(data: dict[str, Any]) -> Brief:
         ],
         generated=_parse_dt(data.get("generated")),
         notes=list(data.get("notes", [])),
+        url=str(data.get("url", "") or ""),
     )

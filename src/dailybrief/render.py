@@ -1,15 +1,25 @@
-"""Render a :class:`~dailybrief.records.Brief` to Markdown, HTML, PDF and JSON.
+"""Render a :class:`~dailybrief.records.Brief` to every output format.
 
 Every format is drawn from one *view*: a plain dict built from the Brief by
 :func:`brief_view` (labels in the brief's language, numbered sections grouped
 into subsections, sentences with their citation markers, references with
-links restricted to http/https). Markdown and HTML lay the view out with
-Jinja2 templates; the PDF is laid out by a static typst template that reads
-the view as JSON, so feed text never becomes markup in any format.
+links restricted to http/https, the figures' numbers). Markdown and the two
+HTML variants lay the view out with Jinja2 templates; the PDF is laid out by
+a static typst template that reads the view as JSON, so feed text never
+becomes markup in any format. Both HTML variants then pass through nh3
+(:mod:`dailybrief.sanitize`).
+
+    md      brief.md           Markdown
+    html    brief.html         one self-contained page, light and dark
+    wechat  brief.wechat.html  for the 公众号 editor: inline styles only
+    chat    brief.chat.md      abstract, headlines and a link, within CHAT_MAX_BYTES
+    txt     brief.txt          the whole brief as plain text
+    pdf     brief.pdf          A4 via typst: contents, bookmarks, figures, fonts embedded
+    json    brief.json         the Brief's as_dict form
 
 Renderers sit behind a small interface and are registered by name::
 
-    RENDERERS["md" | "html" | "pdf" | "json"].render(brief, path) -> path
+    RENDERERS[name].render(brief, path) -> path
     render_all(brief, out_dir, formats) -> {"md": out_dir/"brief.md", ...}
 
 Failures raise :class:`~dailybrief.errors.RenderError`.
@@ -27,7 +37,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
@@ -36,26 +46,35 @@ import jinja2
 from markupsafe import Markup
 
 from .errors import RenderError
-from .records import Brief, Paragraph, Sentence
+from .records import Brief, Paragraph, Section, Sentence
+from .sanitize import clean_page, clean_wechat
 
 __all__ = [
+    "CHAT_MAX_BYTES",
+    "FONT_PACKAGES",
     "LABELS",
     "RENDERERS",
+    "TIER_COLOURS",
     "PdfRenderer",
     "Renderer",
     "TextRenderer",
     "brief_view",
+    "chat_message",
     "format_date",
     "get_renderer",
     "labels_for",
     "md_escape",
+    "qr_png_uri",
     "qr_svg",
     "register_renderer",
     "render_all",
+    "render_chat",
     "render_html",
     "render_json",
     "render_markdown",
     "render_pdf",
+    "render_text",
+    "render_wechat",
     "safe_url",
 ]
 
@@ -89,6 +108,20 @@ LABELS: dict[str, dict[str, str]] = {
         "list_sep": "、",
         "more": "等",
         "lead_sep": "：",
+        "coverage": "报道覆盖",
+        "coverage_note": "每个事件的报道媒体数，按来源类型",
+        "tier_official": "官方",
+        "tier_press": "媒体",
+        "tier_paper": "论文",
+        "tier_code": "代码",
+        "tier_community": "社区",
+        "tier_other": "其他",
+        "momentum": "近 {n} 日热度",
+        "momentum_note": "每日相关报道数",
+        "headlines": "今日要闻",
+        "read_more": "阅读全文",
+        "roundup_more": "另有 {n} 条速览",
+        "more_stories": "……另有 {n} 个事件，见全文",
     },
     "en": {
         "abstract": "Abstract",
@@ -112,6 +145,20 @@ LABELS: dict[str, dict[str, str]] = {
         "list_sep": ", ",
         "more": ", …",
         "lead_sep": ": ",
+        "coverage": "Coverage",
+        "coverage_note": "Outlets per story, by kind of source",
+        "tier_official": "Official",
+        "tier_press": "Press",
+        "tier_paper": "Paper",
+        "tier_code": "Code",
+        "tier_community": "Community",
+        "tier_other": "Other",
+        "momentum": "{n}-day momentum",
+        "momentum_note": "reports per day",
+        "headlines": "Headlines",
+        "read_more": "Read the full briefing",
+        "roundup_more": "plus {n} more in the roundup",
+        "more_stories": "… and {n} more stories in the full briefing",
     },
 }
 
@@ -121,6 +168,20 @@ _MONTHS = (
     "July", "August", "September", "October", "November", "December",
 )
 _MAX_OUTLETS_SHOWN = 6
+
+# The coverage chart: kinds of source in the order their bar segments are
+# stacked, and their colours (chosen to read on light and dark backgrounds).
+TIER_ORDER = ("official", "press", "paper", "code", "community", "other")
+TIER_COLOURS = {
+    "official": "#1f5a8c",
+    "press": "#5b9bd5",
+    "paper": "#4e9a6a",
+    "code": "#8a6bbf",
+    "community": "#e08a3c",
+    "other": "#9aa4af",
+}
+_CHART_TITLE_WIDTH = 33.0  # half-ems: the chart's label column
+_MONTHS_SHORT = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def labels_for(language: str) -> dict[str, str]:
@@ -143,6 +204,9 @@ _CJK_END = re.compile(
     r"[\u2e80-\u2fdf\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]$"
 )
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CJK_ANY = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_LATIN_TAIL = re.compile(r"[A-Za-z0-9.+-]+$")
+_LATIN_HEAD = re.compile(r"[A-Za-z0-9.+-]")
 
 
 def _clean(text: Any) -> str:
@@ -296,6 +360,108 @@ def _outlets_line(outlets: list[str], labels: dict[str, str]) -> str:
     return f"{count}{labels['lead_sep']}{shown}{more}"
 
 
+def _coverage_view(sections: list[tuple[Section, dict[str, Any]]], labels: dict[str, str]) -> dict[str, Any] | None:
+    """The coverage chart: outlets per story, stacked by kind of source.
+
+    Drawn from ``Section.coverage`` (tier -> outlets); a section without it
+    counts its outlets as one grey bar. None when there is nothing worth a
+    figure: fewer than two stories, or no story with more than one outlet.
+    """
+    rows: list[dict[str, Any]] = []
+    for section, view in sections:
+        if section.kind != "story":
+            continue
+        counts: dict[str, int] = {}
+        for tier, n in (section.coverage or {}).items():
+            key = tier if tier in TIER_ORDER else "other"
+            counts[key] = counts.get(key, 0) + max(int(n), 0)
+        if not any(counts.values()) and view["outlets"]:
+            counts = {"other": len(view["outlets"])}
+        total = sum(counts.values())
+        if not total:
+            continue
+        rows.append({
+            "number": view["number"],
+            "anchor": view["anchor"],
+            "title": _chart_title(view["title"]),
+            "total": total,
+            "parts": [{"tier": t, "n": counts[t], "colour": TIER_COLOURS[t], "label": labels[f"tier_{t}"]}
+                      for t in TIER_ORDER if counts.get(t)],
+        })
+    if len(rows) < 2 or max(r["total"] for r in rows) < 2:
+        return None
+    top = max(r["total"] for r in rows)
+    for row in rows:
+        row["width"] = round(100 * row["total"] / top, 2)
+        for part in row["parts"]:
+            part["width"] = round(100 * part["n"] / top, 2)  # of the whole track
+    used = {part["tier"] for row in rows for part in row["parts"]}
+    return {
+        "rows": rows,
+        "max": top,
+        "tiers": [{"tier": t, "colour": TIER_COLOURS[t], "label": labels[f"tier_{t}"]} for t in TIER_ORDER if t in used],
+    }
+
+
+def _width(char: str) -> float:
+    """Rough advance of a character, in half-ems: CJK is full width, Latin about half."""
+    return 2.0 if _CJK_ANY.match(char) or "\u3000" <= char <= "\u303f" or "\uff00" <= char <= "\uffef" else 1.1
+
+
+def _chart_title(title: str) -> str:
+    """A title short enough for one line of a chart's label column (about 16 CJK characters)."""
+    budget = _CHART_TITLE_WIDTH
+    if sum(_width(c) for c in title) <= budget:
+        return title
+    used, cut = 0.0, 0
+    for i, char in enumerate(title):
+        used += _width(char)
+        if used > budget - 2:  # room for the ellipsis
+            cut = i
+            break
+    head = title[:cut]
+    word = _LATIN_TAIL.search(head)
+    if word and _LATIN_HEAD.match(title[cut:]) and word.start() > cut // 2:
+        head = head[: word.start()]  # not inside a Latin word
+    return head.rstrip(" ，、：:,;；-—") + "…"
+
+
+def _short_day(day: date, lang: str) -> str:
+    return f"{day.month}/{day.day}" if lang == "zh" else f"{_MONTHS_SHORT[day.month - 1]} {day.day}"
+
+
+def _momentum_view(counts: list[int], edition: date, labels: dict[str, str], lang: str) -> dict[str, Any] | None:
+    """A story's reports per day up to the edition, for its sparkline.
+
+    None unless the story continues: at least two days with reports.
+    """
+    values = [max(int(c), 0) for c in counts or []]
+    if len(values) < 2 or sum(1 for v in values if v) < 2:
+        return None
+    n = len(values)
+    top = max(values)
+    days = [edition - timedelta(days=n - 1 - i) for i in range(n)]
+    # An SVG viewBox of 120 x 36: the line runs between x 6..114 and y 30..6.
+    dots = [{"x": round(6 + i * 108 / (n - 1), 2), "y": round(30 - 24 * v / top, 2), "n": v} for i, v in enumerate(values)]
+    return {
+        "counts": values,
+        "days": [_short_day(d, lang) for d in days],
+        "max": top,
+        "heights": [round(100 * v / top) for v in values],
+        "points": " ".join(f"{d['x']},{d['y']}" for d in dots),
+        "dots": dots,
+        "label": labels["momentum"].format(n=n),
+        "note": labels["momentum_note"],
+    }
+
+
+def _qr_line(caption: str, labels: dict[str, str], lang: str) -> str:
+    """'Scan the QR code to get in touch (caption)', the line beside the QR code."""
+    if not caption:
+        return labels["scan"]
+    return f"{labels['scan']}（{caption}）" if lang == "zh" else f"{labels['scan']} ({caption})"
+
+
 def brief_view(brief: Brief) -> dict[str, Any]:
     """The Brief as the plain dict every template renders (all text still unescaped)."""
     lang = brief.language if brief.language in LABELS else "en"
@@ -340,6 +506,7 @@ def brief_view(brief: Brief) -> dict[str, Any]:
             "writer": section.writer,
             "groups": [],
             "entries": [],
+            "momentum": _momentum_view(section.momentum, edition, labels, lang) if section.kind == "story" else None,
         }
         paragraphs = [_paragraph_view(p, labels, ref_anchors) for p in section.paragraphs]
         paragraphs = [p for p in paragraphs if p["sentences"] or p["lead"]]
@@ -361,6 +528,7 @@ def brief_view(brief: Brief) -> dict[str, Any]:
                 groups.append(group)
             view["groups"] = groups
         sections.append(view)
+    coverage = _coverage_view(list(zip(brief.sections, sections, strict=True)), labels)
 
     references_number = str(number + 1) if references else ""
     branding = brief.branding
@@ -388,6 +556,8 @@ def brief_view(brief: Brief) -> dict[str, Any]:
         "notes": notes,
         "has_abstract": bool(themes or abstract or notes),
         "has_contact": bool(qr_url or contact or about or website),
+        "url": safe_url(brief.url),
+        "coverage": coverage,
         "sections": sections,
         "references": references,
         "references_number": references_number,
@@ -399,6 +569,7 @@ def brief_view(brief: Brief) -> dict[str, Any]:
             "qr_url": qr_url,
             "qr_href": safe_url(qr_url),
             "qr_caption": _clean(branding.qr_caption),
+            "qr_line": _qr_line(_clean(branding.qr_caption), labels, lang),
             "about": about,
             "footer": " · ".join(footer_bits),
         },
@@ -465,6 +636,9 @@ def _html_env() -> jinja2.Environment:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
+    # The output of nh3 is safe by construction.
+    env.filters["clean_page"] = lambda html: Markup(clean_page(str(html)))  # noqa: S704
+    env.filters["clean_wechat"] = lambda html: Markup(clean_wechat(str(html)))  # noqa: S704
     return env
 
 
@@ -492,8 +666,190 @@ def render_html(brief: Brief) -> str:
     qr = Markup(qr_svg(view["branding"]["qr_url"])) if view["branding"]["qr_url"] else ""  # noqa: S704
     logo = _load_logo(brief.branding.logo)
     return _render_template(
-        _html_env(), "brief.html.j2", b=view, qr_svg=qr, logo_uri=logo.data_uri if logo else ""
+        _html_env(), "brief.html.j2", b=view, qr_svg=qr, logo_uri=logo.data_uri if logo else "",
+        tier_colours=TIER_COLOURS,
     )
+
+
+def qr_png_uri(data: str) -> str:
+    """A QR code holding ``data`` as a PNG data: URI (for the WeChat variant, which takes no SVG)."""
+    import io
+
+    import qrcode
+
+    try:
+        image = qrcode.make(data, border=2, box_size=8)
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+    except Exception as err:  # qrcode raises DataOverflowError and friends
+        raise RenderError(f"cannot make a QR code from branding.qr_url {data!r}: {err}") from err
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+_WECHAT_IMAGES = ("image/png", "image/jpeg", "image/gif")
+
+
+def render_wechat(brief: Brief) -> str:
+    """The brief for the WeChat official-account editor: inline styles only, no scripts, no classes.
+
+    Open the file in a browser, select all, copy and paste into the 公众号
+    editor. The QR code and the logo travel as data: URIs; an SVG or WebP
+    logo is left out, as the editor takes neither.
+    """
+    view = brief_view(brief)
+    qr = qr_png_uri(view["branding"]["qr_url"]) if view["branding"]["qr_url"] else ""
+    logo = _load_logo(brief.branding.logo)
+    if logo and logo.mime not in _WECHAT_IMAGES:
+        log.info("branding.logo %s is %s, which the WeChat editor does not take; left out of the WeChat variant",
+                 brief.branding.logo, logo.mime)
+        logo = None
+    return _render_template(_html_env(), "brief.wechat.html.j2", b=view, qr_uri=qr,
+                            logo_uri=logo.data_uri if logo else "")
+
+
+# ---------------------------------------------------------------------------
+# Chat and plain text
+
+# The tightest common chat limit: a WeCom group robot's markdown message
+# (4096 bytes of UTF-8). Publishers with roomier platforms pass their own.
+CHAT_MAX_BYTES = 4096
+
+
+def _plain_sentences(paragraph: dict[str, Any]) -> list[str]:
+    """A paragraph's sentences as plain text, without citation markers."""
+    return [s["text"] for s in paragraph["sentences"] if s["text"]]
+
+
+def chat_message(brief: Brief, max_bytes: int = CHAT_MAX_BYTES, markdown: bool = True) -> str:
+    """A chat message: the title and date, the abstract, the headlines and a link.
+
+    It fits in ``max_bytes`` of UTF-8 by leaving things out, never by cutting
+    text: first the roundup line, then abstract sentences from the end, then
+    headlines from the end (saying how many were left out). Raises
+    RenderError when even the title and the link do not fit.
+    """
+    view = brief_view(brief)
+    labels = view["labels"]
+    esc = md_escape if markdown else (lambda text: text)
+    link = view["url"] or view["branding"]["website_href"]
+    abstract = [text for p in view["abstract"] for text in _plain_sentences(p)]
+    stories = [s for s in view["sections"] if s["kind"] == "story"]
+    roundup = sum(len(s["entries"]) for s in view["sections"] if s["kind"] == "roundup")
+    headlines = []
+    for s in stories:
+        tag = f" `{labels['follow_up']}`" if markdown else f" [{labels['follow_up']}]"
+        headlines.append(f"{s['number']}. {esc(s['title'])}{tag if s['follow_up'] else ''}")
+
+    def build(n_abstract: int, n_headlines: int, with_roundup: bool) -> str:
+        title = f"{esc(view['title'])} · {esc(view['date'])}"
+        parts = [f"**{title}**" if markdown else title]
+        if n_abstract:
+            joined = ""
+            for i, text in enumerate(abstract[:n_abstract]):
+                joined += text + (_sentence_sep(text) if i < n_abstract - 1 else "")
+            parts.append(esc(joined))
+        if n_headlines:
+            lines = [f"**{labels['headlines']}**" if markdown else labels["headlines"], *headlines[:n_headlines]]
+            left = len(headlines) - n_headlines
+            if left:
+                lines.append(esc(labels["more_stories"].format(n=left)))
+            if with_roundup and roundup:
+                lines.append(esc(labels["roundup_more"].format(n=roundup)))
+            parts.append("\n".join(lines))
+        if link:
+            parts.append(f"{esc(labels['read_more'])}{labels['lead_sep']}{link}")
+        return "\n\n".join(parts) + "\n"
+
+    n_abstract, n_headlines, with_roundup = len(abstract), len(headlines), True
+    text = build(n_abstract, n_headlines, with_roundup)
+    while len(text.encode("utf-8")) > max_bytes:
+        if with_roundup and roundup:
+            with_roundup = False
+        elif n_abstract > 1:
+            n_abstract -= 1
+        elif n_headlines > min(3, len(headlines)):
+            n_headlines -= 1
+        elif n_abstract:
+            n_abstract -= 1
+        elif n_headlines:
+            n_headlines -= 1
+        else:
+            raise RenderError(f"a chat message of at most {max_bytes} bytes cannot hold even the title and the link "
+                              f"({len(text.encode('utf-8'))} bytes); raise the limit")
+        text = build(n_abstract, n_headlines, with_roundup)
+    return text
+
+
+def render_chat(brief: Brief) -> str:
+    """The chat variant (brief.chat.md): a Markdown message within CHAT_MAX_BYTES."""
+    return chat_message(brief, CHAT_MAX_BYTES, markdown=True)
+
+
+def render_text(brief: Brief) -> str:
+    """The whole brief as plain text (brief.txt): for e-mail plain-text parts and terminals."""
+    view = brief_view(brief)
+    labels = view["labels"]
+    out: list[str] = []
+
+    def para(p: dict[str, Any]) -> str:
+        body = "".join(s["text"] + "".join(f"[{r['n']}]" for r in s["refs"]) + s["sep"] for s in p["sentences"])
+        return f"{p['lead']}{p['lead_sep']}{body}" if p["lead"] else body
+
+    def heading(text: str, mark: str) -> None:
+        out.extend(["", text, mark * max(4, sum(2 if _CJK_ANY.match(c) else 1 for c in text))])
+
+    out.append(view["title"])
+    out.extend(view["organisation"])
+    out.append(view["date"])
+    if view["has_abstract"]:
+        heading(labels["abstract"], "=")
+        if view["themes"]:
+            out.append(labels["themes"] + labels["lead_sep"] + " · ".join(view["themes"]))
+        out.extend(para(p) for p in view["abstract"])
+        out.extend(f"({n})" for n in view["notes"])
+    if view["coverage"]:
+        out.append("")
+        out.append(labels["coverage"] + labels["lead_sep"] + labels["coverage_note"])
+        for row in view["coverage"]["rows"]:
+            parts = labels["list_sep"].join(f"{p['label']} {p['n']}" for p in row["parts"])
+            out.append(f"  {row['number']:>2} {row['title']}  {row['total']} ({parts})")
+    for s in view["sections"]:
+        tag = f" [{labels['follow_up']}]" if s["follow_up"] else ""
+        heading(f"{s['number']} {s['title']}{tag}", "=")
+        if s["outlets_line"]:
+            out.append(s["outlets_line"])
+        if s["momentum"]:
+            m = s["momentum"]
+            days = " · ".join(f"{d} {n}" for d, n in zip(m["days"], m["counts"], strict=True))
+            out.append(f"{m['label']}（{m['note']}）：{days}" if view["lang"] == "zh" else f"{m['label']} ({m['note']}): {days}")
+        if s["kind"] == "roundup":
+            out.append("")
+            out.extend(f"- {para(p)}" for p in s["entries"])
+        for g in s["groups"]:
+            if g["heading"]:
+                heading(f"{g['number']} {g['heading']}", "-")
+            for p in g["paragraphs"]:
+                out.extend(["", para(p)])
+        out.extend(["", *(f"({n})" for n in s["notes"])] if s["notes"] else [])
+    if view["references"]:
+        heading(f"{view['references_number']} {labels['references']}", "=")
+        for r in view["references"]:
+            head = f"[{r['n']}] " + (f"{r['outlet']}: " if r["outlet"] else "") + f"“{r['title']}”"
+            out.append(head + (f" — {r['note']}" if r["note"] else ""))
+            tail = " · ".join(x for x in (r["url"], r["published"]) if x)
+            if tail:
+                out.append(f"    {tail}")
+    if view["has_contact"]:
+        b = view["branding"]
+        heading(labels["contact"], "=")
+        if b["qr_url"]:
+            out.append(f"{b['qr_caption'] or labels['scan']}: {b['qr_url']}")
+        out.extend(b["contact"])
+        if b["about"]:
+            out.append(f"{labels['about']}{labels['lead_sep']}{b['about']}")
+        if b["website"]:
+            out.append(f"{labels['website']}{labels['lead_sep']}{b['website']}")
+    return "\n".join(out).strip() + "\n"
 
 
 def render_json(brief: Brief) -> str:
@@ -504,15 +860,25 @@ def render_json(brief: Brief) -> str:
         raise RenderError(f"brief cannot be written as JSON: {err}") from err
 
 
-def _font_paths() -> list[str]:
-    """Folders typst searches for fonts: the noto-cjk-sans-otc wheel, then system fonts."""
-    paths: list[str] = []
-    try:
-        import noto_cjk_sans_otc
+# Font packages from PyPI, so the PDF needs no root: Noto Sans CJK Regular (an
+# OpenType collection with an SC face) and Noto Sans CJK JP Bold. The JP font
+# carries every CJK glyph; with lang "zh" and region "cn" its `locl` feature
+# draws the Simplified Chinese forms, so bold Chinese text looks as it should.
+FONT_PACKAGES = ("noto_cjk_sans_otc", "noto_cjk_sans_jp_bold")
 
-        paths.append(str(Path(noto_cjk_sans_otc.__file__).parent))
-    except ImportError:
-        log.info("noto-cjk-sans-otc is not installed; Chinese text needs a system CJK font")
+
+def _font_paths() -> list[str]:
+    """Folders typst searches for fonts: the font wheels, then system fonts."""
+    import importlib
+
+    paths: list[str] = []
+    for package in FONT_PACKAGES:
+        try:
+            module = importlib.import_module(package)
+        except ImportError:
+            log.info("%s is not installed; the PDF uses system CJK fonts for what it would give", package)
+            continue
+        paths.append(str(Path(str(module.__file__)).parent))
     for folder in (os.environ.get("DAILYBRIEF_FONT_DIR", ""), "/usr/share/fonts", "/usr/local/share/fonts"):
         if folder and Path(folder).is_dir():
             paths.append(folder)
@@ -535,16 +901,32 @@ def _typst_fonts() -> Any:
 PDF_CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans CJK JP", "Source Han Sans")
 PDF_FONTS = (*PDF_CJK_FONTS, "Noto Sans", "DejaVu Sans")
 PDF_ACCENT = "#1f5a8c"
+_BOLD = 600
 
 
 @functools.lru_cache(maxsize=1)
 def _pdf_font_list() -> tuple[str, ...]:
-    """The preferred fonts that are installed (typst warns about the others)."""
+    """The preferred fonts that are installed (typst warns about the others).
+
+    typst picks the weight within the first family that has the glyph, so a
+    CJK family that has a bold face goes first: otherwise bold Chinese text
+    would be set in the regular weight.
+    """
     fonts = _typst_fonts()
     if isinstance(fonts, list):  # older typst-py cannot list families: trust the CJK font folders
-        return tuple(name for name in PDF_FONTS if name in ("Noto Sans CJK SC", "Noto Sans CJK JP")) if fonts else ()
-    installed = {family.lower() for family in fonts.families()}
-    return tuple(name for name in PDF_FONTS if name.lower() in installed)
+        return tuple(name for name in PDF_FONTS if name in ("Noto Sans CJK JP", "Noto Sans CJK SC")) if fonts else ()
+    weights: dict[str, set[int]] = {}
+    for info in fonts.fonts():
+        weights.setdefault(info.family.lower(), set()).add(int(info.weight))
+    installed = [name for name in PDF_FONTS if name.lower() in weights]
+    bold_cjk = [name for name in installed if name in PDF_CJK_FONTS and max(weights[name.lower()]) >= _BOLD]
+    if bold_cjk:
+        installed.remove(bold_cjk[0])
+        installed.insert(0, bold_cjk[0])
+    elif any(name in PDF_CJK_FONTS for name in installed):
+        log.warning("no bold CJK font: bold Chinese text is set in the regular weight "
+                    "(install the noto-cjk-sans-jp-bold package or the system fonts-noto-cjk)")
+    return tuple(installed)
 
 
 def _check_fonts(language: str) -> list[str]:
@@ -686,6 +1068,9 @@ def get_renderer(name: str) -> Renderer:
 
 register_renderer(TextRenderer("md", ".md", render_markdown))
 register_renderer(TextRenderer("html", ".html", render_html))
+register_renderer(TextRenderer("wechat", ".wechat.html", render_wechat))
+register_renderer(TextRenderer("chat", ".chat.md", render_chat))
+register_renderer(TextRenderer("txt", ".txt", render_text))
 register_renderer(PdfRenderer())
 register_renderer(TextRenderer("json", ".json", render_json))
 

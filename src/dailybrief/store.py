@@ -299,6 +299,21 @@ class Store:
         return [r[0] for r in self.conn.execute(
             "SELECT item_id FROM story_items WHERE story_id=? AND day < ?", (story_id, before.isoformat()))]
 
+    def story_day_counts(self, story_ids: Iterable[str], start: date, end: date) -> dict[str, dict[date, int]]:
+        """Items filed under each story per day, for the days start..end (inclusive)."""
+        ids = list(dict.fromkeys(story_ids))
+        out: dict[str, dict[date, int]] = {sid: {} for sid in ids}
+        for lo in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
+            chunk = ids[lo : lo + 500]
+            rows = self.conn.execute(
+                f"SELECT story_id, day, COUNT(*) FROM story_items WHERE story_id IN ({','.join('?' * len(chunk))}) "
+                "AND day >= ? AND day <= ? GROUP BY story_id, day",
+                (*chunk, start.isoformat(), end.isoformat()),
+            )
+            for story_id, day, n in rows:
+                out[story_id][date.fromisoformat(day)] = int(n)
+        return out
+
     def mark_briefed(self, story_ids: Iterable[str], day: date) -> None:
         with self.conn:
             self.conn.executemany(

@@ -70,6 +70,7 @@ def demo_config(base: str) -> dict[str, Any]:
             "contact": ["联系我们：brief@dailybrief.example", "扫描二维码订阅每日简报"],
             "qr_url": "https://dailybrief.example/subscribe",
             "qr_caption": "订阅 / Subscribe",
+            "logo": str(demo_dir() / "logo.png"),
             "about": "dailybrief 示例机构是演示用的虚构机构。本简报由 dailybrief 根据演示数据自动生成："
                      "演示数据以我们自己的文字转述 2026 年 4 月 10 日公开报道的事实，所有链接均为 .example 保留域名。",
         },
