@@ -1,6 +1,6 @@
 # Two commands set everything up on a fresh Debian machine with Python 3.11:
 #   make demo   -> .venv, install, write the demo briefing to out/demo/
-#   make test   -> .venv, install, system tools for PDF checks, the whole test suite
+#   make test   -> .venv, install, system tools for PDF and browser checks, the whole test suite
 PYTHON ?= python3
 VENV   ?= .venv
 PY      = $(VENV)/bin/python
@@ -21,14 +21,16 @@ install: $(STAMP)
 demo: install
 	$(VENV)/bin/dailybrief demo --out out/demo
 
-# poppler-utils (pdftotext, pdffonts, pdftoppm, pdfinfo) is only on Debian, not PyPI.
-# As root it is installed here; otherwise run: sudo apt-get install poppler-utils
+# poppler-utils (pdftotext, pdffonts, pdftoppm, pdfinfo) and chromium (the archive-site browser test,
+# driven by Playwright at /usr/bin/chromium) come from Debian, not PyPI.
+# As root they are installed here; otherwise run: sudo apt-get install poppler-utils chromium
+SYSTEM_PACKAGES = poppler-utils chromium
 system-deps:
-	@if command -v pdftotext >/dev/null 2>&1 && command -v pdffonts >/dev/null 2>&1; then :; \
+	@if command -v pdftotext >/dev/null 2>&1 && command -v pdffonts >/dev/null 2>&1 && [ -x /usr/bin/chromium ]; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES) >/dev/null; \
 	else \
-		echo "pdftotext is missing: run 'sudo apt-get install poppler-utils', then 'make test' again" >&2; exit 1; \
+		echo "pdftotext or chromium is missing: run 'sudo apt-get install $(SYSTEM_PACKAGES)', then 'make test' again" >&2; exit 1; \
 	fi
 
 test: install system-deps
