@@ -116,7 +116,7 @@ def _check(platform: str, path: str, query: dict[str, str], headers: dict[str, s
         if not hmac.compare_digest(sig, want) or abs(now - int(ts or 0)) > 300:
             return 401, {"error": "bad signature"}, False
         return 204, None, True
-    if platform == "plain":  # a generic receiver without signing
+    if platform.startswith("plain"):  # generic receivers without signing (plain, plain-a, …)
         return 200, {"received": True}, True
     return 404, {"error": "unknown"}, False
 

@@ -128,8 +128,9 @@ def test_edition_arrives_with_html_text_and_pdf(smtp, ca_file: Path, edition: Ed
 def test_english_target_gets_the_english_edition(smtp, ca_file: Path, edition: Edition, monkeypatch) -> None:
     security, port, inbox = smtp
     monkeypatch.setenv("T_SMTP_PASSWORD", PASSWORD)
-    mail_target(security, port, ca_file, language="en", subject="{title} — {iso}").deliver(edition)
-    [(_, _, msg)] = inbox.messages
+    mail_target(security, port, ca_file, language="en", subject="{title} — {iso}", bcc=["c@example.org"]).deliver(edition)
+    [(_, rcpts, msg)] = inbox.messages
+    assert rcpts == ["a@example.org", "b@example.org", "c@example.org"] and msg["Bcc"] is None
     assert msg["Subject"] == "AI Daily Analysis — 2026-04-10" and msg["Content-Language"] == "en"
     assert [a.get_filename() for a in msg.iter_attachments()] == ["brief.en-2026-04-10.pdf"]
 
@@ -179,6 +180,7 @@ def test_an_edition_without_pdf_is_not_sent_half(smtp, ca_file: Path, tmp_path: 
     ({"security": "none"}, "publish[0]", "without TLS"),
     ({"to": ["not-an-address"]}, "publish[0].to", "not an email address"),
     ({"security": "tls"}, "publish[0].security", "starttls"),
+    ({"subject": "{title} on {day}"}, "publish[0].subject", "{iso}"),
 ])
 def test_bad_email_config_names_key_and_fix(entry: dict, key: str, fix: str) -> None:
     base = {"kind": "email", "name": "m", "host": "smtp.example.org", "username": "u", "password_env": "P",
@@ -187,3 +189,14 @@ def test_bad_email_config_names_key_and_fix(entry: dict, key: str, fix: str) -> 
         config.from_dict({"publish": [{**base, **entry}]})
     assert err.value.key == key and fix in str(err.value)
     assert "my actual password!" not in str(err.value)
+
+
+def test_an_alert_goes_out_as_plain_text(smtp, ca_file: Path, monkeypatch) -> None:
+    security, port, inbox = smtp
+    monkeypatch.setenv("T_SMTP_PASSWORD", PASSWORD)
+    mail_target(security, port, ca_file).alert("[dailybrief] 2026-04-10 failed: failed (run abc)",
+                                               ["Down: cannot connect", "render pdf: no CJK font"])
+    [(_, _, msg)] = inbox.messages
+    assert msg["Subject"] == "[dailybrief] 2026-04-10 failed: failed (run abc)" and msg["Auto-Submitted"] == "auto-generated"
+    assert msg.get_content_type() == "text/plain"
+    assert "- Down: cannot connect\n- render pdf: no CJK font" in msg.get_content().replace("\r\n", "\n")

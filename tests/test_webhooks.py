@@ -205,3 +205,33 @@ def test_alert_messages_fit_in_whole_lines(server) -> None:
         shown = [ln[2:] for ln in text.splitlines()[1:]]
         assert shown[:-1] == lines[: len(shown) - 1] and len(shown) > 5
         assert f"and {400 - (len(shown) - 1)} more" in shown[-1]
+
+
+@pytest.mark.parametrize(("entry", "key", "fix"), [
+    ({"kind": "slack", "url": "https://hooks.example/x", "url_env": "X"}, "publish[0]", "exactly one of url"),
+    ({"kind": "slack"}, "publish[0]", "exactly one of url"),
+    ({"kind": "slack", "url": "hooks.example/x"}, "publish[0].url", "http://"),
+    ({"kind": "feishu", "url_env": "X", "secret_env": "9f8e7d6c5b4a3f2e1d"}, "publish[0].secret_env", "NAME"),
+    ({"kind": "telegram", "chat_id": "@c"}, "publish[0].token_env", "required"),
+    ({"kind": "slak", "url": "https://hooks.example/x"}, "publish[0].kind", "feishu, dingtalk, wecom, slack"),
+    ({"kind": "slack", "url": "https://hooks.example/x", "link": ""}, "publish[0].link", "base_url"),
+    ({"kind": "wecom", "url": "https://hooks.example/x", "secret_env": "S"}, "publish[0].secret_env", "unknown"),
+])
+def test_bad_chat_config_names_key_and_fix(entry: dict, key: str, fix: str) -> None:
+    entry = {"name": "c", "link": "https://brief.example.org/{date}/", **entry}
+    if entry["link"] == "":
+        del entry["link"]
+    with pytest.raises(config.ConfigError) as err:
+        config.from_dict({"publish": [entry]})
+    assert err.value.key == key and fix in str(err.value)
+    assert "9f8e7d6c5b4a3f2e1d" not in str(err.value)  # a secret pasted into *_env is not echoed back
+
+
+def test_chat_link_defaults_to_the_site(server) -> None:
+    cfg = config.from_dict({"publish": [{"kind": "site", "base_url": "https://brief.example.org/"},
+                                        {"kind": "slack", "name": "s", "url_env": "T_SLACK_URL"}]})
+    t = make_target(cfg.publish[1], cfg)
+    t.deliver(edition(make_brief("zh")))
+    assert f"<{LINK}|阅读全文>" in server.of("slack")[0].json["text"]
+    with pytest.raises(config.ConfigError, match="share this name"):
+        config.from_dict({"publish": [{"kind": "site", "name": "a"}, {"kind": "folder", "name": "a"}]})

@@ -306,8 +306,9 @@ def deliveries(ctx: Ctx, day: str | None, limit: int) -> None:
 
 
 @main.command()
+@click.option("--now", is_flag=True, help="Also run today's edition once right away.")
 @pass_ctx
-def schedule(ctx: Ctx) -> None:
+def schedule(ctx: Ctx, now: bool) -> None:
     """Run the day's edition every day at [schedule].cron, in its time zone (stays in the foreground)."""
     import logging
 
@@ -315,12 +316,13 @@ def schedule(ctx: Ctx) -> None:
 
     cfg = ctx.cfg
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    for noisy in ("apscheduler", "httpx", "httpcore"):  # httpx logs every request at INFO
+        logging.getLogger(noisy).setLevel(logging.WARNING)
 
     def report(run: RunReport) -> None:
         summarise(run)
 
-    sched = scheduler(cfg, ctx.config_path, report)
+    sched = scheduler(cfg, ctx.config_path, report, now=now)
     job = sched.get_job("daily")
     tz = timezone_of(cfg)
     first = job.trigger.get_next_fire_time(None, datetime.now(job.trigger.timezone))

@@ -204,6 +204,7 @@ class EmailTarget(_Target):
     password_env: str = ""
     sender: str = Field(min_length=3)
     to: list[str] = Field(min_length=1)
+    bcc: list[str] = Field(default_factory=list)  # recipients hidden from each other
     subject: str = "{title} · {date}"
     language: Language | None = None
     ca_file: str = ""
@@ -214,12 +215,21 @@ class EmailTarget(_Target):
     def _env(cls, v: str) -> str:
         return _env_name(v)
 
-    @field_validator("sender", "to")
+    @field_validator("sender", "to", "bcc")
     @classmethod
     def _address(cls, v: str | list[str]) -> str | list[str]:
         for addr in [v] if isinstance(v, str) else v:
             if "@" not in addr:
                 raise ValueError(f"{addr!r} is not an email address; write it as name@example.org")
+        return v
+
+    @field_validator("subject")
+    @classmethod
+    def _subject(cls, v: str) -> str:
+        try:
+            v.format(title="t", date="d", iso="i")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError("use only the placeholders {title}, {date} and {iso}, e.g. '{title} · {date}'") from None
         return v
 
     @model_validator(mode="after")
@@ -325,6 +335,9 @@ class ScheduleConfig(_Model):
     cron: str = "30 7 * * *"
     timezone: str = ""  # empty: the edition's time zone
     misfire_grace_minutes: int = Field(60, ge=1, le=24 * 60)
+    # After a scheduled run, targets that failed are tried again this many times, this many minutes apart.
+    retries: int = Field(3, ge=0, le=48)
+    retry_minutes: float = Field(20.0, gt=0, le=24 * 60)
 
     @field_validator("cron")
     @classmethod

@@ -55,6 +55,8 @@ class EmailPublisher:
         msg["Subject"] = subject
         msg["From"] = self.conf.sender
         msg["To"] = ", ".join(self.conf.to)
+        if self.conf.bcc:
+            msg["Bcc"] = ", ".join(self.conf.bcc)  # smtplib sends to these and leaves the header out
         msg["Date"] = formatdate(localtime=True)
         msg["Message-ID"] = make_msgid("dailybrief", domain=self._domain())
         msg["Auto-Submitted"] = "auto-generated"
@@ -143,7 +145,7 @@ class EmailPublisher:
     def deliver(self, edition: Edition) -> str:
         msg = self.message(edition)
         self.send(msg)
-        return f"{msg['Message-ID']} to {len(self.conf.to)} recipient(s)"
+        return f"{msg['Message-ID']} to {len(self.conf.to) + len(self.conf.bcc)} recipient(s)"
 
     def alert(self, subject: str, lines: list[str]) -> str:
         msg = self._envelope(subject)

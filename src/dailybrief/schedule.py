@@ -2,6 +2,7 @@
 
     dailybrief schedule ─▶ APScheduler BlockingScheduler, CronTrigger([schedule].cron, time zone)
                              └─▶ daily_job(): run_lock ─▶ Pipeline.run(today) ─▶ alerts (inside the run)
+                                   └─▶ retry_job() in [schedule].retry_minutes, for the targets that failed
 
 ``run_lock`` is an exclusive lock on a file beside the database; ``dailybrief
 run``, ``dailybrief publish`` and every scheduled job take it, so two runs on
@@ -18,7 +19,7 @@ import re
 import signal
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,7 +29,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from .errors import BusyError
 
-__all__ = ["cron_trigger", "daily_job", "lock_path", "run_lock", "scheduler", "timezone_of"]
+__all__ = ["cron_trigger", "daily_job", "lock_path", "retry_job", "run_lock", "scheduler", "serve", "timezone_of"]
 
 log = logging.getLogger(__name__)
 
@@ -111,11 +112,16 @@ def run_lock(path: Path, what: str = "run") -> Iterator[None]:
         lock.release()
 
 
-def daily_job(config_path: str | None, report: Callable[[Any], None] | None = None) -> Any:
+def _failed_targets(store: Any, day: date) -> list[str]:
+    return [r["target"] for r in store.deliveries(day) if r["status"] == "failed"]
+
+
+def daily_job(config_path: str | None, report: Callable[[Any], None] | None = None, sched: Any = None) -> Any:
     """One scheduled run: fresh config, lock, today's edition in the edition's time zone.
 
     Returns the RunReport (None when the lock was busy or the config broke).
-    Nothing escapes: the scheduler must live to run tomorrow.
+    Nothing escapes: the scheduler must live to run tomorrow. With ``sched``,
+    targets that failed are queued for a retry (see ``retry_job``).
     """
     from . import alerts
     from . import config as config_mod
@@ -134,6 +140,7 @@ def daily_job(config_path: str | None, report: Callable[[Any], None] | None = No
             store = Store.open(cfg.db_path())
             try:
                 run = Pipeline(cfg, store).run(day)
+                failed = _failed_targets(store, day)
             finally:
                 store.close()
     except BusyError as exc:
@@ -145,18 +152,83 @@ def daily_job(config_path: str | None, report: Callable[[Any], None] | None = No
         return None
     if report:
         report(run)
+    if sched is not None and failed:
+        _queue_retry(sched, cfg, config_path, day, 1, failed, report)
     return run
 
 
-def scheduler(cfg: Any, config_path: str | None, report: Callable[[Any], None] | None = None) -> Any:
-    """A BlockingScheduler with the daily job on the configured cron line (not started)."""
+def _queue_retry(sched: Any, cfg: Any, config_path: str | None, day: date, attempt: int, failed: list[str],
+                 report: Callable[[Any], None] | None) -> None:
+    if attempt > cfg.schedule.retries:
+        log.warning("publish targets %s still failing for %s after %d retries; `dailybrief publish --date %s` "
+                    "tries again", ", ".join(failed), day, cfg.schedule.retries, day)
+        return
+    from apscheduler.triggers.date import DateTrigger
+
+    when = datetime.now(ZoneInfo(timezone_of(cfg))) + timedelta(minutes=cfg.schedule.retry_minutes)
+    sched.add_job(retry_job, DateTrigger(when), args=(config_path, day, attempt, sched, report),
+                  id=f"retry-{day}-{attempt}", replace_existing=True, misfire_grace_time=None)
+    log.info("publish targets %s failed for %s; retry %d of %d at %s", ", ".join(failed), day, attempt,
+             cfg.schedule.retries, when.strftime("%H:%M:%S"))
+
+
+def retry_job(config_path: str | None, day: date, attempt: int, sched: Any = None,
+              report: Callable[[Any], None] | None = None) -> Any:
+    """Publish an edition again to the targets that failed; the delivery log keeps the others from a second copy."""
+    from . import config as config_mod
+    from .errors import DailybriefError
+    from .pipeline import Pipeline
+    from .publish import load_edition
+    from .store import Store
+
+    try:
+        cfg = config_mod.load(config_path)
+    except DailybriefError as exc:
+        log.error("publish retry for %s skipped: %s", day, exc)
+        return None
+    run = None
+    try:
+        with run_lock(lock_path(cfg), "publish retry"):
+            store = Store.open(cfg.db_path())
+            try:
+                failed = _failed_targets(store, day)
+                if failed:
+                    pipe = Pipeline(cfg, store)
+                    run = pipe.new_run(day)
+                    pipe.publish_edition(run, load_edition(cfg.out_dir() / day.isoformat(), day), failed)
+                    pipe.finish_and_alert(run, "degraded" if run.failures else "ok")
+                still = _failed_targets(store, day)
+            finally:
+                store.close()
+    except DailybriefError as exc:  # busy, or the edition's folder is gone: try again later
+        log.warning("publish retry %d for %s did not run: %s", attempt, day, exc)
+        still = ["(retry did not run)"]
+    except Exception:
+        log.exception("publish retry for %s crashed", day)
+        return None
+    if run is not None and report:
+        report(run)
+    if sched is not None and still:
+        _queue_retry(sched, cfg, config_path, day, attempt + 1, still, report)
+    return run
+
+
+def scheduler(cfg: Any, config_path: str | None, report: Callable[[Any], None] | None = None,
+              now: bool = False) -> Any:
+    """A BlockingScheduler with the daily job on the configured cron line (not started).
+
+    ``now`` also runs the job once as soon as the scheduler starts.
+    """
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     tz = ZoneInfo(timezone_of(cfg))
     sched = BlockingScheduler(timezone=tz)
-    sched.add_job(daily_job, cron_trigger(cfg.schedule.cron, tz), args=(config_path, report), id="daily",
+    sched.add_job(daily_job, cron_trigger(cfg.schedule.cron, tz), args=(config_path, report, sched), id="daily",
                   name="dailybrief daily run", max_instances=1, coalesce=True,
                   misfire_grace_time=cfg.schedule.misfire_grace_minutes * 60)
+    if now:
+        sched.add_job(daily_job, args=(config_path, report, sched), id="now", name="dailybrief run at start",
+                      max_instances=1)
     return sched
 
 

@@ -2,14 +2,14 @@
 
     <path>/                        (default out/site/)
       index.html                   editions by date, newest first: abstract, headlines, HTML · PDF · Markdown
-      feed.xml                     Atom feed of editions (built with feedgen)
+      feed.xml                     Atom feed of editions (built with lxml)
       favicon.ico
       2026-04-10/brief.html …      each edition's files, as rendered (brief.en.* for the second language)
 
 The site is rebuilt from its own folders every time an edition is placed, so
 it needs no database and a rebuild is idempotent. Every page is static: no
 script, nothing fetched from elsewhere. Feed text is escaped by Jinja2's
-autoescape and by feedgen; links are relative unless ``base_url`` is set
+autoescape and by lxml; links are relative unless ``base_url`` is set
 (the feed's links are absolute then, as feed readers prefer).
 """
 
@@ -58,6 +58,7 @@ class SiteEdition:
     day: date
     briefs: list[Brief]
     files: dict[str, dict[str, str]] = field(default_factory=dict)  # language -> {"html": "2026-04-10/brief.html"}
+    sizes: dict[str, int] = field(default_factory=dict)  # "2026-04-10/brief.pdf" -> bytes
     updated: datetime | None = None
 
 
@@ -79,6 +80,8 @@ def scan(root: Path) -> list[SiteEdition]:
             stem = file_stem(b.language, langs)
             edition.files[b.language] = {fmt: f"{folder.name}/{stem}{suffix}" for suffix, fmt, _ in SITE_FORMATS
                                          if fmt and (folder / f"{stem}{suffix}").is_file()}
+            for rel in edition.files[b.language].values():
+                edition.sizes[rel] = (root / rel).stat().st_size
         mtime = max(p.stat().st_mtime for p in jsons)
         edition.updated = briefs[0].generated or datetime.fromtimestamp(mtime, timezone.utc)
         out.append(edition)
@@ -111,42 +114,60 @@ def _index_html(editions: list[SiteEdition], title: str, language: str, organisa
         raise PublishError(f"the site index template failed: {exc}") from exc
 
 
+ATOM = "http://www.w3.org/2005/Atom"
+_XML_BAD = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _atom(parent: Any, tag: str, text: str | None = None, **attrs: str) -> Any:
+    from lxml import etree
+
+    el = etree.SubElement(parent, f"{{{ATOM}}}{tag}", {k: v for k, v in attrs.items() if v})
+    if text is not None:
+        el.text = _XML_BAD.sub("", text)  # feed text may carry characters XML 1.0 forbids
+    return el
+
+
 def _feed_xml(editions: list[SiteEdition], title: str, language: str, base_url: str, author: str, limit: int) -> bytes:
-    from feedgen.feed import FeedGenerator
+    """The Atom feed (RFC 4287): one entry per edition and language, newest first; built with lxml."""
+    from lxml import etree
 
     def url(path: str) -> str:
         return f"{base_url}/{path}" if base_url else path
 
     ns = uuid.uuid5(uuid.NAMESPACE_URL, f"dailybrief:{base_url or title}")
-    fg = FeedGenerator()
-    fg.id(f"urn:uuid:{ns}")
-    fg.title(title)
-    fg.author({"name": author})
-    fg.language(language)
-    fg.link(href=url("index.html") if not base_url else f"{base_url}/", rel="alternate", type="text/html")
-    if base_url:
-        fg.link(href=url("feed.xml"), rel="self", type="application/atom+xml")
     entries = [(e, b) for e in editions for b in e.briefs][:limit]
     newest = max((e.updated for e, _ in entries if e.updated), default=datetime(1970, 1, 1, tzinfo=timezone.utc))
-    fg.updated(newest)
+    feed = etree.Element(f"{{{ATOM}}}feed", nsmap={None: ATOM})
+    feed.set("{http://www.w3.org/XML/1998/namespace}lang", language)
+    _atom(feed, "id", f"urn:uuid:{ns}")
+    _atom(feed, "title", title)
+    _atom(feed, "updated", newest.isoformat())
+    _atom(_atom(feed, "author"), "name", author)
+    _atom(feed, "link", href=f"{base_url}/" if base_url else "index.html", rel="alternate", type="text/html")
+    if base_url:
+        _atom(feed, "link", href=url("feed.xml"), rel="self", type="application/atom+xml")
+    _atom(feed, "generator", "dailybrief")
     env = _env()
-    for e, b in reversed(entries):  # feedgen prepends: add oldest first so the newest leads
+    for e, b in entries:
         links = e.files.get(b.language, {})
         view = _brief_view(b, {k: url(v) for k, v in links.items()})
-        fe = fg.add_entry()
-        fe.id(f"urn:uuid:{uuid.uuid5(ns, f'{e.day.isoformat()}:{b.language}')}")
-        fe.title(f"{view['title']} · {view['date']}")
+        when = (e.updated or newest).isoformat()
+        entry = _atom(feed, "entry")
+        _atom(entry, "id", f"urn:uuid:{uuid.uuid5(ns, f'{e.day.isoformat()}:{b.language}')}")
+        _atom(entry, "title", f"{view['title']} · {view['date']}")
+        _atom(entry, "updated", when)
+        _atom(entry, "published", when)
         if "html" in links:
-            fe.link(href=url(links["html"]), rel="alternate", type="text/html")
+            _atom(entry, "link", href=url(links["html"]), rel="alternate", type="text/html", hreflang=b.language)
         if "pdf" in links:
-            fe.link(href=url(links["pdf"]), rel="enclosure", type="application/pdf")
-        when = e.updated or newest
-        fe.published(when)
-        fe.updated(when)
-        fe.summary(view["abstract"] or view["title"])
-        fe.content(env.get_template("site_entry.html.j2").render(b=view, labels=_LABELS.get(b.language, _LABELS["en"])),
-                   type="html")
-    return fg.atom_str(pretty=True)
+            _atom(entry, "link", href=url(links["pdf"]), rel="enclosure", type="application/pdf",
+                  length=str(e.sizes.get(links["pdf"], "")))
+        if "md" in links:
+            _atom(entry, "link", href=url(links["md"]), rel="alternate", type="text/markdown", hreflang=b.language)
+        _atom(entry, "summary", view["abstract"] or view["title"])
+        content = env.get_template("site_entry.html.j2").render(b=view, labels=view["labels"])
+        _atom(entry, "content", content, type="html")
+    return etree.tostring(feed, xml_declaration=True, encoding="utf-8", pretty_print=True)
 
 
 def _favicon() -> bytes:

@@ -135,8 +135,12 @@ class Store:
         for number, sql in enumerate(MIGRATIONS[current:], start=current + 1):
             try:
                 with self.conn:
-                    self.conn.executescript(f"BEGIN; {sql}; PRAGMA user_version = {number}; COMMIT;")
+                    self.conn.executescript(f"BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {number}; COMMIT;")
             except sqlite3.Error as exc:
+                if self.conn.in_transaction:
+                    self.conn.rollback()
+                if self.version >= number:  # another process opening the same new database applied it first
+                    continue
                 raise StoreError(f"migration {number} failed: {exc}") from exc
         return self.version
 

@@ -231,8 +231,10 @@ def _json_check(response: httpx.Response, code_keys: tuple[str, ...], msg_keys: 
         data = response.json()
     except ValueError:
         raise PublishError(f"the answer is not JSON: {response.text[:200]}") from None
+    if not isinstance(data, dict):
+        raise PublishError(f"the answer is not a JSON object: {response.text[:200]}")
     code = next((data[k] for k in code_keys if k in data), None)
-    if code not in (0, None) or not isinstance(data, dict):
+    if code not in (0, None):
         msg = next((data[k] for k in msg_keys if k in data), "")
         raise PublishError(f"error code {code}: {str(msg)[:200]}")
     return data
