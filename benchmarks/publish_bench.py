@@ -23,13 +23,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from briefs import make_brief  # noqa: E402
-
-from dailybrief import config  # noqa: E402
-from dailybrief.digest import digest_of, fit  # noqa: E402
-from dailybrief.publish import make_target  # noqa: E402
-from dailybrief.render import render_json  # noqa: E402
-from dailybrief.site import build_site  # noqa: E402
+from briefs import make_brief
+from dailybrief import config
+from dailybrief.digest import digest_of, fit
+from dailybrief.publish import make_target
+from dailybrief.render import render_json
+from dailybrief.site import build_site
 
 
 def median_seconds(fn, repeat: int) -> float:
