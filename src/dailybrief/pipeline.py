@@ -245,7 +245,7 @@ class Pipeline:
             self.alert_note = notify_run(self.cfg, self.store, run)
         except Exception as exc:  # noqa: BLE001 - an alert must never turn into a crash of its own
             self.alert_note = f"alert failed: {type(exc).__name__}: {exc}"
-        if self.alert_note.startswith("alert to") and "failed" in self.alert_note:
+        if self.alert_note and not self.alert_note.startswith(("alert sent", "alert already sent")):
             run.failures.append(self.alert_note)
             self.store.save_run(run)
         return run
