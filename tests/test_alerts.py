@@ -43,7 +43,7 @@ def good_feed(feed_dir: Path, feed_server: str) -> str:
 
 def alert_config(server: chatserver.ChatServer, sources: list[dict[str, Any]], **over: Any) -> config.Config:
     publish = [{"kind": "webhook", "name": "ops", "url": f"{server.base}/plain-ops/alerts", "editions": False,
-                "link": "https://brief.example.org/{date}/", "retries": 0},
+                "retries": 0},  # alerts only: no link needed
                {"kind": "webhook", "name": "team", "url": f"{server.base}/plain-team/in",
                 "link": "https://brief.example.org/{date}/", "retries": 0}]
     return config.from_dict(make_config(sources, publish=publish, alerts={"target": "ops"},

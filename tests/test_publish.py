@@ -196,3 +196,18 @@ def test_edition_knows_its_files(rendered: Path) -> None:
     assert ed.file("en", ".pdf") == rendered / "brief.en.pdf" and ed.file("zh", ".md") == rendered / "brief.md"
     with pytest.raises(Exception, match="no 'fr' brief"):
         ed.brief("fr")
+
+
+def test_the_commented_examples_in_the_default_config_are_valid_once_uncommented() -> None:
+    import re
+    import tomllib
+
+    text = config.default_text()
+    head, rest = text.split('base_url = ""            # e.g. "https://brief.example.org"\n')
+    examples, tail = rest.split("[schedule]")
+    examples = re.sub(r"(?m)^# (\[\[publish\]\]|[a-z_]+ = .*)$", r"\1", examples)
+    text = head + 'base_url = "https://brief.example.org"\n' + examples + "[schedule]" + tail
+    cfg = config.from_dict(tomllib.loads(text))
+    kinds = [t.kind for t in cfg.publish]
+    assert kinds == ["folder", "site", "email", "feishu", "dingtalk", "wecom", "slack", "telegram", "webhook"]
+    assert not next(t for t in cfg.publish if t.name == "ops").editions

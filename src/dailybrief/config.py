@@ -380,7 +380,7 @@ class Config(_Model):
             if t.name in seen:
                 raise ConfigError(f"publish[{i}].name", t.name, "two publish targets share this name; give each its own")
             seen.add(t.name)
-            if t.kind in CHAT_KINDS and not t.link and not self.site_url():  # type: ignore[union-attr]
+            if t.kind in CHAT_KINDS and t.editions and not t.link and not self.site_url():  # type: ignore[union-attr]
                 raise ConfigError(f"publish[{i}].link", "", "a chat message links to the edition: set link = "
                                   "'https://…/{date}/{stem}.html', or give a kind = 'site' target a base_url")
         if self.alerts.target:
