@@ -1,6 +1,6 @@
 # Two commands set everything up on a fresh Debian machine with Python 3.11:
 #   make demo   -> .venv, install, write the demo briefing to out/demo/
-#   make test   -> .venv, install, system tools for PDF checks, the whole test suite
+#   make test   -> .venv, install, system tools for PDF and browser checks, the whole test suite
 PYTHON ?= python3
 VENV   ?= .venv
 PY      = $(VENV)/bin/python

@@ -73,3 +73,20 @@ def test_runs_are_recorded_with_stages(tmp_path: Path) -> None:
     [back] = s.runs()
     assert back.status == "degraded" and back.failures == ["X: down"]
     assert back.stages[0].counts == {"fetched": 3} and back.stages[0].errors == ["X: down"]
+
+
+def test_processes_opening_a_new_database_at_once_all_get_it_migrated(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    db = tmp_path / "race.db"
+    code = ("import sys, time; t = float(sys.argv[2]); time.sleep(max(0, t - time.time()))\n"
+            "from dailybrief.store import Store; print(Store.open(sys.argv[1]).version)")
+    import time
+
+    start = time.time() + 1.0
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(db), str(start)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    results = [p.communicate(timeout=60) for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, [err for _, err in results]
+    assert {out.strip() for out, _ in results} == {str(len(MIGRATIONS))}

@@ -1,7 +1,8 @@
 """The command line: a thin layer that loads config, calls the pipeline and reports.
 
 Only this module turns errors into messages and exit codes:
-0 a briefing was produced; 1 no briefing could be produced; 2 bad config or usage.
+0 a briefing was produced (or published); 1 no briefing could be produced, or a
+publish target failed; 2 bad config or usage; 3 another run holds the lock.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from rich.table import Table
 
 from . import __version__
 from . import config as config_mod
-from .errors import ConfigError, DailybriefError, NoBriefError
+from .errors import BusyError, ConfigError, DailybriefError, NoBriefError, PublishError
 from .pipeline import Hooks, Pipeline, file_stem, load_briefs
 from .records import RunReport
 from .store import Store
@@ -42,6 +43,10 @@ def _date(value: str | None, cfg: config_mod.Config) -> date:
 
 class ConfigProblem(click.ClickException):
     exit_code = 2
+
+
+class Busy(click.ClickException):
+    exit_code = 3
 
 
 class Ctx:
@@ -132,13 +137,34 @@ def init(path: str, force: bool) -> None:
     out.print(f"wrote {p}: edit [branding] and [[sources]], then run `dailybrief run`")
 
 
+def _locked(ctx: Ctx, what: str) -> Any:
+    """The run lock beside the database: two runs never overlap."""
+    from .schedule import lock_path, run_lock
+
+    return run_lock(lock_path(ctx.cfg), what)
+
+
+def deliveries_summary(pipe: Pipeline) -> None:
+    marks = {"delivered": "[green]✓[/green]", "unchanged": "·", "skipped": "[yellow]–[/yellow]", "failed": "[red]✗[/red]"}
+    for d in pipe.deliveries:
+        console.print(f"{marks.get(d.status, '?')} {d.kind} {d.target}: {d.status}" + (f" · {d.detail}" if d.detail else ""))
+    if pipe.alert_note:
+        console.print(pipe.alert_note)
+
+
 def _run(ctx: Ctx, day: date, out_dir: Path | None, fetch: bool = True) -> RunReport:
-    store = ctx.store()
-    progress, hooks = _progress()
-    with progress:
-        run = Pipeline(ctx.cfg, store, hooks).run(day, out_dir, fetch=fetch)
-    summarise(run)
-    store.close()
+    try:
+        with _locked(ctx, "run"):
+            store = ctx.store()
+            progress, hooks = _progress()
+            pipe = Pipeline(ctx.cfg, store, hooks)
+            with progress:
+                run = pipe.run(day, out_dir, fetch=fetch)
+            summarise(run)
+            deliveries_summary(pipe)
+            store.close()
+    except BusyError as exc:
+        raise Busy(str(exc)) from exc
     return run
 
 
@@ -217,6 +243,92 @@ def render(ctx: Ctx, day: str | None, folder: str | None, formats: tuple[str, ..
                 continue
             path = r.render(b, where / f"{file_stem(b.language, langs)}{r.suffix}")
             out.print(f"{fmt}: {path}")
+
+
+@main.command()
+@click.option("--date", "day", help="Edition date, YYYY-MM-DD (default: today; with --dir, the edition's own date).")
+@click.option("--dir", "folder", type=click.Path(file_okay=False, exists=True),
+              help="Folder holding the edition (default: <output.dir>/<date>/).")
+@click.option("--target", "targets", multiple=True, help="Only this [[publish]] target; repeat for more (default: all).")
+@click.option("--force", is_flag=True, help="Send again to targets that already have this edition.")
+@pass_ctx
+def publish(ctx: Ctx, day: str | None, folder: str | None, targets: tuple[str, ...], force: bool) -> None:
+    """Deliver an already-built edition to the [[publish]] targets, each once."""
+    from .publish import load_edition
+
+    cfg = ctx.cfg
+    known = {t.name: t for t in cfg.publish}
+    for name in targets:
+        if name not in known:
+            raise click.BadParameter(f"no [[publish]] target is named '{name}'; yours: {', '.join(known) or 'none'}",
+                                     param_hint="--target")
+        if not known[name].editions:
+            raise click.BadParameter(f"'{name}' takes alerts only (editions = false)", param_hint="--target")
+    d = _date(day, cfg) if day or not folder else None
+    where = Path(folder) if folder else cfg.out_dir() / d.isoformat()  # type: ignore[union-attr]
+    try:
+        edition = load_edition(where, d)
+    except PublishError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not any(t.editions and (not targets or t.name in targets) for t in cfg.publish):
+        raise click.ClickException("no [[publish]] targets take editions; add one to the config (see `dailybrief init`)")
+    try:
+        with _locked(ctx, "publish"):
+            store = ctx.store()
+            pipe = Pipeline(cfg, store)
+            run = pipe.new_run(edition.day)
+            pipe.publish_edition(run, edition, list(targets) or None, force=force)
+            pipe.finish_and_alert(run, "degraded" if run.failures else "ok")
+            store.close()
+    except BusyError as exc:
+        raise Busy(str(exc)) from exc
+    out.print(f"edition {edition.day} ({', '.join(edition.languages)}) from {where}")
+    deliveries_summary(pipe)
+    if any(d.status in ("failed", "skipped") for d in pipe.deliveries):
+        raise SystemExit(1)
+
+
+@main.command()
+@click.option("--date", "day", help="Only this edition date, YYYY-MM-DD.")
+@click.option("--limit", default=50, show_default=True, help="How many rows without --date.")
+@pass_ctx
+def deliveries(ctx: Ctx, day: str | None, limit: int) -> None:
+    """List the delivery log: which edition went to which target, when, and what failed."""
+    store = ctx.store()
+    rows = store.deliveries(_date(day, ctx.cfg) if day else None, limit)
+    table = Table(title="deliveries")
+    for col in ("edition", "target", "kind", "status", "attempts", "last attempt", "detail"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(r["edition"], r["target"], r["kind"] or "", r["status"], str(r["attempts"]),
+                      (r["last_attempt"] or "")[:19], (r["error"] or r["detail"] or "")[:120])
+    out.print(table)
+
+
+@main.command()
+@click.option("--now", is_flag=True, help="Also run today's edition once right away.")
+@pass_ctx
+def schedule(ctx: Ctx, now: bool) -> None:
+    """Run the day's edition every day at [schedule].cron, in its time zone (stays in the foreground)."""
+    import logging
+
+    from .schedule import scheduler, serve, timezone_of
+
+    cfg = ctx.cfg
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("apscheduler", "httpx", "httpcore"):  # httpx logs every request at INFO
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+    def report(run: RunReport) -> None:
+        summarise(run)
+
+    sched = scheduler(cfg, ctx.config_path, report, now=now)
+    job = sched.get_job("daily")
+    tz = timezone_of(cfg)
+    first = job.trigger.get_next_fire_time(None, datetime.now(job.trigger.timezone))
+    console.print(f"dailybrief schedule: '{cfg.schedule.cron}' in {tz}; next run at "
+                  f"{first:%Y-%m-%d %H:%M:%S %Z}. Ctrl-C (or SIGTERM) stops.")
+    serve(sched)
 
 
 @main.command()

@@ -7,15 +7,25 @@ that names the key, the value and the fix.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .errors import ConfigError
 from .records import Branding, Source
@@ -29,6 +39,14 @@ Format = Literal["md", "html", "wechat", "chat", "txt", "pdf", "json"]
 
 Tier = Literal["official", "press", "community", "paper", "code"]
 Language = Literal["zh", "en"]
+
+
+def _check_zone(v: str) -> str:
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError("use an IANA time zone name such as 'Asia/Shanghai' or 'UTC'") from None
+    return v
 
 
 class _Model(BaseModel):
@@ -69,11 +87,7 @@ class EditionConfig(_Model):
     @field_validator("timezone")
     @classmethod
     def _zone(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError("use an IANA time zone name such as 'Asia/Shanghai' or 'UTC'") from None
-        return v
+        return _check_zone(v)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -160,10 +174,216 @@ class OutputConfig(_Model):
         return f"{url}{stem}.html" if url.endswith("/") else url
 
 
-class PublishConfig(_Model):
+# -- publish targets ---------------------------------------------------------------
+# One model per kind, told apart by `kind`. Secrets are never config values: keys
+# ending in _env hold the NAME of the environment variable that holds the secret.
+
+PUBLISH_KINDS = ("folder", "site", "email", "feishu", "dingtalk", "wecom", "slack", "telegram", "webhook")
+CHAT_KINDS = ("feishu", "dingtalk", "wecom", "slack", "telegram", "webhook")
+ALERT_KINDS = ("email", *CHAT_KINDS)
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _env_name(v: str) -> str:
+    if v and not _ENV_NAME.match(v):
+        raise ValueError("this key holds the NAME of an environment variable (e.g. 'FEISHU_SECRET'), "
+                         "not the secret itself; put the secret in that variable")
+    return v
+
+
+def _http(v: str) -> str:
+    if v and not v.startswith(("http://", "https://")):
+        raise ValueError("use an http:// or https:// URL")
+    return v
+
+
+class _Target(_Model):
+    name: str = Field(min_length=1)
+    # false: the target gets no editions, only alerts (see [alerts])
+    editions: bool = True
+
+
+class FolderTarget(_Target):
     kind: Literal["folder"] = "folder"
-    name: str = "archive"
+    name: str = Field("archive", min_length=1)
     path: str = "out/editions"
+
+
+class SiteTarget(_Target):
+    kind: Literal["site"] = "site"
+    name: str = Field("site", min_length=1)
+    path: str = "out/site"
+    base_url: str = ""
+    title: str = ""
+    feed_entries: int = Field(30, ge=1, le=1000)
+
+    @field_validator("base_url")
+    @classmethod
+    def _base(cls, v: str) -> str:
+        return _http(v).rstrip("/")
+
+
+class EmailTarget(_Target):
+    kind: Literal["email"] = "email"
+    host: str = Field(min_length=1)
+    port: int | None = Field(None, ge=1, le=65535)
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str = ""
+    password_env: str = ""
+    sender: str = Field(min_length=3)
+    to: list[str] = Field(min_length=1)
+    bcc: list[str] = Field(default_factory=list)  # recipients hidden from each other
+    subject: str = "{title} · {date}"
+    language: Language | None = None
+    ca_file: str = ""
+    timeout: float = Field(30.0, gt=0)
+
+    @field_validator("password_env")
+    @classmethod
+    def _env(cls, v: str) -> str:
+        return _env_name(v)
+
+    @field_validator("sender", "to", "bcc")
+    @classmethod
+    def _address(cls, v: str | list[str]) -> str | list[str]:
+        for addr in [v] if isinstance(v, str) else v:
+            if "@" not in addr:
+                raise ValueError(f"{addr!r} is not an email address; write it as name@example.org")
+        return v
+
+    @field_validator("subject")
+    @classmethod
+    def _subject(cls, v: str) -> str:
+        try:
+            v.format(title="t", date="d", iso="i")
+        except (KeyError, IndexError, ValueError):
+            raise ValueError("use only the placeholders {title}, {date} and {iso}, e.g. '{title} · {date}'") from None
+        return v
+
+    @model_validator(mode="after")
+    def _login(self) -> EmailTarget:
+        if self.username and not self.password_env:
+            raise ValueError("a username needs password_env: the NAME of the env var holding the SMTP password")
+        if self.username and self.security == "none":
+            raise ValueError("refusing to send a password without TLS; use security = 'starttls' or 'ssl'")
+        return self
+
+    @property
+    def smtp_port(self) -> int:
+        return self.port or {"starttls": 587, "ssl": 465, "none": 25}[self.security]
+
+
+class _ChatTarget(_Target):
+    # The webhook URL often carries the credential: prefer url_env, the NAME of an env var holding it.
+    url: str = ""
+    url_env: str = ""
+    language: Language | None = None
+    # Link to the edition; {date} and {stem} are filled in. Default: the site target's base_url.
+    link: str = ""
+    max_length: int | None = Field(None, ge=200)
+    timeout: float = Field(10.0, gt=0)
+    retries: int = Field(1, ge=0, le=5)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        return _http(v)
+
+    @field_validator("url_env", "secret_env", "token_env", check_fields=False)
+    @classmethod
+    def _env(cls, v: str) -> str:
+        return _env_name(v)
+
+    @model_validator(mode="after")
+    def _where(self) -> _ChatTarget:
+        if getattr(self, "kind", "") != "telegram" and bool(self.url) == bool(self.url_env):
+            raise ValueError("set exactly one of url (the webhook URL) or url_env (the NAME of the env var holding it)")
+        return self
+
+
+class FeishuTarget(_ChatTarget):
+    kind: Literal["feishu"] = "feishu"
+    secret_env: str = ""  # the bot's signing secret, when signing is on
+
+
+class DingtalkTarget(_ChatTarget):
+    kind: Literal["dingtalk"] = "dingtalk"
+    secret_env: str = ""  # the robot's SEC... signing secret, when signing is on
+
+
+class WecomTarget(_ChatTarget):
+    kind: Literal["wecom"] = "wecom"
+
+
+class SlackTarget(_ChatTarget):
+    kind: Literal["slack"] = "slack"
+
+
+class TelegramTarget(_ChatTarget):
+    kind: Literal["telegram"] = "telegram"
+    token_env: str = Field(min_length=1)
+    chat_id: str = Field(min_length=1)
+    api_url: str = "https://api.telegram.org"
+
+    @field_validator("api_url")
+    @classmethod
+    def _api(cls, v: str) -> str:
+        return _http(v).rstrip("/")
+
+    @field_validator("chat_id", mode="before")
+    @classmethod
+    def _chat(cls, v: object) -> object:
+        return str(v) if isinstance(v, int) else v
+
+
+class WebhookTarget(_ChatTarget):
+    kind: Literal["webhook"] = "webhook"
+    secret_env: str = ""  # signs the body: X-Dailybrief-Signature: sha256=<hex HMAC of "<timestamp>.<body>">
+    max_length: int | None = Field(None, ge=200)
+
+
+def _publish_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("kind", "folder"))
+    return str(getattr(value, "kind", "folder"))
+
+
+PublishConfig = Annotated[
+    Annotated[FolderTarget, Tag("folder")] | Annotated[SiteTarget, Tag("site")]
+    | Annotated[EmailTarget, Tag("email")] | Annotated[FeishuTarget, Tag("feishu")]
+    | Annotated[DingtalkTarget, Tag("dingtalk")] | Annotated[WecomTarget, Tag("wecom")]
+    | Annotated[SlackTarget, Tag("slack")] | Annotated[TelegramTarget, Tag("telegram")]
+    | Annotated[WebhookTarget, Tag("webhook")],
+    Discriminator(_publish_kind),
+]
+
+
+class ScheduleConfig(_Model):
+    # minute hour day month day-of-week (a sixth field in front is seconds)
+    cron: str = "30 7 * * *"
+    timezone: str = ""  # empty: the edition's time zone
+    misfire_grace_minutes: int = Field(60, ge=1, le=24 * 60)
+    # After a scheduled run, targets that failed are tried again this many times, this many minutes apart.
+    retries: int = Field(3, ge=0, le=48)
+    retry_minutes: float = Field(20.0, gt=0, le=24 * 60)
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, v: str) -> str:
+        from .schedule import cron_trigger
+
+        cron_trigger(v, "UTC")
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        return _check_zone(v) if v else v
+
+
+class AlertsConfig(_Model):
+    target: str = ""  # the name of an email or chat [[publish]] target; empty: no alerts
+    on_degraded: bool = True  # false: alert on failed and empty runs only
 
 
 class Config(_Model):
@@ -174,10 +394,34 @@ class Config(_Model):
     storage: StorageConfig = Field(default_factory=StorageConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
     publish: list[PublishConfig] = Field(default_factory=list)
+    schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     sources: list[SourceConfig] = Field(default_factory=list)
 
     # Where the config file lives; relative paths in it resolve from here.
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
+
+    @model_validator(mode="after")
+    def _targets(self) -> Config:
+        seen: set[str] = set()
+        for i, t in enumerate(self.publish):
+            if t.name in seen:
+                raise ConfigError(f"publish[{i}].name", t.name, "two publish targets share this name; give each its own")
+            seen.add(t.name)
+            if t.kind in CHAT_KINDS and t.editions and not t.link and not self.site_url():  # type: ignore[union-attr]
+                raise ConfigError(f"publish[{i}].link", "", "a chat message links to the edition: set link = "
+                                  "'https://…/{date}/{stem}.html', or give a kind = 'site' target a base_url")
+        if self.alerts.target:
+            target = next((t for t in self.publish if t.name == self.alerts.target), None)
+            if target is None or target.kind not in ALERT_KINDS:
+                names = ", ".join(t.name for t in self.publish if t.kind in ALERT_KINDS) or "none configured"
+                raise ConfigError("alerts.target", self.alerts.target,
+                                  f"name an email or chat [[publish]] target (yours: {names})")
+        return self
+
+    def site_url(self) -> str:
+        """The public base URL of the first site target that has one."""
+        return next((t.base_url for t in self.publish if isinstance(t, SiteTarget) and t.base_url), "")
 
     def enabled_sources(self) -> list[Source]:
         return [s.to_source() for s in self.sources if s.enabled]
@@ -239,8 +483,15 @@ def _key(loc: tuple[Any, ...]) -> str:
 def _config_error(err: ValidationError, data: dict[str, Any]) -> ConfigError:
     first = err.errors()[0]
     loc = tuple(p for p in first["loc"] if p not in ("function-after",))
+    # A [[publish]] entry's loc carries its kind as a tag: publish.0.email.port -> publish[0].port
+    loc = tuple(p for i, p in enumerate(loc) if not (i and isinstance(loc[i - 1], int) and p in PUBLISH_KINDS))
     key = _key(loc)
     value: Any = first.get("input")
+    if first["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        kind = value.get("kind") if isinstance(value, dict) else None
+        return ConfigError(f"{key}.kind", kind, f"use one of {', '.join(PUBLISH_KINDS)}")
+    if key.endswith("_env") and isinstance(value, str) and not _ENV_NAME.match(value):
+        value = "<hidden: it looks like a secret>"
     if first["type"] == "missing":
         return ConfigError(key, None, f"this key is required; add it ({first['msg']})")
     if first["type"] == "extra_forbidden":

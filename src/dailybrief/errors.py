@@ -9,6 +9,8 @@
     ├── WriterError        a writer could not produce a section
     ├── RenderError        an output format could not be rendered
     ├── PublishError       a publish target failed
+    │   └── NotConfigured  a target lacks its credentials (an env var is unset); it is skipped
+    ├── BusyError          another run holds the lock; this one did not start
     └── NoBriefError       nothing to brief: no items in the day's window
 """
 
@@ -51,6 +53,14 @@ class RenderError(DailybriefError):
 
 class PublishError(DailybriefError):
     pass
+
+
+class NotConfigured(PublishError):
+    """A target lacks what it needs to run (usually an unset env var); it is skipped, the run goes on."""
+
+
+class BusyError(DailybriefError):
+    """Another run holds the lock, so this one did not start."""
 
 
 class NoBriefError(DailybriefError):

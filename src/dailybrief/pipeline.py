@@ -27,9 +27,9 @@ from . import rank as rank_stage
 from .config import Config
 from .dedup import exact_duplicates
 from .embed import Embedder, default_embedder, embed_items
-from .errors import DailybriefError, NoBriefError, PublishError, RenderError
+from .errors import DailybriefError, NoBriefError, RenderError
 from .fetch import FetchSettings, fetch_sources
-from .publish import FolderPublisher
+from .publish import Delivery, Edition, FolderPublisher, deliver, file_stem
 from .records import Brief, Item, RunReport, SourceResult, StageReport, Story, brief_from_dict
 from .store import Store, utcnow
 from .write import ExtractiveWriter
@@ -53,11 +53,6 @@ def edition_window(cfg: Config, day: date) -> tuple[datetime, datetime]:
     return end - timedelta(hours=cfg.edition.window_hours), end
 
 
-def file_stem(language: str, languages: list[str]) -> str:
-    """brief for the first language, brief.<lang> for the others."""
-    return "brief" if language == languages[0] else f"brief.{language}"
-
-
 class Pipeline:
     def __init__(self, cfg: Config, store: Store, hooks: Hooks | None = None,
                  embedder: Embedder | None = None) -> None:
@@ -65,6 +60,8 @@ class Pipeline:
         self.store = store
         self.hooks = hooks or Hooks()
         self._embedder = embedder
+        self.deliveries: list[Delivery] = []  # what the last publish stage did, target by target
+        self.alert_note = ""  # what the last alert did ("" when none was due)
 
     @property
     def embedder(self) -> Embedder:
@@ -212,20 +209,50 @@ class Pipeline:
             rep.counts = {"files": len(files)}
         return files
 
-    def publish(self, run: RunReport, day: date, files: list[Path], out: Path | None) -> list[Path]:
+    def publish(self, run: RunReport, day: date, files: list[Path], out: Path | None,
+                briefs: list[Brief] | None = None) -> list[Path]:
+        """Place the files in the edition's folder, then deliver the edition to every [[publish]] target."""
         with self.stage(run, "publish") as rep:
             main = FolderPublisher(out, dated=False) if out else FolderPublisher(self.cfg.out_dir())
             placed = main.publish(files, day)
-            for target in self.cfg.publish:
-                try:
-                    FolderPublisher(Path(target.path)).publish(files, day)
-                except PublishError as exc:
-                    rep.errors.append(f"{target.name}: {exc}")
-                    run.failures.append(f"publish {target.name}: {exc}")
             for p in placed:
                 run.outputs[p.name] = str(p)
-            rep.counts = {"files": len(placed), "targets": 1 + len(self.cfg.publish)}
+            counts = self._deliver(run, rep, Edition(day, briefs, placed)) if briefs else {}
+            rep.counts = {"files": len(placed), **counts}
         return placed
+
+    def publish_edition(self, run: RunReport, edition: Edition, names: list[str] | None = None,
+                        force: bool = False) -> list[Delivery]:
+        """Deliver an already-built edition (``dailybrief publish``)."""
+        with self.stage(run, "publish") as rep:
+            rep.counts = self._deliver(run, rep, edition, names, force)
+        return self.deliveries
+
+    def _deliver(self, run: RunReport, rep: StageReport, edition: Edition, names: list[str] | None = None,
+                 force: bool = False) -> dict[str, int]:
+        self.deliveries = deliver(self.cfg, self.store, edition, names=names, force=force)
+        for d in self.deliveries:
+            if d.status in ("failed", "skipped"):
+                rep.errors.append(f"publish {d.target}: {d.detail}")
+                run.failures.append(rep.errors[-1])
+        counts = {"targets": len(self.deliveries)}
+        for status in ("delivered", "unchanged", "skipped", "failed"):
+            counts[status] = sum(1 for d in self.deliveries if d.status == status)
+        return counts
+
+    def finish_and_alert(self, run: RunReport, status: str) -> RunReport:
+        """Finish the run; a failed or degraded run notifies [alerts].target."""
+        from .alerts import notify_run
+
+        self.finish(run, status)
+        try:
+            self.alert_note = notify_run(self.cfg, self.store, run)
+        except Exception as exc:  # noqa: BLE001 - an alert must never turn into a crash of its own
+            self.alert_note = f"alert failed: {type(exc).__name__}: {exc}"
+        if self.alert_note and not self.alert_note.startswith(("alert sent", "alert already sent")):
+            run.failures.append(self.alert_note)
+            self.store.save_run(run)
+        return run
 
     # -- whole runs ---------------------------------------------------------------
     def build(self, run: RunReport, day: date) -> list[Brief]:
@@ -239,22 +266,25 @@ class Pipeline:
             briefs = self.build(run, day)
             with tempfile.TemporaryDirectory(prefix="dailybrief-") as tmp:
                 files = self.render(run, briefs, Path(tmp))
-                placed = self.publish(run, day, files, out)
+                placed = self.publish(run, day, files, out, briefs)
             for brief, stem in ((b, file_stem(b.language, self.cfg.edition.languages)) for b in briefs):
                 digest = hashlib.sha256(json.dumps(brief.as_dict(), sort_keys=True).encode()).hexdigest()[:16]
                 where = next((str(p) for p in placed if p.name == f"{stem}.json"), "")
                 self.store.record_edition(day, brief.language, run.id, where, digest)
         except NoBriefError as exc:
             run.failures.append(str(exc))
-            return self.finish(run, "empty")
+            return self.finish_and_alert(run, "empty")
         except DailybriefError as exc:
             run.failures.append(str(exc))
-            return self.finish(run, "failed")
+            return self.finish_and_alert(run, "failed")
         except BaseException as exc:
             run.failures.append(f"crashed: {type(exc).__name__}: {exc}")
-            self.finish(run, "failed")
+            if isinstance(exc, Exception):
+                self.finish_and_alert(run, "failed")
+            else:
+                self.finish(run, "failed")
             raise
-        return self.finish(run, "degraded" if run.failures else "ok")
+        return self.finish_and_alert(run, "degraded" if run.failures else "ok")
 
 
 def load_briefs(folder: Path) -> list[Brief]:

@@ -58,6 +58,18 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (edition, language)
     );
     """,
+    # 2: the delivery log (each edition once per publish target) and the alerts sent
+    """
+    CREATE TABLE deliveries (
+        edition TEXT, target TEXT, kind TEXT, status TEXT, digest TEXT, attempts INTEGER DEFAULT 0,
+        first_attempt TEXT, last_attempt TEXT, delivered TEXT, detail TEXT, error TEXT,
+        PRIMARY KEY (edition, target)
+    );
+    CREATE TABLE alerts (
+        run_id TEXT, target TEXT, edition TEXT, status TEXT, sent TEXT, subject TEXT, error TEXT,
+        PRIMARY KEY (run_id, target)
+    );
+    """,
 ]
 
 _ITEM_COLUMNS = (
@@ -123,8 +135,12 @@ class Store:
         for number, sql in enumerate(MIGRATIONS[current:], start=current + 1):
             try:
                 with self.conn:
-                    self.conn.executescript(f"BEGIN; {sql}; PRAGMA user_version = {number}; COMMIT;")
+                    self.conn.executescript(f"BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {number}; COMMIT;")
             except sqlite3.Error as exc:
+                if self.conn.in_transaction:
+                    self.conn.rollback()
+                if self.version >= number:  # another process opening the same new database applied it first
+                    continue
                 raise StoreError(f"migration {number} failed: {exc}") from exc
         return self.version
 
@@ -359,6 +375,50 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (edition.isoformat(), language, run_id, path, digest, utcnow().isoformat()),
             )
+
+    # -- delivery log ----------------------------------------------------------
+    def delivery(self, edition: date, target: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM deliveries WHERE edition=? AND target=?", (edition.isoformat(), target)))
+        return rows[0] if rows else None
+
+    def start_delivery(self, edition: date, target: str, kind: str, digest: str) -> None:
+        """Mark a delivery as under way before anything is sent (so a crash mid-send is visible)."""
+        now = utcnow().isoformat()
+        with self.conn:
+            self.conn.execute(
+                "INSERT INTO deliveries (edition, target, kind, status, digest, attempts, first_attempt, last_attempt) "
+                "VALUES (?, ?, ?, 'sending', ?, 1, ?, ?) ON CONFLICT(edition, target) DO UPDATE SET "
+                "kind=excluded.kind, status='sending', digest=excluded.digest, attempts=attempts + 1, "
+                "last_attempt=excluded.last_attempt, error=NULL",
+                (edition.isoformat(), target, kind, digest, now, now),
+            )
+
+    def finish_delivery(self, edition: date, target: str, *, ok: bool, detail: str = "", error: str = "") -> None:
+        now = utcnow().isoformat()
+        with self.conn:
+            self.conn.execute(
+                "UPDATE deliveries SET status=?, delivered=CASE WHEN ? THEN ? ELSE delivered END, "
+                "detail=CASE WHEN ? THEN ? ELSE detail END, error=? WHERE edition=? AND target=?",
+                ("delivered" if ok else "failed", ok, now, ok, detail, error or None, edition.isoformat(), target),
+            )
+
+    def deliveries(self, edition: date | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        if edition is None:
+            return list(self.db.query("SELECT * FROM deliveries ORDER BY edition DESC, target LIMIT ?", (limit,)))
+        return list(self.db.query("SELECT * FROM deliveries WHERE edition=? ORDER BY target", (edition.isoformat(),)))
+
+    def record_alert(self, run_id: str, target: str, edition: date, subject: str, *, ok: bool, error: str = "") -> None:
+        with self.conn:
+            self.conn.execute(
+                "INSERT OR REPLACE INTO alerts (run_id, target, edition, status, sent, subject, error) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (run_id, target, edition.isoformat(), "sent" if ok else "failed", utcnow().isoformat(), subject,
+                 error or None),
+            )
+
+    def alert_sent(self, run_id: str, target: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM alerts WHERE run_id=? AND target=? AND status='sent'",
+                                 (run_id, target)).fetchone() is not None
 
     def iter_rows(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[dict[str, Any]]:
         yield from self.db.query(sql, params)
