@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from dailybrief.cli import main
 from helpers import rss
 
-COMMANDS = ["init", "run", "fetch", "build", "render", "sources", "runs", "demo"]
+COMMANDS = ["init", "run", "fetch", "build", "render", "sources", "extract", "runs", "demo"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
