@@ -280,7 +280,7 @@ def extract(files: tuple[str, ...], as_json: bool) -> None:
         try:
             texts[path] = extract_file(path).text
         except DailybriefError as exc:
-            console.print(f"[red]✗[/red] {escape(str(exc))}")
+            click.echo(f"✗ {exc}", err=True)
             texts[path] = None
     if as_json:
         click.echo(json.dumps(texts, ensure_ascii=False))

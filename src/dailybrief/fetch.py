@@ -284,8 +284,9 @@ async def add_full_text(fetcher: Fetcher, source: Source, items: list[Item], kno
         except SourceError as exc:
             result.warnings.append(f"full text of '{item.title[:60]}': {exc}")
             return
-        if not doc.text:
-            result.warnings.append(f"full text of '{item.title[:60]}': no main text found on the page")
+        if len(doc.text) <= len(item.summary):
+            result.warnings.append(f"full text of '{item.title[:60]}': the page holds no more text than the feed "
+                                   "(a paywall, a script-built page or a very short post); kept the feed's text")
             return
         item.text = doc.text
         item.author = item.author or doc.author

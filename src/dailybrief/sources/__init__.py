@@ -119,6 +119,10 @@ def check_status(resp: Response, what: str = "") -> None:
         return
     hint = _HINTS.get(resp.status) or ("the server failed even after retries; try again later"
                                        if resp.status >= 500 else "the request failed")
+    asked = getattr(resp, "retry_after", None)
+    if asked is not None:
+        hint = (f"the server asks us to wait {asked:.0f} s, longer than [fetch].max_retry_after; "
+                "fetch less often or raise that key")
     raise FetchError(f"{what + ': ' if what else ''}HTTP {resp.status} ({hint})")
 
 

@@ -79,7 +79,8 @@ def parse_listing(body: bytes, url: str, headers: dict[str, str], source: Source
 
 def parse_thread(body: bytes, url: str, headers: dict[str, str]) -> list[Comment]:
     parsed = parse_feed(body, url, headers)
-    parsed["entries"] = [e for e in parsed.entries if not str(e.get("id", "")).startswith("t3_")]
+    # The thread itself (t3_) comes first; its comments are t1_ (feedparser may have made the ids absolute).
+    parsed["entries"] = [e for e in parsed.entries if not str(e.get("id", "")).rsplit("/", 1)[-1].startswith("t3_")]
     comments = comments_from_feed(parsed)
     for c in comments:
         c.author = c.author.removeprefix("/u/")
