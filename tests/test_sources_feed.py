@@ -76,7 +76,7 @@ def test_every_feed_format() -> None:
     assert (first.title, first.url, first.author) == ("First JSON item", "https://json.example/1", "Lin")
     assert first.summary == "" and first.text == "Hello world." and "alert" not in first.text
     assert first.published == datetime(2026, 4, 9, 22, 30, tzinfo=timezone.utc)
-    assert second.title == "https://json.example/2" and second.text == "No title, only text."
+    assert second.title == "No title, only text." and second.url == "https://json.example/2"  # titled by its text
     [eleven] = j11.items
     assert eleven.author == "Wu, Zhao" and eleven.summary == "A summary."
     assert eleven.published == datetime(2026, 4, 10, 1, tzinfo=timezone.utc)

@@ -107,7 +107,7 @@ _HINTS = {
     400: "the server rejected the request; check the URL and the source's options",
     401: "the host wants credentials; this source needs a feed that is public or a bridge",
     403: "the host refuses us; check the user agent, or read it through a feed bridge",
-    404: "not found: the feed moved or the URL is wrong",
+    404: "not found: the feed or page moved, or the URL is wrong",
     410: "the feed is gone; remove the source",
     429: "rate limited even after waiting as asked; fetch less often",
 }

@@ -23,7 +23,7 @@ from ..charset import xml_as_utf8
 from ..dedup import canonical_url, item_id, text_hash
 from ..errors import ParseError, SourceError
 from ..records import Comment, Item, Source
-from ..text import detect_language, html_to_text, strip_boilerplate
+from ..text import clip, detect_language, html_to_text, split_sentences, strip_boilerplate
 from . import BaseKind, FeedFetch, check_status, register
 
 if TYPE_CHECKING:
@@ -194,8 +194,6 @@ def entries_to_items(parsed: Any, source: Source, fetched: datetime) -> list[Ite
     for entry in parsed.entries:
         title = html_to_text(entry.get("title", "") or "").strip()
         link = str(entry.get("link", "") or "")
-        if not title and not link:
-            continue
         description = entry.get("summary", "") or ""
         raw = html_to_text(description)
         summary = strip_boilerplate(raw)
@@ -203,6 +201,13 @@ def entries_to_items(parsed: Any, source: Source, fetched: datetime) -> list[Ite
         text = strip_boilerplate(html_to_text(content)) if content and content != description else ""
         if text == summary:
             text = ""
+        if not title and not link and not (summary or text):
+            continue  # nothing to cite or read: not an item
+        if not link and str(entry.get("id", "")).startswith(("http://", "https://")):
+            link = str(entry["id"])
+        if not title:  # RSS 2.0 allows items with a description only (microblogs, bridges)
+            first = split_sentences(summary or text)
+            title = clip(first[0], 100) if first else link
         points, comments, score = _engagement(entry, raw)
         canon = canonical_url(link)
         published = _when(entry)
@@ -210,7 +215,7 @@ def entries_to_items(parsed: Any, source: Source, fetched: datetime) -> list[Ite
         items.append(Item(
             id=item_id(canon, source.id, title, published),
             source_id=source.id, source_name=source.name, tier=source.tier,
-            url=link, canonical_url=canon, title=title or link, summary=summary, text=text,
+            url=link, canonical_url=canon, title=title, summary=summary, text=text,
             language=lang, author=_author(entry), published=published, fetched=fetched,
             points=points, comment_count=comments, score=score,
             comments_url=_comments_url(entry), content_hash=text_hash(title, text or summary),
