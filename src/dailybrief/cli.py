@@ -245,8 +245,7 @@ def sources(ctx: Ctx, as_json: bool) -> None:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     table = Table(title=f"sources · flagged after {flag_after} failed runs in a row")
-    for col in ("name", "kind", "tier", "last success", "failures", "latency", "items", "new", "recent runs",
-                "last error"):
+    for col in ("name", "kind", "tier", "last success", "fails", "latency", "items", "new", "runs"):
         table.add_column(col, overflow="fold")
     for r in rows:
         failing = r["consecutive_failures"] >= flag_after
@@ -255,13 +254,17 @@ def sources(ctx: Ctx, as_json: bool) -> None:
         items = "304" if last.get("status") == 304 and last.get("ok") else (
             str(r["items_last_run"]) if r["items_last_run"] is not None else "")
         table.add_row(
-            ("⚠ " if failing else "") + escape(r["name"]), r["kind"], r["tier"], (r["last_success"] or "never")[:19],
+            ("⚠ " if failing else "") + escape(r["name"]), r["kind"], r["tier"],
+            (r["last_success"] or "never")[:16].replace("T", " "),
             f"[red]{r['consecutive_failures']}[/red]" if failing else str(r["consecutive_failures"]),
             f"{r['latency']:.2f}s" if r["latency"] is not None else "", items,
             str(last.get("new")) if last.get("new") is not None else "", recent,
-            escape((r["last_error"] or "")[:100]),
         )
     out.print(table)
+    for r in rows:
+        if r["last_error"]:
+            mark = "⚠" if r["consecutive_failures"] >= flag_after else "✗"
+            click.echo(f"{mark} {r['name']}: failed {r['consecutive_failures']} run(s) in a row: {r['last_error']}")
 
 
 @main.command()

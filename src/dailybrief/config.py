@@ -150,6 +150,7 @@ class FetchConfig(_Model):
     top_comments: int = Field(8, ge=0, le=100)
     full_text_items: int = Field(20, ge=0, le=500)
     parse_threads: int = Field(2, ge=0, le=64)
+    parse_processes: int = Field(-1, ge=-1, le=64)
     failing_runs: int = Field(3, ge=1, le=100)
 
     def settings(self) -> FetchSettings:

@@ -15,11 +15,15 @@ step of it (comments, full text) fails.
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import os
 import random
+import ssl
 import time
 import urllib.robotparser
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
@@ -27,6 +31,7 @@ from functools import partial
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+import certifi
 import httpx
 
 from . import sources as source_kinds
@@ -45,6 +50,7 @@ __all__ = [
 
 T = TypeVar("T")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+PROCESS_POOL_SOURCES = 40  # from this many sources on, parsing is worth worker processes
 
 
 @dataclass(slots=True)
@@ -65,6 +71,7 @@ class FetchSettings:
     top_comments: int = 8
     full_text_items: int = 20
     parse_threads: int = 2
+    parse_processes: int = -1  # -1: worker processes for big runs (PROCESS_POOL_SOURCES or more); 0: never
 
 
 @dataclass(slots=True)
@@ -103,34 +110,73 @@ def retry_after(value: str | None) -> float | None:
 class Fetcher:
     """The shared async HTTP client of one fetch run. Close it with ``aclose``."""
 
-    def __init__(self, settings: FetchSettings, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, settings: FetchSettings, client: httpx.AsyncClient | None = None, sources: int = 0) -> None:
         self.settings = settings
         s = settings
-        self._client = client or httpx.AsyncClient(
-            timeout=httpx.Timeout(connect=s.connect_timeout, read=s.read_timeout, write=s.read_timeout,
-                                  pool=s.timeout),
-            follow_redirects=True,
-            max_redirects=s.max_redirects,
-            headers={"User-Agent": s.user_agent, "Accept-Encoding": "gzip, deflate, br"},
-            limits=httpx.Limits(max_connections=s.concurrency, max_keepalive_connections=s.concurrency),
-        )
+        cores = os.cpu_count() or 1
+        self.processes = s.parse_processes if s.parse_processes >= 0 else (
+            min(cores, 4) if cores > 1 and sources >= PROCESS_POOL_SOURCES else 0)
+        self._procs: ProcessPoolExecutor | None = None
+        self._client = client  # one for everything when given (tests); else one small pool per host
+        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._ssl: ssl.SSLContext | None = None
         self._all = asyncio.Semaphore(s.concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._robots: dict[str, asyncio.Future[tuple[urllib.robotparser.RobotFileParser | None, str]]] = {}
         self._pool: ThreadPoolExecutor | None = None
 
+    def _client_for(self, host: str) -> httpx.AsyncClient:
+        """The host's own connection pool. One shared pool would scan all its connections on every
+        request (httpcore does), which costs more than the requests themselves with hundreds of feeds."""
+        if self._client is not None:
+            return self._client
+        client = self._clients.get(host)
+        if client is None:
+            s = self.settings
+            client = self._clients[host] = httpx.AsyncClient(
+                timeout=httpx.Timeout(connect=s.connect_timeout, read=s.read_timeout, write=s.read_timeout,
+                                      pool=s.timeout),
+                follow_redirects=True,
+                max_redirects=s.max_redirects,
+                headers={"User-Agent": s.user_agent, "Accept-Encoding": "gzip, deflate, br"},
+                limits=httpx.Limits(max_connections=s.per_host, max_keepalive_connections=s.per_host),
+                verify=self._tls(),
+            )
+        return client
+
+    def _tls(self) -> ssl.SSLContext:
+        """One TLS context for all the pools: loading the CA bundle costs ~30 ms each time."""
+        if self._ssl is None:
+            self._ssl = ssl.create_default_context(cafile=certifi.where())
+        return self._ssl
+
     async def aclose(self) -> None:
-        await self._client.aclose()
+        for client in [*self._clients.values(), *([self._client] if self._client else [])]:
+            await client.aclose()
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._procs is not None:
+            self._procs.shutdown(wait=True, cancel_futures=True)
 
     async def cpu(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run CPU-bound work (parsing, extraction) off the event loop, so timers and sockets keep moving."""
+        """Run CPU-bound work (parsing, extraction) off the event loop, so timers and sockets keep moving.
+
+        Big runs use worker processes, so parsing gets every core; small runs use
+        threads, which start at once (``parse_processes``, ``parse_threads``).
+        """
+        loop = asyncio.get_running_loop()
+        if self.processes > 0:
+            if self._procs is None:
+                self._procs = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"))
+            try:
+                return await loop.run_in_executor(self._procs, partial(fn, *args))
+            except BrokenProcessPool:
+                self.processes = 0  # a worker died (out of memory?): go on in threads
         if self.settings.parse_threads <= 0:
             return fn(*args)
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.settings.parse_threads, thread_name_prefix="dailybrief-parse")
-        return await asyncio.get_running_loop().run_in_executor(self._pool, partial(fn, *args))
+        return await loop.run_in_executor(self._pool, partial(fn, *args))
 
     # -- plain GET with retries -------------------------------------------------
     async def get(self, url: str, headers: dict[str, str] | None = None, *,
@@ -183,7 +229,7 @@ class Fetcher:
         sem = self._hosts.setdefault(host, asyncio.Semaphore(s.per_host))
         async with self._all, sem:
             try:
-                return await asyncio.wait_for(self._get(url, headers), s.timeout)
+                return await asyncio.wait_for(self._get(self._client_for(host), url, headers), s.timeout)
             except TimeoutError:
                 raise FetchError(
                     f"no complete answer within {s.timeout:g} s; the host is slow or down "
@@ -208,9 +254,9 @@ class Fetcher:
             except httpx.HTTPError as exc:
                 raise FetchError(f"{type(exc).__name__}: {exc or 'transport error'}") from None
 
-    async def _get(self, url: str, headers: dict[str, str]) -> Response:
+    async def _get(self, client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> Response:
         limit = self.settings.max_bytes
-        async with self._client.stream("GET", url, headers=headers) as resp:
+        async with client.stream("GET", url, headers=headers) as resp:
             declared = resp.headers.get("content-length")
             if declared and declared.isdigit() and int(declared) > limit and "content-encoding" not in resp.headers:
                 raise FetchError(f"body of {int(declared):,} bytes exceeds [fetch].max_bytes ({limit:,}); "
@@ -321,7 +367,8 @@ async def fetch_sources(
     read too) and ``known`` (canonical URLs already stored with their text).
     """
     states = states or {}
-    fetcher = Fetcher(settings)
+    sources = list(sources)
+    fetcher = Fetcher(settings, sources=len(sources))
 
     async def one(source: Source) -> tuple[SourceResult, FeedFetch | None]:
         start = time.perf_counter()
