@@ -339,3 +339,24 @@ def test_a_slow_parse_does_not_stall_other_requests() -> None:
                                     Source("b", "rss", srv.url("/big")), Source("s", "rss", srv.url("/slowish")))
         assert len(b.items) == 1500 and len(s.items) == 3 and not s.error
         assert threading.active_count() < 50
+
+
+def test_worker_processes_parse_and_extract_like_threads() -> None:
+    """Big runs parse in worker processes: every kind's CPU work must cross the process boundary intact."""
+    from pages import EN_PARAS, article
+
+    with serve() as srv:
+        srv.route("/feed", FEED)
+        srv.route("/list", Reply(body=b'<html><body><a href="/a/one">One</a></body></html>', content_type="text/html"))
+        srv.route("/a/one", Reply(body=article("One", EN_PARAS).encode(), content_type="text/html"))
+        sources = [Source("f", "rss", srv.url("/feed")),
+                   Source("w", "webpage", srv.url("/list"), options={"link_pattern": "/a/"})]
+        import resource
+
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
+        results = fetch_with(FetchSettings(parse_processes=1), *sources)
+        spent = resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime - before
+    assert spent > 0.1  # a worker process ran (and was reaped when the fetch ended)
+    (feed, _), (page, _) = results
+    assert [i.title for i in feed.items] == ["Item 0", "Item 1", "Item 2"] and not feed.error
+    assert page.items[0].title == "One" and EN_PARAS[1] in page.items[0].text
