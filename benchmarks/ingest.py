@@ -187,7 +187,8 @@ def main() -> None:
     server.start()
     ports = ready_recv.recv()
     print(f"ingest benchmark: {args.feeds} feeds x {args.entries} entries, {args.hosts} hosts on 127.0.0.1, "
-          f"50-300 ms per response; {os.cpu_count()} cores; python {sys.version.split()[0]}")
+          f"50-300 ms per response; {os.cpu_count()} cores; python {sys.version.split()[0]}; "
+          f"load average before: {os.getloadavg()[0]:.1f}")
     firsts, seconds_ = [], []
     try:
         with tempfile.TemporaryDirectory(prefix="dailybrief-ingest-") as tmp:
@@ -198,8 +199,8 @@ def main() -> None:
                 firsts.append(first)
                 seconds_.append(second)
                 print(f"  repeat {r + 1}: first run {first['seconds']:.2f} s, {first['cpu']:.1f} s CPU "
-                      f"({first['items']} items stored, "
-                      f"{first['fetch']['failed']} failed, peak {first['maxrss_mb']:.0f} MB); "
+                      f"({first['items']} items stored, {first['fetch']['failed']} failed, peak {first['maxrss_mb']:.0f} MB"
+                      f" + parse workers {first['workers_maxrss_mb']:.0f} MB each); "
                       f"second run {second['seconds']:.2f} s, {second['cpu']:.1f} s CPU "
                       f"({second['fetch']['not_modified']} not modified, "
                       f"peak {second['maxrss_mb']:.0f} MB)", flush=True)
@@ -210,11 +211,13 @@ def main() -> None:
     finally:
         stop_send.send(True)
         server.join(5)
+    print(f"load average after: {os.getloadavg()[0]:.1f} (other work on the machine slows every figure)")
     m1 = statistics.median(f["seconds"] for f in firsts)
     m2 = statistics.median(s["seconds"] for s in seconds_)
     print(f"first run (fetch, parse, store everything): median {m1:.2f} s over {args.repeat}  "
           f"[target <= 15 s: {'met' if m1 <= 15 else 'NOT met'}]; items stored {firsts[0]['items']}; "
-          f"peak memory {max(f['maxrss_mb'] for f in firsts):.0f} MB")
+          f"peak memory {max(f['maxrss_mb'] for f in firsts):.0f} MB "
+          f"(+ {max(f['workers_maxrss_mb'] for f in firsts):.0f} MB per parse worker process)")
     print(f"second run (all 304 Not Modified): median {m2:.2f} s over {args.repeat}  "
           f"[target <= 3 s: {'met' if m2 <= 3 else 'NOT met'}]; peak memory {max(s['maxrss_mb'] for s in seconds_):.0f} MB")
     if seq is not None:
