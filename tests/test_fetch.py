@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import gzip
+import threading
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
+import brotli
 import pytest
 
 from conftest import COMMENTS, GOOD, closed_port
-from dailybrief.fetch import FetchSettings, fetch_sources
+from dailybrief.errors import FetchError
+from dailybrief.fetch import Fetcher, FetchSettings, fetch_sources, retry_after
 from dailybrief.records import Source
+from helpers import rss
+from httpd import Reply, Streamer, cut_mid_body, hang, reset, serve
 
 SETTINGS = FetchSettings(timeout=1.5, connect_timeout=1.0, max_bytes=100_000)
 
@@ -81,17 +88,6 @@ def test_unknown_kind_is_an_error_not_a_crash() -> None:
 
 
 # -- the HTTP client against a scripted server ----------------------------------------------
-import gzip  # noqa: E402
-import threading  # noqa: E402
-from datetime import datetime, timezone  # noqa: E402
-
-import brotli  # noqa: E402
-
-from dailybrief.errors import FetchError  # noqa: E402
-from dailybrief.fetch import Fetcher, retry_after  # noqa: E402
-from helpers import rss  # noqa: E402
-from httpd import Reply, Streamer, cut_mid_body, hang, reset, serve  # noqa: E402
-
 FEED = rss("F", [{"title": f"Item {n}", "link": f"https://f.example/{n}", "description": f"Body {n}."} for n in range(3)])
 
 

@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "KINDS", "BaseKind", "FeedFetch", "KindOptions", "SourceKind", "check_status", "get", "names", "register",
+    "KINDS", "BaseKind", "FeedFetch", "KindOptions", "SourceKind", "arxiv", "check_status", "feed", "get", "github",
+    "hackernews", "names", "reddit", "register", "webpage",
 ]
 
 
@@ -163,5 +164,3 @@ def names() -> list[str]:
 
 # The built-in kinds register themselves on import, exactly as a plugin would.
 from . import arxiv, feed, github, hackernews, reddit, webpage  # noqa: E402
-
-__all__ += ["arxiv", "feed", "github", "hackernews", "reddit", "webpage"]
