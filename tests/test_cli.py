@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from dailybrief.cli import main
 from helpers import rss
 
-COMMANDS = ["init", "run", "fetch", "build", "render", "publish", "deliveries", "schedule", "sources", "runs", "demo"]
+COMMANDS = ["init", "run", "fetch", "build", "render", "publish", "deliveries", "schedule", "sources", "extract",
+            "runs", "demo"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -78,3 +79,25 @@ def test_run_with_nothing_to_brief_exits_nonzero(feed_dir: Path, feed_server: st
 def test_bad_date_is_a_usage_error() -> None:
     result = CliRunner().invoke(main, ["run", "--date", "yesterday"])
     assert result.exit_code == 2 and "YYYY-MM-DD" in result.output
+
+
+def test_sources_shows_health_history_and_flags(feed_dir: Path, feed_server: str) -> None:
+    import json
+
+    (feed_dir / "f.xml").write_text(rss("F", [{"title": "A thing", "link": "https://f.example/1"}]), "utf-8")
+    Path("dailybrief.toml").write_text(
+        "[fetch]\nfailing_runs = 2\ntimeout = 2.0\nretries = 0\n"
+        f"[[sources]]\nname = \"Works\"\nurl = \"{feed_server}/f.xml\"\n"
+        f"[[sources]]\nname = \"Broken\"\nurl = \"{feed_server}/missing.xml\"\n", "utf-8")
+    runner = CliRunner()
+    for _ in range(2):
+        assert runner.invoke(main, ["fetch"]).exit_code == 0
+    table = runner.invoke(main, ["sources"])
+    assert table.exit_code == 0
+    assert "⚠ Broken: failed 2 run(s) in a row: HTTP 404 (not found" in table.output
+    assert "⚠ Broken" in table.output.split("┘")[0] and "✗✗" in table.output  # flagged in the table too
+    assert "Works" in table.output and "✓✓" in table.output and "Works:" not in table.output
+    rows = {r["name"]: r for r in json.loads(runner.invoke(main, ["sources", "--json"]).output)}
+    assert rows["Broken"]["consecutive_failures"] == 2 and rows["Works"]["consecutive_failures"] == 0
+    assert [r["items"] for r in rows["Works"]["runs"]] == [0, 1]  # the second run got a 304
+    assert rows["Works"]["runs"][0]["status"] == 304 and rows["Works"]["runs"][1]["new"] == 1

@@ -93,3 +93,45 @@ def test_output_formats_and_edition_link() -> None:
     assert out.edition_link(date(2026, 4, 10), "en", "brief.en") == "https://b.example/2026-04-10/brief.en.html"
     out = config.from_dict({"output": {"edition_url": "https://b.example/{lang}/{date}.html"}}).output
     assert out.edition_link(date(2026, 4, 10), "zh", "brief") == "https://b.example/zh/2026-04-10.html"
+
+
+def test_source_kinds_defaults_and_identity() -> None:
+    cfg = config.from_dict({"sources": [
+        {"name": "HN", "kind": "hackernews"},
+        {"name": "AI", "kind": "arxiv", "categories": ["cs.AI"]},
+        {"name": "CL", "kind": "arxiv", "categories": ["cs.CL"]},
+        {"name": "Rel", "kind": "github", "repos": ["a/b"], "tier": "official"},
+        {"name": "Feed", "url": "https://f.example/rss", "full_text": True},
+    ]})
+    hn, ai, cl, rel, feed = cfg.enabled_sources()
+    assert (hn.url, hn.tier) == ("https://hacker-news.firebaseio.com/v0", "community")
+    assert (ai.url, ai.tier, ai.options) == ("https://export.arxiv.org/api/query", "paper", {"categories": ["cs.AI"]})
+    assert ai.id != cl.id  # same endpoint, other categories: another source
+    assert rel.tier == "official" and feed.kind == "rss" and feed.tier == "press" and feed.full_text
+    from dailybrief.records import Source
+    assert feed.id == Source("Feed", "rss", "https://f.example/rss").id  # plain feeds keep the foundation's ids
+
+
+@pytest.mark.parametrize(("source", "key", "fix"), [
+    ({"name": "x", "kind": "carrier-pigeon", "url": "https://a.example"}, "sources[0].kind", "use one of rss, "),
+    ({"name": "x", "url": "https://a.example", "categories": ["cs.AI"]}, "sources[0].categories",
+     "unknown for kind 'rss'"),
+    ({"name": "x", "kind": "rss"}, "sources[0].url", "needs a url"),
+    ({"name": "x", "kind": "github", "repos": ["not a repo"]}, "sources[0].repos", "'owner/name'"),
+    ({"name": "x", "kind": "hackernews", "list": "worst"}, "sources[0].list", "'top'"),
+    ({"name": "x", "kind": "hackernews", "limit": 0}, "sources[0].limit", "greater than or equal to 1"),
+])
+def test_kind_options_are_validated_with_key_and_fix(source: dict, key: str, fix: str) -> None:
+    with pytest.raises(ConfigError) as err:
+        config.from_dict({"sources": [source]})
+    assert err.value.key == key
+    assert fix in str(err.value)
+
+
+def test_fetch_settings_come_from_config() -> None:
+    cfg = config.from_dict({"fetch": {"retries": 4, "user_agent": "bot/1", "max_redirects": 2}})
+    s = cfg.fetch.settings()
+    assert (s.retries, s.user_agent, s.max_redirects, s.respect_robots) == (4, "bot/1", 2, True)
+    with pytest.raises(ConfigError) as err:
+        config.from_dict({"fetch": {"retries": -1}})
+    assert err.value.key == "fetch.retries"

@@ -199,3 +199,106 @@ def test_runs_are_recorded(tmp_path: Path, feed_dir: Path, feed_server: str) -> 
     assert rec.status == "ok" and rec.finished is not None
     assert [s.name for s in rec.stages] == ["fetch", "store", "dedup", "cluster", "rank", "write", "render", "publish"]
     assert rec.stages[0].counts["fetched"] == 1 and all(s.seconds >= 0 for s in rec.stages)
+
+
+def test_every_misbehaviour_at_once_loses_nothing_already_fetched(tmp_path: Path) -> None:
+    """A run against a server that hangs, resets, fails, loops, floods, lies about charsets, truncates
+    and sends HTML: each failure is named, nothing crashes, and every item that did arrive is stored."""
+    from httpd import Reply, Streamer, hang, reset, serve
+
+    when = datetime(2026, 4, 10, 2, tzinfo=timezone.utc)
+    good = rss("Good", [{"title": f"Chip maker {n} ships a new accelerator", "link": f"https://good.example/{n}",
+                         "published": when, "description": f"Company {n} announced an AI training chip today."}
+                        for n in range(3)])
+    zh = rss("中文", [{"title": "国产大模型发布新版本", "link": "https://zh.example/1", "published": when,
+                      "description": "该模型在多项评测中表现领先，开发者可以通过接口使用。"}])
+    truncated = good.replace("https://good.example", "https://cut.example").replace("Chip maker", "Cut feed")
+    truncated = truncated[: truncated.index("<item>", truncated.index("Cut feed 1"))] + "<item><title>Half"
+    with serve() as srv:
+        srv.route("/good.xml", good)
+        srv.route("/hang.xml", hang(20))
+        srv.route("/reset.xml", reset)
+        srv.route("/error.xml", Reply(500, b"internal error", content_type="text/plain"))
+        srv.route("/loop.xml", Reply(302, headers={"Location": "/loop.xml"}))
+        srv.route("/huge.xml", Streamer(total=50 * 1024 * 1024))
+        # Declared UTF-8 (in the XML and the header), sent as GBK.
+        srv.route("/charset.xml", Reply(body=zh.encode("gbk"), content_type="application/rss+xml; charset=utf-8"))
+        srv.route("/truncated.xml", truncated)
+        srv.route("/html.xml", Reply(body=b"<!DOCTYPE html><html><body><h1>Welcome</h1></body></html>",
+                                     content_type="text/html"))
+        names = ["good", "hang", "reset", "error", "loop", "huge", "charset", "truncated", "html"]
+        sources = [source(n.capitalize(), srv.url(f"/{n}.xml"), language="zh" if n == "charset" else "en")
+                   for n in names]
+        cfg = config.from_dict(make_config(sources, fetch={"timeout": 1.5, "max_bytes": 2_000_000, "backoff": 0.05,
+                                                           "failing_runs": 2}))
+        store = Store.open(cfg.db_path())
+        start = datetime.now()
+        run = Pipeline(cfg, store).run(DAY, tmp_path / "out")
+        assert (datetime.now() - start).total_seconds() < 30
+        assert run.status == "degraded"
+        failures = "\n".join(run.failures)
+        for expected in ("Hang: no complete answer within 1.5 s", "Reset: the connection broke", "Error: HTTP 500",
+                         "Loop: too many redirects", "Huge: body exceeds [fetch].max_bytes", "Html: not a readable feed"):
+            assert expected in failures, expected
+        assert not any(f.startswith(("Good:", "Charset:", "Truncated:")) for f in run.failures)
+        fetch_stage = run.stages[0]
+        assert fetch_stage.counts["failed"] == 6
+        assert any("Charset: encoding:" in e and "does not fit the bytes" in e for e in fetch_stage.errors)
+        assert any("Truncated: feed is not well-formed" in e for e in fetch_stage.errors)
+        titles = {row["title"] for row in store.iter_rows("SELECT title FROM items")}
+        assert {f"Chip maker {n} ships a new accelerator" for n in range(3)} <= titles
+        assert {"Cut feed 0 ships a new accelerator", "Cut feed 1 ships a new accelerator"} <= titles
+        assert "国产大模型发布新版本" in titles
+        assert (tmp_path / "out" / "brief.pdf").exists()
+        # The history says what happened to each source, run by run; a second failure in a row is flagged.
+        run2 = Pipeline(cfg, store).run(DAY, tmp_path / "out2")
+        assert any("Hang: has failed 2 runs in a row" in f for f in run2.failures)
+        assert not any("Good: has failed" in f for f in run2.failures)
+        hang_src = next(s for s in cfg.enabled_sources() if s.name == "Hang")
+        history = store.source_history(hang_src.id)
+        assert [h["ok"] for h in history] == [0, 0] and "no complete answer" in history[0]["error"]
+        good_src = next(s for s in cfg.enabled_sources() if s.name == "Good")
+        good_history = store.source_history(good_src.id)
+        assert [(h["ok"], h["items"], h["new_items"]) for h in good_history] == [(1, 3, 0), (1, 3, 3)]
+
+
+def test_threads_of_stories_that_make_the_briefing_get_their_top_comments(tmp_path: Path) -> None:
+    """Comments are fetched after ranking for the community threads in the top stories that have none yet."""
+    import json as _json
+
+    from httpd import Reply, serve
+
+    when = datetime(2026, 4, 10, 2, tzinfo=timezone.utc)
+    t0 = int(when.timestamp())
+    press = rss("Press", [
+        {"title": "Acme releases Falcon-9B open model under Apache licence", "link": "https://press.example/falcon",
+         "published": when, "description": "Acme released Falcon-9B, an open model under the Apache licence, today."},
+        {"title": "Quarterly chip shipments rise", "link": "https://press.example/chips", "published": when,
+         "description": "Chip shipments rose in the first quarter, an industry group said."}])
+    story = {"by": "hn_user", "descendants": 2, "id": 501, "kids": [601, 602], "score": 300, "time": t0,
+             "title": "Acme releases Falcon-9B open model under Apache licence", "type": "story",
+             "url": "https://acme.example/blog/falcon-9b"}
+    comments = {601: {"by": "reviewer", "id": 601, "text": "The Apache licence is the real story here; it allows "
+                      "commercial use without strings.", "time": t0 + 60, "type": "comment"},
+                602: {"by": "bencher", "id": 602, "text": "Its coding scores look strong but I want independent "
+                      "evaluations first.", "time": t0 + 90, "type": "comment"}}
+    with serve() as srv:
+        srv.route("/press.xml", press)
+        srv.route("/v0/topstories.json", Reply(body=b"[501]", content_type="application/json"))
+        srv.route("/v0/item/501.json", Reply(body=_json.dumps(story).encode(), content_type="application/json"))
+        for ident, data in comments.items():
+            srv.route(f"/v0/item/{ident}.json", Reply(body=_json.dumps(data).encode(), content_type="application/json"))
+        cfg = config.from_dict(make_config(
+            [source("Press", srv.url("/press.xml")),
+             {"name": "Hacker News", "kind": "hackernews", "url": srv.url("/v0")}],
+            fetch={"comment_threads": 0, "top_comments": 2}, edition={"languages": ["en"]}))
+        store = Store.open(cfg.db_path())
+        run = Pipeline(cfg, store).run(DAY, tmp_path / "out")
+        assert len(srv.hits("/v0/item/601.json")) == 1  # fetched once, after ranking
+    assert run.status == "ok", run.failures
+    stage = next(s for s in run.stages if s.name == "comments")
+    assert stage.counts == {"threads": 1, "with_comments": 1}
+    [hn] = [i for i in store.iter_rows("SELECT id, comments FROM items WHERE source_name = 'Hacker News'")]
+    assert [c["author"] for c in _json.loads(hn["comments"])] == ["reviewer", "bencher"]
+    brief = (tmp_path / "out" / "brief.md").read_text("utf-8")
+    assert "Apache licence is the real story" in brief

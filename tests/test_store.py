@@ -90,3 +90,48 @@ def test_processes_opening_a_new_database_at_once_all_get_it_migrated(tmp_path: 
     results = [p.communicate(timeout=60) for p in procs]
     assert [p.returncode for p in procs] == [0] * 4, [err for _, err in results]
     assert {out.strip() for out, _ in results} == {str(len(MIGRATIONS))}
+
+
+def test_source_health_and_history_per_run(tmp_path: Path) -> None:
+    from dailybrief.records import Source, SourceResult
+
+    s = Store.open(tmp_path / "d.db")
+    src = Source("S", "rss", "https://s.example/feed")
+    s.upsert_sources([src])
+    ok = SourceResult(src, items=[make_item(1), make_item(2)], status=200, seconds=0.4)
+    s.record_fetch(ok, etag='"a"', cache={src.url: {"etag": '"a"'}}, run_id="r1")
+    s.set_new_items("r1", {src.id: 2})
+    bad = SourceResult(src, error="HTTP 500 (the server failed)", status=500, seconds=1.2)
+    assert s.record_fetch(bad, run_id="r2") == 1
+    assert s.record_fetch(bad, run_id="r3") == 2
+    state = s.source_state(src.id)
+    assert state["consecutive_failures"] == 2 and state["etag"] == '"a"'
+    assert state["cache"] == {src.url: {"etag": '"a"'}}  # validators survive failed runs
+    row = s.sources()[0]
+    assert row["last_error"].startswith("HTTP 500") and row["last_items"] == 2 and row["last_status"] == 500
+    history = s.source_history(src.id)
+    assert [(h["run_id"], h["ok"], h["items"], h["new_items"]) for h in history][-1] == ("r1", 1, 2, 2)
+    assert {h["run_id"] for h in history} == {"r1", "r2", "r3"} and all(h["latency"] for h in history)
+    s.record_fetch(SourceResult(src, status=304, not_modified=True, seconds=0.1), run_id="r4")
+    assert s.source_state(src.id)["consecutive_failures"] == 0
+
+
+def test_known_urls_and_comments(tmp_path: Path) -> None:
+    s = Store.open(tmp_path / "d.db")
+    s.add_items([make_item(1, text="full text", source_id="a"), make_item(2, source_id="a"), make_item(3, text="x")])
+    assert s.known_urls("a") == {"https://x.example/1"}
+    s.set_comments("id2", [Comment("u", "a comment", score=5)])
+    assert s.items(["id2"])[0].comments[0].text == "a comment"
+
+
+def test_migration_2_upgrades_a_foundation_database(tmp_path: Path) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(tmp_path / "old.db")
+    conn.executescript(MIGRATIONS[0] + "; PRAGMA user_version = 1;")
+    conn.execute("INSERT INTO sources (id, name, etag) VALUES ('x', 'Old', '\"e\"')")
+    conn.commit()
+    conn.close()
+    s = Store.open(tmp_path / "old.db")
+    assert s.version == len(MIGRATIONS) >= 2
+    assert s.source_state("x") == {"etag": '"e"', "last_modified": None, "consecutive_failures": 0, "cache": {}}

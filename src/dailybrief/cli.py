@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -332,22 +333,81 @@ def schedule(ctx: Ctx, now: bool) -> None:
 
 
 @main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @pass_ctx
-def sources(ctx: Ctx) -> None:
-    """List the configured sources with their health."""
+def sources(ctx: Ctx, as_json: bool) -> None:
+    """List the configured sources with their health: last success, failures, latency, items per run."""
     store = ctx.store()
     health = {r["id"]: r for r in store.sources()}
-    table = Table(title="sources")
-    for col in ("name", "tier", "lang", "last success", "failures", "latency", "items", "last error"):
-        table.add_column(col, overflow="fold")
+    flag_after = ctx.cfg.fetch.failing_runs
+    rows = []
     for s in ctx.cfg.enabled_sources():
         h = health.get(s.id, {})
-        table.add_row(s.name, s.tier, s.language, (h.get("last_success") or "never")[:19],
-                      str(h.get("consecutive_failures") or 0),
-                      f"{h['last_latency']:.2f}s" if h.get("last_latency") is not None else "",
-                      str(h.get("last_items") if h.get("last_items") is not None else ""),
-                      (h.get("last_error") or "")[:80])
+        history = store.source_history(s.id, 7)
+        rows.append({
+            "name": s.name, "kind": s.kind, "tier": s.tier, "language": s.language, "url": s.url,
+            "last_success": h.get("last_success"), "consecutive_failures": h.get("consecutive_failures") or 0,
+            "last_error": h.get("last_error"), "latency": h.get("last_latency"), "status": h.get("last_status"),
+            "items_last_run": h.get("last_items"),
+            "runs": [{"at": r["at"], "ok": bool(r["ok"]), "status": r["status"], "items": r["items"],
+                      "new": r["new_items"], "latency": r["latency"], "error": r["error"]} for r in history],
+        })
+    store.close()
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=f"sources · flagged after {flag_after} failed runs in a row")
+    for col in ("name", "kind", "tier", "last success", "fails", "latency", "items", "new", "runs"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        failing = r["consecutive_failures"] >= flag_after
+        recent = "".join("✓" if x["ok"] else "✗" for x in reversed(r["runs"]))
+        last = r["runs"][0] if r["runs"] else {}
+        items = "304" if last.get("status") == 304 and last.get("ok") else (
+            str(r["items_last_run"]) if r["items_last_run"] is not None else "")
+        table.add_row(
+            ("⚠ " if failing else "") + escape(r["name"]), r["kind"], r["tier"],
+            (r["last_success"] or "never")[:16].replace("T", " "),
+            f"[red]{r['consecutive_failures']}[/red]" if failing else str(r["consecutive_failures"]),
+            f"{r['latency']:.2f}s" if r["latency"] is not None else "", items,
+            str(last.get("new")) if last.get("new") is not None else "", recent,
+        )
     out.print(table)
+    for r in rows:
+        if r["last_error"]:
+            mark = "⚠" if r["consecutive_failures"] >= flag_after else "✗"
+            click.echo(f"{mark} {r['name']}: failed {r['consecutive_failures']} run(s) in a row: {r['last_error']}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object mapping each path to its text.")
+def extract(files: tuple[str, ...], as_json: bool) -> None:
+    """Print the main text of saved article pages: dailybrief extract FILE.html [FILE.html ...].
+
+    A file that cannot be read is named with the cause on stderr (its text is
+    null in --json output), the others are still extracted, and the exit code is 1.
+    """
+    from .extract import extract_file
+
+    texts: dict[str, str | None] = {}
+    for path in files:
+        try:
+            texts[path] = extract_file(path).text
+        except DailybriefError as exc:
+            click.echo(f"✗ {exc}", err=True)
+            texts[path] = None
+    if as_json:
+        click.echo(json.dumps(texts, ensure_ascii=False))
+    else:
+        for n, (path, text) in enumerate(texts.items()):
+            if text is None:
+                continue
+            if len(files) > 1:
+                click.echo(("\n" if n else "") + f"==> {path} <==")
+            click.echo(text)
+    if any(t is None for t in texts.values()):
+        raise SystemExit(1)
 
 
 @main.command()

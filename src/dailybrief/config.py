@@ -27,7 +27,9 @@ from pydantic import (
     model_validator,
 )
 
+from . import sources as source_kinds
 from .errors import ConfigError
+from .fetch import FetchSettings
 from .records import Branding, Source
 
 LANGUAGES = ("zh", "en")
@@ -54,25 +56,45 @@ class _Model(BaseModel):
 
 
 class SourceConfig(_Model):
+    """One [[sources]] entry: the common keys here, the kind's own keys (categories, repos, ...) as extras."""
+
+    model_config = ConfigDict(extra="allow")
+
     name: str = Field(min_length=1)
     kind: str = "rss"
-    url: str = Field(min_length=1)
-    tier: Tier = "press"
+    url: str = ""  # optional for kinds with a default (hackernews, reddit, arxiv, github)
+    tier: Tier | None = None  # default: the kind's (community for hackernews/reddit, paper, code, else press)
     language: Language = "en"
     enabled: bool = True
     comments: bool = True
+    full_text: bool = False
 
     @field_validator("url")
     @classmethod
     def _http_url(cls, v: str) -> str:
-        if not v.startswith(("http://", "https://")):
+        if v and not v.startswith(("http://", "https://")):
             raise ValueError("use an http:// or https:// URL")
         return v
 
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, v: str) -> str:
+        if source_kinds.get(v) is None:
+            raise ValueError(f"unknown source kind; use one of {', '.join(source_kinds.names())}")
+        return v
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
     def to_source(self) -> Source:
+        kind = source_kinds.get(self.kind)
+        assert kind is not None  # checked by _known_kind
+        url = self.url or kind.default_url
         return Source(
-            name=self.name, kind=self.kind, url=self.url, tier=self.tier,
-            language=self.language, comments=self.comments,
+            name=self.name, kind=self.kind, url=url, tier=self.tier or kind.default_tier,
+            language=self.language, comments=self.comments, full_text=self.full_text,
+            options=self.options, key=kind.identity(url, self.options),
         )
 
 
@@ -132,12 +154,27 @@ class WriterConfig(_Model):
 
 class FetchConfig(_Model):
     connect_timeout: float = Field(5.0, gt=0)
+    read_timeout: float = Field(10.0, gt=0)
     timeout: float = Field(20.0, gt=0)
-    concurrency: int = Field(16, ge=1, le=512)
+    concurrency: int = Field(64, ge=1, le=512)
     per_host: int = Field(4, ge=1, le=64)
     max_bytes: int = Field(10_000_000, ge=1024)
-    user_agent: str = "dailybrief/0.1"
+    max_redirects: int = Field(5, ge=0, le=30)
+    user_agent: str = Field("dailybrief/0.1", min_length=1)
+    retries: int = Field(2, ge=0, le=10)
+    backoff: float = Field(0.5, ge=0, le=60)
+    max_retry_after: float = Field(30.0, ge=0, le=3600)
+    respect_robots: bool = True
     comment_threads: int = Field(10, ge=0, le=200)
+    top_comments: int = Field(8, ge=0, le=100)
+    full_text_items: int = Field(20, ge=0, le=500)
+    parse_threads: int = Field(2, ge=0, le=64)
+    parse_processes: int = Field(-1, ge=-1, le=64)
+    failing_runs: int = Field(3, ge=1, le=100)
+
+    def settings(self) -> FetchSettings:
+        """The fetch stage's settings (every key but failing_runs, which the run summary uses)."""
+        return FetchSettings(**self.model_dump(exclude={"failing_runs"}))
 
 
 class StorageConfig(_Model):
@@ -534,11 +571,40 @@ def load(path: str | os.PathLike[str] | None = None) -> Config:
     return from_dict(data, base)
 
 
+_COMMON_KEYS = ("name", "kind", "url", "tier", "language", "enabled", "comments", "full_text")
+
+
+def _check_source_options(cfg: Config) -> None:
+    """Each source's kind-specific keys, validated by its kind; errors name sources[i].<key>."""
+    for i, src in enumerate(cfg.sources):
+        kind = source_kinds.get(src.kind)
+        if kind is None:  # pragma: no cover - _known_kind already refused it
+            continue
+        own = ", ".join(kind.Options.model_fields) or "none"
+        try:
+            kind.Options.model_validate(src.options)
+        except ValidationError as err:
+            first = err.errors()[0]
+            key = f"sources[{i}].{_key(tuple(first['loc']))}"
+            if first["type"] == "missing":
+                raise ConfigError(key, None, f"kind '{src.kind}' needs this key; add it "
+                                             f"(its own keys: {own})") from None
+            if first["type"] == "extra_forbidden":
+                raise ConfigError(key, first.get("input"),
+                                  f"this key is unknown for kind '{src.kind}'; check its spelling "
+                                  f"(common keys: {', '.join(_COMMON_KEYS)}; kind '{src.kind}' adds: {own})") from None
+            raise ConfigError(key, first.get("input"), first["msg"].removeprefix("Value error, ")) from None
+        if not (src.url or kind.default_url):
+            raise ConfigError(f"sources[{i}].url", None, f"kind '{src.kind}' needs a url; add one "
+                                                         "(an http:// or https:// address)")
+
+
 def from_dict(data: dict[str, Any], base: Path | None = None) -> Config:
     try:
         cfg = Config.model_validate(data)
     except ValidationError as err:
         raise _config_error(err, data) from None
+    _check_source_options(cfg)
     if base is not None:
         cfg.base_dir = base
     return cfg

@@ -1,39 +1,77 @@
-"""Fetch stage: get each source over HTTP and parse it into Items.
+"""Fetch stage: get each source over HTTP and turn it into Items.
 
-Source kinds sit behind one small interface and are registered by name in
-``SOURCE_KINDS``. A failing source yields a ``SourceResult`` with its error;
-it never stops the other sources.
+    fetch_sources ─┬─ Fetcher        async HTTP: bounded concurrency overall and per host,
+                   │                 connect/read/total timeouts, retries with backoff on 429/5xx
+                   │                 (honouring Retry-After), conditional GET, size cap, redirect
+                   │                 limit, gzip/brotli, robots.txt for page fetches
+                   ├─ sources.*      one kind per source type, registered by name (sources/)
+                   └─ full text      opt-in per source: each new item's page, through extract.py
+
+A failing source yields a ``SourceResult`` with its error; it never stops the
+other sources, and the items a source did produce are kept even when a later
+step of it (comments, full text) fails.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
+import multiprocessing
+import os
+import random
+import ssl
 import time
+import urllib.robotparser
 from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Protocol
-from urllib.parse import urljoin, urlsplit
+from email.utils import parsedate_to_datetime
+from functools import partial
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
-import feedparser
+import certifi
 import httpx
 
-from .dedup import canonical_url, item_id, text_hash
-from .errors import FetchError, ParseError, SourceError
+from . import sources as source_kinds
+from .charset import decode
+from .dedup import text_hash
+from .errors import FetchError, SourceError
 from .records import Comment, Item, Source, SourceResult
-from .text import detect_language, html_to_text, strip_boilerplate
+from .sources import FeedFetch, SourceKind, check_status
+from .sources.feed import comments_from_feed, entries_to_items, parse_feed
+from .text import detect_language
+
+__all__ = [
+    "SOURCE_KINDS", "FeedFetch", "FetchSettings", "Fetcher", "Response", "SourceKind", "comments_from_feed",
+    "entries_to_items", "fetch_comments", "fetch_sources", "parse_feed", "register_kind",
+]
+
+T = TypeVar("T")
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+PROCESS_POOL_SOURCES = 40  # from this many sources on, parsing is worth worker processes
 
 
 @dataclass(slots=True)
 class FetchSettings:
     connect_timeout: float = 5.0
-    timeout: float = 20.0
-    concurrency: int = 16
+    read_timeout: float = 10.0  # longest silence while reading an answer
+    timeout: float = 20.0  # longest whole request (one attempt)
+    concurrency: int = 64
     per_host: int = 4
     max_bytes: int = 10_000_000
+    max_redirects: int = 5
     user_agent: str = "dailybrief/0.1"
+    retries: int = 2
+    backoff: float = 0.5
+    max_retry_after: float = 30.0
+    respect_robots: bool = True
     comment_threads: int = 10
+    top_comments: int = 8
+    full_text_items: int = 20
+    parse_threads: int = 2
+    parse_processes: int = -1  # -1: worker processes for big runs (PROCESS_POOL_SOURCES or more); 0: never
 
 
 @dataclass(slots=True)
@@ -42,241 +80,275 @@ class Response:
     status: int
     body: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    retry_after: float | None = None  # what the server asked for, when we gave up waiting
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "")
+
+
+class _Transient(Exception):
+    """A connection that broke mid-answer; worth one more try."""
+
+
+def retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 class Fetcher:
-    """An HTTP client with bounded concurrency overall and per host, timeouts and a size cap."""
+    """The shared async HTTP client of one fetch run. Close it with ``aclose``."""
 
-    def __init__(self, settings: FetchSettings, client: httpx.AsyncClient | None = None) -> None:
+    def __init__(self, settings: FetchSettings, client: httpx.AsyncClient | None = None, sources: int = 0) -> None:
         self.settings = settings
-        self._client = client or httpx.AsyncClient(
-            timeout=httpx.Timeout(settings.timeout, connect=settings.connect_timeout),
-            follow_redirects=True,
-            max_redirects=5,
-            headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
-            limits=httpx.Limits(max_connections=settings.concurrency),
-        )
-        self._all = asyncio.Semaphore(settings.concurrency)
+        s = settings
+        cores = os.cpu_count() or 1
+        self.processes = s.parse_processes if s.parse_processes >= 0 else (
+            min(cores, 4) if cores > 1 and sources >= PROCESS_POOL_SOURCES else 0)
+        self._procs: ProcessPoolExecutor | None = None
+        self._client = client  # one for everything when given (tests); else one small pool per host
+        self._clients: dict[str, httpx.AsyncClient] = {}
+        self._ssl: ssl.SSLContext | None = None
+        self._all = asyncio.Semaphore(s.concurrency)
         self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._robots: dict[str, asyncio.Future[tuple[urllib.robotparser.RobotFileParser | None, str]]] = {}
+        self._pool: ThreadPoolExecutor | None = None
+
+    def _client_for(self, host: str) -> httpx.AsyncClient:
+        """The host's own connection pool. One shared pool would scan all its connections on every
+        request (httpcore does), which costs more than the requests themselves with hundreds of feeds."""
+        if self._client is not None:
+            return self._client
+        client = self._clients.get(host)
+        if client is None:
+            s = self.settings
+            client = self._clients[host] = httpx.AsyncClient(
+                timeout=httpx.Timeout(connect=s.connect_timeout, read=s.read_timeout, write=s.read_timeout,
+                                      pool=s.timeout),
+                follow_redirects=True,
+                max_redirects=s.max_redirects,
+                headers={"User-Agent": s.user_agent, "Accept-Encoding": "gzip, deflate, br"},
+                limits=httpx.Limits(max_connections=s.per_host, max_keepalive_connections=s.per_host),
+                verify=self._tls(),
+            )
+        return client
+
+    def _tls(self) -> ssl.SSLContext:
+        """One TLS context for all the pools: loading the CA bundle costs ~30 ms each time."""
+        if self._ssl is None:
+            self._ssl = ssl.create_default_context(cafile=certifi.where())
+        return self._ssl
 
     async def aclose(self) -> None:
-        await self._client.aclose()
+        for client in [*self._clients.values(), *([self._client] if self._client else [])]:
+            await client.aclose()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._procs is not None:
+            self._procs.shutdown(wait=True, cancel_futures=True)
 
-    async def get(self, url: str, headers: dict[str, str] | None = None) -> Response:
+    async def cpu(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run CPU-bound work (parsing, extraction) off the event loop, so timers and sockets keep moving.
+
+        Big runs use worker processes, so parsing gets every core; small runs use
+        threads, which start at once (``parse_processes``, ``parse_threads``).
+        """
+        loop = asyncio.get_running_loop()
+        if self.processes > 0:
+            if self._procs is None:
+                self._procs = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"))
+            try:
+                return await loop.run_in_executor(self._procs, partial(fn, *args))
+            except BrokenProcessPool:
+                self.processes = 0  # a worker died (out of memory?): go on in threads
+        if self.settings.parse_threads <= 0:
+            return fn(*args)
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.settings.parse_threads, thread_name_prefix="dailybrief-parse")
+        return await loop.run_in_executor(self._pool, partial(fn, *args))
+
+    # -- plain GET with retries -------------------------------------------------
+    async def get(self, url: str, headers: dict[str, str] | None = None, *,
+                  cache: dict[str, dict[str, str]] | None = None) -> Response:
+        """GET a URL. Retries 429/5xx and broken connections with backoff; honours Retry-After.
+
+        With `cache` (url -> {etag, last_modified}), the request is conditional and
+        the cache is updated from a 200 answer. Returns the response, whatever its
+        status; raises FetchError when there is no response at all.
+        """
+        s = self.settings
+        hdrs = dict(headers or {})
+        known = cache.get(url) if cache is not None else None
+        if known:
+            if known.get("etag"):
+                hdrs["If-None-Match"] = known["etag"]
+            if known.get("last_modified"):
+                hdrs["If-Modified-Since"] = known["last_modified"]
+        attempt = 0
+        while True:
+            try:
+                resp = await self._attempt(url, hdrs)
+            except _Transient as exc:
+                if attempt >= s.retries:
+                    raise FetchError(f"the connection broke before the answer was complete ({exc}), "
+                                     f"{attempt + 1} times; the host is unstable, try again later") from None
+                delay = s.backoff * 2**attempt
+            else:
+                if resp.status not in RETRY_STATUSES or attempt >= s.retries:
+                    break
+                asked = retry_after(resp.headers.get("retry-after"))
+                if asked is not None and asked > s.max_retry_after:
+                    resp.retry_after = asked
+                    break
+                delay = asked if asked is not None else s.backoff * 2**attempt
+            attempt += 1
+            await asyncio.sleep(delay + random.uniform(0, s.backoff / 4))  # noqa: S311 - jitter, not crypto
+        if cache is not None and resp.status == 200:
+            validators = {k: v for k, v in (("etag", resp.headers.get("etag")),
+                                            ("last_modified", resp.headers.get("last-modified"))) if v}
+            if validators:
+                cache[url] = validators
+            else:
+                cache.pop(url, None)
+        return resp
+
+    async def _attempt(self, url: str, headers: dict[str, str]) -> Response:
+        s = self.settings
         host = urlsplit(url).netloc
-        sem = self._hosts.setdefault(host, asyncio.Semaphore(self.settings.per_host))
+        sem = self._hosts.setdefault(host, asyncio.Semaphore(s.per_host))
         async with self._all, sem:
             try:
-                return await asyncio.wait_for(self._get(url, headers or {}), self.settings.timeout)
-            except (TimeoutError, httpx.TimeoutException):
+                return await asyncio.wait_for(self._get(self._client_for(host), url, headers), s.timeout)
+            except TimeoutError:
                 raise FetchError(
-                    f"no complete answer within {self.settings.timeout:g} s; the host is slow or down "
+                    f"no complete answer within {s.timeout:g} s; the host is slow or down "
                     "(raise [fetch].timeout if it is just slow)"
                 ) from None
+            except httpx.ConnectTimeout:
+                raise FetchError(f"no connection within {s.connect_timeout:g} s; the host is down or unreachable "
+                                 "(raise [fetch].connect_timeout if it is just slow)") from None
+            except httpx.TimeoutException:
+                raise FetchError(f"the host went silent for {s.read_timeout:g} s mid-answer "
+                                 "(raise [fetch].read_timeout if it is just slow)") from None
             except httpx.TooManyRedirects:
-                raise FetchError("too many redirects; check the URL") from None
+                raise FetchError(f"too many redirects (more than {s.max_redirects}); the URL loops, check it") from None
             except httpx.ConnectError as exc:
                 raise FetchError(f"cannot connect ({exc or 'refused'}); check the URL and that the host is up") from None
+            except (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError) as exc:
+                raise _Transient(str(exc) or type(exc).__name__) from None
+            except httpx.DecodingError as exc:
+                raise FetchError(f"the body could not be decompressed ({exc}); the server sends broken data") from None
+            except httpx.InvalidURL as exc:
+                raise FetchError(f"invalid URL ({exc}); fix the url") from None
             except httpx.HTTPError as exc:
                 raise FetchError(f"{type(exc).__name__}: {exc or 'transport error'}") from None
 
-    async def _get(self, url: str, headers: dict[str, str]) -> Response:
+    async def _get(self, client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> Response:
         limit = self.settings.max_bytes
-        async with self._client.stream("GET", url, headers=headers) as resp:
+        async with client.stream("GET", url, headers=headers) as resp:
             declared = resp.headers.get("content-length")
-            if declared and declared.isdigit() and int(declared) > limit:
-                raise FetchError(f"body of {int(declared):,} bytes exceeds [fetch].max_bytes ({limit:,})")
+            if declared and declared.isdigit() and int(declared) > limit and "content-encoding" not in resp.headers:
+                raise FetchError(f"body of {int(declared):,} bytes exceeds [fetch].max_bytes ({limit:,}); "
+                                 "raise it if this source is really that large")
             chunks: list[bytes] = []
             size = 0
-            async for chunk in resp.aiter_bytes():
+            async for chunk in resp.aiter_bytes():  # decompressed: the cap holds for gzip/brotli bombs too
                 size += len(chunk)
                 if size > limit:
-                    raise FetchError(f"body exceeds [fetch].max_bytes ({limit:,} bytes)")
+                    raise FetchError(f"body exceeds [fetch].max_bytes ({limit:,} bytes); "
+                                     "raise it if this source is really that large")
                 chunks.append(chunk)
             return Response(str(resp.url), resp.status_code, b"".join(chunks), dict(resp.headers))
 
+    # -- pages: robots.txt, HTML decoding ----------------------------------------
+    async def allowed(self, url: str) -> tuple[bool, str]:
+        """Whether robots.txt lets us fetch a page, and why not."""
+        if not self.settings.respect_robots:
+            return True, ""
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        fut = self._robots.get(origin)
+        if fut is None:
+            fut = self._robots[origin] = asyncio.ensure_future(self._load_robots(origin))
+        parser, why = await asyncio.shield(fut)
+        if parser is None:
+            return (not why), why
+        if parser.can_fetch(self.settings.user_agent, url):
+            return True, ""
+        return False, f"{origin}/robots.txt disallows {parts.path or '/'} for our user agent"
 
-class SourceKind(Protocol):
-    """One kind of source: turns a configured Source into Items."""
+    async def _load_robots(self, origin: str) -> tuple[urllib.robotparser.RobotFileParser | None, str]:
+        try:
+            resp = await self.get(f"{origin}/robots.txt")
+        except FetchError as exc:  # unreachable: assume complete disallow (RFC 9309 2.3.1.4)
+            return None, f"{origin}/robots.txt could not be read ({exc}), so pages there are not fetched"
+        if 400 <= resp.status < 500:
+            return None, ""  # no robots.txt: everything allowed
+        if resp.status >= 500:
+            return None, f"{origin}/robots.txt answered HTTP {resp.status}, so pages there are not fetched for now"
+        parser = urllib.robotparser.RobotFileParser()
+        parser.parse(resp.body.decode("utf-8", "replace").splitlines())
+        return parser, ""
 
-    name: str
-
-    async def fetch(self, fetcher: Fetcher, source: Source, state: dict[str, Any]) -> FeedFetch: ...
-
-
-@dataclass(slots=True)
-class FeedFetch:
-    items: list[Item]
-    status: int
-    etag: str | None = None
-    last_modified: str | None = None
-    warnings: list[str] = field(default_factory=list)
-
-
-def _when(entry: Any) -> datetime | None:
-    for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
-        if value:
-            try:
-                return datetime(*value[:6], tzinfo=timezone.utc)
-            except (TypeError, ValueError):
-                continue
-    return None
-
-
-_NUM = r"([0-9][0-9,]*)"
-_POINTS = re.compile(r"(?:Points|points|score|Score)\s*[:：]\s*" + _NUM)
-_COMMENTS = re.compile(r"#\s*Comments\s*[:：]\s*" + _NUM, re.I)
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(str(value).replace(",", "").strip())
-    except (TypeError, ValueError):
-        return None
-
-
-def _engagement(entry: Any, description: str) -> tuple[int | None, int | None, int | None]:
-    """Points, comment count and score, from slash:comments, hnrss-style text or score categories."""
-    points = comments = score = None
-    text = html_to_text(description)
-    if m := _POINTS.search(text):
-        points = _int(m.group(1))
-    if m := _COMMENTS.search(text):
-        comments = _int(m.group(1))
-    if entry.get("slash_comments") is not None:
-        comments = _int(entry.get("slash_comments"))
-    for tag in entry.get("tags", []) or []:
-        term = str(tag.get("term") or "")
-        if term.startswith("score:"):
-            score = _int(term[6:])
-    return points, comments, score
+    async def page(self, url: str) -> tuple[str, str]:
+        """An HTML page as (final URL, decoded text); robots.txt is honoured."""
+        ok, why = await self.allowed(url)
+        if not ok:
+            raise FetchError(f"{why}; the page was not fetched")
+        resp = await self.get(url, {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"})
+        check_status(resp)
+        ctype = resp.content_type.split(";")[0].strip().lower()
+        if ctype and "html" not in ctype and "xml" not in ctype and not ctype.startswith("text/"):
+            raise FetchError(f"not an HTML page ({ctype}); nothing to extract")
+        return resp.url, decode(resp.body, resp.content_type, "html").text
 
 
-def _comments_url(entry: Any) -> str:
-    if entry.get("wfw_commentrss"):
-        return str(entry["wfw_commentrss"])
-    for link in entry.get("links", []) or []:
-        if link.get("rel") == "replies" and "xml" in (link.get("type") or "xml"):
-            return str(link.get("href") or "")
-    return ""
+# -- full text ---------------------------------------------------------------------
+async def add_full_text(fetcher: Fetcher, source: Source, items: list[Item], known: set[str],
+                        result: FeedFetch) -> None:
+    """Fetch and extract the page of each new item of a source (opt-in); failures become warnings."""
+    from .extract import extract
+
+    todo = [i for i in items if i.canonical_url not in known and i.url.startswith(("http://", "https://"))
+            and len(i.text) < 1000][: fetcher.settings.full_text_items]
+
+    async def one(item: Item) -> None:
+        try:
+            final, html = await fetcher.page(item.url)
+            doc = await fetcher.cpu(extract, html, final)
+        except SourceError as exc:
+            result.warnings.append(f"full text of '{item.title[:60]}': {exc}")
+            return
+        if len(doc.text) <= len(item.summary):
+            result.warnings.append(f"full text of '{item.title[:60]}': the page holds no more text than the feed "
+                                   "(a paywall, a script-built page or a very short post); kept the feed's text")
+            return
+        item.text = doc.text
+        item.author = item.author or doc.author
+        item.published = item.published or doc.published
+        item.language = detect_language(f"{item.title} {doc.text[:500]}", item.language)
+        item.content_hash = text_hash(item.title, item.text)
+
+    await asyncio.gather(*(one(i) for i in todo))
 
 
-def _body(entry: Any) -> tuple[str, str]:
-    """(summary text, full text) of an entry."""
-    summary = strip_boilerplate(html_to_text(entry.get("summary", "") or ""))
-    contents = [c.get("value", "") for c in entry.get("content", []) or []]
-    text = strip_boilerplate(html_to_text(max(contents, key=len))) if contents else ""
-    if text and text == summary:
-        text = ""
-    return summary, text
+# -- the stage ---------------------------------------------------------------------
+SOURCE_KINDS = source_kinds.KINDS
 
 
-def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> Any:
-    """feedparser's result for a body, or ParseError when it holds no feed."""
-    parsed = feedparser.parse(
-        body, response_headers={"content-location": url, **{k.lower(): v for k, v in (headers or {}).items()}}
-    )
-    if not parsed.entries and (parsed.bozo or not parsed.get("version")):
-        reason = parsed.get("bozo_exception") or "no feed elements found"
-        kind = "HTML" if body.lstrip()[:200].lower().startswith((b"<!doctype html", b"<html")) else "the body"
-        raise ParseError(
-            f"not a readable feed ({kind}: {reason}); check that the URL points at an RSS/Atom feed"
-        )
-    return parsed
-
-
-def entries_to_items(parsed: Any, source: Source, fetched: datetime) -> list[Item]:
-    items: list[Item] = []
-    for entry in parsed.entries:
-        title = html_to_text(entry.get("title", "") or "").strip()
-        link = str(entry.get("link", "") or "")
-        if not title and not link:
-            continue
-        summary, text = _body(entry)
-        description = entry.get("summary", "") or ""
-        points, comments, score = _engagement(entry, description)
-        canon = canonical_url(link)
-        published = _when(entry)
-        author = str(entry.get("author", "") or "")
-        lang = detect_language(f"{title} {summary[:300]}", source.language)
-        items.append(Item(
-            id=item_id(canon, source.id, title, published),
-            source_id=source.id, source_name=source.name, tier=source.tier,
-            url=link, canonical_url=canon, title=title or link, summary=summary, text=text,
-            language=lang, author=author, published=published, fetched=fetched,
-            points=points, comment_count=comments, score=score,
-            comments_url=_comments_url(entry), content_hash=text_hash(title, text or summary),
-        ))
-    return items
-
-
-def comments_from_feed(parsed: Any) -> list[Comment]:
-    out = []
-    for entry in parsed.entries:
-        summary, text = _body(entry)
-        body = text or summary or html_to_text(entry.get("title", "") or "")
-        if not body:
-            continue
-        _, _, score = _engagement(entry, "")
-        out.append(Comment(
-            author=str(entry.get("author", "") or ""), text=body, url=str(entry.get("link", "") or ""),
-            score=score, published=_when(entry),
-        ))
-    return out
-
-
-class FeedKind:
-    """RSS 0.9x/1.0/2.0, Atom and RDF feeds, with conditional GET and comment feeds."""
-
-    name = "rss"
-
-    async def fetch(self, fetcher: Fetcher, source: Source, state: dict[str, Any]) -> FeedFetch:
-        headers = {}
-        if state.get("etag"):
-            headers["If-None-Match"] = state["etag"]
-        if state.get("last_modified"):
-            headers["If-Modified-Since"] = state["last_modified"]
-        resp = await fetcher.get(source.url, headers)
-        if resp.status == 304:
-            return FeedFetch([], 304)
-        if resp.status >= 400:
-            hint = {404: "the feed moved or the URL is wrong", 403: "the host refuses us; check the user agent",
-                    429: "rate limited; fetch less often"}.get(resp.status, "the server failed; try again later")
-            raise FetchError(f"HTTP {resp.status} ({hint})")
-        parsed = parse_feed(resp.body, resp.url, resp.headers)
-        items = entries_to_items(parsed, source, datetime.now(timezone.utc))
-        result = FeedFetch(items, resp.status, resp.headers.get("etag"), resp.headers.get("last-modified"))
-        if parsed.bozo and items:
-            result.warnings.append(f"feed is not well-formed, read what could be read ({parsed.bozo_exception})")
-        if source.tier == "community" and source.comments:
-            await self._comments(fetcher, source, items, result)
-        return result
-
-    async def _comments(self, fetcher: Fetcher, source: Source, items: list[Item], result: FeedFetch) -> None:
-        threads = sorted((i for i in items if i.comments_url),
-                         key=lambda i: -(i.points or i.score or i.comment_count or 0))
-        threads = threads[: fetcher.settings.comment_threads]
-
-        async def one(item: Item) -> None:
-            url = urljoin(source.url, item.comments_url)
-            item.comments_url = url
-            try:
-                resp = await fetcher.get(url)
-                if resp.status >= 400:
-                    raise FetchError(f"HTTP {resp.status}")
-                item.comments = comments_from_feed(parse_feed(resp.body, resp.url, resp.headers))
-            except SourceError as exc:
-                result.warnings.append(f"comments of '{item.title[:60]}': {exc}")
-
-        await asyncio.gather(*(one(i) for i in threads))
-
-
-SOURCE_KINDS: dict[str, SourceKind] = {"rss": FeedKind()}
-
-
-def register_kind(kind: SourceKind) -> None:
-    SOURCE_KINDS[kind.name] = kind
+def register_kind(kind: Any) -> Any:
+    return source_kinds.register(kind)
 
 
 ProgressHook = Callable[[SourceResult], None]
@@ -288,20 +360,36 @@ async def fetch_sources(
     states: dict[str, dict[str, Any]] | None = None,
     progress: ProgressHook | None = None,
 ) -> list[tuple[SourceResult, FeedFetch | None]]:
-    """Fetch every source concurrently; each result carries its items or its error."""
+    """Fetch every source concurrently; each result carries its items or its error.
+
+    `states` holds, per source id, what the store remembers: ``cache`` (validators
+    per URL for conditional GET; ``etag``/``last_modified`` for the main URL are
+    read too) and ``known`` (canonical URLs already stored with their text).
+    """
     states = states or {}
-    fetcher = Fetcher(settings)
+    sources = list(sources)
+    fetcher = Fetcher(settings, sources=len(sources))
 
     async def one(source: Source) -> tuple[SourceResult, FeedFetch | None]:
         start = time.perf_counter()
         result = SourceResult(source)
         got: FeedFetch | None = None
-        kind = SOURCE_KINDS.get(source.kind)
+        kind = source_kinds.get(source.kind)
         try:
             if kind is None:
-                raise SourceError(f"unknown source kind '{source.kind}'; use one of {', '.join(SOURCE_KINDS)}")
-            got = await kind.fetch(fetcher, source, states.get(source.id, {}))
+                raise SourceError(f"unknown source kind '{source.kind}'; use one of {', '.join(source_kinds.names())}")
+            state = dict(states.get(source.id, {}))
+            cache = dict(state.get("cache") or {})
+            if state.get("etag") or state.get("last_modified"):
+                cache.setdefault(source.url, {k: state[k] for k in ("etag", "last_modified") if state.get(k)})
+            state["cache"] = cache
+            got = await kind.fetch(fetcher, source, state)
             result.items, result.status, result.not_modified = got.items, got.status, got.status == 304
+            if source.full_text and got.items:
+                await add_full_text(fetcher, source, got.items, set(state.get("known") or ()), got)
+            main = got.cache.get(source.url, {})
+            got.etag = got.etag or main.get("etag")
+            got.last_modified = got.last_modified or main.get("last_modified")
         except SourceError as exc:
             result.error = str(exc)
         except Exception as exc:  # noqa: BLE001 - one broken source must not end the run
@@ -315,3 +403,32 @@ async def fetch_sources(
         return list(await asyncio.gather(*(one(s) for s in sources)))
     finally:
         await fetcher.aclose()
+
+
+async def fetch_comments(
+    wanted: Iterable[tuple[Source, Item]], settings: FetchSettings
+) -> tuple[dict[str, list[Comment]], list[str]]:
+    """The top comments of chosen items (those that made the briefing), by their source's kind."""
+    fetcher = Fetcher(settings)
+    found: dict[str, list[Comment]] = {}
+    errors: list[str] = []
+
+    async def one(source: Source, item: Item) -> None:
+        kind = source_kinds.get(source.kind)
+        if kind is None:
+            return
+        try:
+            comments = await kind.comments(fetcher, source, item, settings.top_comments)
+        except SourceError as exc:
+            errors.append(f"{source.name}: comments of '{item.title[:60]}': {exc}")
+        except Exception as exc:  # noqa: BLE001 - comments are extra; never worth a crash
+            errors.append(f"{source.name}: comments of '{item.title[:60]}': unexpected {type(exc).__name__}: {exc}")
+        else:
+            if comments:
+                found[item.id] = comments
+
+    try:
+        await asyncio.gather(*(one(s, i) for s, i in wanted))
+    finally:
+        await fetcher.aclose()
+    return found, errors

@@ -28,13 +28,13 @@ from .config import Config
 from .dedup import exact_duplicates
 from .embed import Embedder, default_embedder, embed_items
 from .errors import DailybriefError, NoBriefError, RenderError
-from .fetch import FetchSettings, fetch_sources
+from .fetch import fetch_comments, fetch_sources
 from .publish import Delivery, Edition, FolderPublisher, deliver, file_stem
 from .records import Brief, Item, RunReport, SourceResult, StageReport, Story, brief_from_dict
 from .store import Store, utcnow
 from .write import ExtractiveWriter
 
-FAILING_STREAK = 3
+FAILING_STREAK = 3  # the default of [fetch].failing_runs
 
 
 @dataclass(slots=True)
@@ -103,22 +103,25 @@ class Pipeline:
         sources = self.cfg.enabled_sources()
         with self.stage(run, "fetch") as rep:
             self.store.upsert_sources(sources)
-            states = {s.id: self.store.source_state(s.id) for s in sources}
+            states = {}
+            for s in sources:
+                state = self.store.source_state(s.id)
+                if s.full_text or s.kind == "webpage":
+                    state["known"] = self.store.known_urls(s.id)
+                states[s.id] = state
             if self.hooks.fetch_total:
                 self.hooks.fetch_total(len(sources))
-            f = self.cfg.fetch
-            settings = FetchSettings(connect_timeout=f.connect_timeout, timeout=f.timeout,
-                                     concurrency=f.concurrency, per_host=f.per_host, max_bytes=f.max_bytes,
-                                     user_agent=f.user_agent, comment_threads=f.comment_threads)
-            results = asyncio.run(fetch_sources(sources, settings, states, self.hooks.fetched))
+            results = asyncio.run(fetch_sources(sources, self.cfg.fetch.settings(), states, self.hooks.fetched))
             fetched: list[Item] = []
+            flag_after = self.cfg.fetch.failing_runs
             for result, got in results:
-                streak = self.store.record_fetch(result, got.etag if got else None, got.last_modified if got else None)
+                streak = self.store.record_fetch(result, got.etag if got else None, got.last_modified if got else None,
+                                                 cache=got.cache if got else None, run_id=run.id)
                 name = result.source.name
                 if result.error:
                     run.failures.append(f"{name}: {result.error}")
                     rep.errors.append(f"{name}: {result.error}")
-                    if streak >= FAILING_STREAK:
+                    if streak >= flag_after:
                         run.failures.append(f"{name}: has failed {streak} runs in a row; check or disable it")
                 for w in got.warnings if got else []:
                     rep.errors.append(f"{name}: {w}")
@@ -127,14 +130,19 @@ class Pipeline:
                           "not_modified": sum(1 for r, _ in results if r.not_modified), "fetched": len(fetched)}
         with self.stage(run, "store") as rep:
             new = self.store.add_items(fetched)
+            per_source: dict[str, int] = {}
+            for item in new:
+                per_source[item.source_id] = per_source.get(item.source_id, 0) + 1
+            self.store.set_new_items(run.id, {s.id: per_source.get(s.id, 0) for s in sources})
             rep.counts = {"fetched": len(fetched), "new": len(new)}
         with self.stage(run, "dedup") as rep:
             dupes = 0
-            for item_id, of in exact_duplicates(new).items():
+            exact = exact_duplicates(new)
+            for item_id, of in exact.items():
                 self.store.mark_duplicate(item_id, of)
                 dupes += 1
             for item in new:
-                if item.id in exact_duplicates(new):
+                if item.id in exact:
                     continue
                 earlier = self.store.find_by_hash(item.content_hash, item.id)
                 if earlier and earlier < item.id:
@@ -142,6 +150,23 @@ class Pipeline:
                     dupes += 1
             rep.counts = {"duplicates": dupes}
         return new
+
+    def comments(self, run: RunReport, ranked: list[Story]) -> None:
+        """Fetch the top comments of the community threads that made the briefing and still have none."""
+        by_id = {s.id: s for s in self.cfg.enabled_sources()}
+        wanted = [(by_id[i.source_id], i) for story in ranked[: self.cfg.edition.top_stories] for i in story.items
+                  if i.tier == "community" and not i.comments and i.comments_url and i.source_id in by_id
+                  and by_id[i.source_id].comments]
+        if not wanted or not self.cfg.fetch.top_comments:
+            return
+        with self.stage(run, "comments") as rep:
+            found, errors = asyncio.run(fetch_comments(wanted, self.cfg.fetch.settings()))
+            for _, item in wanted:
+                if item.id in found:
+                    item.comments = found[item.id]
+                    self.store.set_comments(item.id, item.comments)
+            rep.errors.extend(errors)
+            rep.counts = {"threads": len(wanted), "with_comments": len(found)}
 
     def stories(self, run: RunReport, day: date) -> list[Story]:
         start, end = edition_window(self.cfg, day)
@@ -263,7 +288,10 @@ class Pipeline:
         try:
             if fetch:
                 self.fetch(run)
-            briefs = self.build(run, day)
+            ranked = self.stories(run, day)
+            if fetch:
+                self.comments(run, ranked)
+            briefs = self.write(run, day, ranked)
             with tempfile.TemporaryDirectory(prefix="dailybrief-") as tmp:
                 files = self.render(run, briefs, Path(tmp))
                 placed = self.publish(run, day, files, out, briefs)

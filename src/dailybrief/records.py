@@ -29,12 +29,15 @@ class Source:
     tier: str = "press"
     language: str = "en"
     comments: bool = True  # follow comment feeds of community threads
+    full_text: bool = False  # fetch each new item's page and extract its main text
+    options: dict[str, Any] = field(default_factory=dict)  # the kind's own keys (categories, repos, ...)
+    key: str = ""  # what else makes it this source (e.g. its categories); part of its id
 
     @property
     def id(self) -> str:
         from .dedup import content_hash
 
-        return content_hash(self.kind, self.url)
+        return content_hash(self.kind, self.url, self.key) if self.key else content_hash(self.kind, self.url)
 
 
 @dataclass(slots=True)

@@ -70,6 +70,17 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (run_id, target)
     );
     """,
+    # 3: ingestion: validators per URL for conditional GET, and each source's history run by run
+    """
+    ALTER TABLE sources ADD COLUMN http_cache TEXT;
+    ALTER TABLE sources ADD COLUMN last_status INTEGER;
+    CREATE TABLE source_runs (
+        run_id TEXT, source_id TEXT, at TEXT, ok INTEGER, status INTEGER, not_modified INTEGER,
+        error TEXT, latency REAL, items INTEGER, new_items INTEGER,
+        PRIMARY KEY (run_id, source_id)
+    );
+    CREATE INDEX source_runs_source ON source_runs(source_id, at);
+    """,
 ]
 
 _ITEM_COLUMNS = (
@@ -155,29 +166,66 @@ class Store:
 
     def source_state(self, source_id: str) -> dict[str, Any]:
         row = self.conn.execute(
-            "SELECT etag, last_modified, consecutive_failures FROM sources WHERE id = ?", (source_id,)
+            "SELECT etag, last_modified, consecutive_failures, http_cache FROM sources WHERE id = ?", (source_id,)
         ).fetchone()
-        return {"etag": row[0], "last_modified": row[1], "consecutive_failures": row[2] or 0} if row else {}
+        if not row:
+            return {}
+        try:
+            cache = json.loads(row[3]) if row[3] else {}
+        except json.JSONDecodeError:
+            cache = {}
+        return {"etag": row[0], "last_modified": row[1], "consecutive_failures": row[2] or 0, "cache": cache}
 
-    def record_fetch(self, result: SourceResult, etag: str | None = None, last_modified: str | None = None) -> int:
-        """Update a source's health after a fetch; returns its consecutive failures."""
+    def record_fetch(self, result: SourceResult, etag: str | None = None, last_modified: str | None = None,
+                     cache: dict[str, dict[str, str]] | None = None, run_id: str | None = None,
+                     new_items: int | None = None) -> int:
+        """Update a source's health after a fetch (and its history, given the run); returns its consecutive failures."""
         now = utcnow().isoformat()
         sid = result.source.id
         with self.conn:
             if result.error:
                 self.conn.execute(
-                    "UPDATE sources SET last_attempt=?, last_error=?, last_latency=?, "
+                    "UPDATE sources SET last_attempt=?, last_error=?, last_latency=?, last_status=?, "
                     "consecutive_failures = COALESCE(consecutive_failures, 0) + 1 WHERE id=?",
-                    (now, result.error, result.seconds, sid),
+                    (now, result.error, result.seconds, result.status, sid),
                 )
             else:
                 self.conn.execute(
                     "UPDATE sources SET last_attempt=?, last_success=?, last_error=NULL, last_latency=?, "
-                    "consecutive_failures=0, last_items=?, etag=COALESCE(?, etag), "
-                    "last_modified=COALESCE(?, last_modified) WHERE id=?",
-                    (now, now, result.seconds, len(result.items), etag, last_modified, sid),
+                    "consecutive_failures=0, last_items=?, last_status=?, etag=COALESCE(?, etag), "
+                    "last_modified=COALESCE(?, last_modified), http_cache=COALESCE(?, http_cache) WHERE id=?",
+                    (now, now, result.seconds, len(result.items), result.status, etag, last_modified,
+                     json.dumps(cache) if cache is not None else None, sid),
+                )
+            if run_id:
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO source_runs (run_id, source_id, at, ok, status, not_modified, error, "
+                    "latency, items, new_items) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (run_id, sid, now, int(not result.error), result.status, int(result.not_modified),
+                     result.error or None, result.seconds, len(result.items), new_items),
                 )
         return int(self.source_state(sid).get("consecutive_failures", 0))
+
+    def set_new_items(self, run_id: str, counts: dict[str, int]) -> None:
+        """How many of each source's items were new in a run (known only once they are stored)."""
+        with self.conn:
+            self.conn.executemany("UPDATE source_runs SET new_items=? WHERE run_id=? AND source_id=?",
+                                  [(n, run_id, sid) for sid, n in counts.items()])
+
+    def source_history(self, source_id: str, limit: int = 7) -> list[dict[str, Any]]:
+        """A source's last runs, newest first: ok, status, latency, items, new items, error."""
+        return list(self.db.query(
+            "SELECT * FROM source_runs WHERE source_id=? ORDER BY at DESC LIMIT ?", (source_id, limit)))
+
+    def known_urls(self, source_id: str) -> set[str]:
+        """Canonical URLs of a source's items already stored with their full text."""
+        return {r[0] for r in self.conn.execute(
+            "SELECT canonical_url FROM items WHERE source_id=? AND text != ''", (source_id,))}
+
+    def set_comments(self, item_id: str, comments: list[Comment]) -> None:
+        with self.conn:
+            self.conn.execute("UPDATE items SET comments=? WHERE id=?",
+                              (json.dumps(as_dict(comments), ensure_ascii=False), item_id))
 
     def sources(self) -> list[dict[str, Any]]:
         return list(self.db.query("SELECT * FROM sources ORDER BY tier, name"))
