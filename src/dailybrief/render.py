@@ -89,6 +89,7 @@ LABELS: dict[str, dict[str, str]] = {
         "list_sep": "、",
         "more": "等",
         "lead_sep": "：",
+        "unsupported": "〔来源未证实〕",
     },
     "en": {
         "abstract": "Abstract",
@@ -112,6 +113,7 @@ LABELS: dict[str, dict[str, str]] = {
         "list_sep": ", ",
         "more": ", …",
         "lead_sep": ": ",
+        "unsupported": " [not supported by its sources]",
     },
 }
 
@@ -260,10 +262,12 @@ def _load_logo(path: str) -> _Logo | None:
 # The view: one plain, JSON-ready dict that every template lays out
 
 
-def _sentences_view(sentences: list[Sentence], ref_anchors: set[int]) -> list[dict[str, Any]]:
+def _sentences_view(sentences: list[Sentence], ref_anchors: set[int], flag: str = "") -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for sentence in sentences:
         text = _clean(sentence.text)
+        if text and sentence.supported is False and flag:
+            text += flag  # verification marked it: its sources don't support it
         refs = [{"n": int(n), "linked": int(n) in ref_anchors} for n in sentence.refs]
         if not text and not refs:
             continue
@@ -282,7 +286,7 @@ def _paragraph_view(paragraph: Paragraph, labels: dict[str, str], ref_anchors: s
         "part": paragraph.part,
         "lead": lead,
         "lead_sep": lead_sep,
-        "sentences": _sentences_view(paragraph.sentences, ref_anchors),
+        "sentences": _sentences_view(paragraph.sentences, ref_anchors, labels.get("unsupported", "")),
     }
 
 

@@ -58,6 +58,13 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (edition, language)
     );
     """,
+    # issue 5: model responses, keyed by a hash of the prompt, so a rerun costs no tokens
+    """
+    CREATE TABLE llm_cache (
+        key TEXT PRIMARY KEY, model TEXT, request TEXT, response TEXT,
+        prompt_tokens INTEGER, completion_tokens INTEGER, created TEXT
+    );
+    """,
 ]
 
 _ITEM_COLUMNS = (
@@ -343,6 +350,22 @@ class Store:
                 "INSERT OR REPLACE INTO editions (edition, language, run_id, path, digest, created) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (edition.isoformat(), language, run_id, path, digest, utcnow().isoformat()),
+            )
+
+    # -- model responses ------------------------------------------------------
+    def cached_response(self, key: str) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            "SELECT response, prompt_tokens, completion_tokens FROM llm_cache WHERE key=?", (key,)
+        ).fetchone()
+        return {"response": row[0], "prompt_tokens": row[1], "completion_tokens": row[2]} if row else None
+
+    def put_response(self, key: str, model: str, request: str, response: str,
+                     prompt_tokens: int, completion_tokens: int) -> None:
+        with self.conn:
+            self.conn.execute(
+                "INSERT OR REPLACE INTO llm_cache (key, model, request, response, prompt_tokens, completion_tokens, "
+                "created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (key, model, request, response, prompt_tokens, completion_tokens, utcnow().isoformat()),
             )
 
     def iter_rows(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[dict[str, Any]]:
