@@ -150,6 +150,7 @@ class VerifyConfig(_Model):
     unsupported: Literal["mark", "drop"] = "mark"
     lexical: float = Field(0.7, ge=0, le=1)
     semantic: float = Field(0.72, ge=0, le=1)
+    cross_semantic: float = Field(0.64, ge=0, le=1)
     analysis_semantic: float = Field(0.45, ge=0, le=1)
 
 

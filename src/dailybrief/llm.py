@@ -99,13 +99,15 @@ class Usage:
     completion_tokens: int = 0
     cost: float = 0.0
     injections_removed: int = 0  # source sentences addressed to a model, kept out of prompts
+    model_seconds: float = 0.0  # wall time spent waiting for the endpoint
 
     @property
     def tokens(self) -> int:
         return self.prompt_tokens + self.completion_tokens
 
     def counts(self) -> dict[str, int | float]:
-        return {**asdict(self), "tokens": self.tokens, "cost": round(self.cost, 6)}
+        return {**asdict(self), "tokens": self.tokens, "cost": round(self.cost, 6),
+                "model_seconds": round(self.model_seconds, 3)}
 
 
 def estimate_tokens(text: str) -> int:
@@ -213,6 +215,7 @@ class ChatClient:
                 self.usage.retries += 1
             self._wait_for_slot()
             wait = s.backoff * (2 ** attempt)
+            started = time.perf_counter()
             try:
                 resp = self._http.post(self.url, json=body, headers=headers)
             except httpx.TimeoutException:
@@ -221,6 +224,7 @@ class ChatClient:
                 problem = (f"cannot connect to {s.base_url} ({type(exc).__name__}); check writer.base_url and that "
                            "the server is running")
             else:
+                self.usage.model_seconds += time.perf_counter() - started
                 if resp.status_code == 200:
                     try:
                         return resp.json()

@@ -182,7 +182,7 @@ class Pipeline:
             branding = self.cfg.branding.to_branding(self.cfg.base_dir)
             v = self.cfg.verify
             settings = VerifySettings(unsupported=v.unsupported, lexical=v.lexical, semantic=v.semantic,
-                                      analysis_semantic=v.analysis_semantic)
+                                      cross_semantic=v.cross_semantic, analysis_semantic=v.analysis_semantic)
             items = {i.id: i for s in [*top, *rest] for i in s.items}
             source = SourceText(items, self.embedder)
             faithful = Faithfulness()

@@ -28,7 +28,7 @@ import numpy as np
 
 from .embed import Embedder
 from .records import Brief, Item, Paragraph, Sentence
-from .text import normalise, split_sentences
+from .text import cjk_ratio, normalise, split_sentences
 
 # -- text addressed to a model -------------------------------------------------
 
@@ -81,6 +81,10 @@ very via where why yet
 """.split())
 
 
+def _chinese(text: str) -> bool:
+    return cjk_ratio(text) > 0.3
+
+
 def _tokens(text: str) -> set[str]:
     """Content words, Chinese character pairs, and numbers (by their significant digits)."""
     text = normalise(text)
@@ -113,6 +117,7 @@ class VerifySettings:
     unsupported: str = "mark"  # or "drop"
     lexical: float = 0.7
     semantic: float = 0.72
+    cross_semantic: float = 0.64  # a Chinese sentence on an English source, or the reverse, scores lower
     analysis_semantic: float = 0.45
 
 
@@ -151,6 +156,7 @@ class SourceText:
         self.embedder = embedder
         self._passages: dict[str, list[str]] = {}
         self._vectors: dict[str, np.ndarray] = {}
+        self._chinese: dict[str, np.ndarray] = {}
         self._tokens: dict[str, set[str]] = {}
         self._numbers: dict[str, set[str]] = {}
 
@@ -166,7 +172,10 @@ class SourceText:
                     sentences.extend(split_sentences(clean))
             pairs = [f"{a} {b}" for a, b in itertools.pairwise(sentences)]
             self._passages[item_id] = list(dict.fromkeys(sentences + pairs))
-            joined = " ".join(sentences)
+            # Figures an attribution may quote: the outlet, a thread's points and comments, commenters' scores.
+            figures = [] if item is None else [item.source_name, *(str(x) for x in (item.points, item.score,
+                       item.comment_count) if x is not None), *(f"{c.author} {c.score or ''}" for c in item.comments)]
+            joined = " ".join(sentences + figures)
             self._tokens[item_id] = _tokens(joined)
             self._numbers[item_id] = _numbers(normalise(joined))
         return self._passages[item_id]
@@ -183,6 +192,7 @@ class SourceText:
         vecs = self.embedder.encode(texts) if texts else np.zeros((0, 512), dtype=np.float32)
         for item_id, a, b in spans:
             self._vectors[item_id] = vecs[a:b]
+            self._chinese[item_id] = np.array([_chinese(t) for t in texts[a:b]], dtype=bool)
 
     def tokens(self, item_ids: Sequence[str]) -> set[str]:
         out: set[str] = set()
@@ -198,10 +208,13 @@ class SourceText:
             out |= self._numbers[i]
         return out
 
-    def vectors(self, item_ids: Sequence[str]) -> np.ndarray:
+    def vectors(self, item_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The passages' vectors, and whether each passage is Chinese."""
         self.prepare(item_ids)
-        rows = [self._vectors[i] for i in item_ids if len(self._vectors[i])]
-        return np.vstack(rows) if rows else np.zeros((0, 512), dtype=np.float32)
+        keep = [i for i in item_ids if len(self._vectors[i])]
+        if not keep:
+            return np.zeros((0, 512), dtype=np.float32), np.zeros(0, dtype=bool)
+        return np.vstack([self._vectors[i] for i in keep]), np.concatenate([self._chinese[i] for i in keep])
 
 
 def judge(sentence: str, vector: np.ndarray, item_ids: Sequence[str], source: SourceText, part: str,
@@ -211,15 +224,18 @@ def judge(sentence: str, vector: np.ndarray, item_ids: Sequence[str], source: So
     if not mine:
         return Verdict(False, 0.0, 0.0, "states nothing that can be checked")
     lexical = len(mine & source.tokens(item_ids)) / len(mine) if mine else 0.0
-    vecs = source.vectors(item_ids)
-    semantic = float((vecs @ vector).max()) if len(vecs) else 0.0
+    vecs, chinese = source.vectors(item_ids)
+    sims = vecs @ vector
+    semantic = float(sims.max()) if len(sims) else 0.0
+    bar = np.where(chinese == _chinese(sentence), settings.semantic, settings.cross_semantic)
+    close = bool((sims >= bar).any())
     if part == "analysis":
         ok = semantic >= settings.analysis_semantic or lexical >= settings.lexical / 2
         return Verdict(ok, lexical, semantic, "" if ok else "off the topic of what it cites")
     missing = _numbers(normalise(sentence)) - source.numbers(item_ids)
     if missing:
         return Verdict(False, lexical, semantic, f"states {', '.join(sorted(missing))} which its sources don't")
-    ok = lexical >= settings.lexical or semantic >= settings.semantic
+    ok = lexical >= settings.lexical or close
     return Verdict(ok, lexical, semantic, "" if ok else "its sources don't say this")
 
 

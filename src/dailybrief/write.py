@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FACT_TIERS = ("official", "press", "paper", "code")
+LEAD_BONUS = 0.08  # relevance added to an article's first sentence (halved for the second, ...)
 PRIMARY_TIERS = ("official", "press")  # facts come from these; papers and code only when a story has nothing else
 
 WORDS = {
@@ -206,7 +207,7 @@ class ExtractiveWriter:
         centroid = vecs.mean(axis=0)
         centroid /= max(float(np.linalg.norm(centroid)), 1e-9)
         rel = vecs @ centroid
-        rel += np.array([0.08 / (1 + c.position) for c in cands])            # leads carry the news
+        rel += np.array([LEAD_BONUS / (1 + c.position) for c in cands])     # leads carry the news
         rel += np.array([0.06 if c.item.tier == "official" else 0.0 for c in cands])
         rel += np.array([0.10 if c.item.language == language else 0.0 for c in cands])
         picked = mmr(vecs, rel, self.facts)
