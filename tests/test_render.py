@@ -506,3 +506,17 @@ def test_register_custom_renderer(brief: Brief, tmp_path: Path, monkeypatch: pyt
     register_renderer(TextRenderer("txt", ".txt", lambda b: b.title))
     paths = render_all(brief, tmp_path, ["txt"])
     assert paths["txt"].read_text(encoding="utf-8") == "AI 技术每日分析"
+
+
+def test_unsupported_sentences_are_marked_and_faithfulness_round_trips(brief: Brief) -> None:
+    from dailybrief.records import brief_from_dict
+
+    flagged = brief.sections[0].paragraphs[0].sentences[0]
+    flagged.supported = False
+    brief.faithfulness = {"sentences": 9, "cited": 9, "supported": 8}
+    assert "〔来源未证实〕" in render_markdown(brief) and "〔来源未证实〕" in render_html(brief)
+    again = brief_from_dict(json.loads(render_json(brief)))
+    assert again.sections[0].paragraphs[0].sentences[0].supported is False
+    assert again.faithfulness == {"sentences": 9, "cited": 9, "supported": 8}
+    flagged.supported = True
+    assert "〔来源未证实〕" not in render_markdown(brief)

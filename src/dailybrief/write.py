@@ -29,7 +29,7 @@ import numpy as np
 from .embed import Embedder
 from .errors import WriterError
 from .records import Branding, Brief, Item, Paragraph, Reference, Section, Sentence, Story
-from .text import clip, split_sentences
+from .text import cjk_ratio, clip, split_sentences
 from .verify import instruction_like
 
 if TYPE_CHECKING:
@@ -94,9 +94,6 @@ class ReferenceBook:
 
     refs: list[Reference] = field(default_factory=list)
     _by_item: dict[str, int] = field(default_factory=dict)
-
-    def number(self, item_id: str) -> int | None:
-        return self._by_item.get(item_id)
 
     def cite(self, item: Item, note: str = "") -> int:
         if item.id in self._by_item:
@@ -302,7 +299,7 @@ class ExtractiveWriter:
     def abstract(self, brief: Brief, language: str, book: ReferenceBook) -> list[Paragraph]:
         """Built from the themes: for each, the lead fact of the story closest to it, cited."""
         stories = [s for s in brief.sections if s.kind == "story"]
-        leads = [next((p.sentences[0] for p in s.paragraphs if p.part == "facts" and p.sentences), None) for s in stories]
+        leads = [self._lead(s, language) for s in stories]
         pool = [(s, lead) for s, lead in zip(stories, leads, strict=True) if lead is not None]
         themes = brief.themes or self.themes(brief)
         if not pool or not themes:
@@ -315,6 +312,13 @@ class ExtractiveWriter:
             if order:
                 chosen.append(order[0])
         return [Paragraph("abstract", [Sentence(pool[i][1].text, list(pool[i][1].refs)) for i in chosen])]
+
+    @staticmethod
+    def _lead(section: Section, language: str) -> Sentence | None:
+        """A section's first fact, in the edition's language when one is."""
+        facts = [x for p in section.paragraphs if p.part == "facts" for x in p.sentences]
+        same = [x for x in facts if (cjk_ratio(x.text) > 0.3) == (language == "zh")]
+        return (same or facts or [None])[0]
 
     def write(self, stories: Sequence[Story], roundup: Sequence[Story], edition: date, language: str,
               title: str, branding: Branding) -> Brief:
