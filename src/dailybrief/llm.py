@@ -219,12 +219,13 @@ class ChatClient:
             try:
                 resp = self._http.post(self.url, json=body, headers=headers)
             except httpx.TimeoutException:
+                self.usage.model_seconds += time.perf_counter() - started
                 problem = f"no answer from {s.base_url} within {s.timeout:g} s; raise writer.timeout or use a faster model"
             except httpx.TransportError as exc:
                 problem = (f"cannot connect to {s.base_url} ({type(exc).__name__}); check writer.base_url and that "
                            "the server is running")
             else:
-                self.usage.model_seconds += time.perf_counter() - started
+                self.usage.model_seconds += time.perf_counter() - started  # waiting, answered or not
                 if resp.status_code == 200:
                     try:
                         return resp.json()
