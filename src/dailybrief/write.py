@@ -140,28 +140,22 @@ def mmr(vectors: np.ndarray, relevance: np.ndarray, k: int, lam: float = 0.7, re
     return chosen
 
 
+def _figures(item: Item, language: str, score: bool = True) -> list[str]:
+    words = WORDS[language]
+    pairs = [("points", item.points), ("score", item.score if score else None), ("comments", item.comment_count)]
+    return [words[key].format(n=n) for key, n in pairs if n is not None]
+
+
 def attribution(item: Item, language: str) -> str:
     """Platform and figures of a community item: 'Hacker News · 412 points · 318 comments'."""
-    words = WORDS[language]
-    figures = []
-    if item.points is not None:
-        figures.append(words["points"].format(n=item.points))
-    if item.score is not None:
-        figures.append(words["score"].format(n=item.score))
-    if item.comment_count is not None:
-        figures.append(words["comments"].format(n=item.comment_count))
-    return " · ".join([item.source_name, *figures])
+    return " · ".join([item.source_name, *_figures(item, language)])
 
 
 def reference_note(item: Item, language: str) -> str:
     """The one-line note of a reference: a thread's platform and figures, else the item's lead."""
     words = WORDS[language]
     if item.tier == "community":
-        figures = []
-        if item.points is not None:
-            figures.append(words["points"].format(n=item.points))
-        if item.comment_count is not None:
-            figures.append(words["comments"].format(n=item.comment_count))
+        figures = _figures(item, language, score=False)
         head = words["thread"].format(platform=item.source_name)
         return head + (f"（{'，'.join(figures)}）" if language == "zh" and figures else
                        f" ({', '.join(figures)})" if figures else "")
