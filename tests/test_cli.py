@@ -53,6 +53,8 @@ def test_run_prints_summary_and_paths(feed_dir: Path, feed_server: str, tmp_path
     result = CliRunner().invoke(main, ["run", "--date", "2026-04-10", "--out", str(tmp_path / "o")])
     assert result.exit_code == 0, result.output
     assert "items fetched: 1" in result.output and "sections written: 1" in result.output
+    flat = " ".join(result.output.split())  # the console wraps long lines
+    assert "faithfulness: 2 sentences · 2 cited · 2 supported · sections by writer: extractive 1" in flat  # fact, abstract
     assert str(tmp_path / "o" / "brief.md") in result.output
     runs = CliRunner().invoke(main, ["runs"])
     assert "2026-04-10" in runs.output and "ok" in runs.output

@@ -53,6 +53,12 @@ def test_user_file_overrides_key_by_key(tmp_path: Path) -> None:
      "https://brief.example.com/{date}/"),
     ({"output": {"edition_url": "https://b.example/{day}/"}}, "output.edition_url", "https://b.example/{day}/",
      "only the placeholders {date} and {lang}"),
+    ({"writer": {"api_key_env": "sk-live-0123456789"}}, "writer.api_key_env", "<hidden: it looks like a secret>",
+     "NAME of an env var"),
+    ({"writer": {"base_url": "api.deepseek.com"}}, "writer.base_url", "api.deepseek.com", "https://"),
+    ({"writer": {"response_format": "xml"}}, "writer.response_format", "xml", "json_schema"),
+    ({"writer": {"token_budget": -1}}, "writer.token_budget", -1, "greater than or equal to 0"),
+    ({"verify": {"unsupported": "hide"}}, "verify.unsupported", "hide", "'mark' or 'drop'"),
 ])
 def test_bad_config_names_key_value_and_fix(data: dict, key: str, value: object, fix: str) -> None:
     with pytest.raises(ConfigError) as err:

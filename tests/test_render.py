@@ -1012,3 +1012,15 @@ def test_nh3_removes_markup_that_gets_past_the_templates(brief: Brief, monkeypat
         assert not any(k.startswith("on") or (v or "").startswith("javascript") for _, a in doc.tags for k, v in a.items())
         assert not any(t == "img" and a.get("src") == "x" for t, a in doc.tags)
         assert "bold" in "".join(doc.text) and "link" in "".join(doc.text)
+def test_unsupported_sentences_are_marked_and_faithfulness_round_trips(brief: Brief) -> None:
+    from dailybrief.records import brief_from_dict
+
+    flagged = brief.sections[0].paragraphs[0].sentences[0]
+    flagged.supported = False
+    brief.faithfulness = {"sentences": 9, "cited": 9, "supported": 8}
+    assert "〔来源未证实〕" in render_markdown(brief) and "〔来源未证实〕" in render_html(brief)
+    again = brief_from_dict(json.loads(render_json(brief)))
+    assert again.sections[0].paragraphs[0].sentences[0].supported is False
+    assert again.faithfulness == {"sentences": 9, "cited": 9, "supported": 8}
+    flagged.supported = True
+    assert "〔来源未证实〕" not in render_markdown(brief)

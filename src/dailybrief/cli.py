@@ -95,8 +95,8 @@ def _progress() -> tuple[Progress, Hooks]:
     return progress, Hooks(fetch_total, fetched, write_total, wrote)
 
 
-def summarise(run: RunReport) -> None:
-    """The final summary: counts, failures and output paths."""
+def summarise(run: RunReport, currency: str = "USD") -> None:
+    """The final summary: counts, faithfulness, model use, failures and output paths."""
     table = Table(title=f"dailybrief run {run.id} · edition {run.edition} · {run.status}", show_lines=False)
     for col in ("stage", "seconds", "counts"):
         table.add_column(col)
@@ -109,6 +109,17 @@ def summarise(run: RunReport) -> None:
         f"stories: {run.count('cluster', 'stories')} · sections written: {run.count('write', 'sections')} · "
         f"failures: {len(run.failures)}"
     )
+    write = next((s.counts for s in run.stages if s.name == "write"), {})
+    if "cited" in write:
+        writers = ", ".join(f"{k[3:]} {v}" for k, v in write.items() if k.startswith("by_"))
+        flagged = f" ({write.get('marked', 0)} marked, {write.get('dropped', 0)} dropped)" \
+            if write.get("marked") or write.get("dropped") else ""
+        console.print(f"faithfulness: {write['sentences']} sentences · {write['cited']} cited · "
+                      f"{write['supported']} supported{flagged} · sections by writer: {writers or 'none'}")
+    if "calls" in write:
+        console.print(f"model: {write['calls']} calls, {write['cached']} from the cache, {write['retries']} retries · "
+                      f"tokens: {write['prompt_tokens']} prompt + {write['completion_tokens']} answer = {write['tokens']} · "
+                      f"cost: {write['cost']:.4f} {currency} · fallbacks to extractive: {write.get('fallbacks', 0)}")
     for f in run.failures:
         console.print(f"[red]✗[/red] {f}")
     for name, path in sorted(run.outputs.items()):
@@ -161,7 +172,7 @@ def _run(ctx: Ctx, day: date, out_dir: Path | None, fetch: bool = True) -> RunRe
             pipe = Pipeline(ctx.cfg, store, hooks)
             with progress:
                 run = pipe.run(day, out_dir, fetch=fetch)
-            summarise(run)
+            summarise(run, ctx.cfg.writer.currency)
             deliveries_summary(pipe)
             store.close()
     except BusyError as exc:
@@ -220,7 +231,7 @@ def build(ctx: Ctx, day: str | None, out_dir: str | None) -> None:
         path = folder / f"{file_stem(b.language, ctx.cfg.edition.languages)}.json"
         path.write_text(render_json(b), "utf-8")
         run.outputs[path.name] = str(path)
-    summarise(pipe.finish(run, "degraded" if run.failures else "ok"))
+    summarise(pipe.finish(run, "degraded" if run.failures else "ok"), ctx.cfg.writer.currency)
 
 
 @main.command()

@@ -141,6 +141,40 @@ class WriterConfig(_Model):
     model: str = ""
     api_key_env: str = "DAILYBRIEF_API_KEY"
     timeout: float = Field(60.0, gt=0)
+    retries: int = Field(2, ge=0, le=10)
+    backoff: float = Field(1.0, ge=0, le=60)
+    requests_per_minute: float = Field(0, ge=0)
+    max_tokens: int = Field(1200, ge=16, le=32_000)
+    temperature: float = Field(0.0, ge=0, le=2)
+    token_budget: int = Field(200_000, ge=0)
+    response_format: Literal["json_schema", "json_object_schema", "json_object", "none"] = "json_schema"
+    price_input_per_1k: float = Field(0.0, ge=0)
+    price_output_per_1k: float = Field(0.0, ge=0)
+    currency: str = "USD"
+    cache: bool = True
+    glossary: str = ""
+    passage_chars: int = Field(1200, ge=100, le=20_000)
+    max_passages: int = Field(12, ge=1, le=100)
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, v: str) -> str:
+        if v and not v.startswith(("http://", "https://")):
+            raise ValueError("use the endpoint's http:// or https:// base URL, e.g. 'https://api.deepseek.com/v1'")
+        return v.rstrip("/")
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _env_name(cls, v: str) -> str:
+        if v and not v.replace("_", "").isalnum():
+            raise ValueError("give the NAME of an env var (e.g. 'DEEPSEEK_API_KEY'), never the key itself")
+        return v
+
+    def glossary_path(self, base: Path) -> Path | None:
+        if not self.glossary:
+            return None
+        p = Path(self.glossary).expanduser()
+        return p if p.is_absolute() else base / p
 
     @model_validator(mode="after")
     def _endpoint(self) -> WriterConfig:
@@ -150,6 +184,15 @@ class WriterConfig(_Model):
                 "(e.g. base_url = 'http://127.0.0.1:11434/v1', model = 'qwen2.5')"
             )
         return self
+
+
+class VerifyConfig(_Model):
+    # What happens to a sentence its cited sources don't support: "mark" keeps it, flagged; "drop" removes it.
+    unsupported: Literal["mark", "drop"] = "mark"
+    lexical: float = Field(0.7, ge=0, le=1)
+    semantic: float = Field(0.72, ge=0, le=1)
+    cross_semantic: float = Field(0.64, ge=0, le=1)
+    analysis_semantic: float = Field(0.45, ge=0, le=1)
 
 
 class FetchConfig(_Model):
@@ -427,6 +470,7 @@ class Config(_Model):
     edition: EditionConfig = Field(default_factory=EditionConfig)
     branding: BrandingConfig = Field(default_factory=BrandingConfig)
     writer: WriterConfig = Field(default_factory=WriterConfig)
+    verify: VerifyConfig = Field(default_factory=VerifyConfig)
     fetch: FetchConfig = Field(default_factory=FetchConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)

@@ -6,7 +6,10 @@
     │   ├── FetchError     network: unreachable, timeout, HTTP status, too large
     │   └── ParseError     the body is not a feed we can read
     ├── StoreError         the database cannot be opened or migrated
-    ├── WriterError        a writer could not produce a section
+    ├── WriterError        a writer could not produce a section (that part falls back to extractive)
+    │   ├── BadAnswer      the model's answer was unusable, even after repair and one retry
+    │   └── ModelUnavailable  the endpoint is unreachable, refused the key, or the token budget is spent:
+    │       └── BudgetExceeded  the rest of the run falls back without asking again
     ├── RenderError        an output format could not be rendered
     ├── PublishError       a publish target failed
     │   └── NotConfigured  a target lacks its credentials (an env var is unset); it is skipped
@@ -44,6 +47,18 @@ class StoreError(DailybriefError):
 
 
 class WriterError(DailybriefError):
+    fatal = False  # True: the writer gives up for the rest of the run
+
+
+class BadAnswer(WriterError):
+    pass
+
+
+class ModelUnavailable(WriterError):
+    fatal = True
+
+
+class BudgetExceeded(ModelUnavailable):
     pass
 
 

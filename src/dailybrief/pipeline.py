@@ -32,7 +32,8 @@ from .fetch import fetch_comments, fetch_sources
 from .publish import Delivery, Edition, FolderPublisher, deliver, file_stem
 from .records import Brief, Item, RunReport, SourceResult, StageReport, Story, brief_from_dict
 from .store import Store, utcnow
-from .write import ExtractiveWriter
+from .verify import Faithfulness, SourceText, VerifySettings, verify_brief
+from .write import WriterContext, build_writer
 
 FAILING_STREAK = 3  # the default of [fetch].failing_runs
 
@@ -197,23 +198,41 @@ class Pipeline:
         top, rest = ranked[: ed.top_stories], ranked[ed.top_stories : ed.top_stories + ed.roundup_items]
         briefs = []
         with self.stage(run, "write") as rep:
-            if self.cfg.writer.kind != "extractive":
-                rep.errors.append(f"writer '{self.cfg.writer.kind}' is not available in this version; "
-                                  "fell back to the extractive writer")
-                run.failures.append(rep.errors[-1])
             if self.hooks.write_total:
                 self.hooks.write_total(len(top) * len(ed.languages))
-            writer = ExtractiveWriter(self.embedder, progress=self.hooks.wrote)
+            ctx = WriterContext(self.cfg.writer, self.embedder, self.store, self.cfg.base_dir, self.hooks.wrote)
+            writer = build_writer(ctx)
             branding = self.cfg.branding.to_branding(self.cfg.base_dir)
+            v = self.cfg.verify
+            settings = VerifySettings(unsupported=v.unsupported, lexical=v.lexical, semantic=v.semantic,
+                                      cross_semantic=v.cross_semantic, analysis_semantic=v.analysis_semantic)
+            items = {i.id: i for s in [*top, *rest] for i in s.items}
+            source = SourceText(items, self.embedder)
+            faithful = Faithfulness()
             for lang in ed.languages:
-                briefs.append(writer.write(top, rest, day, lang, ed.title, branding))
+                brief = writer.write(top, rest, day, lang, ed.title, branding)
+                faithful.add(verify_brief(brief, items, self.embedder, settings, source))
+                briefs.append(brief)
             figures.annotate(briefs, top, self.store, day)
             for brief in briefs:
                 brief.url = self.cfg.output.edition_link(day, brief.language, file_stem(brief.language, ed.languages))
             self.store.mark_briefed([s.id for s in top], day)
-            rep.counts = {"sections": sum(sum(1 for s in b.sections if s.kind == "story") for b in briefs),
+            for fallback in writer.fallbacks:
+                rep.errors.append(str(fallback))
+                run.failures.append(f"write: {fallback}")
+            for flagged in faithful.flagged[:20]:
+                rep.errors.append(f"unsupported ({settings.unsupported}): {flagged}")
+            sections = [s for b in briefs for s in b.sections if s.kind == "story"]
+            rep.counts = {"sections": len(sections),
                           "references": sum(len(b.references) for b in briefs),
-                          "sentences": sum(len(p.sentences) for b in briefs for s in b.sections for p in s.paragraphs)}
+                          **faithful.as_brief_dict(), "dropped": faithful.dropped, "marked": faithful.marked,
+                          **{f"by_{name}": sum(1 for s in sections if s.writer == name)
+                             for name in sorted({s.writer for s in sections})},
+                          "fallbacks": len(writer.fallbacks)}
+            for w in writer.writers:
+                usage = getattr(w, "usage", None)
+                if usage is not None:
+                    rep.counts.update(usage.counts())
         return briefs
 
     def render(self, run: RunReport, briefs: list[Brief], staging: Path) -> list[Path]:

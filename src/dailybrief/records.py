@@ -111,6 +111,7 @@ class Story:
 class Sentence:
     text: str
     refs: list[int] = field(default_factory=list)
+    supported: bool | None = None  # set by verify: None = not checked, False = its sources don't support it
 
 
 @dataclass(slots=True)
@@ -175,6 +176,8 @@ class Brief:
     generated: datetime | None = None
     notes: list[str] = field(default_factory=list)
     url: str = ""  # where readers find this edition online ([output].edition_url); chat messages link to it
+    # Set by verify: {"sentences": n, "cited": n, "supported": n} over the whole edition.
+    faithfulness: dict[str, int] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return as_dict(self)
@@ -209,7 +212,7 @@ class SourceResult:
 class StageReport:
     name: str
     seconds: float = 0.0
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, int | float] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     ok: bool = True
 
@@ -227,7 +230,7 @@ class RunReport:
     status: str = "running"
     finished: datetime | None = None
 
-    def count(self, stage: str, key: str) -> int:
+    def count(self, stage: str, key: str) -> int | float:
         for s in self.stages:
             if s.name == stage:
                 return s.counts.get(key, 0)
@@ -243,7 +246,8 @@ def brief_from_dict(data: dict[str, Any]) -> Brief:
 
     def paragraphs(rows: list[dict[str, Any]]) -> list[Paragraph]:
         return [Paragraph(part=p["part"], lead=p.get("lead", ""),
-                          sentences=[Sentence(s["text"], list(s["refs"])) for s in p["sentences"]]) for p in rows]
+                          sentences=[Sentence(s["text"], list(s["refs"]), s.get("supported"))
+                                     for s in p["sentences"]]) for p in rows]
 
     return Brief(
         edition=date.fromisoformat(data["edition"]),
@@ -268,4 +272,5 @@ def brief_from_dict(data: dict[str, Any]) -> Brief:
         generated=_parse_dt(data.get("generated")),
         notes=list(data.get("notes", [])),
         url=str(data.get("url", "") or ""),
+        faithfulness=dict(data.get("faithfulness", {})),
     )

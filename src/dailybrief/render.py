@@ -122,6 +122,7 @@ LABELS: dict[str, dict[str, str]] = {
         "read_more": "阅读全文",
         "roundup_more": "另有 {n} 条速览",
         "more_stories": "……另有 {n} 个事件，见全文",
+        "unsupported": "〔来源未证实〕",
     },
     "en": {
         "abstract": "Abstract",
@@ -159,6 +160,7 @@ LABELS: dict[str, dict[str, str]] = {
         "read_more": "Read the full briefing",
         "roundup_more": "plus {n} more in the roundup",
         "more_stories": "… and {n} more stories in the full briefing",
+        "unsupported": " [not supported by its sources]",
     },
 }
 
@@ -324,10 +326,12 @@ def _load_logo(path: str) -> _Logo | None:
 # The view: one plain, JSON-ready dict that every template lays out
 
 
-def _sentences_view(sentences: list[Sentence], ref_anchors: set[int]) -> list[dict[str, Any]]:
+def _sentences_view(sentences: list[Sentence], ref_anchors: set[int], flag: str = "") -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for sentence in sentences:
         text = _clean(sentence.text)
+        if text and sentence.supported is False and flag:
+            text += flag  # verification marked it: its sources don't support it
         refs = [{"n": int(n), "linked": int(n) in ref_anchors} for n in sentence.refs]
         if not text and not refs:
             continue
@@ -346,7 +350,7 @@ def _paragraph_view(paragraph: Paragraph, labels: dict[str, str], ref_anchors: s
         "part": paragraph.part,
         "lead": lead,
         "lead_sep": lead_sep,
-        "sentences": _sentences_view(paragraph.sentences, ref_anchors),
+        "sentences": _sentences_view(paragraph.sentences, ref_anchors, labels.get("unsupported", "")),
     }
 
 

@@ -81,6 +81,13 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX source_runs_source ON source_runs(source_id, at);
     """,
+    # 4: model responses, keyed by a hash of the prompt, so a rerun costs no tokens
+    """
+    CREATE TABLE llm_cache (
+        key TEXT PRIMARY KEY, model TEXT, request TEXT, response TEXT,
+        prompt_tokens INTEGER, completion_tokens INTEGER, created TEXT
+    );
+    """,
 ]
 
 _ITEM_COLUMNS = (
@@ -467,6 +474,22 @@ class Store:
     def alert_sent(self, run_id: str, target: str) -> bool:
         return self.conn.execute("SELECT 1 FROM alerts WHERE run_id=? AND target=? AND status='sent'",
                                  (run_id, target)).fetchone() is not None
+
+    # -- model responses ------------------------------------------------------
+    def cached_response(self, key: str) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            "SELECT response, prompt_tokens, completion_tokens FROM llm_cache WHERE key=?", (key,)
+        ).fetchone()
+        return {"response": row[0], "prompt_tokens": row[1], "completion_tokens": row[2]} if row else None
+
+    def put_response(self, key: str, model: str, request: str, response: str,
+                     prompt_tokens: int, completion_tokens: int) -> None:
+        with self.conn:
+            self.conn.execute(
+                "INSERT OR REPLACE INTO llm_cache (key, model, request, response, prompt_tokens, completion_tokens, "
+                "created) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (key, model, request, response, prompt_tokens, completion_tokens, utcnow().isoformat()),
+            )
 
     def iter_rows(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[dict[str, Any]]:
         yield from self.db.query(sql, params)

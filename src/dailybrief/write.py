@@ -1,25 +1,46 @@
 """Write stage: turn ranked stories into a Brief whose every story sentence is cited.
 
-Writers sit behind a small interface and are registered by name in
-``WRITERS``. The extractive writer needs no model: it picks central,
+    stories ──ChainWriter──▶ Brief
+               ├─ section(story):  the first writer that can (LLM), else the extractive one
+               ├─ roundup:          extractive (a cited headline per item)
+               └─ abstract(brief):  built from the themes, by the same chain
+
+Writers sit behind a small interface (``SectionWriter``) and are registered by
+name in ``WRITERS``. The extractive writer needs no model: it picks central,
 non-redundant sentences from the stories' own sources (MMR over sentence
-embeddings) and cites each one. It writes no analysis, and says so.
+embeddings) and cites each one. It writes no analysis, and says so. A writer
+that cannot write a story raises ``WriterError``; the chain then writes that
+story with the extractive writer, records ``section.writer = "llm→extractive"``
+and notes the fallback in the section, the brief and ``ChainWriter.fallbacks``.
 """
 
 from __future__ import annotations
 
+import importlib
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from .embed import Embedder
+from .errors import WriterError
 from .records import Branding, Brief, Item, Paragraph, Reference, Section, Sentence, Story
-from .text import clip, split_sentences
+from .text import cjk_ratio, clip, split_sentences
+from .verify import instruction_like
+
+if TYPE_CHECKING:
+    from .config import WriterConfig
+    from .store import Store
+
+log = logging.getLogger(__name__)
 
 FACT_TIERS = ("official", "press", "paper", "code")
+LEAD_BONUS = 0.08  # relevance added to an article's first sentence (halved for the second, ...)
+PRIMARY_TIERS = ("official", "press")  # facts come from these; papers and code only when a story has nothing else
 
 WORDS = {
     "zh": {
@@ -29,6 +50,10 @@ WORDS = {
         "outlets": "今日共收录 {items} 条报道，来自 {outlets} 个信源，归并为 {stories} 个事件；以下是其中最受关注的 {top} 个。",
         "thread": "{platform} 讨论帖",
         "follow": "此事件已在 {day} 的简报中报道，以下为新进展。",
+        "fallback": "语言模型未能写出本节（{reason}），以下内容由抽取式写作生成。",
+        "fallbacks": "{n} 个部分的语言模型输出不可用，已改用抽取式写作：{titles}。",
+        "comment_score": "{n} 分",
+        "abstract": "摘要",
     },
     "en": {
         "points": "{n} points", "comments": "{n} comments", "score": "score {n}",
@@ -38,6 +63,10 @@ WORDS = {
                    "events; these are the {top} that matter most.",
         "thread": "{platform} thread",
         "follow": "This story was briefed on {day}; what follows is new.",
+        "fallback": "The model could not write this section ({reason}); what follows is extractive.",
+        "fallbacks": "{n} part(s) fell back from the model to the extractive writer: {titles}.",
+        "comment_score": "{n} points",
+        "abstract": "the abstract",
     },
 }
 
@@ -47,6 +76,16 @@ class Writer(Protocol):
 
     def write(self, stories: Sequence[Story], roundup: Sequence[Story], edition: date, language: str,
               title: str, branding: Branding) -> Brief: ...
+
+
+class SectionWriter(Protocol):
+    """Writes one story's section, and the abstract; raises WriterError when it cannot."""
+
+    name: str
+
+    def section(self, story: Story, language: str, book: ReferenceBook) -> Section: ...
+
+    def abstract(self, brief: Brief, language: str, book: ReferenceBook) -> list[Paragraph]: ...
 
 
 @dataclass(slots=True)
@@ -74,7 +113,7 @@ class Candidate:
 
 
 def _good_sentence(text: str) -> bool:
-    if "http://" in text or "https://" in text:
+    if "http://" in text or "https://" in text or instruction_like(text):
         return False
     n = len(text)
     cjk = sum(1 for c in text if "\u4e00" <= c <= "\u9fff")
@@ -101,8 +140,27 @@ def mmr(vectors: np.ndarray, relevance: np.ndarray, k: int, lam: float = 0.7, re
     return chosen
 
 
-def _platform(item: Item) -> str:
-    return item.source_name
+def _figures(item: Item, language: str, score: bool = True) -> list[str]:
+    words = WORDS[language]
+    pairs = [("points", item.points), ("score", item.score if score else None), ("comments", item.comment_count)]
+    return [words[key].format(n=n) for key, n in pairs if n is not None]
+
+
+def attribution(item: Item, language: str) -> str:
+    """Platform and figures of a community item: 'Hacker News · 412 points · 318 comments'."""
+    return " · ".join([item.source_name, *_figures(item, language)])
+
+
+def reference_note(item: Item, language: str) -> str:
+    """The one-line note of a reference: a thread's platform and figures, else the item's lead."""
+    words = WORDS[language]
+    if item.tier == "community":
+        figures = _figures(item, language, score=False)
+        head = words["thread"].format(platform=item.source_name)
+        return head + (f"（{'，'.join(figures)}）" if language == "zh" and figures else
+                       f" ({', '.join(figures)})" if figures else "")
+    first = split_sentences(item.summary or item.text)
+    return clip(first[0], 110) if first else ""
 
 
 class ExtractiveWriter:
@@ -119,12 +177,15 @@ class ExtractiveWriter:
     # -- facts --------------------------------------------------------------
     def _fact_candidates(self, story: Story) -> list[Candidate]:
         out: list[Candidate] = []
-        for item in story.items:
-            if item.tier not in FACT_TIERS:
-                continue
-            for pos, sent in enumerate(split_sentences(item.body)):
-                if _good_sentence(sent):
-                    out.append(Candidate(sent, item, pos))
+        for tiers in (PRIMARY_TIERS, FACT_TIERS):
+            for item in story.items:
+                if item.tier not in tiers:
+                    continue
+                for pos, sent in enumerate(split_sentences(item.body)):
+                    if _good_sentence(sent):
+                        out.append(Candidate(sent, item, pos))
+            if out:
+                break
         return out
 
     def _facts(self, story: Story, language: str, book: ReferenceBook) -> tuple[list[Sentence], np.ndarray | None]:
@@ -137,7 +198,7 @@ class ExtractiveWriter:
         centroid = vecs.mean(axis=0)
         centroid /= max(float(np.linalg.norm(centroid)), 1e-9)
         rel = vecs @ centroid
-        rel += np.array([0.08 / (1 + c.position) for c in cands])            # leads carry the news
+        rel += np.array([LEAD_BONUS / (1 + c.position) for c in cands])     # leads carry the news
         rel += np.array([0.06 if c.item.tier == "official" else 0.0 for c in cands])
         rel += np.array([0.10 if c.item.language == language else 0.0 for c in cands])
         picked = mmr(vecs, rel, self.facts)
@@ -167,16 +228,9 @@ class ExtractiveWriter:
         threads.sort(key=lambda i: (-(i.engagement), i.id))
         paras: list[Paragraph] = []
         for item in threads[:3]:
-            figures = []
-            if item.points is not None:
-                figures.append(words["points"].format(n=item.points))
-            if item.score is not None:
-                figures.append(words["score"].format(n=item.score))
-            if item.comment_count is not None:
-                figures.append(words["comments"].format(n=item.comment_count))
-            lead = " · ".join([_platform(item), *figures])
+            lead = attribution(item, language)
             n = book.cite(item, self._note(item, language))
-            comments = [c for c in item.comments if len(c.text) >= 20]
+            comments = [c for c in item.comments if len(c.text) >= 20 and not instruction_like(c.text)]
             sentences: list[Sentence] = []
             if comments:
                 vecs = self.embedder.encode([c.text for c in comments])
@@ -184,6 +238,9 @@ class ExtractiveWriter:
                 for k in sorted(mmr(vecs, rel, self.views, lam=0.5, redundant=0.8)):
                     c = comments[k]
                     who = c.author or "—"
+                    if c.score is not None:
+                        figure = words["comment_score"].format(n=c.score)
+                        who += f"（{figure}）" if language == "zh" else f" ({figure})"
                     sep = "：" if language == "zh" else ": "
                     sentences.append(Sentence(f"{who}{sep}{clip(c.text, 220)}", [n]))
             else:
@@ -196,18 +253,7 @@ class ExtractiveWriter:
     # -- notes --------------------------------------------------------------
     @staticmethod
     def _note(item: Item, language: str) -> str:
-        words = WORDS[language]
-        if item.tier == "community":
-            figures = []
-            if item.points is not None:
-                figures.append(words["points"].format(n=item.points))
-            if item.comment_count is not None:
-                figures.append(words["comments"].format(n=item.comment_count))
-            head = words["thread"].format(platform=item.source_name)
-            return head + (f"（{'，'.join(figures)}）" if language == "zh" and figures else
-                           f" ({', '.join(figures)})" if figures else "")
-        first = split_sentences(item.summary or item.text)
-        return clip(first[0], 110) if first else ""
+        return reference_note(item, language)
 
     # -- the brief ------------------------------------------------------------
     @staticmethod
@@ -216,44 +262,177 @@ class ExtractiveWriter:
         same = [i for i in primary if i.language == language]
         return (same or primary)[0].title
 
+    def section(self, story: Story, language: str, book: ReferenceBook) -> Section:
+        words = WORDS[language]
+        facts, _ = self._facts(story, language, book)
+        section = Section(kind="story", title=self._title(story, language), story_id=story.id,
+                          writer=self.name, follow_up=story.follow_up, outlets=story.outlets)
+        if story.follow_up:
+            section.notes.append(words["follow"].format(day=story.first_seen.isoformat()))
+        section.paragraphs.append(Paragraph("facts", facts))
+        section.paragraphs.extend(self._views(story, language, book))
+        section.notes.append(words["no_analysis"])
+        return section
+
+    def roundup(self, roundup: Sequence[Story], language: str, book: ReferenceBook) -> Section:
+        items = []
+        for story in roundup:
+            head = ([i for i in story.items if i.tier in FACT_TIERS] or story.items)[0]
+            n = book.cite(head, self._note(head, language))
+            extra = [book.cite(i, self._note(i, language)) for i in story.items[1:3]]
+            text = f"{clip(self._title(story, language), 120)}（{head.source_name}）" if language == "zh" \
+                else f"{clip(self._title(story, language), 120)} ({head.source_name})"
+            items.append(Paragraph("roundup", [Sentence(text, [n, *[e for e in extra if e != n]])]))
+        return Section(kind="roundup", title="", paragraphs=items, writer=self.name)
+
+    @staticmethod
+    def themes(brief: Brief) -> list[str]:
+        """Themes when nothing else set them: the top stories' headlines."""
+        return [clip(s.title, 40) for s in brief.sections if s.kind == "story"][:3]
+
+    def abstract(self, brief: Brief, language: str, book: ReferenceBook) -> list[Paragraph]:
+        """Built from the themes: for each, the lead fact of the story closest to it, cited."""
+        stories = [s for s in brief.sections if s.kind == "story"]
+        leads = [self._lead(s, language) for s in stories]
+        pool = [(s, lead) for s, lead in zip(stories, leads, strict=True) if lead is not None]
+        themes = brief.themes or self.themes(brief)
+        if not pool or not themes:
+            return []
+        vecs = self.embedder.encode([*themes, *(f"{s.title}. {lead.text}" for s, lead in pool)])
+        theme_vecs, story_vecs = vecs[: len(themes)], vecs[len(themes):]
+        chosen: list[int] = []
+        for tv in theme_vecs:
+            order = [int(i) for i in np.argsort(-(story_vecs @ tv)) if int(i) not in chosen]
+            if order:
+                chosen.append(order[0])
+        return [Paragraph("abstract", [Sentence(pool[i][1].text, list(pool[i][1].refs)) for i in chosen])]
+
+    @staticmethod
+    def _lead(section: Section, language: str) -> Sentence | None:
+        """A section's first fact, in the edition's language when one is."""
+        facts = [x for p in section.paragraphs if p.part == "facts" for x in p.sentences]
+        same = [x for x in facts if (cjk_ratio(x.text) > 0.3) == (language == "zh")]
+        return (same or facts or [None])[0]
+
+    def write(self, stories: Sequence[Story], roundup: Sequence[Story], edition: date, language: str,
+              title: str, branding: Branding) -> Brief:
+        return ChainWriter([], self).write(stories, roundup, edition, language, title, branding)
+
+
+@dataclass(slots=True)
+class Fallback:
+    """One part the primary writer could not write."""
+
+    part: str  # a story title, or "abstract"
+    language: str
+    writer: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.writer} → extractive for {self.part!r} ({self.language}): {self.reason}"
+
+
+class ChainWriter:
+    """Writes each part with the first writer that can; the extractive writer is always last."""
+
+    def __init__(self, writers: Sequence[SectionWriter], extractive: ExtractiveWriter,
+                 progress: Callable[[str], None] | None = None) -> None:
+        self.writers = list(writers)
+        self.extractive = extractive
+        self.progress = progress or extractive.progress
+        self.fallbacks: list[Fallback] = []
+        self.down: dict[str, str] = {}  # writers that gave up for the whole run, with why
+
+    @property
+    def name(self) -> str:
+        return "→".join([*(w.name for w in self.writers), self.extractive.name])
+
+    def _try(self, part: str, language: str, call: Callable[[Any], Any]) -> tuple[Any, str, str]:
+        """(result, writer name, fallback reason) from the first writer that can."""
+        reason = ""
+        for writer in self.writers:
+            if writer.name in self.down:
+                reason = self.down[writer.name]
+            else:
+                try:
+                    return call(writer), writer.name, ""
+                except WriterError as exc:
+                    reason = str(exc)
+                    if getattr(exc, "fatal", False):
+                        self.down[writer.name] = reason
+            self.fallbacks.append(Fallback(part, language, writer.name, reason))
+            log.warning("%s", self.fallbacks[-1])
+        return call(self.extractive), self.extractive.name, reason
+
     def write(self, stories: Sequence[Story], roundup: Sequence[Story], edition: date, language: str,
               title: str, branding: Branding) -> Brief:
         words = WORDS[language]
         book = ReferenceBook()
         brief = Brief(edition=edition, language=language, title=title, branding=branding)
-        leads: list[Sentence] = []
+        fell_back: list[str] = []
         for story in stories:
             if self.progress:
                 self.progress(story.title)
-            facts, _ = self._facts(story, language, book)
-            section = Section(kind="story", title=self._title(story, language), story_id=story.id,
-                              writer=self.name, follow_up=story.follow_up, outlets=story.outlets)
-            if story.follow_up:
-                section.notes.append(words["follow"].format(day=story.first_seen.isoformat()))
-            section.paragraphs.append(Paragraph("facts", facts))
-            section.paragraphs.extend(self._views(story, language, book))
-            section.notes.append(words["no_analysis"])
+            section, name, reason = self._try(story.title, language, lambda w, s=story: w.section(s, language, book))
+            if reason:
+                section.writer = f"{self.writers[0].name}→{name}"
+                section.notes.insert(0, words["fallback"].format(reason=clip(reason, 160)))
+                fell_back.append(section.title)
             brief.sections.append(section)
-            if facts:
-                leads.append(facts[0])
         if roundup:
-            items = []
-            for story in roundup:
-                head = ([i for i in story.items if i.tier in FACT_TIERS] or story.items)[0]
-                n = book.cite(head, self._note(head, language))
-                extra = [book.cite(i, self._note(i, language)) for i in story.items[1:3]]
-                text = f"{clip(self._title(story, language), 120)}（{head.source_name}）" if language == "zh" \
-                    else f"{clip(self._title(story, language), 120)} ({head.source_name})"
-                items.append(Paragraph("roundup", [Sentence(text, [n, *[e for e in extra if e != n]])]))
-            brief.sections.append(Section(kind="roundup", title="", paragraphs=items, writer=self.name))
-        brief.themes = [clip(s.title, 40) for s in brief.sections if s.kind == "story"][:3]
+            brief.sections.append(self.extractive.roundup(roundup, language, book))
+        brief.abstract, _, reason = self._try("abstract", language, lambda w: w.abstract(brief, language, book))
+        if reason:
+            fell_back.append(words["abstract"])
+        if not brief.themes:
+            brief.themes = self.extractive.themes(brief)
         all_items = {i.id for s in [*stories, *roundup] for i in s.items}
         all_outlets = {i.source_name for s in [*stories, *roundup] for i in s.items}
-        opening = Sentence(words["outlets"].format(items=len(all_items), outlets=len(all_outlets),
-                                                   stories=len(stories) + len(roundup), top=len(stories)), [])
-        brief.abstract = [Paragraph("abstract", [opening, *leads[:3]])]
+        brief.notes.append(words["outlets"].format(items=len(all_items), outlets=len(all_outlets),
+                                                   stories=len(stories) + len(roundup), top=len(stories)))
+        if fell_back:
+            sep = "、" if language == "zh" else "; "
+            brief.notes.append(words["fallbacks"].format(n=len(fell_back), titles=sep.join(clip(t, 40) for t in fell_back)))
         brief.references = book.refs
         return brief
 
 
-WRITERS: dict[str, type] = {"extractive": ExtractiveWriter}
+@dataclass(slots=True)
+class WriterContext:
+    """What a writer factory may use."""
+
+    config: WriterConfig
+    embedder: Embedder
+    store: Store | None = None
+    base_dir: Path = field(default_factory=Path.cwd)
+    progress: Callable[[str], None] | None = None
+
+
+WriterFactory = Callable[[WriterContext], SectionWriter]
+_BUILTIN_MODULES = {"openai": "dailybrief.llm"}  # imported on first use; they register themselves
+
+
+def register_writer(name: str, factory: WriterFactory) -> WriterFactory:
+    WRITERS[name] = factory
+    return factory
+
+
+def get_writer(name: str) -> WriterFactory:
+    if name not in WRITERS and name in _BUILTIN_MODULES:
+        importlib.import_module(_BUILTIN_MODULES[name])
+    try:
+        return WRITERS[name]
+    except KeyError:
+        known = ", ".join(sorted({*WRITERS, *_BUILTIN_MODULES}))
+        raise WriterError(f"no writer named {name!r}; use one of {known}") from None
+
+
+def build_writer(ctx: WriterContext) -> ChainWriter:
+    """The configured writer, chained to the extractive one."""
+    extractive = ExtractiveWriter(ctx.embedder, progress=ctx.progress)
+    if ctx.config.kind == "extractive":
+        return ChainWriter([], extractive)
+    return ChainWriter([get_writer(ctx.config.kind)(ctx)], extractive)
+
+
+WRITERS: dict[str, WriterFactory] = {"extractive": lambda ctx: ExtractiveWriter(ctx.embedder, progress=ctx.progress)}

@@ -1,0 +1,109 @@
+"""The write stage: the extractive writer, the writer chain and its fallbacks, the registry."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from dailybrief.config import WriterConfig
+from dailybrief.embed import default_embedder
+from dailybrief.errors import BadAnswer, WriterError
+from dailybrief.records import Branding, Brief, Comment, Paragraph, Section, Sentence
+from dailybrief.write import ChainWriter, ExtractiveWriter, ReferenceBook, WriterContext, build_writer, get_writer
+from helpers import make_item, make_story
+
+DAY = date(2026, 4, 10)
+
+CHIP = make_story(
+    make_item(1, "Nimbus unveils Stratus accelerator", "Chipmaker Nimbus unveiled Stratus, an accelerator for training "
+              "AI models, at an event in San Jose. Nimbus says Stratus doubles training throughput per watt.",
+              tier="official", source="Nimbus Newsroom"),
+    make_item(2, "Stratus paper", "We present the Stratus architecture, which uses a novel systolic array design that "
+              "improves utilisation for transformer training workloads.", tier="paper", source="arXiv"),
+    make_item(3, "Nimbus Stratus chip announced", "", tier="community", source="Hacker News", points=300,
+              comment_count=120, comments=[Comment("bob", "Per-watt claims from vendors never survive independent "
+                                                           "benchmarks, so I will wait for MLPerf.", score=57)]),
+)
+MODEL = make_story(make_item(4, "Acme releases Falcon-9B open model", "Acme Labs released Falcon-9B, an open-weight "
+                             "language model with nine billion parameters, under the Apache 2.0 licence.", source="Wire"))
+
+
+def test_extractive_facts_views_and_notes() -> None:
+    writer = ExtractiveWriter(default_embedder())
+    book = ReferenceBook()
+    section = writer.section(CHIP, "en", book)
+    facts, views = section.paragraphs
+    # Facts come from the official item; the paper is only used when a story has no press or official text.
+    assert facts.part == "facts" and {r.item_id for r in book.refs if r.n in facts.sentences[0].refs} == {"item1"}
+    assert all("systolic" not in s.text for s in facts.sentences)
+    assert views.lead == "Hacker News · 300 points · 120 comments"
+    assert views.sentences[0].text.startswith("bob (57 points): Per-watt claims")
+    assert book.refs[views.sentences[0].refs[0] - 1].url == "https://news.example/3"  # the link to the thread
+    assert any("Analysis needs a language model" in n for n in section.notes)
+    only_paper = make_story(CHIP.items[1])
+    assert "systolic" in writer.section(only_paper, "en", ReferenceBook()).paragraphs[0].sentences[0].text
+
+
+def test_abstract_is_built_from_the_themes() -> None:
+    writer = ExtractiveWriter(default_embedder())
+    book = ReferenceBook()
+    brief = Brief(edition=DAY, language="en", title="T", branding=Branding(),
+                  sections=[writer.section(CHIP, "en", book), writer.section(MODEL, "en", book)])
+    brief.themes = ["open-weight language models", "AI chips"]
+    [para] = writer.abstract(brief, "en", book)
+    assert [s.text.split(",")[0] for s in para.sentences] == ["Acme Labs released Falcon-9B",
+                                                              "Chipmaker Nimbus unveiled Stratus"]
+    assert all(s.refs for s in para.sentences)
+
+
+class Flaky:
+    """A section writer that cannot write stories whose title mentions a word."""
+
+    name = "llm"
+
+    def __init__(self, word: str, fatal: bool = False) -> None:
+        self.word, self.fatal, self.asked = word, fatal, 0
+
+    def section(self, story, language, book) -> Section:
+        self.asked += 1
+        if self.word in story.title:
+            err = WriterError("the endpoint is down") if self.fatal else BadAnswer("the model talked nonsense")
+            err.fatal = self.fatal
+            raise err
+        n = book.cite(story.items[0])
+        return Section(kind="story", title="LLM: " + story.title, writer=self.name,
+                       paragraphs=[Paragraph("facts", [Sentence(story.items[0].body, [n])])])
+
+    def abstract(self, brief, language, book) -> list[Paragraph]:
+        return [Paragraph("abstract", [Sentence("Chips and open models.", [1])])]
+
+
+def test_chain_falls_back_per_story_and_says_so() -> None:
+    flaky = Flaky("Nimbus")
+    chain = ChainWriter([flaky], ExtractiveWriter(default_embedder()))
+    brief = chain.write([CHIP, MODEL], [], DAY, "zh", "T", Branding())
+    assert [s.writer for s in brief.sections] == ["llm→extractive", "llm"]
+    assert brief.sections[0].notes[0].startswith("语言模型未能写出本节（the model talked nonsense）")
+    assert [str(f) for f in chain.fallbacks] == ["llm → extractive for 'Nimbus unveils Stratus accelerator' (zh): "
+                                                 "the model talked nonsense"]
+    assert any("已改用抽取式写作" in n for n in brief.notes)
+    assert [r.n for r in brief.references] == list(range(1, len(brief.references) + 1))
+
+
+def test_a_fatal_error_stops_asking_for_the_rest_of_the_run() -> None:
+    flaky = Flaky("Nimbus", fatal=True)
+    chain = ChainWriter([flaky], ExtractiveWriter(default_embedder()))
+    brief = chain.write([CHIP, MODEL], [], DAY, "en", "T", Branding())
+    assert flaky.asked == 1
+    assert [s.writer for s in brief.sections] == ["llm→extractive", "llm→extractive"]
+    assert len(chain.fallbacks) == 3  # two stories and the abstract
+
+
+def test_registry() -> None:
+    ctx = WriterContext(WriterConfig(), default_embedder())
+    assert build_writer(ctx).name == "extractive"
+    ctx.config = WriterConfig(kind="openai", base_url="http://127.0.0.1:9/v1", model="m")
+    assert build_writer(ctx).name == "llm→extractive"
+    with pytest.raises(WriterError, match="no writer named 'gpt'; use one of extractive, openai"):
+        get_writer("gpt")
