@@ -11,13 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
 from .embed import Embedder
 from .records import Branding, Brief, Item, Paragraph, Reference, Section, Sentence, Story
 from .text import clip, split_sentences
+
+if TYPE_CHECKING:
+    from .themes import Theme
 
 FACT_TIERS = ("official", "press", "paper", "code")
 
@@ -229,7 +232,7 @@ class ExtractiveWriter:
             section = Section(kind="story", title=self._title(story, language), story_id=story.id,
                               writer=self.name, follow_up=story.follow_up, outlets=story.outlets)
             if story.follow_up:
-                section.notes.append(words["follow"].format(day=story.first_seen.isoformat()))
+                section.notes.append(follow_up_note(story, language))
             section.paragraphs.append(Paragraph("facts", facts))
             section.paragraphs.extend(self._views(story, language, book))
             section.notes.append(words["no_analysis"])
@@ -254,6 +257,60 @@ class ExtractiveWriter:
         brief.abstract = [Paragraph("abstract", [opening, *leads[:3]])]
         brief.references = book.refs
         return brief
+
+
+def follow_up_note(story: Story, language: str) -> str:
+    """What a follow-up section says is new since the story was last briefed."""
+    when = (story.briefed_on or story.first_seen).isoformat()
+    new = story.new_outlets
+    n = len(story.items)
+    if language == "zh":
+        head = f"跟进：此事件已在 {when} 的简报中报道（首见于 {story.first_seen.isoformat()}）。"
+        more = f"此后新增 {n} 篇报道，" + (f"新信源：{'、'.join(new[:5])}。" if new else "均来自此前已报道的信源。")
+        return head + more
+    head = f"Follow-up: this story was briefed on {when} (first seen {story.first_seen.isoformat()}). "
+    more = f"New since then: {n} report{'s' if n != 1 else ''}" + \
+        (f", from new outlets {', '.join(new[:5])}." if new else ", all from outlets that covered it before.")
+    return head + more
+
+
+def _numbers(ns: list[int], language: str) -> str:
+    if language == "zh":
+        return "、".join(map(str, ns))
+    return ", ".join(map(str, ns[:-1])) + (" and " if len(ns) > 1 else "") + str(ns[-1])
+
+
+def theme_sentence(themes: Sequence[Theme], brief: Brief) -> Sentence | None:
+    """The abstract's sentence naming the day's themes and the sections of each."""
+    number = {s.story_id: n for n, s in enumerate(brief.sections, start=1) if s.kind == "story"}
+    parts = []
+    for theme in themes:
+        ns = sorted(number[i] for i in theme.story_ids if i in number)
+        if ns:
+            parts.append((theme.name(brief.language), ns))
+    if not parts:
+        return None
+    if brief.language == "zh":
+        count = {1: "一", 2: "两", 3: "三"}.get(len(parts), str(len(parts)))
+        items = [f"{name}（第 {_numbers(ns, 'zh')} 节）" for name, ns in parts]
+        joined = items[0] if len(items) == 1 else "、".join(items[:-1]) + "与" + items[-1]
+        return Sentence(f"今日重点事件可归为{count}条主线：{joined}。", [])
+    items = [f"{name} (section{'s' if len(ns) > 1 else ''} {_numbers(ns, 'en')})" for name, ns in parts]
+    joined = items[0] if len(items) == 1 else "; ".join(items[:-1]) + "; and " + items[-1]
+    threads = "one thread" if len(parts) == 1 else f"{len(parts)} threads"
+    return Sentence(f"The day's top stories run along {threads}: {joined}.", [])
+
+
+def apply_themes(brief: Brief, themes: Sequence[Theme]) -> Brief:
+    """Name the themes in the brief and say in the abstract which sections belong to each."""
+    brief.themes = [t.name(brief.language) for t in themes]
+    sentence = theme_sentence(themes, brief)
+    if sentence is not None:
+        if brief.abstract and brief.abstract[0].sentences:
+            brief.abstract[0].sentences.insert(1, sentence)
+        else:
+            brief.abstract.insert(0, Paragraph("abstract", [sentence]))
+    return brief
 
 
 WRITERS: dict[str, type] = {"extractive": ExtractiveWriter}
