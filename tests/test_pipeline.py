@@ -131,6 +131,13 @@ def test_near_duplicates_collapse(demo_run) -> None:
     assert not any("utm_" in u for u in urls) or len({u.split("?")[0] for u in urls}) == len(urls)
     titles = [s["title"] for s in data["sections"] if s["kind"] == "story"]
     assert len([t for t in titles if "Mythos" in t and "Spud" not in t]) == 1
+    # The planted copies (a syndicated English article, a Chinese repost) are found and never cited.
+    _, first, *_ = demo_run
+    assert first.count("dedup", "near_duplicates") == 2
+    for name in ("brief.json", "brief.en.json"):
+        refs = json.loads((root / "one" / name).read_text("utf-8"))["references"]
+        assert not any("/syndication/" in r["url"] for r in refs)
+        assert not any(r["title"].endswith("基础设施大单") for r in refs)
 
 
 def test_snapshot_of_real_lab_feeds_end_to_end(tmp_path: Path) -> None:

@@ -53,7 +53,7 @@ def test_top_stories_fall_into_named_themes_from_the_configured_topics() -> None
     assert by_topic["security"].story_ids[:2] == ["mythos", "spud"]
     assert set(by_topic["compute"].story_ids) >= {"coreweave", "tpu"}
     assert by_topic["security"].name("zh") == "网络安全" and by_topic["compute"].name("en") == "Compute"
-    assert themes[0].topic == "security"  # the strongest theme first
+    assert themes[0].topic == "security"  # the theme of the top story first
     assert sorted(i for t in themes for i in t.story_ids) == sorted(s.id for s in STORIES)
 
 

@@ -115,7 +115,8 @@ def _term_name(terms: list[str], language: str) -> str:
 
 def build_themes(stories: list[Story], centroids: dict[str, np.ndarray], topics: list[Topic],
                  languages: tuple[str, ...] = ("zh", "en"), max_themes: int = MAX_THEMES) -> list[Theme]:
-    """Two or three themes over the given (top) stories, strongest first; one when there is a single story."""
+    """Two or three themes over the given (top) stories, in the order of their best story; one theme when
+    there is a single story."""
     if not stories:
         return []
     by_id = {s.id: s for s in stories}
@@ -184,7 +185,8 @@ def build_themes(stories: list[Story], centroids: dict[str, np.ndarray], topics:
                 theme.names[lang] = _term_name(terms, lang)
                 theme.terms = theme.terms or terms
         themes.append(theme)
-    themes.sort(key=lambda t: (-t.score, t.story_ids[0]))
+    position = {s.id: n for n, s in enumerate(stories)}
+    themes.sort(key=lambda t: min(position[i] for i in t.story_ids))  # the theme of the top story first
     return themes
 
 
