@@ -17,11 +17,13 @@ matrix product. Guards against chained merges:
 - a day's group larger than ``max_size`` is re-cut more strictly, and a story that would grow past
   ``max_size`` needs a closer match (``large_margin``) to take more items.
 
-Names tie what the vectors leave just apart. Two groups (or a group and an earlier story) whose average
-similarity is within ``name_margin`` below the threshold are one story when a name (Latin script: Mythos,
-CoreWeave, GPT-5; Chinese tech news writes them the same way) is in most items of both, and most of the day's
-items that mention it are in them: a name that belongs to this story, not a company found in many
-(OpenAI, Meta; see COMMON_NAMES). Two lone items are never tied this way.
+Names count too. The names an item mentions (Latin script: Mythos, CoreWeave, GPT-5; Chinese tech news
+writes them the same way) are hashed into extra dimensions of its vector, so that ``name_weight`` of a
+similarity comes from shared names; very common ones (OpenAI, Meta; COMMON_NAMES) are left out. And two of
+the day's groups whose average similarity is within ``name_margin`` below the threshold are one story when a
+name ties them: it is in most items of both, and most of the day's items that mention it are in them. Two
+lone items are never tied this way, and ties are only made within a day: across days a lesser-known
+company's name would tie its unrelated stories together.
 
 Everything is deterministic: items are taken in a fixed order, ties break on that order, and ids are
 content hashes.
@@ -30,6 +32,7 @@ content hashes.
 from __future__ import annotations
 
 import re
+import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -40,7 +43,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
 from .dedup import content_hash
-from .embed import item_text
+from .embed import item_text, text_cost
 from .records import Item, Story
 
 TIER_ORDER = {"official": 0, "press": 1, "paper": 2, "code": 3, "community": 4}
@@ -56,23 +59,27 @@ class ClusterSettings:
     decay: float = 0.8          # weight per day of age of a story's earlier items
     max_size: int = 300         # a day's group above this is re-cut; a story above it needs large_margin more
     large_margin: float = 0.08
+    pair_margin: float = 0.0    # a group of two items needs this much more similarity (one pair is a noisy average)
     pre_margin: float = 0.08    # an item this much above the threshold for a story joins it before the day's linkage
     name_margin: float = 0.1    # two of the day's groups this close below the threshold merge when a name ties them
     name_share: float = 0.6     # ... a name (Mythos, CoreWeave) found in this share of each group's items
     name_focus: float = 0.6     # ... and this share of all the day's items that mention it are in the two
     max_pool: int = 4000        # the day's linkage runs on at most this many items at once (memory: n²)
+    name_weight: float = 0.2    # the share of an item's similarity that comes from the names it mentions
+    name_dims: int = 256        # names are hashed into this many dimensions, appended to the embedding
 
 
 def _day_pool_distances(vectors: np.ndarray, offsets: np.ndarray, link: float) -> tuple[np.ndarray, int]:
     """Condensed distances (1 - calibrated similarity) for scipy's linkage, and how many pairs are linked
     as one report (similarity >= link: their distance is 0, so they always end in one group)."""
-    sims = vectors @ vectors.T
-    linked = sims >= link
-    dist = 1.0 - sims.astype(np.float64)
-    dist -= offsets[:, None]
-    dist -= offsets[None, :]
+    dist = vectors @ vectors.T               # similarities first, then turned into distances in place
+    linked = dist >= link
+    np.subtract(1.0, dist, out=dist)
+    if offsets.any():
+        dist -= offsets[:, None].astype(np.float32)
+        dist -= offsets[None, :].astype(np.float32)
     dist[linked] = 0.0
-    np.clip(dist, 0.0, 2.0, out=dist)
+    np.maximum(dist, 0.0, out=dist)
     np.fill_diagonal(dist, 0.0)
     return squareform(dist, checks=False), int((np.count_nonzero(linked) - len(vectors)) // 2)
 
@@ -84,18 +91,26 @@ def average_linkage_groups(vectors: np.ndarray, offsets: np.ndarray, threshold: 
 
 
 def _groups(vectors: np.ndarray, offsets: np.ndarray, threshold: float, link: float,
-            max_size: int) -> tuple[np.ndarray, int]:
+            max_size: int, pair_margin: float = 0.0) -> tuple[np.ndarray, int]:
     n = len(vectors)
     if n == 1:
         return np.zeros(1, dtype=np.int64), 0
     condensed, linked = _day_pool_distances(vectors, offsets, link)
     z = linkage(condensed, method="average")
     labels = fcluster(z, t=1.0 - threshold, criterion="distance").astype(np.int64) - 1
+    if pair_margin > 0:
+        # A pair rests on one similarity: it needs pair_margin more than an average over many.
+        counts = np.bincount(labels)
+        for g in np.flatnonzero(counts == 2):
+            a, b = np.flatnonzero(labels == g)
+            pos = n * a - a * (a + 1) // 2 + (b - a - 1)  # (a, b) in the condensed matrix
+            if 1.0 - condensed[pos] < threshold + pair_margin:
+                labels[b] = labels.max() + 1
     counts = np.bincount(labels)
     if counts.max() > max_size and threshold < 0.95:
         for big in np.flatnonzero(counts > max_size):
             idx = np.flatnonzero(labels == big)
-            sub = _groups(vectors[idx], offsets[idx], threshold + 0.05, link, max_size)[0]
+            sub = _groups(vectors[idx], offsets[idx], threshold + 0.05, link, max_size, pair_margin)[0]
             top = int(labels.max())
             labels[idx[sub > 0]] = top + sub[sub > 0]
     # Renumber by first appearance, so labels follow the input order.
@@ -134,14 +149,37 @@ def names(text: str) -> frozenset[str]:
                      if len(n) > 1 and n not in _NOT_NAMES and n not in COMMON_NAMES)
 
 
-def tied(a: Counter[str], size_a: int, b: Counter[str], size_b: int, df: Counter[str], settings: ClusterSettings,
-         today_b: bool) -> list[str]:
-    """Names that tie two groups: in name_share of the items of each, and name_focus of the day's mentions
-    (df) are in them (in `a` and, when `b` is of today too, in `b`)."""
+def name_features(found: Sequence[frozenset[str]], dims: int) -> np.ndarray:
+    """Names hashed (signed) into `dims` dimensions, one unit row per item; a row without names is zero."""
+    out = np.zeros((len(found), dims), dtype=np.float32)
+    for row, ns in enumerate(found):
+        for name in ns:
+            h = zlib.crc32(name.encode("utf-8"))
+            out[row, h % dims] += 1.0 if (h >> 16) & 1 else -1.0
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return np.divide(out, norms, out=out, where=norms > 0)
+
+
+def features(vectors: np.ndarray, found: Sequence[frozenset[str]] | None, settings: ClusterSettings) -> np.ndarray:
+    """Unit vectors to cluster: the embedding and, for items that name something, their hashed names, weighted
+    so that name_weight of a similarity comes from shared names."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if found is None or settings.name_weight <= 0:
+        return np.hstack([vectors, np.zeros((len(vectors), settings.name_dims), dtype=np.float32)])
+    named = name_features(found, settings.name_dims)
+    has = np.abs(named).sum(axis=1) > 0
+    scale = np.where(has, np.sqrt(1.0 - settings.name_weight), 1.0).astype(np.float32)[:, None]
+    return np.hstack([vectors * scale, named * np.float32(np.sqrt(settings.name_weight))])
+
+
+def tied(a: Counter[str], size_a: int, b: Counter[str], size_b: int, df: Counter[str],
+         settings: ClusterSettings) -> list[str]:
+    """Names that tie two of the day's groups: in name_share of the items of each, and name_focus of the
+    day's items that mention them (df) are in the two."""
     s = settings
     return [n for n, ca in a.items()
             if ca >= s.name_share * size_a and b.get(n, 0) >= s.name_share * size_b
-            and ca + (b[n] if today_b else 0) >= s.name_focus * df[n]]
+            and ca + b[n] >= s.name_focus * df[n]]
 
 
 def _name_merges(members: list[np.ndarray], gsum: np.ndarray, gsize: np.ndarray, goff: np.ndarray,
@@ -171,7 +209,7 @@ def _name_merges(members: list[np.ndarray], gsum: np.ndarray, gsize: np.ndarray,
             if na + nb < 3:  # two lone items: too little to tell a name from a capitalised word
                 sim[a, b] = sim[b, a] = -np.inf
                 continue
-            if tied(counts[a], na, counts[b], nb, df, s, today_b=True):
+            if tied(counts[a], na, counts[b], nb, df, s):
                 members[a] = np.concatenate([members[a], members[b]])
                 gsum[a] += gsum[b]
                 gsize[a] += gsize[b]
@@ -207,13 +245,12 @@ class StoryIndex:
 
     def __init__(self, dim: int = 512, settings: ClusterSettings | None = None) -> None:
         self.settings = settings or ClusterSettings()
-        self.dim = dim
+        self.dim = dim + self.settings.name_dims  # the embedding, then the hashed names
         self.ids: list[str] = []
         self.first_seen: list[date] = []
         self.briefed_on: list[date | None] = []
-        self.names: list[Counter[str]] = []             # how many of the story's items name each name
         self.last_seen = np.zeros(0, dtype=np.int64)    # date ordinals
-        self.sums = np.zeros((0, dim), dtype=np.float32)
+        self.sums = np.zeros((0, self.dim), dtype=np.float32)
         self.weight = np.zeros(0, dtype=np.float64)     # Σ w over the story's items
         self.bonus = np.zeros(0, dtype=np.float64)      # Σ w·offset
         self.size = np.zeros(0, dtype=np.int64)
@@ -229,10 +266,11 @@ class StoryIndex:
                   ages: np.ndarray, briefed_on: date | None = None, texts: Sequence[str] = ()) -> int:
         """Add an earlier story from its items' vectors, ages in days (as of the index's day) and texts."""
         w = self.settings.decay ** np.asarray(ages, dtype=np.float64)
+        found = [names(t) for t in texts] if texts else None
+        vectors = features(vectors, found, self.settings)
         self.ids.append(story_id)
         self.first_seen.append(first_seen)
         self.briefed_on.append(briefed_on)
-        self.names.append(Counter(n for t in texts for n in names(t)))
         self.last_seen = np.append(self.last_seen, last_seen.toordinal())
         total = (vectors.astype(np.float64) * w[:, None]).sum(axis=0).astype(np.float32)
         self.sums = np.vstack([self.sums, total[None, :]])
@@ -240,6 +278,11 @@ class StoryIndex:
         self.bonus = np.append(self.bonus, float((w * self.offsets(short)).sum()))
         self.size = np.append(self.size, len(vectors))
         return len(self.ids) - 1
+
+    def centroid(self, k: int) -> np.ndarray:
+        """Story k's centroid in the embedding space (without the hashed names)."""
+        c = self.sums[k, : self.dim - self.settings.name_dims]
+        return (c / max(float(np.linalg.norm(c)), 1e-9)).astype(np.float32)
 
     def advance(self, day: date) -> None:
         """Age the stories to `day` and close those not seen within the lookback."""
@@ -256,7 +299,6 @@ class StoryIndex:
             self.ids = [self.ids[i] for i in idx]
             self.first_seen = [self.first_seen[i] for i in idx]
             self.briefed_on = [self.briefed_on[i] for i in idx]
-            self.names = [self.names[i] for i in idx]
             self.last_seen, self.sums = self.last_seen[idx], self.sums[idx]
             self.weight, self.bonus, self.size = self.weight[idx], self.bonus[idx], self.size[idx]
 
@@ -278,9 +320,9 @@ class StoryIndex:
         result = DayResult(labels)
         if n == 0:
             return result
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
-        offsets = self.offsets(np.asarray(short, dtype=bool))
         item_names = [names(t) for t in texts] if texts is not None else None
+        vectors = np.ascontiguousarray(features(vectors, item_names, s))
+        offsets = self.offsets(np.asarray(short, dtype=bool))
         day_df: list[Counter[str]] = []
 
         def name_counts(members: np.ndarray) -> Counter[str]:
@@ -295,10 +337,14 @@ class StoryIndex:
         k0 = len(self.ids)
         # 1. Items that clearly continue an open story join it straight away (one matrix product).
         if k0:
-            sim = (vectors @ self.sums.T) / self.weight[None, :] + offsets[:, None] + (self.bonus / self.weight)[None, :]
+            # One product gives each item's average similarity to every story, less what that story needs
+            # (the story's calibration is folded into an extra column).
             need = self._thresholds(np.ones(1, dtype=np.int64))[0] + s.pre_margin
-            best = np.argmax(sim - need[None, :], axis=1)
-            sure = np.flatnonzero(sim[np.arange(n), best] >= need[best])
+            stories = np.hstack([self.sums / self.weight[:, None].astype(np.float32),
+                                 ((self.bonus / self.weight) - need)[:, None].astype(np.float32)])
+            sim = np.hstack([vectors, np.ones((n, 1), dtype=np.float32)]) @ stories.T
+            best = np.argmax(sim, axis=1)
+            sure = np.flatnonzero(sim[np.arange(n), best] + offsets >= 0)
             if len(sure):
                 ks = best[sure]
                 order = np.argsort(ks, kind="stable")
@@ -312,15 +358,12 @@ class StoryIndex:
                 self.last_seen[uk] = np.maximum(self.last_seen[uk], d)
                 labels[sure] = ks
                 joined.update(int(k) for k in uk)
-                if item_names:
-                    for i, k in zip(sure, ks, strict=True):
-                        self.names[int(k)].update(item_names[int(i)])
         # 2. The rest: average linkage among themselves, in pools of at most max_pool items; groups that
         #    a name ties are merged.
         rest = np.flatnonzero(labels < 0)
         for start in range(0, len(rest), s.max_pool):
             pool = rest[start : start + s.max_pool]
-            groups, linked = _groups(vectors[pool], offsets[pool], s.threshold, s.link, s.max_size)
+            groups, linked = _groups(vectors[pool], offsets[pool], s.threshold, s.link, s.max_size, s.pair_margin)
             result.linked += linked
             order = np.argsort(groups, kind="stable")
             starts = np.concatenate([[0], np.flatnonzero(np.diff(groups[order])) + 1])
@@ -330,8 +373,7 @@ class StoryIndex:
             goff = np.add.reduceat(offsets[pool[order]], starts)
             if item_names:
                 members, gsum, gsize, goff = _name_merges(members, gsum, gsize, goff, name_counts, day_counts, s)
-            # 3. Each group joins the earlier story it is closest to on average, or one a name ties it to
-            #    when it is just below; or it starts a story.
+            # 3. Each group joins the earlier story it is closest to on average, or starts a story.
             rows = np.arange(len(members))
             if len(self.ids):
                 sim = (gsum @ self.sums.T) / (gsize[:, None] * self.weight[None, :]) \
@@ -339,17 +381,6 @@ class StoryIndex:
                 need = self._thresholds(gsize)
                 best = np.argmax(sim - need, axis=1)
                 ok = sim[rows, best] >= need[rows, best]
-                if item_names:
-                    for g in np.flatnonzero(~ok):
-                        near = np.flatnonzero(sim[g] >= need[g] - s.name_margin)
-                        if not len(near):
-                            continue
-                        counts_g = name_counts(members[g])
-                        for k in near[np.argsort(-sim[g, near], kind="stable")]:
-                            if gsize[g] + self.size[k] >= 3 and tied(counts_g, int(gsize[g]), self.names[k],
-                                                                     int(self.size[k]), day_counts(), s, False):
-                                best[g], ok[g] = k, True
-                                break
             else:
                 best = np.zeros(len(members), dtype=np.int64)
                 ok = np.zeros(len(members), dtype=bool)
@@ -362,8 +393,6 @@ class StoryIndex:
                     self.bonus[k] += goff[g]
                     self.size[k] += gsize[g]
                     self.last_seen[k] = max(int(self.last_seen[k]), d)
-                    if item_names:
-                        self.names[k].update(name_counts(m))
                     joined.add(k)
                     labels[m] = k
                 else:
@@ -373,7 +402,6 @@ class StoryIndex:
                 self.ids.extend(content_hash("story", ids[int(members[g].min())]) for g in fresh)
                 self.first_seen.extend([day] * len(fresh))
                 self.briefed_on.extend([None] * len(fresh))
-                self.names.extend(name_counts(members[g]) for g in fresh)
                 self.last_seen = np.concatenate([self.last_seen, np.full(len(fresh), d, dtype=np.int64)])
                 self.sums = np.vstack([self.sums, gsum[fresh].astype(np.float32)])
                 self.weight = np.concatenate([self.weight, gsize[fresh].astype(np.float64)])
@@ -385,8 +413,8 @@ class StoryIndex:
 
 
 def is_short(item: Item, settings: ClusterSettings) -> bool:
-    """A title-only item: its body is missing or shorter than settings.short_chars."""
-    return len(item.body.strip()) < settings.short_chars
+    """A title-only item: its body is missing or shorter than settings.short_chars (a CJK character counts 3)."""
+    return text_cost(item.body.strip()[: settings.short_chars]) < settings.short_chars
 
 
 def item_order(item: Item) -> tuple:
@@ -400,13 +428,15 @@ def story_title(items: list[Item]) -> str:
     return primary[0].title
 
 
-def cluster_items(items: list[Item], vectors: np.ndarray, day: date, index: StoryIndex) -> tuple[list[Story], DayResult]:
-    """The day's stories: the day's items put into `index` (earlier stories, or new ones)."""
+def cluster_items(items: list[Item], vectors: np.ndarray, day: date, index: StoryIndex,
+                  texts: Sequence[str] | None = None) -> tuple[list[Story], DayResult]:
+    """The day's stories: the day's items put into `index` (earlier stories, or new ones). `texts` are the
+    items' embedded texts (item_text), when the caller has them already."""
     order = sorted(range(len(items)), key=lambda i: item_order(items[i]))
     ordered = [items[i] for i in order]
     short = np.array([is_short(i, index.settings) for i in ordered], dtype=bool)
     result = index.cluster_day(day, vectors[order] if len(order) else vectors, short, [i.id for i in ordered],
-                               [item_text(i) for i in ordered])
+                               [texts[i] for i in order] if texts is not None else [item_text(i) for i in ordered])
     by_story: dict[int, list[Item]] = {}
     for item, k in zip(ordered, result.labels, strict=True):
         by_story.setdefault(int(k), []).append(item)

@@ -7,6 +7,7 @@ weights come with the wheel, so nothing is downloaded at run time.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
@@ -63,21 +64,25 @@ CJK_COST = 3
 TEXT_RECIPE = "title+lead160"  # part of the cache key: change it when item_text changes
 
 
-def _cost(ch: str) -> int:
-    return CJK_COST if "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff" else 1
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def text_cost(text: str) -> int:
+    """Length with each CJK character counted CJK_COST times (about a token each, as a Latin word is)."""
+    return len(text) + (CJK_COST - 1) * len(_CJK.findall(text))
 
 
 def lead(text: str, budget: int = LEAD_BUDGET) -> str:
     """The opening of a text within `budget`: whole sentences while they fit, else the first one clipped."""
     out = ""
     used = 0
-    for sentence in split_sentences(text):
-        cost = sum(_cost(c) for c in sentence)
+    for sentence in split_sentences(text[: budget * 2]):
+        cost = text_cost(sentence)
         if used + cost > budget:
             if not out:
                 cut, spent = 0, 0
                 for cut, ch in enumerate(sentence):  # noqa: B007
-                    spent += _cost(ch)
+                    spent += text_cost(ch)
                     if spent > budget:
                         break
                 head = sentence[:cut]

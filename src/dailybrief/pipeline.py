@@ -245,8 +245,7 @@ class Pipeline:
             k = index.ids.index(story.id)
             new_ids = [i.id for i in story.items if i.id not in prior]
             if new_ids:
-                self.store.save_story(story.id, story.title, story.first_seen, day,
-                                      index.sums[k] / max(float(np.linalg.norm(index.sums[k])), 1e-9), new_ids, day)
+                self.store.save_story(story.id, story.title, story.first_seen, day, index.centroid(k), new_ids, day)
         return stories, {"joined_earlier": len(result.joined), "follow_ups": sum(1 for s in stories if s.follow_up),
                          "linked_pairs": result.linked}
 
