@@ -60,11 +60,10 @@ class ClusterSettings:
     max_size: int = 300         # a day's group above this is re-cut; a story above it needs large_margin more
     large_margin: float = 0.08
     pair_margin: float = 0.0    # a group of two items needs this much more similarity (one pair is a noisy average)
-    pre_margin: float = 0.08    # an item this much above the threshold for a story joins it before the day's linkage
     name_margin: float = 0.1    # two of the day's groups this close below the threshold merge when a name ties them
     name_share: float = 0.6     # ... a name (Mythos, CoreWeave) found in this share of each group's items
     name_focus: float = 0.6     # ... and this share of all the day's items that mention it are in the two
-    max_pool: int = 4000        # the day's linkage runs on at most this many items at once (memory: n²)
+    max_pool: int = 1000        # the day's linkage runs on at most this many items at once (time and memory: n²)
     name_weight: float = 0.2    # the share of an item's similarity that comes from the names it mentions
     name_dims: int = 256        # names are hashed into this many dimensions, appended to the embedding
 
@@ -183,49 +182,53 @@ def tied(a: Counter[str], size_a: int, b: Counter[str], size_b: int, df: Counter
 
 
 def _name_merges(members: list[np.ndarray], gsum: np.ndarray, gsize: np.ndarray, goff: np.ndarray,
-                 name_counts: Callable[[np.ndarray], Counter[str]], day_counts: Callable[[], Counter[str]],
+                 item_names: Sequence[frozenset[str]], day_counts: Callable[[], Counter[str]],
                  settings: ClusterSettings) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
     """Merge the day's groups that average linkage left just apart (within name_margin below the threshold)
     when a name ties them: it is in most items of both, and most of the day's items that mention it are in
-    these two groups, so it names this story rather than a company in many (OpenAI, Meta). Best pair first."""
+    these two groups, so it names this story rather than a company in many (OpenAI, Meta). Best pair first;
+    only groups that share a dominant name are compared."""
     s = settings
     if len(members) < 2:
         return members, gsum, gsize, goff
-    sim = (gsum @ gsum.T) / np.outer(gsize, gsize) + (goff / gsize)[:, None] + (goff / gsize)[None, :]
-    np.fill_diagonal(sim, -np.inf)
-    if not (sim >= s.threshold - s.name_margin).any():
+    counts: dict[int, Counter[str]] = {}
+
+    def count(g: int) -> Counter[str]:
+        if g not in counts:
+            counts[g] = Counter(x for i in members[g] for x in item_names[int(i)])
+        return counts[g]
+
+    dominant: dict[str, list[int]] = {}
+    for g, m in enumerate(members):
+        found = item_names[int(m[0])] if len(m) == 1 else \
+            [x for x, k in count(g).items() if k >= s.name_share * len(m)]
+        for name in found:
+            dominant.setdefault(name, []).append(g)
+    # Groups that share a dominant name; two lone items are too little to go on.
+    pairs = sorted({(a, b) for gs in dominant.values() if 1 < len(gs) <= 20
+                    for i, a in enumerate(gs) for b in gs[i + 1 :] if gsize[a] + gsize[b] >= 3})
+    alive = np.ones(len(members), dtype=bool)
+    if not pairs:
         return members, gsum, gsize, goff
     df = day_counts()
-    counts = [name_counts(m) for m in members]
-    alive = np.ones(len(members), dtype=bool)
-    while True:
-        cand = np.argwhere(np.triu(sim >= s.threshold - s.name_margin, 1))
-        if not len(cand):
+
+    def similarity(a: int, b: int) -> float:
+        return float(gsum[a] @ gsum[b]) / (gsize[a] * gsize[b]) + goff[a] / gsize[a] + goff[b] / gsize[b]
+
+    cut = s.threshold - s.name_margin
+    scored = sorted(((similarity(a, b), a, b) for a, b in pairs), key=lambda t: (-t[0], t[1], t[2]))
+    for sim, a, b in scored:
+        if sim < cut:
             break
-        order = np.argsort(-sim[cand[:, 0], cand[:, 1]], kind="stable")
-        merged = False
-        for a, b in cand[order]:
-            na, nb = gsize[a], gsize[b]
-            if na + nb < 3:  # two lone items: too little to tell a name from a capitalised word
-                sim[a, b] = sim[b, a] = -np.inf
-                continue
-            if tied(counts[a], na, counts[b], nb, df, s):
-                members[a] = np.concatenate([members[a], members[b]])
-                gsum[a] += gsum[b]
-                gsize[a] += gsize[b]
-                goff[a] += goff[b]
-                counts[a] += counts[b]
-                alive[b] = False
-                sim[b, :] = sim[:, b] = -np.inf
-                row = (gsum @ gsum[a]) / (gsize * gsize[a]) + goff / gsize + goff[a] / gsize[a]
-                row[~alive] = -np.inf
-                row[a] = -np.inf
-                sim[a, :] = sim[:, a] = row
-                merged = True
-                break
-            sim[a, b] = sim[b, a] = -np.inf  # no name ties them: never again
-        if not merged:
-            break
+        if not (alive[a] and alive[b]) or similarity(a, b) < cut:  # a merged group moved on
+            continue
+        if tied(count(a), int(gsize[a]), count(b), int(gsize[b]), df, s):
+            members[a] = np.concatenate([members[a], members[b]])
+            gsum[a] += gsum[b]
+            gsize[a] += gsize[b]
+            goff[a] += goff[b]
+            counts[a] = count(a) + count(b)
+            alive[b] = False
     keep = np.flatnonzero(alive)
     return [np.sort(members[k]) for k in keep], gsum[keep], gsize[keep], goff[keep]
 
@@ -293,7 +296,8 @@ class StoryIndex:
             self.weight *= f
             self.bonus *= f
         self.day = d if self.day is None else max(self.day, d)
-        keep = self.last_seen >= d - self.settings.lookback_days
+        s = self.settings
+        keep = self.last_seen >= d - s.lookback_days
         if not keep.all():
             idx = np.flatnonzero(keep)
             self.ids = [self.ids[i] for i in idx]
@@ -325,44 +329,18 @@ class StoryIndex:
         offsets = self.offsets(np.asarray(short, dtype=bool))
         day_df: list[Counter[str]] = []
 
-        def name_counts(members: np.ndarray) -> Counter[str]:
-            return Counter(x for i in members for x in item_names[int(i)]) if item_names else Counter()
-
         def day_counts() -> Counter[str]:
             if not day_df:
-                day_df.append(name_counts(np.arange(n)))
+                day_df.append(Counter(x for ns in item_names or [] for x in ns))
             return day_df[0]
 
         joined: set[int] = set()
         k0 = len(self.ids)
-        # 1. Items that clearly continue an open story join it straight away (one matrix product).
-        if k0:
-            # One product gives each item's average similarity to every story, less what that story needs
-            # (the story's calibration is folded into an extra column).
-            need = self._thresholds(np.ones(1, dtype=np.int64))[0] + s.pre_margin
-            stories = np.hstack([self.sums / self.weight[:, None].astype(np.float32),
-                                 ((self.bonus / self.weight) - need)[:, None].astype(np.float32)])
-            sim = np.hstack([vectors, np.ones((n, 1), dtype=np.float32)]) @ stories.T
-            best = np.argmax(sim, axis=1)
-            sure = np.flatnonzero(sim[np.arange(n), best] + offsets >= 0)
-            if len(sure):
-                ks = best[sure]
-                order = np.argsort(ks, kind="stable")
-                sure, ks = sure[order], ks[order]
-                starts = np.concatenate([[0], np.flatnonzero(np.diff(ks)) + 1])
-                uk, counts = ks[starts], np.diff(np.append(starts, len(ks)))
-                self.sums[uk] += np.add.reduceat(vectors[sure], starts, axis=0)
-                self.weight[uk] += counts
-                self.bonus[uk] += np.add.reduceat(offsets[sure], starts)
-                self.size[uk] += counts
-                self.last_seen[uk] = np.maximum(self.last_seen[uk], d)
-                labels[sure] = ks
-                joined.update(int(k) for k in uk)
-        # 2. The rest: average linkage among themselves, in pools of at most max_pool items; groups that
-        #    a name ties are merged.
-        rest = np.flatnonzero(labels < 0)
-        for start in range(0, len(rest), s.max_pool):
-            pool = rest[start : start + s.max_pool]
+        # 1. The day's items: average linkage among themselves, in pools of at most max_pool items (in their
+        #    fixed order; a later pool's groups can join the stories an earlier pool started); groups that a
+        #    name ties are merged.
+        for start in range(0, n, s.max_pool):
+            pool = np.arange(start, min(n, start + s.max_pool))
             groups, linked = _groups(vectors[pool], offsets[pool], s.threshold, s.link, s.max_size, s.pair_margin)
             result.linked += linked
             order = np.argsort(groups, kind="stable")
@@ -372,8 +350,8 @@ class StoryIndex:
             gsize = np.diff(np.append(starts, len(order)))
             goff = np.add.reduceat(offsets[pool[order]], starts)
             if item_names:
-                members, gsum, gsize, goff = _name_merges(members, gsum, gsize, goff, name_counts, day_counts, s)
-            # 3. Each group joins the earlier story it is closest to on average, or starts a story.
+                members, gsum, gsize, goff = _name_merges(members, gsum, gsize, goff, item_names, day_counts, s)
+            # 2. Each group joins the open story it is closest to on average, or starts a story.
             rows = np.arange(len(members))
             if len(self.ids):
                 sim = (gsum @ self.sums.T) / (gsize[:, None] * self.weight[None, :]) \
