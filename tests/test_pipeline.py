@@ -297,3 +297,6 @@ def test_a_briefed_story_with_nothing_new_is_not_presented_again(tmp_path: Path,
     # The 48-hour window still holds yesterday's EmberDB item, but it was briefed and nothing is new: gone.
     assert set(shown) == briefed - {s["story_id"] for s in day1["sections"] if "EmberDB" in s["title"]}
     assert all(s["follow_up"] for s in shown.values())
+    # Yesterday's Mythos reports are still in the window, but only today's counts as new.
+    [note] = [n for s in shown.values() for n in s["notes"] if n.startswith("Follow-up")]
+    assert "New since then: 1 report, from new outlets The Circuit Review." in note

@@ -228,17 +228,17 @@ class Pipeline:
                     follow_up=briefed is not None and briefed < day, briefed_on=briefed)
             story.items.append(item)
         stories = []
+        day_of = {item_id: d for item_id, _, d in members}
         for story in sorted(by_id.values(), key=lambda s: s.id):
-            day_rows = by_story.get(story.id, [])
-            cutoff = story.briefed_on.isoformat() if story.briefed_on else day.isoformat()
-            before = [member_items[i] for i, d in day_rows if d <= cutoff and i in member_items]
-            before = [i for i in before if i.id not in {x.id for x in story.items}]
+            # What it had before: up to its last briefing, or before today when it was never briefed.
+            cutoff = (story.briefed_on or day - timedelta(days=1)).isoformat()
+            before = [member_items[i] for i, d in by_story.get(story.id, []) if d <= cutoff]
             story.earlier_items = len(before)
             story.earlier_outlets = list(dict.fromkeys(i.source_name for i in before))
+            story.new_items = sum(1 for i in story.items if day_of.get(i.id, day.isoformat()) > cutoff)
             story.items.sort(key=cluster_stage.item_order)
             story.title = story.title or cluster_stage.story_title(story.items)
-            news = [i for i in story.items if i.id not in prior]
-            if story.follow_up and not news:
+            if story.follow_up and not story.new_items:
                 continue  # briefed already and nothing new since: not presented again
             stories.append(story)
         for story in stories:

@@ -146,7 +146,7 @@ def score_story(story: Story, now: datetime, settings: RankSettings) -> tuple[di
         new = story.new_outlets
         share = len(new) / max(1, len(outlets))
         parts["novelty"] = s.novelty * (share - 1.0)
-        notes["novelty"] = (f"follow-up (briefed {story.briefed_on}): {len(story.items)} new items, "
+        notes["novelty"] = (f"follow-up (briefed {story.briefed_on}): {story.new_items or len(story.items)} new items, "
                             f"{len(new)} of {len(outlets)} outlets new")
     else:
         parts["novelty"] = s.novelty

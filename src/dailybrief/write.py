@@ -263,7 +263,7 @@ def follow_up_note(story: Story, language: str) -> str:
     """What a follow-up section says is new since the story was last briefed."""
     when = (story.briefed_on or story.first_seen).isoformat()
     new = story.new_outlets
-    n = len(story.items)
+    n = story.new_items or len(story.items)
     if language == "zh":
         head = f"跟进：此事件已在 {when} 的简报中报道（首见于 {story.first_seen.isoformat()}）。"
         more = f"此后新增 {n} 篇报道，" + (f"新信源：{'、'.join(new[:5])}。" if new else "均来自此前已报道的信源。")
