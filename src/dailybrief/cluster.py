@@ -59,7 +59,6 @@ class ClusterSettings:
     decay: float = 0.8          # weight per day of age of a story's earlier items
     max_size: int = 300         # a day's group above this is re-cut; a story above it needs large_margin more
     large_margin: float = 0.08
-    pair_margin: float = 0.0    # a group of two items needs this much more similarity (one pair is a noisy average)
     name_margin: float = 0.1    # two of the day's groups this close below the threshold merge when a name ties them
     name_share: float = 0.6     # ... a name (Mythos, CoreWeave) found in this share of each group's items
     name_focus: float = 0.6     # ... and this share of all the day's items that mention it are in the two
@@ -90,26 +89,18 @@ def average_linkage_groups(vectors: np.ndarray, offsets: np.ndarray, threshold: 
 
 
 def _groups(vectors: np.ndarray, offsets: np.ndarray, threshold: float, link: float,
-            max_size: int, pair_margin: float = 0.0) -> tuple[np.ndarray, int]:
+            max_size: int) -> tuple[np.ndarray, int]:
     n = len(vectors)
     if n == 1:
         return np.zeros(1, dtype=np.int64), 0
     condensed, linked = _day_pool_distances(vectors, offsets, link)
     z = linkage(condensed, method="average")
     labels = fcluster(z, t=1.0 - threshold, criterion="distance").astype(np.int64) - 1
-    if pair_margin > 0:
-        # A pair rests on one similarity: it needs pair_margin more than an average over many.
-        counts = np.bincount(labels)
-        for g in np.flatnonzero(counts == 2):
-            a, b = np.flatnonzero(labels == g)
-            pos = n * a - a * (a + 1) // 2 + (b - a - 1)  # (a, b) in the condensed matrix
-            if 1.0 - condensed[pos] < threshold + pair_margin:
-                labels[b] = labels.max() + 1
     counts = np.bincount(labels)
     if counts.max() > max_size and threshold < 0.95:
         for big in np.flatnonzero(counts > max_size):
             idx = np.flatnonzero(labels == big)
-            sub = _groups(vectors[idx], offsets[idx], threshold + 0.05, link, max_size, pair_margin)[0]
+            sub = _groups(vectors[idx], offsets[idx], threshold + 0.05, link, max_size)[0]
             top = int(labels.max())
             labels[idx[sub > 0]] = top + sub[sub > 0]
     # Renumber by first appearance, so labels follow the input order.
@@ -341,7 +332,7 @@ class StoryIndex:
         #    name ties are merged.
         for start in range(0, n, s.max_pool):
             pool = np.arange(start, min(n, start + s.max_pool))
-            groups, linked = _groups(vectors[pool], offsets[pool], s.threshold, s.link, s.max_size, s.pair_margin)
+            groups, linked = _groups(vectors[pool], offsets[pool], s.threshold, s.link, s.max_size)
             result.linked += linked
             order = np.argsort(groups, kind="stable")
             starts = np.concatenate([[0], np.flatnonzero(np.diff(groups[order])) + 1])
