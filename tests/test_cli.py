@@ -12,7 +12,7 @@ from dailybrief.cli import main
 from helpers import rss
 
 COMMANDS = ["init", "run", "fetch", "build", "render", "publish", "deliveries", "schedule", "sources", "extract",
-            "runs", "demo"]
+            "runs", "demo", "stories", "eval"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -103,3 +103,29 @@ def test_sources_shows_health_history_and_flags(feed_dir: Path, feed_server: str
     assert rows["Broken"]["consecutive_failures"] == 2 and rows["Works"]["consecutive_failures"] == 0
     assert [r["items"] for r in rows["Works"]["runs"]] == [0, 1]  # the second run got a 304
     assert rows["Works"]["runs"][0]["status"] == 304 and rows["Works"]["runs"][1]["new"] == 1
+
+
+def test_eval_cluster_has_help() -> None:
+    result = CliRunner().invoke(main, ["eval", "cluster", "--help"])
+    assert result.exit_code == 0 and "--text-column" in result.output and "pairwise_f1" in result.output
+
+
+def test_stories_explains_each_score(feed_dir: Path, feed_server: str) -> None:
+    when = datetime(2026, 4, 10, 3, tzinfo=timezone.utc)
+    (feed_dir / "f.xml").write_text(rss("F", [
+        {"title": "Lab ships model", "link": "https://f.example/1", "published": when,
+         "description": "A lab shipped a new model today with better reasoning scores."},
+        {"title": "Chipmaker beats forecasts", "link": "https://f.example/2", "published": when,
+         "description": "A chipmaker reported revenue above forecasts as demand for GPUs grew."}]), "utf-8")
+    _write_config(feed_server)
+    assert CliRunner().invoke(main, ["fetch"]).exit_code == 0
+    result = CliRunner().invoke(main, ["stories", "--date", "2026-04-10", "--explain"])
+    assert result.exit_code == 0, result.output
+    assert "2026-04-10: 2 items in 2 stories" in result.output
+    for part in ("authority", "outlets", "engagement", "recency", "novelty", "topics", "watch", "= score"):
+        assert part in result.output
+    assert "press: F" in result.output and "compute" in result.output  # the GPU story matches the topic
+    plain = CliRunner().invoke(main, ["stories", "--date", "2026-04-10"])
+    assert "authority" not in plain.output and "Chipmaker beats forecasts" in plain.output
+    empty = CliRunner().invoke(main, ["stories", "--date", "2020-01-01"])
+    assert empty.exit_code == 1 and "no items published" in empty.output

@@ -56,6 +56,20 @@ def test_momentum_reads_items_per_day_from_the_store(tmp_path: Path) -> None:
     store.close()
 
 
+# Each report adds its own detail, so no two are near-duplicates of each other (which the dedup stage would drop).
+DETAILS = [
+    "Analysts expect the first systems in data centres in the autumn, with memory bandwidth the headline gain.",
+    "Two hyperscalers said they had placed orders, though neither gave volumes or prices.",
+    "The launch event also showed a networking switch and new software for scheduling training jobs.",
+    "Shares of the company rose in early trading as investors weighed supply constraints at the foundry.",
+    "Researchers who tested early samples reported faster inference on long-context language models.",
+    "A rival chipmaker responded with a price cut on its current accelerator line for cloud customers.",
+]
+
+OFFICIAL = ["The official announcement named the first partners and gave a shipping window for developer kits.",
+            "A follow-up post from the company listed benchmark results and the regions where systems go live first."]
+
+
 def test_a_story_that_continues_gets_its_line_in_every_format(tmp_path: Path, feed_dir: Path) -> None:
     """Two days of the same event through the real pipeline: day two's edition draws its momentum."""
     day1, day2 = DAY - timedelta(days=1), DAY
@@ -66,7 +80,8 @@ def test_a_story_that_continues_gets_its_line_in_every_format(tmp_path: Path, fe
             {"title": f"Nvidia unveils Rubin AI accelerator, report {day.day}-{k}",
              "link": f"https://wire.example/{day.day}/{k}", "published": when + timedelta(minutes=k),
              "description": f"Nvidia unveiled its Rubin accelerator for AI training and inference ({day.day}-{k}). "
-                            "The chip ships to cloud providers later this year, the company said."}
+                            "The chip ships to cloud providers later this year, the company said. "
+                            + DETAILS[(day.day * 3 + k) % len(DETAILS)]}
             for k in range(n)])
 
     cfg_data = make_config([], output={"formats": ["md", "html", "wechat", "txt", "json"],
@@ -78,6 +93,7 @@ def test_a_story_that_continues_gets_its_line_in_every_format(tmp_path: Path, fe
         for day, n in ((day1, 2), (day2, 3)):
             (feed_dir / "wire.xml").write_text(feed(day, n), "utf-8")
             other = feed(day, 1).replace("Wire", "Other").replace("wire.example", "other.example")
+            other = other.replace(DETAILS[(day.day * 3) % len(DETAILS)], OFFICIAL[day.day % 2])
             (feed_dir / "other.xml").write_text(other.replace("the company said", "its maker confirmed"), "utf-8")
             # Distinct Last-Modified times, or the second fetch would rightly get a 304.
             stamp = datetime.combine(day, datetime.min.time()).timestamp()

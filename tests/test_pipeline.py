@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from datetime import date, datetime, timezone
@@ -132,6 +133,13 @@ def test_near_duplicates_collapse(demo_run) -> None:
     assert not any("utm_" in u for u in urls) or len({u.split("?")[0] for u in urls}) == len(urls)
     titles = [s["title"] for s in data["sections"] if s["kind"] == "story"]
     assert len([t for t in titles if "Mythos" in t and "Spud" not in t]) == 1
+    # The planted copies (a syndicated English article, a Chinese repost) are found and never cited.
+    _, first, *_ = demo_run
+    assert first.count("dedup", "near_duplicates") == 2
+    for name in ("brief.json", "brief.en.json"):
+        refs = json.loads((root / "one" / name).read_text("utf-8"))["references"]
+        assert not any("/syndication/" in r["url"] for r in refs)
+        assert not any(r["title"].endswith("基础设施大单") for r in refs)
 
 
 def test_snapshot_of_real_lab_feeds_end_to_end(tmp_path: Path) -> None:
@@ -302,3 +310,97 @@ def test_threads_of_stories_that_make_the_briefing_get_their_top_comments(tmp_pa
     assert [c["author"] for c in _json.loads(hn["comments"])] == ["reviewer", "bencher"]
     brief = (tmp_path / "out" / "brief.md").read_text("utf-8")
     assert "Apache licence is the real story" in brief
+
+
+DAY1, DAY2 = date(2026, 4, 10), date(2026, 4, 11)
+AT1, AT2 = datetime(2026, 4, 10, 3, tzinfo=timezone.utc), datetime(2026, 4, 11, 3, tzinfo=timezone.utc)
+MYTHOS1 = {"title": "Anthropic keeps its new Mythos model out of public hands, citing hacking risk",
+           "link": "https://ledger.example/mythos", "published": AT1,
+           "description": "Anthropic will not release its newest model, Mythos, to the public after internal tests "
+                          "showed it could find and exploit software vulnerabilities. Eleven organisations get access."}
+MYTHOS1_ZH = {"title": "Anthropic 新模型 Mythos 只向 11 家机构开放：漏洞挖掘能力太强，不对公众发布",
+              "link": "https://qianshao.example/mythos", "published": AT1,
+              "description": "Anthropic 推出新一代前沿模型 Mythos，但决定不向公众开放，只向 11 家机构提供，用于修补高危漏洞。"}
+EMBER = {"title": "EmberDB 4.0 adds SQL window functions to its embedded time-series database",
+         "link": "https://ledger.example/emberdb", "published": AT1,
+         "description": "The EmberDB project released version 4.0 with window functions and faster compaction."}
+MYTHOS2 = {"title": "Mythos partners begin patching browsers with Anthropic's restricted model",
+           "link": "https://circuit.example/mythos-patches", "published": AT2,
+           "description": "A day after Anthropic kept Mythos from the public, the eleven organisations with access "
+                          "said they had started fixing browser vulnerabilities the model found."}
+CHIPS = {"title": "Kestrelcore Semiconductor beats forecasts as demand for mature-node chips recovers",
+         "link": "https://ledger.example/kestrelcore", "published": AT2,
+         "description": "Kestrelcore reported quarterly revenue above forecasts as orders for older chips recovered."}
+
+
+def rewrite(path: Path, text: str) -> None:
+    """Change a served feed; its mtime moves on, so a conditional GET within the same second sees the change."""
+    before = path.stat().st_mtime if path.exists() else 0.0
+    path.write_text(text, "utf-8")
+    os.utime(path, (before + 60, before + 60))
+
+
+def two_days(feed_dir: Path, base: str, **edition: object):
+    (feed_dir / "ledger.xml").write_text(rss("TechLedger", [MYTHOS1, EMBER]), "utf-8")
+    (feed_dir / "qianshao.xml").write_text(rss("AI 前哨", [MYTHOS1_ZH]), "utf-8")
+    (feed_dir / "circuit.xml").write_text(rss("Circuit", []), "utf-8")
+    sources = [source("TechLedger", f"{base}/ledger.xml"), source("AI 前哨", f"{base}/qianshao.xml", language="zh"),
+               source("The Circuit Review", f"{base}/circuit.xml")]
+    cfg = config.from_dict(make_config(sources, edition={"languages": ["zh", "en"], **edition}))
+    store = Store.open(cfg.db_path())
+    return cfg, store
+
+
+def test_a_story_briefed_yesterday_is_a_follow_up_that_says_what_is_new(tmp_path: Path, feed_dir: Path,
+                                                                        feed_server: str) -> None:
+    cfg, store = two_days(feed_dir, feed_server)
+    one = Pipeline(cfg, store).run(DAY1, tmp_path / "one")
+    assert one.status == "ok", one.failures
+    day1 = json.loads((tmp_path / "one" / "brief.json").read_text("utf-8"))
+    [mythos1] = [s for s in day1["sections"] if "Mythos" in s["title"]]
+    assert not mythos1["follow_up"]
+    # Day 2: a new outlet reports a development; an unrelated story appears.
+    rewrite(feed_dir / "circuit.xml", rss("Circuit", [MYTHOS2]))
+    rewrite(feed_dir / "ledger.xml", rss("TechLedger", [MYTHOS1, EMBER, CHIPS]))
+    two = Pipeline(cfg, store).run(DAY2, tmp_path / "two")
+    assert two.status == "ok", two.failures
+    assert two.count("cluster", "follow_ups") == 1
+    for name, marker in (("brief.json", "跟进：此事件已在 2026-04-10 的简报中报道"),
+                         ("brief.en.json", "Follow-up: this story was briefed on 2026-04-10")):
+        data = json.loads((tmp_path / "two" / name).read_text("utf-8"))
+        stories = {s["story_id"]: s for s in data["sections"] if s["kind"] == "story"}
+        follow = stories[mythos1["story_id"]]  # the same story as yesterday, not a new one
+        assert follow["follow_up"]
+        note = next(n for n in follow["notes"] if marker in n)
+        assert "The Circuit Review" in note and ("1 篇" in note or "1 report" in note)
+        others = [s for sid, s in stories.items() if sid != mythos1["story_id"]]
+        assert others and not any(s["follow_up"] for s in others)
+    md = (tmp_path / "two" / "brief.en.md").read_text("utf-8")
+    assert "`Follow-up`" in md
+    # The follow-up's score is told apart from a new story's.
+    ranked = Pipeline(cfg, store).stories(Pipeline(cfg, store).new_run(DAY2), DAY2)
+    parts = {s.id: s.score_parts["novelty"] for s in ranked}
+    assert parts[mythos1["story_id"]] < min(v for k, v in parts.items() if k != mythos1["story_id"])
+    # Rerunning day 2 marks it the same way and writes the same briefing.
+    again = Pipeline(cfg, store).run(DAY2, tmp_path / "again")
+    assert again.status == "ok"
+    assert (tmp_path / "two" / "brief.json").read_bytes() == (tmp_path / "again" / "brief.json").read_bytes()
+
+
+def test_a_briefed_story_with_nothing_new_is_not_presented_again(tmp_path: Path, feed_dir: Path,
+                                                                  feed_server: str) -> None:
+    cfg, store = two_days(feed_dir, feed_server, window_hours=48)
+    assert Pipeline(cfg, store).run(DAY1, tmp_path / "one").status == "ok"
+    day1 = json.loads((tmp_path / "one" / "brief.en.json").read_text("utf-8"))
+    briefed = {s["story_id"] for s in day1["sections"] if s["kind"] == "story"}
+    assert len(briefed) == 2  # Mythos (two reports, two languages) and EmberDB
+    rewrite(feed_dir / "circuit.xml", rss("Circuit", [MYTHOS2]))
+    assert Pipeline(cfg, store).run(DAY2, tmp_path / "two").status == "ok"
+    day2 = json.loads((tmp_path / "two" / "brief.en.json").read_text("utf-8"))
+    shown = {s["story_id"]: s for s in day2["sections"] if s["kind"] == "story"}
+    # The 48-hour window still holds yesterday's EmberDB item, but it was briefed and nothing is new: gone.
+    assert set(shown) == briefed - {s["story_id"] for s in day1["sections"] if "EmberDB" in s["title"]}
+    assert all(s["follow_up"] for s in shown.values())
+    # Yesterday's Mythos reports are still in the window, but only today's counts as new.
+    [note] = [n for s in shown.values() for n in s["notes"] if n.startswith("Follow-up")]
+    assert "New since then: 1 report, from new outlets The Circuit Review." in note

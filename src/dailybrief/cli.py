@@ -26,7 +26,7 @@ from .records import RunReport
 from .store import Store
 
 console = Console(stderr=True, highlight=False)
-out = Console(highlight=False)
+out = Console(highlight=False, soft_wrap=True)
 
 
 def _today(cfg: config_mod.Config) -> date:
@@ -255,6 +255,83 @@ def render(ctx: Ctx, day: str | None, folder: str | None, formats: tuple[str, ..
                 continue
             path = r.render(b, where / f"{file_stem(b.language, langs)}{r.suffix}")
             out.print(f"{fmt}: {path}")
+
+
+@main.command()
+@click.option("--date", "day", help="Edition date, YYYY-MM-DD (default: today in the edition's time zone).")
+@click.option("--explain", is_flag=True, help="Show how each story's score is made up.")
+@click.option("--limit", default=20, show_default=True, help="How many stories.")
+@pass_ctx
+def stories(ctx: Ctx, day: str | None, explain: bool, limit: int) -> None:
+    """Cluster and rank a day's stored items; list the stories with their scores."""
+    from .rank import PARTS
+
+    d = _date(day, ctx.cfg)
+    store = ctx.store()
+    pipe = Pipeline(ctx.cfg, store)
+    run = pipe.new_run(d)
+    try:
+        ranked = pipe.stories(run, d)
+    except NoBriefError as exc:
+        run.failures.append(str(exc))
+        pipe.finish(run, "empty")
+        raise click.ClickException(str(exc)) from None
+    pipe.finish(run, "ok")
+    counts = run.stages[0].counts
+    out.print(f"{d}: {counts.get('items', 0)} items in {len(ranked)} stories "
+              f"({counts.get('multi_outlet', 0)} with more than one outlet, {counts.get('follow_ups', 0)} follow-ups)")
+    for n, story in enumerate(ranked[:limit], start=1):
+        mark = " [follow-up]" if story.follow_up else ""
+        out.print(f"{n:>3}. {story.score:6.2f}  {story.title}{mark}", markup=False, highlight=False)
+        out.print(f"      {len(story.items)} items · {len(story.outlets)} outlets · first seen {story.first_seen}"
+                  + (f" · briefed {story.briefed_on}" if story.briefed_on else ""), markup=False)
+        if explain:
+            for part in PARTS:
+                value = story.score_parts.get(part, 0.0)
+                out.print(f"        {part:<10} {value:+6.2f}  {story.score_notes.get(part, '')}", markup=False)
+            out.print(f"        {'= score':<10} {story.score:6.2f}", markup=False)
+    store.close()
+
+
+@main.group(name="eval")
+def eval_group() -> None:
+    """Measure a stage against gold labels (see `dailybrief eval cluster --help`)."""
+
+
+@eval_group.command(name="cluster")
+@click.argument("csv_file", metavar="FILE.csv", type=click.Path(dir_okay=False))
+@click.option("--text-column", "text_columns", multiple=True, required=True,
+              help="Column holding the text; repeat it to add more (the first is the title, the others its text).")
+@click.option("--label-column", required=True, help="Column holding the gold story/cluster label.")
+def eval_cluster(csv_file: str, text_columns: tuple[str, ...], label_column: str) -> None:
+    """Cluster the rows of a CSV and score the result against its labels, beside a TF-IDF baseline.
+
+    Prints pairwise precision/recall/F1, B-cubed F1 and ARI; the last line is pairwise_f1=<value>.
+    """
+    from .embed import default_embedder
+    from .evaluate import BASELINE_DISTANCE, EvalError, evaluate
+
+    try:
+        report = evaluate(csv_file, text_columns, label_column, default_embedder())
+    except EvalError as exc:
+        raise click.ClickException(str(exc)) from None
+    for note in report.skipped:
+        console.print(f"[yellow]![/yellow] {note}")
+    out.print(f"{Path(csv_file).name}: {report.rows} rows, {report.gold_clusters} gold clusters "
+              f"(text: {', '.join(text_columns)}; label: {label_column})", markup=False)
+    head = f"{'method':<58} {'clusters':>8} {'pair P':>7} {'pair R':>7} {'pair F1':>7} {'B3 P':>6} {'B3 R':>6} " \
+           f"{'B3 F1':>6} {'ARI':>6}"
+    out.print(head, markup=False)
+    rows = [(f"TF-IDF + agglomerative (average, cut {BASELINE_DISTANCE})", report.baseline)]
+    if report.oracle is not None:
+        rows.append((f"TF-IDF + agglomerative, best cut {report.oracle_cut} on these labels*", report.oracle))
+    rows.append(("dailybrief (USE + names, incremental average linkage)", report.ours))
+    for name, sc in rows:
+        out.print(f"{name:<58} {sc.clusters:>8} {sc.pairwise_p:>7.4f} {sc.pairwise_r:>7.4f} {sc.pairwise_f1:>7.4f} "
+                  f"{sc.bcubed_p:>6.3f} {sc.bcubed_r:>6.3f} {sc.bcubed_f1:>6.3f} {sc.ari:>6.3f}", markup=False)
+    out.print("* the cut was chosen on the gold labels: an upper bound for the baseline, not a result", markup=False)
+    out.print(f"embedding {report.embed_seconds:.2f} s, clustering {report.cluster_seconds:.3f} s", markup=False)
+    out.print(f"pairwise_f1={report.ours.pairwise_f1:.4f}", markup=False)
 
 
 @main.command()

@@ -465,6 +465,73 @@ class AlertsConfig(_Model):
     target: str = ""  # the name of an email or chat [[publish]] target; empty: no alerts
     on_degraded: bool = True  # false: alert on failed and empty runs only
 
+class TopicConfig(_Model):
+    """A topic the ranking weighs: matched by keywords (zh and en) in a story's titles and leads."""
+
+    name: str = Field(min_length=1)
+    zh: str = ""              # the topic's name in Chinese editions (themes); default: name
+    en: str = ""              # the topic's name in English editions; default: name
+    weight: float = Field(1.0, ge=0, le=10)
+    keywords: list[str] = Field(min_length=1)
+
+    @field_validator("keywords")
+    @classmethod
+    def _keywords(cls, v: list[str]) -> list[str]:
+        kept = [k.strip() for k in v if k.strip()]
+        if not kept:
+            raise ValueError("give at least one non-empty keyword, e.g. [\"security\", \"漏洞\"]")
+        return kept
+
+
+DEFAULT_TOPICS: list[dict[str, Any]] = [
+    {"name": "security", "zh": "网络安全", "en": "Security", "weight": 1.5, "keywords": [
+        "security", "cybersecurity", "cyber", "vulnerability", "vulnerabilities", "exploit", "zero-day", "malware",
+        "hacker", "hacking", "breach", "CVE", "sandbox escape",
+        "网络安全", "漏洞", "黑客攻击", "网络攻击", "零日", "恶意软件", "沙盒"]},
+    {"name": "safety", "zh": "安全与治理", "en": "Safety", "weight": 1.2, "keywords": [
+        "safety", "alignment", "guardrail", "guardrails", "red team", "red-teaming", "misuse", "child safety",
+        "安全研究", "对齐", "护栏", "滥用", "儿童安全", "未成年人"]},
+    {"name": "foundation-models", "zh": "基础模型", "en": "Foundation models", "weight": 1.2, "keywords": [
+        "foundation model", "frontier model", "LLM", "large language model", "open weights", "open-weight",
+        "reasoning model", "new model", "benchmark", "AGI",
+        "大模型", "基础模型", "前沿模型", "开源模型", "权重", "推理能力", "通用人工智能"]},
+    {"name": "compute", "zh": "算力", "en": "Compute", "weight": 1.2, "keywords": [
+        "GPU", "GPUs", "TPU", "TPUs", "chip", "chips", "semiconductor", "data center", "data centre", "datacenter",
+        "compute", "accelerator", "CoreWeave", "AI infrastructure",
+        "算力", "芯片", "数据中心", "智算", "基础设施", "液冷", "英伟达"]},
+    {"name": "policy", "zh": "政策与监管", "en": "Policy", "weight": 1.0, "keywords": [
+        "regulation", "regulator", "regulators", "policy", "legislation", "lawsuit", "antitrust", "export controls",
+        "AI Act", "Congress", "government",
+        "监管", "政策", "法规", "立法", "诉讼", "出口管制", "反垄断"]},
+]
+
+
+class RankConfig(_Model):
+    """Weights of the parts a story's score is made of (see rank.py)."""
+
+    tiers: dict[str, float] = Field(default_factory=lambda: {
+        "official": 3.0, "press": 2.0, "paper": 1.5, "code": 1.0, "community": 1.0})
+    authority: float = Field(1.0, ge=0, le=100)
+    outlets: float = Field(2.0, ge=0, le=100)
+    engagement: float = Field(0.8, ge=0, le=100)
+    recency: float = Field(1.0, ge=0, le=100)
+    half_life_hours: float = Field(12.0, gt=0, le=24 * 30)
+    novelty: float = Field(1.5, ge=0, le=100)
+    topic: float = Field(1.0, ge=0, le=100)
+    watch: float = Field(1.0, ge=0, le=100)
+    watchlist: list[str] = Field(default_factory=list)
+    topics: list[TopicConfig] = Field(default_factory=lambda: [TopicConfig(**t) for t in DEFAULT_TOPICS])
+
+    @field_validator("tiers")
+    @classmethod
+    def _tiers(cls, v: dict[str, float]) -> dict[str, float]:
+        bad = sorted(set(v) - {"official", "press", "community", "paper", "code"})
+        if bad:
+            raise ValueError(f"unknown tier {bad[0]!r}; use official, press, community, paper, code")
+        if any(w < 0 for w in v.values()):
+            raise ValueError("tier weights must be 0 or more")
+        return v
+
 
 class Config(_Model):
     edition: EditionConfig = Field(default_factory=EditionConfig)
@@ -478,6 +545,7 @@ class Config(_Model):
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     sources: list[SourceConfig] = Field(default_factory=list)
+    rank: RankConfig = Field(default_factory=RankConfig)
 
     # Where the config file lives; relative paths in it resolve from here.
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)

@@ -1,18 +1,33 @@
-"""Dedup stage: canonical URLs, content hashes, and exact-duplicate marking.
+"""Dedup stage: canonical URLs, content hashes, exact and near-duplicate marking.
 
 Two reports are the same item when their canonical URLs match (tracking
 parameters, fragments and host case stripped) or when their normalised
-title and text hash the same.
+title and text hash the same. A report is a near-duplicate of another when
+their texts share most of their shingles (MinHash, below): a syndicated or
+reposted copy at another URL. Translations and close rewrites in another
+language are found by embedding similarity in the cluster stage, which keeps
+them (each language's edition wants its own) but always puts them in one story.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
+import unicodedata
+import zlib
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import numpy as np
 
 from .records import Item
 from .text import normalise
+
+if TYPE_CHECKING:
+    from .store import Store
 
 TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "hsa_", "vero_", "oly_")
 TRACKING_KEYS = frozenset({
@@ -74,3 +89,134 @@ def exact_duplicates(items: Iterable[Item]) -> dict[str, str]:
         else:
             first.setdefault(item.content_hash, item.id)
     return dupes
+
+
+# -- near-duplicates: MinHash over shingles that handle Chinese ---------------------------------------------
+#
+# A text becomes tokens: every CJK character is a token of its own, every run of Latin letters or digits is
+# one. Shingles are runs of three tokens, so Chinese gets character trigrams and English word trigrams, and
+# mixed text ("Meta 与 CoreWeave 签下") both. Shingles are hashed with CRC32 and MinHashed with NUM_PERM
+# universal hash functions; LSH banding finds candidate pairs, and the estimated Jaccard similarity decides.
+
+_TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff]|[^\W_]+", re.UNICODE)
+NUM_PERM = 128
+BANDS = 32                       # 32 bands of 4 rows: pairs above ~0.42 Jaccard become candidates
+_PRIME = np.uint64((1 << 61) - 1)
+_MAX32 = np.uint64(0xFFFFFFFF)
+_rng = np.random.RandomState(1)  # fixed seed: signatures are stable across runs and machines
+_PERM_A = _rng.randint(1, 1 << 32, size=NUM_PERM, dtype=np.uint64)
+_PERM_B = _rng.randint(0, 1 << 32, size=NUM_PERM, dtype=np.uint64)
+
+
+def tokens(text: str) -> list[str]:
+    """Case-folded tokens: one per CJK character, one per Latin word or number."""
+    return _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+def shingles(text: str, n: int = 3) -> set[str]:
+    """Runs of `n` tokens (character n-grams for Chinese, word n-grams for Latin script)."""
+    toks = tokens(text)
+    if len(toks) <= n:
+        return {" ".join(toks)} if toks else set()
+    return {" ".join(toks[i : i + n]) for i in range(len(toks) - n + 1)}
+
+
+def minhash(text: str) -> np.ndarray:
+    """The MinHash signature (NUM_PERM uint32 values) of a text's shingles."""
+    sh = shingles(text)
+    if not sh:
+        return np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
+    hv = np.fromiter((zlib.crc32(s.encode("utf-8")) for s in sh), dtype=np.uint64, count=len(sh))
+    # (a·h + b) mod p, p = 2^61 - 1; a, b, h < 2^32 (the uint64 product may wrap; it stays deterministic).
+    perm = (hv[:, None] * _PERM_A[None, :] + _PERM_B[None, :]) % _PRIME
+    return (perm & _MAX32).min(axis=0).astype(np.uint32)
+
+
+def jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
+    """The Jaccard similarity two signatures estimate."""
+    return float(np.count_nonzero(sig_a == sig_b)) / len(sig_a)
+
+
+def dedup_text(item: Item) -> str:
+    """What near-duplicate detection compares: the title and the whole text."""
+    return f"{item.title}\n{item.body}"
+
+
+@dataclass(slots=True)
+class NearDuplicate:
+    item_id: str
+    of: str
+    similarity: float
+
+
+def _original_key(item: Item) -> tuple:
+    when = item.published or item.fetched
+    return (when is None, when.isoformat() if when else "", _TIER_RANK.get(item.tier, 9), item.id)
+
+
+_TIER_RANK = {"official": 0, "press": 1, "paper": 2, "code": 3, "community": 4}
+
+
+def near_duplicates(new: list[Item], signatures: dict[str, np.ndarray], pool: list[Item] | None = None,
+                    threshold: float = 0.5) -> list[NearDuplicate]:
+    """Items of `new` whose text nearly repeats an earlier item (of `new` or of `pool`), in the same language.
+
+    The original is the earliest report (then the more authoritative tier, then the smaller id); a copy
+    points at it. A translation is not a near-duplicate here: it stays, for the other language's edition,
+    and the embedding link in the cluster stage puts it in the original's story.
+    """
+    everyone = {i.id: i for i in [*(pool or []), *new]}
+    ordered = sorted((i for i in everyone.values() if i.id in signatures), key=_original_key)
+    rows = NUM_PERM // BANDS
+    buckets: dict[tuple[int, bytes], list[str]] = {}
+    new_ids = {i.id for i in new}
+    found: dict[str, NearDuplicate] = {}
+    for item in ordered:
+        sig = signatures[item.id]
+        keys = [(b, sig[b * rows : (b + 1) * rows].tobytes()) for b in range(BANDS)]
+        if item.id in new_ids:
+            seen: set[str] = set()
+            best: tuple[float, str] | None = None
+            for key in keys:
+                for other in buckets.get(key, ()):
+                    if other in seen:
+                        continue
+                    seen.add(other)
+                    if everyone[other].language != item.language:
+                        continue
+                    sim = jaccard(sig, signatures[other])
+                    if sim >= threshold and (best is None or sim > best[0]):
+                        best = (sim, other)
+            if best is not None:
+                root = found[best[1]].of if best[1] in found else best[1]
+                found[item.id] = NearDuplicate(item.id, root, round(best[0], 4))
+                continue  # a copy is not itself indexed: later copies match the original
+        for key in keys:
+            buckets.setdefault(key, []).append(item.id)
+    return sorted(found.values(), key=lambda d: d.item_id)
+
+
+def mark_near_duplicates(store: Store, new: list[Item], window_days: int = 3,
+                         threshold: float = 0.5) -> list[NearDuplicate]:
+    """Find near-duplicates of the new items among themselves and the stored items of the days around them,
+    mark them in the store, and return them. Each item's signature is computed once and stored."""
+    new = [i for i in new if i.duplicate_of is None]
+    if not new:
+        return []
+    times = [i.published or i.fetched for i in new if (i.published or i.fetched)]
+    pool: list[Item] = []
+    if times:
+        pool = store.items_between(min(times) - timedelta(days=window_days),  # type: ignore[type-var]
+                                   max(times) + timedelta(days=window_days))  # type: ignore[type-var]
+    everyone = {i.id: i for i in [*pool, *new]}
+    sigs = store.signatures(list(everyone))
+    missing = {i.id: minhash(dedup_text(i)) for i in everyone.values() if i.id not in sigs}
+    if missing:
+        store.put_signatures(missing)
+        sigs.update(missing)
+    new_ids = {i.id for i in new}
+    found = near_duplicates([i for i in everyone.values() if i.id in new_ids], sigs,
+                            [i for i in everyone.values() if i.id not in new_ids], threshold)
+    for dup in found:
+        store.mark_duplicate(dup.item_id, dup.of)
+    return found

@@ -7,10 +7,13 @@ weights come with the wheel, so nothing is downloaded at run time.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+from .text import split_sentences
 
 if TYPE_CHECKING:
     from .records import Item
@@ -56,21 +59,63 @@ def default_embedder() -> USEEmbedder:
     return _DEFAULT
 
 
-def item_text(item: Item, lead_chars: int = 300) -> str:
-    """What an item is embedded from: its title and the lead of its text."""
-    return f"{item.title}. {item.body[:lead_chars]}".strip()
+LEAD_BUDGET = 160  # of the lead: Latin characters, a CJK character counting CJK_COST (about one token each)
+CJK_COST = 3
+TEXT_RECIPE = "title+lead160"  # part of the cache key: change it when item_text changes
+
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def text_cost(text: str) -> int:
+    """Length with each CJK character counted CJK_COST times (about a token each, as a Latin word is)."""
+    return len(text) + (CJK_COST - 1) * len(_CJK.findall(text))
+
+
+def lead(text: str, budget: int = LEAD_BUDGET) -> str:
+    """The opening of a text within `budget`: whole sentences while they fit, else the first one clipped."""
+    out = ""
+    used = 0
+    for sentence in split_sentences(text[: budget * 2]):
+        cost = text_cost(sentence)
+        if used + cost > budget:
+            if not out:
+                cut, spent = 0, 0
+                for cut, ch in enumerate(sentence):  # noqa: B007
+                    spent += text_cost(ch)
+                    if spent > budget:
+                        break
+                head = sentence[:cut]
+                space = head.rfind(" ")
+                out = head[:space] if space > len(head) // 2 else head
+            break
+        sep = "" if not out or out.endswith(("。", "！", "？", "；")) else " "
+        out = f"{out}{sep}{sentence}"
+        used += cost + 1
+    return out.strip()
+
+
+def item_text(item: Item) -> str:
+    """What an item is embedded from: its title and the lead of its text (short, so encoding stays fast)."""
+    body = lead(item.body)
+    return f"{item.title}. {body}".strip() if body else item.title.strip()
+
+
+def cache_key(embedder: Embedder) -> str:
+    return f"{embedder.name}/{TEXT_RECIPE}"
 
 
 def embed_items(items: Sequence[Item], embedder: Embedder, store: Store | None = None) -> np.ndarray:
     """One row per item, each item embedded once: cached vectors come from the store."""
+    key = cache_key(embedder)
     ids = [i.id for i in items]
-    cached = store.embeddings(ids, embedder.name) if store is not None else {}
+    cached = store.embeddings(ids, key) if store is not None else {}
     missing = [i for i in items if i.id not in cached]
     if missing:
         fresh = embedder.encode([item_text(i) for i in missing])
         new = {i.id: v for i, v in zip(missing, fresh, strict=True)}
         if store is not None:
-            store.put_embeddings(new, embedder.name)
+            store.put_embeddings(new, key)
         cached.update(new)
     if not items:
         return np.zeros((0, 512), dtype=np.float32)

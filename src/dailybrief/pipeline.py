@@ -21,19 +21,22 @@ from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from pathlib import Path
 
+import numpy as np
+
 from . import cluster as cluster_stage
 from . import figures
 from . import rank as rank_stage
 from .config import Config
-from .dedup import exact_duplicates
-from .embed import Embedder, default_embedder, embed_items
+from .dedup import exact_duplicates, mark_near_duplicates
+from .embed import Embedder, default_embedder, embed_items, item_text
 from .errors import DailybriefError, NoBriefError, RenderError
 from .fetch import fetch_comments, fetch_sources
 from .publish import Delivery, Edition, FolderPublisher, deliver, file_stem
 from .records import Brief, Item, RunReport, SourceResult, StageReport, Story, brief_from_dict
 from .store import Store, utcnow
+from .themes import Theme, build_themes
 from .verify import Faithfulness, SourceText, VerifySettings, verify_brief
-from .write import WriterContext, build_writer
+from .write import WriterContext, apply_themes, build_writer
 
 FAILING_STREAK = 3  # the default of [fetch].failing_runs
 
@@ -137,19 +140,20 @@ class Pipeline:
             self.store.set_new_items(run.id, {s.id: per_source.get(s.id, 0) for s in sources})
             rep.counts = {"fetched": len(fetched), "new": len(new)}
         with self.stage(run, "dedup") as rep:
-            dupes = 0
+            marked: set[str] = set()
             exact = exact_duplicates(new)
             for item_id, of in exact.items():
                 self.store.mark_duplicate(item_id, of)
-                dupes += 1
+                marked.add(item_id)
             for item in new:
                 if item.id in exact:
                     continue
                 earlier = self.store.find_by_hash(item.content_hash, item.id)
                 if earlier and earlier < item.id:
                     self.store.mark_duplicate(item.id, earlier)
-                    dupes += 1
-            rep.counts = {"duplicates": dupes}
+                    marked.add(item.id)
+            near = mark_near_duplicates(self.store, [i for i in new if i.id not in marked])
+            rep.counts = {"duplicates": len(marked), "near_duplicates": len(near)}
         return new
 
     def comments(self, run: RunReport, ranked: list[Story]) -> None:
@@ -171,6 +175,7 @@ class Pipeline:
 
     def stories(self, run: RunReport, day: date) -> list[Story]:
         start, end = edition_window(self.cfg, day)
+        settings = cluster_stage.ClusterSettings()
         with self.stage(run, "cluster") as rep:
             items = self.store.items_between(start, end)
             if not items:
@@ -178,20 +183,94 @@ class Pipeline:
                     f"no items published between {start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M} "
                     f"({self.cfg.edition.timezone}); fetch first, or pick a --date that has news"
                 )
-            vectors = embed_items(items, self.embedder, self.store)
-            self.store.forget_day(day)
-            earlier = self.store.earlier_stories(day, cluster_stage.ClusterSettings().lookback_days)
-            clustered = cluster_stage.cluster_day(items, vectors, day, earlier)
-            for story, centroid in clustered:
-                self.store.save_story(story.id, story.title, story.first_seen, story.last_seen, centroid,
-                                      [i.id for i in story.items], day)
-            stories = [s for s, _ in clustered]
+            # Earlier days not clustered yet are clustered first, oldest first, so today's items can
+            # join the stories they continue.
+            lo = day - timedelta(days=settings.lookback_days)
+            done = self.store.clustered_days(lo, day)
+            caught_up = 0
+            for back in range(settings.lookback_days, 0, -1):
+                earlier = day - timedelta(days=back)
+                if earlier in done:
+                    continue
+                earlier_items = self.store.items_between(*edition_window(self.cfg, earlier))
+                if earlier_items:
+                    self._cluster(earlier, earlier_items, settings)
+                    caught_up += 1
+            stories, counts = self._cluster(day, items, settings)
             rep.counts = {"items": len(items), "stories": len(stories),
-                          "multi_outlet": sum(1 for s in stories if len(s.outlets) > 1)}
+                          "multi_outlet": sum(1 for s in stories if len(s.outlets) > 1), **counts,
+                          "earlier_days_clustered": caught_up}
         with self.stage(run, "rank") as rep:
-            ranked = rank_stage.rank(stories, end, rank_stage.RankSettings(window_hours=self.cfg.edition.window_hours))
+            settings_rank = rank_stage.RankSettings.from_config(self.cfg.rank, self.cfg.edition.window_hours)
+            ranked = rank_stage.rank(stories, end, settings_rank)
             rep.counts = {"stories": len(ranked)}
         return ranked
+
+    def _cluster(self, day: date, items: list[Item], settings: cluster_stage.ClusterSettings
+                 ) -> tuple[list[Story], dict[str, int]]:
+        """Cluster one day's items against the stories still open, store the result, return the day's stories."""
+        self.store.forget_day(day)
+        index = cluster_stage.StoryIndex(settings=settings)
+        index.advance(day)
+        opened = self.store.open_stories(day, settings.lookback_days)
+        members = self.store.story_members([o["id"] for o in opened], day)
+        member_items = {i.id: i for i in self.store.items(sorted({m[0] for m in members}))}
+        members = [m for m in members if m[0] in member_items]
+        by_story: dict[str, list[tuple[str, str]]] = {}
+        for item_id, story_id, d in members:
+            by_story.setdefault(story_id, []).append((item_id, d))
+        ids = sorted(member_items)
+        vecs = dict(zip(ids, embed_items([member_items[i] for i in ids], self.embedder, self.store), strict=True))
+        prior: dict[str, str] = {}
+        for o in opened:
+            rows = by_story.get(o["id"], [])
+            if not rows:
+                continue
+            index.add_story(
+                o["id"], date.fromisoformat(o["first_seen"]), date.fromisoformat(o["last_seen"]),
+                np.vstack([vecs[i] for i, _ in rows]),
+                np.array([cluster_stage.is_short(member_items[i], settings) for i, _ in rows]),
+                np.array([(day - date.fromisoformat(d)).days for _, d in rows]),
+                date.fromisoformat(o["briefed_on"]) if o["briefed_on"] else None,
+                [item_text(member_items[i]) for i, _ in rows],
+            )
+            prior.update({i: o["id"] for i, _ in rows})
+        # Items of this window already in an earlier day's story (overlapping windows) stay there.
+        fresh = [i for i in items if i.id not in prior]
+        carried = [i for i in items if i.id in prior]
+        vectors = embed_items(fresh, self.embedder, self.store)
+        stories, result = cluster_stage.cluster_items(fresh, vectors, day, index)
+        by_id = {s.id: s for s in stories}
+        for item in carried:
+            k = index.ids.index(prior[item.id])
+            story = by_id.get(prior[item.id])
+            if story is None:
+                briefed = index.briefed_on[k]
+                story = by_id[prior[item.id]] = Story(
+                    id=index.ids[k], items=[], first_seen=index.first_seen[k], last_seen=day,
+                    follow_up=briefed is not None and briefed < day, briefed_on=briefed)
+            story.items.append(item)
+        stories = []
+        day_of = {item_id: d for item_id, _, d in members}
+        for story in sorted(by_id.values(), key=lambda s: s.id):
+            # What it had before: up to its last briefing, or before today when it was never briefed.
+            cutoff = (story.briefed_on or day - timedelta(days=1)).isoformat()
+            before = [member_items[i] for i, d in by_story.get(story.id, []) if d <= cutoff]
+            story.earlier_items = len(before)
+            story.earlier_outlets = list(dict.fromkeys(i.source_name for i in before))
+            story.new_items = sum(1 for i in story.items if day_of.get(i.id, day.isoformat()) > cutoff)
+            story.items.sort(key=cluster_stage.item_order)
+            story.title = story.title or cluster_stage.story_title(story.items)
+            if story.follow_up and not story.new_items:
+                continue  # briefed already and nothing new since: not presented again
+            stories.append(story)
+        for story in stories:
+            k = index.ids.index(story.id)
+            new_ids = [i.id for i in story.items if i.id not in prior]
+            if new_ids:
+                self.store.save_story(story.id, story.title, story.first_seen, day, index.centroid(k), new_ids, day)
+        return stories, {"joined_earlier": len(result.joined), "follow_ups": sum(1 for s in stories if s.follow_up),
+                         "linked_pairs": result.linked}
 
     def write(self, run: RunReport, day: date, ranked: list[Story]) -> list[Brief]:
         ed = self.cfg.edition
@@ -209,10 +288,14 @@ class Pipeline:
             items = {i.id: i for s in [*top, *rest] for i in s.items}
             source = SourceText(items, self.embedder)
             faithful = Faithfulness()
+            themes = self.themes(top)
             for lang in ed.languages:
                 brief = writer.write(top, rest, day, lang, ed.title, branding)
                 faithful.add(verify_brief(brief, items, self.embedder, settings, source))
                 briefs.append(brief)
+            for brief in briefs:
+                if not writer.model_themes.get(brief.language):  # a model's own themes stand
+                    apply_themes(brief, themes)
             figures.annotate(briefs, top, self.store, day)
             for brief in briefs:
                 brief.url = self.cfg.output.edition_link(day, brief.language, file_stem(brief.language, ed.languages))
@@ -223,7 +306,7 @@ class Pipeline:
             for flagged in faithful.flagged[:20]:
                 rep.errors.append(f"unsupported ({settings.unsupported}): {flagged}")
             sections = [s for b in briefs for s in b.sections if s.kind == "story"]
-            rep.counts = {"sections": len(sections),
+            rep.counts = {"themes": len(themes), "sections": len(sections),
                           "references": sum(len(b.references) for b in briefs),
                           **faithful.as_brief_dict(), "dropped": faithful.dropped, "marked": faithful.marked,
                           **{f"by_{name}": sum(1 for s in sections if s.writer == name)
@@ -234,6 +317,12 @@ class Pipeline:
                 if usage is not None:
                     rep.counts.update(usage.counts())
         return briefs
+
+    def themes(self, top: list[Story]) -> list[Theme]:
+        """The top stories' themes, from the configured topics and the stories' centroids."""
+        centroids = {s.id: cluster_stage.centroid(embed_items(s.items, self.embedder, self.store)) for s in top}
+        topics = rank_stage.RankSettings.from_config(self.cfg.rank).topics
+        return build_themes(top, centroids, topics, tuple(self.cfg.edition.languages))
 
     def render(self, run: RunReport, briefs: list[Brief], staging: Path) -> list[Path]:
         from .render import RENDERERS

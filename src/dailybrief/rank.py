@@ -1,46 +1,178 @@
-"""Rank stage: score each story and order them, with the parts of each score kept."""
+"""Rank stage: score each story and order them, keeping the parts of each score and how each was made.
+
+    score = authority + outlets + engagement + recency + novelty + topics + watch
+
+- authority: the best source tier among the story's items (official and primary sources above aggregators);
+- outlets: log2(1 + distinct outlets): ten outlets count, but not ten times one;
+- engagement: log10(1 + points + comments + score) of the community threads;
+- recency: halves every ``half_life_hours`` before the edition's end;
+- novelty: +w for a story never briefed; a follow-up gets between -w (nothing new) and 0 (only new outlets);
+- topics: the configured topics the story matches (keywords in titles and leads), weight × strength;
+- watch: names from the watch-list that the story mentions.
+
+Every part is multiplied by its weight in ``[rank]`` of the config.
+"""
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from .records import Story
+from .records import Item, Story
+
+if TYPE_CHECKING:
+    from .config import RankConfig
 
 TIER_WEIGHT = {"official": 3.0, "press": 2.0, "paper": 1.5, "code": 1.0, "community": 1.0}
+PARTS = ("authority", "outlets", "engagement", "recency", "novelty", "topics", "watch")
+
+
+@dataclass(slots=True)
+class Topic:
+    name: str
+    keywords: list[str]
+    weight: float = 1.0
+    zh: str = ""
+    en: str = ""
+
+    def label(self, language: str) -> str:
+        return (self.zh if language == "zh" else self.en) or self.name
 
 
 @dataclass(slots=True)
 class RankSettings:
     tier: dict[str, float] = field(default_factory=lambda: dict(TIER_WEIGHT))
+    authority: float = 1.0
     outlets: float = 2.0
     engagement: float = 0.8
     recency: float = 1.0
-    follow_up_penalty: float = 1.5
+    half_life_hours: float = 12.0
+    novelty: float = 1.5
+    topic: float = 1.0
+    watch: float = 1.0
+    watchlist: list[str] = field(default_factory=list)
+    topics: list[Topic] = field(default_factory=list)
     window_hours: float = 24.0
 
+    @classmethod
+    def from_config(cls, r: RankConfig, window_hours: float = 24.0) -> RankSettings:
+        """From a config's [rank] table."""
+        return cls(tier={**TIER_WEIGHT, **r.tiers}, authority=r.authority, outlets=r.outlets,
+                   engagement=r.engagement, recency=r.recency, half_life_hours=r.half_life_hours,
+                   novelty=r.novelty, topic=r.topic, watch=r.watch, watchlist=list(r.watchlist),
+                   topics=[Topic(t.name, list(t.keywords), t.weight, t.zh, t.en) for t in r.topics],
+                   window_hours=window_hours)
 
-def score_story(story: Story, now: datetime, settings: RankSettings) -> dict[str, float]:
-    tiers = {i.tier for i in story.items}
-    authority = max((settings.tier.get(t, 1.0) for t in tiers), default=0.0)
-    outlets = settings.outlets * math.log2(1 + len(story.outlets))
-    engagement = settings.engagement * math.log10(1 + sum(i.engagement for i in story.items))
-    latest = max((i.published or i.fetched for i in story.items if (i.published or i.fetched)), default=None)
+
+def _pattern(term: str) -> re.Pattern[str]:
+    """Latin terms match as whole words, case-insensitively; CJK terms as substrings."""
+    if re.search(r"[\u3400-\u9fff]", term):
+        return re.compile(re.escape(term))
+    return re.compile(r"(?<![\w-])" + re.escape(term) + r"(?![\w-])", re.IGNORECASE)
+
+
+_PATTERNS: dict[str, re.Pattern[str]] = {}
+
+
+def mentions(text: str, terms: list[str]) -> list[str]:
+    """The terms that occur in text (each once, in the terms' order)."""
+    found = []
+    for term in terms:
+        pat = _PATTERNS.get(term)
+        if pat is None:
+            pat = _PATTERNS[term] = _pattern(term)
+        if pat.search(text):
+            found.append(term)
+    return found
+
+
+def story_text(story: Story) -> str:
+    """What topics and watch-lists are matched in: titles, and the leads of non-community items."""
+    from .embed import lead
+
+    parts = [i.title for i in story.items]
+    parts += [lead(i.body, 400) for i in story.items if i.tier != "community"]
+    return "\n".join(parts)
+
+
+def topic_matches(story: Story, topics: list[Topic]) -> list[tuple[Topic, list[str]]]:
+    """Topics the story matches, strongest first, each with the keywords found."""
+    text = story_text(story)
+    found = [(t, mentions(text, t.keywords)) for t in topics]
+    found = [(t, kw) for t, kw in found if kw]
+    found.sort(key=lambda tk: -tk[0].weight * min(len(tk[1]), 3))
+    return found
+
+
+def _latest(items: list[Item]) -> datetime | None:
+    times = [i.published or i.fetched for i in items if (i.published or i.fetched)]
+    return max(times) if times else None  # type: ignore[type-var]
+
+
+def score_story(story: Story, now: datetime, settings: RankSettings) -> tuple[dict[str, float], dict[str, str]]:
+    """The parts of a story's score, and a note on how each was made up."""
+    s = settings
+    parts: dict[str, float] = {}
+    notes: dict[str, str] = {}
+
+    best = max(story.items, key=lambda i: s.tier.get(i.tier, 1.0), default=None)
+    parts["authority"] = s.authority * (s.tier.get(best.tier, 1.0) if best else 0.0)
+    notes["authority"] = f"{best.tier}: {best.source_name}" if best else "no items"
+
+    outlets = story.outlets
+    parts["outlets"] = s.outlets * math.log2(1 + len(outlets))
+    notes["outlets"] = f"{len(outlets)} outlet{'s' if len(outlets) != 1 else ''}: " + ", ".join(outlets[:6]) + \
+        (" …" if len(outlets) > 6 else "")
+
+    points = sum(i.points or 0 for i in story.items)
+    comments = sum(i.comment_count or 0 for i in story.items)
+    votes = sum(i.score or 0 for i in story.items)
+    parts["engagement"] = s.engagement * math.log10(1 + points + comments + votes)
+    notes["engagement"] = f"{points} points, {comments} comments, score {votes}"
+
+    latest = _latest(story.items)
     if latest is not None:
         age_h = max(0.0, (now - latest).total_seconds() / 3600)
-        recency = settings.recency * max(0.0, 1 - age_h / max(settings.window_hours, 1))
+        parts["recency"] = s.recency * 0.5 ** (age_h / s.half_life_hours)
+        notes["recency"] = f"latest item {age_h:.1f} h before the edition's end"
     else:
-        recency = 0.0
-    novelty = -settings.follow_up_penalty if story.follow_up else 0.0
-    return {"authority": authority, "outlets": outlets, "engagement": engagement,
-            "recency": recency, "novelty": novelty}
+        parts["recency"] = 0.0
+        notes["recency"] = "no dates"
+
+    if story.follow_up:
+        new = story.new_outlets
+        share = len(new) / max(1, len(outlets))
+        parts["novelty"] = s.novelty * (share - 1.0)
+        notes["novelty"] = (f"follow-up (briefed {story.briefed_on}): {story.new_items or len(story.items)} new items, "
+                            f"{len(new)} of {len(outlets)} outlets new")
+    else:
+        parts["novelty"] = s.novelty
+        notes["novelty"] = "new story" if story.first_seen == story.last_seen else \
+            f"not briefed before (first seen {story.first_seen})"
+
+    matched = topic_matches(story, s.topics)
+    story.topics = [t.name for t, _ in matched]
+    if matched:
+        top, kws = matched[0]
+        parts["topics"] = s.topic * top.weight * min(len(kws), 3) / 3
+        notes["topics"] = "; ".join(f"{t.name} ×{t.weight:g} ({', '.join(k[:3])})" for t, k in matched)
+    else:
+        parts["topics"] = 0.0
+        notes["topics"] = "no configured topic"
+
+    watched = mentions(story_text(story), s.watchlist) if s.watchlist else []
+    parts["watch"] = s.watch * min(len(watched), 2)
+    notes["watch"] = ", ".join(watched) if watched else ("—" if s.watchlist else "no watch-list")
+    return parts, notes
 
 
 def rank(stories: list[Story], now: datetime, settings: RankSettings | None = None) -> list[Story]:
     """Stories ordered best first; ties break on id so the order is stable."""
     settings = settings or RankSettings()
     for story in stories:
-        story.score_parts = score_story(story, now, settings)
+        story.score_parts, story.score_notes = score_story(story, now, settings)
         story.score = round(sum(story.score_parts.values()), 6)
     return sorted(stories, key=lambda s: (-s.score, s.id))

@@ -98,6 +98,18 @@ class Story:
     score_parts: dict[str, float] = field(default_factory=dict)
     follow_up: bool = False  # already briefed in an earlier edition
     title: str = ""
+    briefed_on: date | None = None  # the last edition that briefed it
+    earlier_items: int = 0  # items it had before (up to its last briefing, if it had one)
+    new_items: int = 0  # items since then
+    earlier_outlets: list[str] = field(default_factory=list)  # outlets that reported it before
+    score_notes: dict[str, str] = field(default_factory=dict)  # how each score part was made up
+    topics: list[str] = field(default_factory=list)  # configured topics it matches
+
+    @property
+    def new_outlets(self) -> list[str]:
+        """Outlets reporting it now that had not before."""
+        before = set(self.earlier_outlets)
+        return [o for o in self.outlets if o not in before]
 
     @property
     def outlets(self) -> list[str]:

@@ -88,6 +88,13 @@ MIGRATIONS: list[str] = [
         prompt_tokens INTEGER, completion_tokens INTEGER, created TEXT
     );
     """,
+    # 5: stories across days: each item's MinHash signature, computed once; every edition a story was in
+    """
+    CREATE TABLE signatures (item_id TEXT PRIMARY KEY, sig BLOB);
+    CREATE INDEX story_items_day ON story_items(day);
+    CREATE TABLE briefings (story_id TEXT, day TEXT, PRIMARY KEY (story_id, day));
+    INSERT OR IGNORE INTO briefings (story_id, day) SELECT id, briefed_on FROM stories WHERE briefed_on IS NOT NULL;
+    """,
 ]
 
 _ITEM_COLUMNS = (
@@ -332,6 +339,25 @@ class Store:
                 [(k, model, np.asarray(v, dtype=np.float32).tobytes()) for k, v in vectors.items()],
             )
 
+    # -- near-duplicate signatures ------------------------------------------------
+    def signatures(self, ids: list[str]) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            for item_id, blob in self.conn.execute(
+                f"SELECT item_id, sig FROM signatures WHERE item_id IN ({marks})", chunk
+            ):
+                out[item_id] = np.frombuffer(blob, dtype=np.uint32)
+        return out
+
+    def put_signatures(self, sigs: dict[str, np.ndarray]) -> None:
+        with self.conn:
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO signatures (item_id, sig) VALUES (?, ?)",
+                [(k, np.asarray(v, dtype=np.uint32).tobytes()) for k, v in sigs.items()],
+            )
+
     # -- stories ----------------------------------------------------------
     def forget_day(self, day: date) -> None:
         """Drop the stories first seen on a day, so re-clustering it starts clean."""
@@ -341,6 +367,37 @@ class Store:
             self.conn.execute(
                 "DELETE FROM stories WHERE first_seen=? AND id NOT IN (SELECT story_id FROM story_items)", (d,)
             )
+            self.conn.execute(
+                "UPDATE stories SET last_seen=(SELECT MAX(day) FROM story_items WHERE story_id=stories.id) "
+                "WHERE last_seen >= ?", (d,)
+            )
+
+    def open_stories(self, before: date, lookback_days: int) -> list[dict[str, Any]]:
+        """Stories with items on the `lookback_days` days before `before`: the ones new items may join."""
+        lo = date.fromordinal(before.toordinal() - lookback_days).isoformat()
+        return list(self.db.query(
+            "SELECT s.id, s.title, s.first_seen, MAX(si.day) AS last_seen, "
+            "(SELECT MAX(b.day) FROM briefings b WHERE b.story_id = s.id AND b.day < ?) AS briefed_on "
+            "FROM stories s JOIN story_items si ON si.story_id = s.id WHERE si.day < ? GROUP BY s.id "
+            "HAVING MAX(si.day) >= ? ORDER BY s.id",
+            (before.isoformat(), before.isoformat(), lo),
+        ))
+
+    def story_members(self, story_ids: list[str], before: date) -> list[tuple[str, str, str]]:
+        """(item_id, story_id, day) of the stories' items put in them before `before`."""
+        out: list[tuple[str, str, str]] = []
+        for start in range(0, len(story_ids), 500):
+            chunk = story_ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            out.extend(self.conn.execute(
+                f"SELECT item_id, story_id, day FROM story_items WHERE story_id IN ({marks}) AND day < ? "
+                "ORDER BY story_id, day, item_id", (*chunk, before.isoformat())))
+        return out
+
+    def clustered_days(self, lo: date, hi: date) -> set[date]:
+        """Days in [lo, hi) whose items have been clustered."""
+        return {date.fromisoformat(r[0]) for r in self.conn.execute(
+            "SELECT DISTINCT day FROM story_items WHERE day >= ? AND day < ?", (lo.isoformat(), hi.isoformat()))}
 
     def earlier_stories(self, before: date, days: int) -> list[dict[str, Any]]:
         lo = date.fromordinal(before.toordinal() - days).isoformat()
@@ -386,11 +443,14 @@ class Store:
         return out
 
     def mark_briefed(self, story_ids: Iterable[str], day: date) -> None:
+        story_ids = list(story_ids)
         with self.conn:
             self.conn.executemany(
                 "UPDATE stories SET briefed_on=? WHERE id=? AND (briefed_on IS NULL OR briefed_on <= ?)",
                 [(day.isoformat(), sid, day.isoformat()) for sid in story_ids],
             )
+            self.conn.executemany("INSERT OR IGNORE INTO briefings (story_id, day) VALUES (?, ?)",
+                                  [(sid, day.isoformat()) for sid in story_ids])
 
     # -- runs -------------------------------------------------------------
     def save_run(self, run: RunReport) -> None:

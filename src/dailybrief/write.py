@@ -38,6 +38,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+if TYPE_CHECKING:
+    from .themes import Theme
+
 FACT_TIERS = ("official", "press", "paper", "code")
 LEAD_BONUS = 0.08  # relevance added to an article's first sentence (halved for the second, ...)
 PRIMARY_TIERS = ("official", "press")  # facts come from these; papers and code only when a story has nothing else
@@ -49,7 +52,6 @@ WORDS = {
                        "抽取式写作只转述来源原文，不做推断。",
         "outlets": "今日共收录 {items} 条报道，来自 {outlets} 个信源，归并为 {stories} 个事件；以下是其中最受关注的 {top} 个。",
         "thread": "{platform} 讨论帖",
-        "follow": "此事件已在 {day} 的简报中报道，以下为新进展。",
         "fallback": "语言模型未能写出本节（{reason}），以下内容由抽取式写作生成。",
         "fallbacks": "{n} 个部分的语言模型输出不可用，已改用抽取式写作：{titles}。",
         "comment_score": "{n} 分",
@@ -62,7 +64,6 @@ WORDS = {
         "outlets": "Today's edition draws on {items} reports from {outlets} sources, merged into {stories} "
                    "events; these are the {top} that matter most.",
         "thread": "{platform} thread",
-        "follow": "This story was briefed on {day}; what follows is new.",
         "fallback": "The model could not write this section ({reason}); what follows is extractive.",
         "fallbacks": "{n} part(s) fell back from the model to the extractive writer: {titles}.",
         "comment_score": "{n} points",
@@ -268,7 +269,7 @@ class ExtractiveWriter:
         section = Section(kind="story", title=self._title(story, language), story_id=story.id,
                           writer=self.name, follow_up=story.follow_up, outlets=story.outlets)
         if story.follow_up:
-            section.notes.append(words["follow"].format(day=story.first_seen.isoformat()))
+            section.notes.append(follow_up_note(story, language))
         section.paragraphs.append(Paragraph("facts", facts))
         section.paragraphs.extend(self._views(story, language, book))
         section.notes.append(words["no_analysis"])
@@ -342,6 +343,7 @@ class ChainWriter:
         self.progress = progress or extractive.progress
         self.fallbacks: list[Fallback] = []
         self.down: dict[str, str] = {}  # writers that gave up for the whole run, with why
+        self.model_themes: dict[str, bool] = {}  # per language: did a model name the themes itself?
 
     @property
     def name(self) -> str:
@@ -384,6 +386,7 @@ class ChainWriter:
         brief.abstract, _, reason = self._try("abstract", language, lambda w: w.abstract(brief, language, book))
         if reason:
             fell_back.append(words["abstract"])
+        self.model_themes[language] = bool(brief.themes)
         if not brief.themes:
             brief.themes = self.extractive.themes(brief)
         all_items = {i.id for s in [*stories, *roundup] for i in s.items}
@@ -436,3 +439,57 @@ def build_writer(ctx: WriterContext) -> ChainWriter:
 
 
 WRITERS: dict[str, WriterFactory] = {"extractive": lambda ctx: ExtractiveWriter(ctx.embedder, progress=ctx.progress)}
+
+
+def follow_up_note(story: Story, language: str) -> str:
+    """What a follow-up section says is new since the story was last briefed."""
+    when = (story.briefed_on or story.first_seen).isoformat()
+    new = story.new_outlets
+    n = story.new_items or len(story.items)
+    if language == "zh":
+        head = f"跟进：此事件已在 {when} 的简报中报道（首见于 {story.first_seen.isoformat()}）。"
+        more = f"此后新增 {n} 篇报道，" + (f"新信源：{'、'.join(new[:5])}。" if new else "均来自此前已报道的信源。")
+        return head + more
+    head = f"Follow-up: this story was briefed on {when} (first seen {story.first_seen.isoformat()}). "
+    more = f"New since then: {n} report{'s' if n != 1 else ''}" + \
+        (f", from new outlets {', '.join(new[:5])}." if new else ", all from outlets that covered it before.")
+    return head + more
+
+
+def _numbers(ns: list[int], language: str) -> str:
+    if language == "zh":
+        return "、".join(map(str, ns))
+    return ", ".join(map(str, ns[:-1])) + (" and " if len(ns) > 1 else "") + str(ns[-1])
+
+
+def theme_sentence(themes: Sequence[Theme], brief: Brief) -> Sentence | None:
+    """The abstract's sentence naming the day's themes and the sections of each."""
+    number = {s.story_id: n for n, s in enumerate(brief.sections, start=1) if s.kind == "story"}
+    parts = []
+    for theme in themes:
+        ns = sorted(number[i] for i in theme.story_ids if i in number)
+        if ns:
+            parts.append((theme.name(brief.language), ns))
+    if not parts:
+        return None
+    if brief.language == "zh":
+        count = {1: "一", 2: "两", 3: "三"}.get(len(parts), str(len(parts)))
+        items = [f"{name}（第 {_numbers(ns, 'zh')} 节）" for name, ns in parts]
+        joined = items[0] if len(items) == 1 else "、".join(items[:-1]) + "与" + items[-1]
+        return Sentence(f"今日重点事件可归为{count}条主线：{joined}。", [])
+    items = [f"{name} (section{'s' if len(ns) > 1 else ''} {_numbers(ns, 'en')})" for name, ns in parts]
+    joined = items[0] if len(items) == 1 else "; ".join(items[:-1]) + "; and " + items[-1]
+    threads = "one thread" if len(parts) == 1 else f"{len(parts)} threads"
+    return Sentence(f"The day's top stories run along {threads}: {joined}.", [])
+
+
+def apply_themes(brief: Brief, themes: Sequence[Theme]) -> Brief:
+    """Name the themes in the brief and say in the abstract which sections belong to each."""
+    brief.themes = [t.name(brief.language) for t in themes]
+    sentence = theme_sentence(themes, brief)
+    if sentence is not None:
+        if brief.abstract and brief.abstract[0].sentences:
+            brief.abstract[0].sentences.insert(0, sentence)
+        else:
+            brief.abstract.insert(0, Paragraph("abstract", [sentence]))
+    return brief
