@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+import chatserver
 from dailybrief.demo import serve_directory
 from helpers import llama_server, rss
 
@@ -211,3 +212,12 @@ def chat_stub() -> Iterator[tuple[ChatStub, str]]:
     yield stub, f"http://127.0.0.1:{server.server_address[1]}/v1"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[chatserver.ChatServer]:
+    """A local stand-in for every chat platform, with the env vars its targets read."""
+    with chatserver.chat_server() as srv:
+        for key, value in chatserver.env(srv.base).items():
+            monkeypatch.setenv(key, value)
+        yield srv

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -19,14 +18,6 @@ from helpers import config as make_config
 from helpers import rss, source
 
 DAY = date(2026, 4, 10)
-
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[chatserver.ChatServer]:
-    with chatserver.chat_server() as srv:
-        for key, value in chatserver.env(srv.base).items():
-            monkeypatch.setenv(key, value)
-        yield srv
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -27,14 +26,6 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("rendered")
     render_edition(folder, [make_brief("zh"), make_brief("en")])
     return folder
-
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[chatserver.ChatServer]:
-    with chatserver.chat_server() as srv:
-        for key, value in chatserver.env(srv.base).items():
-            monkeypatch.setenv(key, value)
-        yield srv
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,14 +17,6 @@ from dailybrief.records import Brief
 
 LINK = "https://brief.example.org/2026-04-10/brief.html"
 PLATFORMS = ["feishu", "dingtalk", "wecom", "slack", "telegram", "hook"]
-
-
-@pytest.fixture
-def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[chatserver.ChatServer]:
-    with chatserver.chat_server() as srv:
-        for key, value in chatserver.env(srv.base).items():
-            monkeypatch.setenv(key, value)
-        yield srv
 
 
 def target(server: chatserver.ChatServer, name: str, **over: Any) -> Any:

@@ -129,10 +129,11 @@ class Store:
         try:
             if str(path) != ":memory:":
                 path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(path))
+            # Wait for other processes' locks from the first statement on: switching to WAL
+            # needs a lock too, and another process may be migrating the new file right now.
+            conn = sqlite3.connect(str(path), timeout=30)
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute("PRAGMA busy_timeout=10000")
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(
                 f"cannot open the database at {path}: {exc}. "
