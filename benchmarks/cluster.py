@@ -146,7 +146,7 @@ def _name(rng: np.random.Generator) -> str:
 def synthetic_stream(n_items: int, days: int, seed: int = 7) -> tuple[list[list[Item]], list[list[str]]]:
     """Items per day and their gold event ids."""
     rng = np.random.default_rng(seed)
-    companies = COMPANIES + [(n, n) for n in {_name(rng) for _ in range(400)}]
+    companies = COMPANIES + [(n, n) for n in sorted({_name(rng) for _ in range(400)})]  # sorted: hash-seed free
     kinds = sorted(EVENTS)
     per_day: list[list[Item]] = [[] for _ in range(days)]
     gold: list[list[str]] = [[] for _ in range(days)]
