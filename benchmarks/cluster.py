@@ -30,7 +30,7 @@ from datetime import date, datetime, timedelta, timezone
 import numpy as np
 
 from dailybrief.cluster import StoryIndex, cluster_items
-from dailybrief.dedup import content_hash, dedup_text, minhash, near_duplicates
+from dailybrief.dedup import content_hash, dedup_text, minhash_many, near_duplicates
 from dailybrief.embed import USEEmbedder, item_text
 from dailybrief.evaluate import pairwise
 from dailybrief.rank import RankSettings, rank
@@ -146,7 +146,7 @@ def _name(rng: np.random.Generator) -> str:
 def synthetic_stream(n_items: int, days: int, seed: int = 7) -> tuple[list[list[Item]], list[list[str]]]:
     """Items per day and their gold event ids."""
     rng = np.random.default_rng(seed)
-    companies = COMPANIES + [(n, n) for n in {_name(rng) for _ in range(400)}]
+    companies = COMPANIES + [(n, n) for n in sorted({_name(rng) for _ in range(400)})]  # sorted: hash-seed free
     kinds = sorted(EVENTS)
     per_day: list[list[Item]] = [[] for _ in range(days)]
     gold: list[list[str]] = [[] for _ in range(days)]
@@ -238,11 +238,13 @@ def main() -> None:
     t0 = time.perf_counter()
     for day_n, items in enumerate(per_day):
         day = date(2026, 3, 1) + timedelta(days=day_n)
-        sigs = {i.id: minhash(dedup_text(i)) for i in items}
+        sigs = dict(zip([i.id for i in items], minhash_many([dedup_text(i) for i in items]), strict=True))
         pool = [i for its, _ in recent for i in its]
         pool_sigs = {k: v for _, s in recent for k, v in s.items()}
-        dupes += len(near_duplicates(items, {**pool_sigs, **sigs}, pool))
-        recent = [*recent[-2:], (items, sigs)]
+        copies = {d.item_id for d in near_duplicates(items, {**pool_sigs, **sigs}, pool)}
+        dupes += len(copies)
+        originals = [i for i in items if i.id not in copies]  # as in the store, copies are not compared again
+        recent = [*recent[-2:], (originals, {i.id: sigs[i.id] for i in originals})]
         day_texts = [item_text(i) for i in items]
         t = time.perf_counter()
         vecs = embedder.encode(day_texts)

@@ -132,6 +132,36 @@ def minhash(text: str) -> np.ndarray:
     return (perm & _MAX32).min(axis=0).astype(np.uint32)
 
 
+def minhash_many(texts: list[str], chunk: int = 400) -> np.ndarray:
+    """MinHash signatures of many texts at once, one row each (the same values as minhash)."""
+    out = np.full((len(texts), NUM_PERM), 0xFFFFFFFF, dtype=np.uint32)
+    for start in range(0, len(texts), chunk):
+        hashes: list[int] = []
+        rows: list[int] = []
+        for row, text in enumerate(texts[start : start + chunk], start=start):
+            sh = shingles(text)
+            hashes.extend(zlib.crc32(x.encode("utf-8")) for x in sh)
+            rows.extend([row] * len(sh))
+        if not hashes:
+            continue
+        hv = np.array(hashes, dtype=np.uint64)
+        perm = ((hv[:, None] * _PERM_A[None, :] + _PERM_B[None, :]) % _PRIME) & _MAX32
+        at = np.array(rows)
+        starts = np.flatnonzero(np.r_[True, at[1:] != at[:-1]])
+        out[at[starts]] = np.minimum.reduceat(perm, starts, axis=0).astype(np.uint32)
+    return out
+
+
+def band_keys(sigs: np.ndarray) -> np.ndarray:
+    """One 64-bit key per LSH band of each signature (rows x BANDS): equal bands give equal keys."""
+    rows = NUM_PERM // BANDS
+    mix = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5,
+                    0x85EBCA77C2B2AE63, 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x94D049BB133111EB],
+                   dtype=np.uint64)[:rows]
+    with np.errstate(over="ignore"):
+        return (sigs.astype(np.uint64).reshape(len(sigs), BANDS, rows) * mix).sum(axis=2)
+
+
 def jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
     """The Jaccard similarity two signatures estimate."""
     return float(np.count_nonzero(sig_a == sig_b)) / len(sig_a)
@@ -167,13 +197,15 @@ def near_duplicates(new: list[Item], signatures: dict[str, np.ndarray], pool: li
     """
     everyone = {i.id: i for i in [*(pool or []), *new]}
     ordered = sorted((i for i in everyone.values() if i.id in signatures), key=_original_key)
-    rows = NUM_PERM // BANDS
-    buckets: dict[tuple[int, bytes], list[str]] = {}
+    if not ordered:
+        return []
+    all_keys = band_keys(np.vstack([signatures[i.id] for i in ordered])).tolist()
+    buckets: dict[tuple[int, int], list[str]] = {}
     new_ids = {i.id for i in new}
     found: dict[str, NearDuplicate] = {}
-    for item in ordered:
+    for item, item_keys in zip(ordered, all_keys, strict=True):
         sig = signatures[item.id]
-        keys = [(b, sig[b * rows : (b + 1) * rows].tobytes()) for b in range(BANDS)]
+        keys = list(enumerate(item_keys))
         if item.id in new_ids:
             seen: set[str] = set()
             best: tuple[float, str] | None = None
@@ -210,7 +242,8 @@ def mark_near_duplicates(store: Store, new: list[Item], window_days: int = 3,
                                    max(times) + timedelta(days=window_days))  # type: ignore[type-var]
     everyone = {i.id: i for i in [*pool, *new]}
     sigs = store.signatures(list(everyone))
-    missing = {i.id: minhash(dedup_text(i)) for i in everyone.values() if i.id not in sigs}
+    todo = [i for i in everyone.values() if i.id not in sigs]
+    missing = dict(zip([i.id for i in todo], minhash_many([dedup_text(i) for i in todo]), strict=True))
     if missing:
         store.put_signatures(missing)
         sigs.update(missing)
