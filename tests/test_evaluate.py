@@ -63,6 +63,19 @@ def test_eval_cluster_prints_scores_beside_the_baseline(tmp_path: Path) -> None:
     assert ours.split()[-8] == "3"  # clusters
 
 
+def test_eval_cluster_warns_of_one_text_under_two_gold_labels(tmp_path: Path) -> None:
+    rows = [r for r in ROWS if r["headline"] and r["story"]]
+    path = write_csv(tmp_path / "noisy.csv", [*rows, {"headline": rows[0]["headline"].upper(), "story": "other"}])
+    result = CliRunner().invoke(main, ["eval", "cluster", str(path), "--text-column", "headline",
+                                       "--label-column", "story"])
+    assert result.exit_code == 0, result.output
+    assert "1 texts occur under more than one gold label" in result.output
+    assert f"under {rows[0]['story']}, other" in result.output
+    clean = CliRunner().invoke(main, ["eval", "cluster", str(write_csv(tmp_path / "clean.csv", rows)),
+                                      "--text-column", "headline", "--label-column", "story"])
+    assert "occur under" not in clean.output
+
+
 def test_eval_cluster_names_a_missing_column_and_the_ones_there_are(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "mini.csv", ROWS)
     result = CliRunner().invoke(main, ["eval", "cluster", str(path), "--text-column", "TITLE",

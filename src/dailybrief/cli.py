@@ -317,6 +317,11 @@ def eval_cluster(csv_file: str, text_columns: tuple[str, ...], label_column: str
         raise click.ClickException(str(exc)) from None
     for note in report.skipped:
         console.print(f"[yellow]![/yellow] {note}")
+    if report.conflicts:
+        text, labels = report.conflicts[0]
+        console.print(f"[yellow]![/yellow] {len(report.conflicts)} texts occur under more than one gold label, "
+                      f"e.g. {escape(repr(text[:60]))} under {escape(', '.join(labels))}: no clusterer that reads "
+                      "only the text can score 1.0 here")
     out.print(f"{Path(csv_file).name}: {report.rows} rows, {report.gold_clusters} gold clusters "
               f"(text: {', '.join(text_columns)}; label: {label_column})", markup=False)
     head = f"{'method':<58} {'clusters':>8} {'pair P':>7} {'pair R':>7} {'pair F1':>7} {'B3 P':>6} {'B3 R':>6} " \

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -122,6 +122,17 @@ def read_csv(path: str | Path, text_columns: Sequence[str], label_column: str) -
     return rows
 
 
+def conflicting_labels(rows: Rows) -> list[tuple[str, list[str]]]:
+    """Texts that occur more than once with different gold labels: no clusterer that reads only the text can
+    put them apart, so each caps the score any method can reach. (text, its labels) pairs, in row order."""
+    seen: dict[str, list[str]] = {}
+    for texts, label in zip(rows.texts, rows.labels, strict=True):
+        key = " ".join(" ".join(texts).split()).casefold()
+        if label not in seen.setdefault(key, []):
+            seen[key].append(label)
+    return [(key, labels) for key, labels in seen.items() if len(labels) > 1]
+
+
 def rows_to_items(rows: Rows, day: date) -> list[Item]:
     """One Item per row: the first text column is the title, the others its text."""
     when = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
@@ -176,6 +187,7 @@ class Report:
     cluster_seconds: float
     oracle_cut: float = 0.0
     oracle: Scores | None = None
+    conflicts: list[tuple[str, list[str]]] = field(default_factory=list)
 
 
 def evaluate(path: str | Path, text_columns: Sequence[str], label_column: str, embedder: Embedder,
@@ -193,4 +205,4 @@ def evaluate(path: str | Path, text_columns: Sequence[str], label_column: str, e
     base = baseline_labels(texts)
     cut, oracle = best_baseline(texts, rows.labels)
     return Report(len(items), len(set(rows.labels)), scores(ours, rows.labels), scores(base, rows.labels),
-                  rows.skipped, t1 - t0, t2 - t1, cut, oracle)
+                  rows.skipped, t1 - t0, t2 - t1, cut, oracle, conflicting_labels(rows))
