@@ -39,6 +39,15 @@ def test_user_file_overrides_key_by_key(tmp_path: Path) -> None:
     assert cfg.branding.to_branding(cfg.base_dir).logo == str(tmp_path / "logo.png")
 
 
+def test_title_is_one_for_all_editions_or_one_per_language() -> None:
+    both = config.from_dict({"edition": {"languages": ["zh", "en"]}})
+    assert both.edition.title_for("zh") == "AI 技术每日分析" and both.edition.title_for("en") == "AI Technology Daily"
+    one = config.from_dict({"edition": {"title": "Tech Brief", "languages": ["zh", "en"]}})
+    assert one.edition.title_for("zh") == one.edition.title_for("en") == "Tech Brief"
+    zh_only = config.from_dict({"edition": {"title": {"zh": "科技简报"}, "languages": ["zh", "en"]}})
+    assert zh_only.edition.title_for("en") == "科技简报"  # a missing language borrows the first edition's
+
+
 @pytest.mark.parametrize(("data", "key", "value", "fix"), [
     ({"sources": [{"name": "x", "url": "http://a.example", "tier": "blog"}]}, "sources[0].tier", "blog",
      "official, press, community, paper, code"),
@@ -59,6 +68,9 @@ def test_user_file_overrides_key_by_key(tmp_path: Path) -> None:
     ({"writer": {"response_format": "xml"}}, "writer.response_format", "xml", "json_schema"),
     ({"writer": {"token_budget": -1}}, "writer.token_budget", -1, "greater than or equal to 0"),
     ({"verify": {"unsupported": "hide"}}, "verify.unsupported", "hide", "'mark' or 'drop'"),
+    ({"edition": {"title": " "}}, "edition.title", " ", "give the briefing a title"),
+    ({"edition": {"title": {"zh": "简报", "en": ""}}}, "edition.title", None, "each title must be text"),
+    ({"edition": {"title": {"fr": "Le brief"}}}, "edition.title", None, "'fr' is not an edition language"),
 ])
 def test_bad_config_names_key_value_and_fix(data: dict, key: str, value: object, fix: str) -> None:
     with pytest.raises(ConfigError) as err:

@@ -54,6 +54,9 @@ def test_demo_day_writes_every_format_in_both_languages(demo_run) -> None:
     assert names == sorted(f"{stem}.{ext}" for stem in ("brief", "brief.en")
                            for ext in ("md", "html", "wechat.html", "chat.md", "txt", "pdf", "json"))
     assert first.count("fetch", "sources") == 16 and first.count("fetch", "failed") == 0
+    # Each edition carries the title given for its language.
+    assert (root / "one" / "brief.md").read_text("utf-8").startswith("# AI 技术每日分析\n")
+    assert (root / "one" / "brief.en.md").read_text("utf-8").startswith("# AI Technology Daily\n")
     assert first.count("fetch", "fetched") >= 60
     assert first.count("cluster", "multi_outlet") >= 6
 

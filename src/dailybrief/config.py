@@ -98,8 +98,12 @@ class SourceConfig(_Model):
         )
 
 
+DEFAULT_TITLES: dict[str, str] = {"zh": "AI 技术每日分析", "en": "AI Technology Daily"}
+
+
 class EditionConfig(_Model):
-    title: str = "AI 技术每日分析"
+    # One title for every edition, or one per language: {zh = "…", en = "…"}.
+    title: str | dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_TITLES))
     languages: list[Language] = Field(default_factory=lambda: ["zh"], min_length=1)
     timezone: str = "Asia/Shanghai"
     window_hours: int = Field(24, ge=1, le=24 * 14)
@@ -110,6 +114,25 @@ class EditionConfig(_Model):
     @classmethod
     def _zone(cls, v: str) -> str:
         return _check_zone(v)
+
+    @field_validator("title", mode="before")
+    @classmethod
+    def _title(cls, v: Any) -> Any:
+        example = 'title = "AI 技术每日分析", or one per language: title = {zh = "AI 技术每日分析", en = "AI Daily"}'
+        if isinstance(v, dict):
+            bad = [k for k in v if k not in ("zh", "en")]
+            if bad or not v or not all(isinstance(t, str) and t.strip() for t in v.values()):
+                why = f"{bad[0]!r} is not an edition language ('zh' or 'en')" if bad else "each title must be text"
+                raise ValueError(f"{why}; write {example}")
+        elif not isinstance(v, str) or not v.strip():
+            raise ValueError(f"give the briefing a title: {example}")
+        return v
+
+    def title_for(self, language: str) -> str:
+        """The title of the edition in `language`: its own, else the title given for the first language."""
+        if isinstance(self.title, str):
+            return self.title
+        return self.title.get(language) or self.title.get(self.languages[0]) or next(iter(self.title.values()))
 
     @property
     def tz(self) -> ZoneInfo:

@@ -290,7 +290,7 @@ class Pipeline:
             faithful = Faithfulness()
             themes = self.themes(top)
             for lang in ed.languages:
-                brief = writer.write(top, rest, day, lang, ed.title, branding)
+                brief = writer.write(top, rest, day, lang, ed.title_for(lang), branding)
                 faithful.add(verify_brief(brief, items, self.embedder, settings, source))
                 briefs.append(brief)
             for brief in briefs:

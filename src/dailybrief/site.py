@@ -212,8 +212,8 @@ class SitePublisher:
         self.name = conf.name
         self.root = Path(conf.path).expanduser()
         self.base_url = conf.base_url
-        self.title = conf.title or cfg.edition.title
         self.language = cfg.edition.languages[0]
+        self.title = conf.title or cfg.edition.title_for(self.language)
         self.organisation = [line for line in cfg.branding.organisation if line.strip()]
         self.feed_entries = conf.feed_entries
 

@@ -97,6 +97,19 @@ def _md_text(text: str) -> str:
             .replace("`", "'").replace("#", "＃"))
 
 
+def markdown_digest(d: Digest, heading: str, gap: str) -> str:
+    """The edition as chat Markdown: the heading (a format such as "### {}"), the abstract, the numbered
+    headlines under their label (`gap` between the label and the list), and the link."""
+    parts = [heading.format(_md_text(d.heading))]
+    if d.abstract:
+        parts.append(_md_text(d.abstract_text))
+    if d.headlines:
+        items = "\n".join(f"{i}. {_md_text(h)}" for i, h in enumerate(d.headlines, 1))
+        parts.append(f"**{d.labels['headlines']}**{gap}{items}" + (f"{gap}{d.more_line}" if d.more_line else ""))
+    parts.append(f"[{d.labels['read']}]({d.link})")
+    return "\n\n".join(parts)
+
+
 class ChatPublisher:
     """The shared part of every chat target: config, secrets, fitting, sending and retrying."""
 
@@ -286,14 +299,7 @@ class DingtalkPublisher(ChatPublisher):
         self.secret = self._env(conf.secret_env, "the robot's SEC… signing secret") if conf.secret_env else ""
 
     def edition_payload(self, d: Digest) -> dict[str, Any]:
-        parts = [f"### {_md_text(d.heading)}"]
-        if d.abstract:
-            parts.append(_md_text(d.abstract_text))
-        if d.headlines:
-            items = [f"{i}. {_md_text(h)}" for i, h in enumerate(d.headlines, 1)]
-            parts.append(f"**{d.labels['headlines']}**\n\n" + "\n".join(items) + (f"\n\n{d.more_line}" if d.more_line else ""))
-        parts.append(f"[{d.labels['read']}]({d.link})")
-        return {"msgtype": "markdown", "markdown": {"title": d.heading, "text": "\n\n".join(parts)}}
+        return {"msgtype": "markdown", "markdown": {"title": d.heading, "text": markdown_digest(d, "### {}", "\n\n")}}
 
     def alert_payload(self, subject: str, lines: list[str]) -> dict[str, Any]:
         return {"msgtype": "text", "text": {"content": self.plain_alert(subject, lines)}}
@@ -317,14 +323,7 @@ class WecomPublisher(ChatPublisher):
     measure = staticmethod(measure_bytes)
 
     def edition_payload(self, d: Digest) -> dict[str, Any]:
-        parts = [f"**{_md_text(d.heading)}**"]
-        if d.abstract:
-            parts.append(_md_text(d.abstract_text))
-        if d.headlines:
-            items = [f"{i}. {_md_text(h)}" for i, h in enumerate(d.headlines, 1)]
-            parts.append(f"**{d.labels['headlines']}**\n" + "\n".join(items) + (f"\n{d.more_line}" if d.more_line else ""))
-        parts.append(f"[{d.labels['read']}]({d.link})")
-        return {"msgtype": "markdown", "markdown": {"content": "\n\n".join(parts)}}
+        return {"msgtype": "markdown", "markdown": {"content": markdown_digest(d, "**{}**", "\n")}}
 
     def edition_text(self, d: Digest) -> str:
         return str(self.edition_payload(d)["markdown"]["content"])

@@ -62,7 +62,8 @@ def demo_sources(base: str) -> list[dict[str, Any]]:
 def demo_config(base: str) -> dict[str, Any]:
     """A whole config for the demo day: sources at `base`, a demo branding."""
     return {
-        "edition": {"title": "AI 技术每日分析", "languages": ["zh", "en"], "timezone": "Asia/Shanghai",
+        "edition": {"title": {"zh": "AI 技术每日分析", "en": "AI Technology Daily"}, "languages": ["zh", "en"],
+                    "timezone": "Asia/Shanghai",
                     "window_hours": 24, "top_stories": 6, "roundup_items": 8},
         "branding": {
             "organisation": ["dailybrief 示例机构", "Demo Analytics Association"],
