@@ -13,6 +13,7 @@ import pytest
 
 from conftest import SNAPSHOT, closed_port, need_tool
 from dailybrief import config
+from dailybrief.dedup import canonical_url
 from dailybrief.demo import DEMO_DATE, demo_config, demo_dir, serve_directory
 from dailybrief.pipeline import Pipeline
 from dailybrief.store import Store
@@ -103,7 +104,8 @@ def test_every_story_sentence_is_cited_and_every_reference_was_ingested(demo_run
         stored = {i.id: i for i in db.items([r["item_id"] for r in data["references"]])}
         for ref in data["references"]:
             item = stored[ref["item_id"]]  # the reference is an item we actually ingested
-            assert (ref["url"], ref["title"], ref["outlet"]) == (item.url, item.title, item.source_name)
+            assert (ref["url"], ref["title"], ref["outlet"]) == (item.thread_url or item.url, item.title,
+                                                                 item.source_name)
             assert set(ref) >= {"n", "url", "outlet", "title", "published"}
         # The extractive writer is honest about analysis.
         assert all(any("analysis" in n.lower() or "分析" in n for n in s["notes"]) for s in stories)
@@ -119,6 +121,12 @@ def test_views_come_from_community_with_platform_and_score(demo_run) -> None:
     for p in views:
         for sentence in p["sentences"]:
             assert all(refs[n]["tier"] == "community" for n in sentence["refs"])
+    # Hacker News posts link to articles that press feeds carry too: the discussions are kept, and their
+    # comments are quoted and cited by their threads.
+    hn = [p for p in views if p["lead"].startswith("Hacker News")]
+    assert len(hn) >= 2
+    cited = {refs[n]["url"] for p in hn for s in p["sentences"] for n in s["refs"]}
+    assert cited and all(u.startswith("https://news-yc.example/item?id=") for u in cited)
 
 
 def test_rerun_inserts_nothing_and_writes_the_same_briefing(demo_run) -> None:
@@ -133,7 +141,7 @@ def test_near_duplicates_collapse(demo_run) -> None:
     root, *_ = demo_run
     data = json.loads((root / "one" / "brief.en.json").read_text("utf-8"))
     urls = [r["url"] for r in data["references"]]
-    assert not any("utm_" in u for u in urls) or len({u.split("?")[0] for u in urls}) == len(urls)
+    assert len({canonical_url(u) for u in urls}) == len(urls)  # the utm_ copy is not a reference of its own
     titles = [s["title"] for s in data["sections"] if s["kind"] == "story"]
     assert len([t for t in titles if "Mythos" in t and "Spud" not in t]) == 1
     # The planted copies (a syndicated English article, a Chinese repost) are found and never cited.

@@ -82,6 +82,41 @@ def test_every_feed_format() -> None:
     assert eleven.published == datetime(2026, 4, 10, 1, tzinfo=timezone.utc)
 
 
+PRESS = """<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title><link>https://wire.example/</link>
+<item><title>Lab ships a model</title><link>https://wire.example/2026/lab-model?utm_source=rss</link>
+<description>The lab shipped a model today.</description></item></channel></rss>"""
+COMMUNITY = """<?xml version="1.0"?><rss version="2.0"><channel><title>Forum</title><link>https://forum.example/</link>
+<item><title>Lab ships a model</title><link>https://wire.example/2026/lab-model</link>
+<guid isPermaLink="false">https://forum.example/item?id=7</guid><comments>https://forum.example/item?id=7</comments>
+<description>Points: 300</description></item>
+<item><title>Ask: what do you run locally?</title><link>https://forum.example/item?id=8</link>
+<comments>https://forum.example/item?id=8</comments><description>Curious.</description></item></channel></rss>"""
+
+
+def test_a_community_post_about_an_article_is_its_own_item_cited_by_its_thread(tmp_path) -> None:
+    from dailybrief.store import Store
+    from dailybrief.write import ReferenceBook
+
+    with serve() as srv:
+        srv.route("/press", PRESS)
+        srv.route("/community", COMMUNITY)
+        (press, _), (community, _) = fetch(Source("wire", "rss", srv.url("/press"), tier="press"),
+                                           Source("forum", "rss", srv.url("/community"), tier="community"))
+    [article] = press.items
+    post, ask = community.items
+    assert post.canonical_url == article.canonical_url == "https://wire.example/2026/lab-model"
+    assert post.id != article.id and post.thread_url == "https://forum.example/item?id=7"
+    assert ask.thread_url == ""  # a post that links to itself is its thread
+    # Both are kept, whichever comes first: neither the outlet nor the discussion is lost.
+    for first, second in ((article, post), (post, article)):
+        store = Store.open(tmp_path / f"{first.source_id}.db")
+        assert len(store.add_items([first])) == 1 and len(store.add_items([second])) == 1
+    # The post's reference links to its discussion, the page its comments are quoted from.
+    refs = ReferenceBook()
+    assert refs.refs[refs.cite(post) - 1].url == "https://forum.example/item?id=7"
+    assert refs.refs[refs.cite(article) - 1].url == article.url
+
+
 ZH_TITLE = "谷歌发布新一代推理模型"
 ZH_BODY = "据报道，该模型在多项基准测试中取得领先成绩，开发者可以通过接口使用。"
 TW_TITLE = "蘋果發表新一代晶片"

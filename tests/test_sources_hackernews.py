@@ -7,6 +7,7 @@ import json
 from datetime import datetime, timezone
 
 from dailybrief import config
+from dailybrief.dedup import canonical_url, item_id
 from dailybrief.fetch import FetchSettings, fetch_comments, fetch_sources
 from dailybrief.records import Source
 from httpd import Reply, Server, serve
@@ -80,13 +81,16 @@ def test_firebase_top_stories_with_points_comment_counts_and_top_comments() -> N
         "Open-weights model matches frontier coding scores", 412, 212, "quietsignal")
     assert story.url == "https://lab.example/blog/open-weights?utm_source=hn"
     assert story.canonical_url == "https://lab.example/blog/open-weights"
-    assert story.comments_url == "https://news.ycombinator.com/item?id=9101"
+    assert story.comments_url == story.thread_url == "https://news.ycombinator.com/item?id=9101"
+    # The post is its own item, named by its thread: the lab's own feed item for the article is another one.
+    assert story.id == item_id(canonical_url("https://news.ycombinator.com/item?id=9101"), "", "", None)
     assert story.published == datetime(2026, 4, 10, 3, tzinfo=timezone.utc)
     # Ranked order kept; deleted and dead comments left out; HTML entities and tags gone.
     assert [(c.author, c.text[:30]) for c in story.comments] == [
         ("kernelhacker", "The eval harness is public, so"), ("skeptic42", "Benchmarks saturate fast; I'd ")]
     assert story.comments[1].url == "https://news.ycombinator.com/item?id=9204"
     assert ask.url == "https://news.ycombinator.com/item?id=9102" and "budget GPU hours" in ask.summary
+    assert ask.thread_url == ""  # an Ask HN post is its thread
     assert [c.author for c in ask.comments] == ["sre_anna"]
     assert any("item 9104" in w and "HTTP 500" in w for w in got.warnings)
 

@@ -8,6 +8,7 @@ from html import escape
 import pytest
 
 from dailybrief import config
+from dailybrief.dedup import canonical_url, item_id
 from dailybrief.errors import ConfigError
 from dailybrief.fetch import FetchSettings, fetch_sources
 from httpd import Reply, serve
@@ -81,11 +82,12 @@ def test_listing_thread_comments_and_retry_after() -> None:
     assert src.tier == "community" and link_post.tier == "community"
     # A link post is the article it links to; the thread is its discussion.
     assert link_post.url == "https://models.example/blog/8b-release"
-    assert link_post.comments_url == P1 and link_post.author == "tok_counter"
+    assert link_post.comments_url == link_post.thread_url == P1 and link_post.author == "tok_counter"
+    assert link_post.id == item_id(canonical_url(P1), "", "", None)  # not the article's own item
     assert link_post.summary == "Release notes linked. Runs at 40 tok/s on an M3."  # no "submitted by" furniture
     assert [(c.author, c.text[:20]) for c in link_post.comments] == [
         ("gguf_fan", "Tried the Q4 build: "), ("doubter", "The context length c")]
-    assert self_post.url == P2 and self_post.comments_url == P2
+    assert self_post.url == P2 and self_post.comments_url == P2 and self_post.thread_url == ""
     # Reddit's feeds carry no score or comment count: none is made up.
     assert link_post.score is None and link_post.comment_count is None
     assert self_post.comments == []  # its thread is not served: a warning, the items stay

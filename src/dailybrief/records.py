@@ -72,6 +72,7 @@ class Item:
     comment_count: int | None = None
     score: int | None = None
     comments_url: str = ""
+    thread_url: str = ""  # a community post about an article: its discussion's page (url is the article)
     comments: list[Comment] = field(default_factory=list)
     content_hash: str = ""
     duplicate_of: str | None = None

@@ -95,12 +95,16 @@ MIGRATIONS: list[str] = [
     CREATE TABLE briefings (story_id TEXT, day TEXT, PRIMARY KEY (story_id, day));
     INSERT OR IGNORE INTO briefings (story_id, day) SELECT id, briefed_on FROM stories WHERE briefed_on IS NOT NULL;
     """,
+    # 6: a community post about an article keeps its discussion's page, which its reference links to
+    """
+    ALTER TABLE items ADD COLUMN thread_url TEXT NOT NULL DEFAULT '';
+    """,
 ]
 
 _ITEM_COLUMNS = (
     "id", "source_id", "source_name", "tier", "url", "canonical_url", "title", "summary", "text",
     "language", "author", "published", "fetched", "points", "comment_count", "score",
-    "comments_url", "comments", "content_hash", "duplicate_of",
+    "comments_url", "comments", "content_hash", "duplicate_of", "thread_url",
 )
 
 

@@ -100,7 +100,8 @@ class ReferenceBook:
         if item.id in self._by_item:
             return self._by_item[item.id]
         n = len(self.refs) + 1
-        self.refs.append(Reference(n=n, item_id=item.id, url=item.url, outlet=item.source_name,
+        # A community post is cited by its discussion, the page its quoted comments are on.
+        self.refs.append(Reference(n=n, item_id=item.id, url=item.thread_url or item.url, outlet=item.source_name,
                                    title=item.title, published=item.published, note=note, tier=item.tier))
         self._by_item[item.id] = n
         return n

@@ -177,6 +177,13 @@ def _comments_url(entry: Any) -> str:
     return ""
 
 
+def _thread_url(entry: Any, canon: str) -> str:
+    """The page of a post's discussion (RSS <comments>, as Hacker News feeds give) when it is not the linked
+    page itself; empty otherwise."""
+    url = str(entry.get("comments", "") or "")
+    return url if url.startswith(("http://", "https://")) and canonical_url(url) != canon else ""
+
+
 def _content(entry: Any) -> str:
     contents = [c.get("value", "") for c in entry.get("content", []) or []]
     return max(contents, key=len) if contents else ""
@@ -212,13 +219,17 @@ def entries_to_items(parsed: Any, source: Source, fetched: datetime) -> list[Ite
         canon = canonical_url(link)
         published = _when(entry)
         lang = detect_language(f"{title} {summary[:300]}", source.language)
+        # A community post that links to an article is its own item: the discussion, named by its thread.
+        # Keyed by the article's URL it would be the article's item, and the press source's copy or the
+        # post (its points and comments) would be lost, whichever came second.
+        thread = _thread_url(entry, canon) if source.tier == "community" else ""
         items.append(Item(
-            id=item_id(canon, source.id, title, published),
+            id=item_id(canonical_url(thread) if thread else canon, source.id, title, published),
             source_id=source.id, source_name=source.name, tier=source.tier,
             url=link, canonical_url=canon, title=title, summary=summary, text=text,
             language=lang, author=_author(entry), published=published, fetched=fetched,
             points=points, comment_count=comments, score=score,
-            comments_url=_comments_url(entry), content_hash=text_hash(title, text or summary),
+            comments_url=_comments_url(entry), thread_url=thread, content_hash=text_hash(title, text or summary),
         ))
     return items
 

@@ -146,11 +146,12 @@ class HackerNewsKind(BaseKind):
         canon = canonical_url(url)
         published = _time(story.get("time"))
         return Item(
-            id=item_id(canon, source.id, title, published), source_id=source.id, source_name=source.name,
-            tier=source.tier, url=url, canonical_url=canon, title=title, summary=text,
+            # The thread names the item, as for a community post in a feed (see sources/feed.py).
+            id=item_id(canonical_url(thread), source.id, title, published), source_id=source.id,
+            source_name=source.name, tier=source.tier, url=url, canonical_url=canon, title=title, summary=text,
             language=detect_language(f"{title} {text[:300]}", source.language), author=str(story.get("by") or ""),
             published=published, fetched=fetched, points=_int(story.get("score")),
-            comment_count=_int(story.get("descendants")), comments_url=thread,
+            comment_count=_int(story.get("descendants")), comments_url=thread, thread_url=thread if url != thread else "",
             content_hash=text_hash(title, text),
         )
 

@@ -69,9 +69,9 @@ def parse_listing(body: bytes, url: str, headers: dict[str, str], source: Source
     for item in items:
         item.comments_url = threads.get(item.url, item.url)
         item.author = item.author.removeprefix("/u/")
-        if item.url != item.comments_url:
-            item.canonical_url = canonical_url(item.url)
-            item.id = item_id(item.canonical_url, source.id, item.title, item.published)
+        if item.url != item.comments_url:  # a link post: the thread names the item (see sources/feed.py)
+            item.id = item_id(canonical_url(item.comments_url), source.id, item.title, item.published)
+            item.thread_url = item.comments_url
     warnings = [f"feed is not well-formed, read what could be read ({parsed.get('bozo_exception')})"] \
         if parsed.bozo and items else []
     return items, warnings
