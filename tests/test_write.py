@@ -45,6 +45,25 @@ def test_extractive_facts_views_and_notes() -> None:
     assert "systolic" in writer.section(only_paper, "en", ReferenceBook()).paragraphs[0].sentences[0].text
 
 
+def test_facts_are_in_the_editions_language_when_it_has_enough_of_them() -> None:
+    en = ("Nimbus unveiled Stratus, an accelerator for training AI models. Nimbus has unveiled its Stratus "
+          "accelerator for AI training. Stratus, Nimbus's new AI training accelerator, was unveiled today. "
+          "The chip ships in June.")
+    zh = "Stratus 芯片采用三纳米工艺制造，内置 288GB 高带宽内存，由台积电代工，国内三家云厂商已确认首批采购。"
+    story = make_story(make_item(2, "Nimbus 发布 Stratus 加速器", zh, tier="official", source="Nimbus 中国", language="zh"),
+                       make_item(1, "Nimbus unveils Stratus", en, tier="official", source="Nimbus"))
+    writer = ExtractiveWriter(default_embedder())
+
+    def facts(language: str) -> list[str]:
+        return [s.text for s in writer.section(story, language, ReferenceBook()).paragraphs[0].sentences]
+
+    # English sentences can tell it: the English edition has no Chinese one, however new what it says.
+    assert facts("en") and all(s.isascii() for s in facts("en"))
+    # One Chinese sentence cannot tell it alone: the Chinese edition quotes both languages.
+    zh_facts = facts("zh")
+    assert any(not s.isascii() for s in zh_facts) and any(s.isascii() for s in zh_facts)
+
+
 def test_abstract_is_built_from_the_themes() -> None:
     writer = ExtractiveWriter(default_embedder())
     book = ReferenceBook()

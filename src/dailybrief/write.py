@@ -192,6 +192,11 @@ class ExtractiveWriter:
 
     def _facts(self, story: Story, language: str, book: ReferenceBook) -> tuple[list[Sentence], np.ndarray | None]:
         cands = self._fact_candidates(story)
+        # The extractive writer cannot translate: when the edition's language has a few sentences to tell the
+        # facts with, the reader gets them in it; a story told (almost) only in the other language is quoted in it.
+        own = [c for c in cands if c.item.language == language]
+        if len(own) >= max(2, self.facts // 2):
+            cands = own
         if not cands:
             # Nothing but titles: state the headline of each primary item.
             items = [i for i in story.items if i.tier in FACT_TIERS] or story.items[:1]
