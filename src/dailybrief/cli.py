@@ -322,6 +322,13 @@ def eval_cluster(csv_file: str, text_columns: tuple[str, ...], label_column: str
         console.print(f"[yellow]![/yellow] {len(report.conflicts)} texts occur under more than one gold label, "
                       f"e.g. {escape(repr(text[:60]))} under {escape(', '.join(labels))}: no clusterer that reads "
                       "only the text can score 1.0 here")
+    for pair in report.alike:
+        console.print(f"[yellow]![/yellow] gold stories {escape(pair.a)} and {escape(pair.b)} are as alike across as "
+                      f"within (mean similarity {pair.between:.3f} across; {pair.within[0]:.3f} and "
+                      f"{pair.within[1]:.3f} within): by similarity they are one story")
+    if report.alike:
+        console.print(f"[yellow]![/yellow] with those merged and every other row right, pairwise F1 would be "
+                      f"{report.ceiling:.4f}: the most any clusterer that merges them can score on these labels")
     out.print(f"{Path(csv_file).name}: {report.rows} rows, {report.gold_clusters} gold clusters "
               f"(text: {', '.join(text_columns)}; label: {label_column})", markup=False)
     head = f"{'method':<58} {'clusters':>8} {'pair P':>7} {'pair R':>7} {'pair F1':>7} {'B3 P':>6} {'B3 R':>6} " \

@@ -133,6 +133,54 @@ def conflicting_labels(rows: Rows) -> list[tuple[str, list[str]]]:
     return [(key, labels) for key, labels in seen.items() if len(labels) > 1]
 
 
+@dataclass(slots=True)
+class AlikeStories:
+    """Two gold stories whose rows are as alike across them as within them: by similarity they are one."""
+
+    a: str
+    b: str
+    between: float           # mean similarity of a row of one to a row of the other
+    within: tuple[float, float]  # mean similarity of two rows of each
+
+
+def alike_stories(vectors: np.ndarray, labels: Sequence[str]) -> list[AlikeStories]:
+    """Pairs of gold stories (two rows or more each) whose mean similarity across is at least the lower of their
+    mean similarities within: no clusterer that goes by the similarity of texts can put them apart."""
+    groups: dict[str, list[int]] = {}
+    for n, label in enumerate(labels):
+        groups.setdefault(label, []).append(n)
+    names = sorted(k for k, rows in groups.items() if len(rows) >= 2)
+    sums = {k: vectors[groups[k]].sum(axis=0) for k in names}
+
+    def within(k: str) -> float:
+        n = len(groups[k])
+        return float((sums[k] @ sums[k] - n) / (n * (n - 1)))  # unit rows: drop the n self-pairs
+
+    inside = {k: within(k) for k in names}
+    out = []
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            between = float(sums[a] @ sums[b]) / (len(groups[a]) * len(groups[b]))
+            if between >= min(inside[a], inside[b]):
+                out.append(AlikeStories(a, b, between, (inside[a], inside[b])))
+    return out
+
+
+def merged_ceiling(labels: Sequence[str], alike: Sequence[AlikeStories]) -> float:
+    """Pairwise F1 of the gold labels themselves with each alike pair made one story: the best a clusterer that
+    merges them can reach, however right it is about every other row."""
+    parent = {label: label for label in labels}
+
+    def root(x: str) -> str:
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for pair in alike:
+        parent[root(pair.b)] = root(pair.a)
+    return pairwise([root(label) for label in labels], list(labels))[2]
+
+
 def rows_to_items(rows: Rows, day: date) -> list[Item]:
     """One Item per row: the first text column is the title, the others its text."""
     when = datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
@@ -188,6 +236,8 @@ class Report:
     oracle_cut: float = 0.0
     oracle: Scores | None = None
     conflicts: list[tuple[str, list[str]]] = field(default_factory=list)
+    alike: list[AlikeStories] = field(default_factory=list)
+    ceiling: float = 1.0     # pairwise F1 with the alike stories merged and every other row right
 
 
 def evaluate(path: str | Path, text_columns: Sequence[str], label_column: str, embedder: Embedder,
@@ -204,5 +254,7 @@ def evaluate(path: str | Path, text_columns: Sequence[str], label_column: str, e
     t2 = time.perf_counter()
     base = baseline_labels(texts)
     cut, oracle = best_baseline(texts, rows.labels)
+    alike = alike_stories(vectors, rows.labels)
     return Report(len(items), len(set(rows.labels)), scores(ours, rows.labels), scores(base, rows.labels),
-                  rows.skipped, t1 - t0, t2 - t1, cut, oracle, conflicting_labels(rows))
+                  rows.skipped, t1 - t0, t2 - t1, cut, oracle, conflicting_labels(rows), alike,
+                  merged_ceiling(rows.labels, alike))
