@@ -64,6 +64,25 @@ def test_facts_are_in_the_editions_language_when_it_has_enough_of_them() -> None
     assert any(not s.isascii() for s in zh_facts) and any(s.isascii() for s in zh_facts)
 
 
+def test_views_quote_the_comments_readers_voted_up() -> None:
+    said = [("ops_lead", "If a model can write working exploits for anyone, patch windows are about to shrink.", 312),
+            ("greybeard", "One old bug is a headline; the false-positive rate is what would convince me.", 201),
+            ("lurker", "Labs were asked for years not to ship dangerous capabilities, and this is what it looks like.",
+             96),
+            ("tabs", "Meanwhile I still cannot get my printer driver to compile on this laptop.", 12)]
+    post = make_item(7, "Lab keeps its security model private", tier="community", source="Forum", points=900,
+                     comment_count=400, comments=[Comment(a, t, score=s) for a, t, s in said])
+    writer = ExtractiveWriter(default_embedder())
+    [views] = writer.section(make_story(post), "en", ReferenceBook()).paragraphs[1:]
+    quoted = " ".join(s.text for s in views.sentences)
+    assert "ops_lead" in quoted and "greybeard" in quoted and "lurker" in quoted
+    assert "printer" not in quoted  # 12 points under a 312-point comment: an aside, not a view
+    # Without votes nothing is left out for want of them.
+    post.comments = [Comment(a, t) for a, t, _ in said]
+    [views] = writer.section(make_story(post), "en", ReferenceBook()).paragraphs[1:]
+    assert "printer" in " ".join(s.text for s in views.sentences)
+
+
 def test_abstract_is_built_from_the_themes() -> None:
     writer = ExtractiveWriter(default_embedder())
     book = ReferenceBook()

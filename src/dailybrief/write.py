@@ -28,7 +28,7 @@ import numpy as np
 
 from .embed import Embedder
 from .errors import WriterError
-from .records import Branding, Brief, Item, Paragraph, Reference, Section, Sentence, Story
+from .records import Branding, Brief, Comment, Item, Paragraph, Reference, Section, Sentence, Story
 from .text import cjk_ratio, clip, split_sentences
 from .verify import instruction_like
 
@@ -112,6 +112,23 @@ class Candidate:
     text: str
     item: Item
     position: int
+
+
+LOW_VOTES = 0.1  # a comment with under this share of the thread's top score speaks for few readers
+
+
+def _voted(comments: list[Comment]) -> list[Comment]:
+    """The comments a thread's readers voted up: those with at least LOW_VOTES of its top score (a one-liner
+    with 12 points under a 312-point comment is a joke or an aside), and never fewer than two."""
+    scores = [c.score for c in comments if c.score is not None]
+    if len(scores) < len(comments) or not scores or max(scores) <= 0:
+        return comments  # votes unknown: all stay
+    floor = LOW_VOTES * max(scores)
+    kept = [c for c in comments if (c.score or 0) >= floor]
+    if len(kept) < 2:
+        kept = sorted(comments, key=lambda c: -(c.score or 0))[:2]
+    chosen = {id(c) for c in kept}
+    return [c for c in comments if id(c) in chosen]
 
 
 def _good_sentence(text: str) -> bool:
@@ -238,6 +255,7 @@ class ExtractiveWriter:
             lead = attribution(item, language)
             n = book.cite(item, self._note(item, language))
             comments = [c for c in item.comments if len(c.text) >= 20 and not instruction_like(c.text)]
+            comments = _voted(comments)
             sentences: list[Sentence] = []
             if comments:
                 vecs = self.embedder.encode([c.text for c in comments])
