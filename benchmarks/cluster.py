@@ -275,13 +275,12 @@ def main() -> None:
     alone = statistics.median(runs)
     print(f"clustering alone: {total / alone:,.0f} items/s median of 3 ({alone:.2f} s; best {total / min(runs):,.0f} items/s)")
 
-    embedder_workers = embedder.workers
     embedder.close()  # the workers' peak memory is known once they have ended
     p, r, f = pairwise(labels, [g for d in gold for g in d])
     print(f"synthetic events vs stories: pairwise P {p:.4f} R {r:.4f} F1 {f:.4f} (a sanity check, not an evaluation)")
     own, child = peak_mb(), peak_mb(resource.RUSAGE_CHILDREN)
-    print(f"peak memory: {own + embedder_workers * child:,.0f} MB at most ({own:,.0f} MB this process "
-          f"+ {embedder_workers} embedding workers x {child:,.0f} MB)")
+    print(f"peak memory: {own + embedder.workers * child:,.0f} MB at most ({own:,.0f} MB this process "
+          f"+ {embedder.workers} embedding workers x {child:,.0f} MB)")
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"gap to the embedding bound: end to end {total / end_to_end:,.0f} vs {item_rate:,.0f} items/s embedding alone "
           f"({100 * total / end_to_end / item_rate:.0f}%); short sentences {short_rate:,.0f}/s")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 from datetime import date, datetime, timezone
@@ -344,13 +343,6 @@ CHIPS = {"title": "Kestrelcore Semiconductor beats forecasts as demand for matur
          "description": "Kestrelcore reported quarterly revenue above forecasts as orders for older chips recovered."}
 
 
-def rewrite(path: Path, text: str) -> None:
-    """Change a served feed; its mtime moves on, so a conditional GET within the same second sees the change."""
-    before = path.stat().st_mtime if path.exists() else 0.0
-    path.write_text(text, "utf-8")
-    os.utime(path, (before + 60, before + 60))
-
-
 def two_days(feed_dir: Path, base: str, **edition: object):
     (feed_dir / "ledger.xml").write_text(rss("TechLedger", [MYTHOS1, EMBER]), "utf-8")
     (feed_dir / "qianshao.xml").write_text(rss("AI 前哨", [MYTHOS1_ZH]), "utf-8")
@@ -371,8 +363,8 @@ def test_a_story_briefed_yesterday_is_a_follow_up_that_says_what_is_new(tmp_path
     [mythos1] = [s for s in day1["sections"] if "Mythos" in s["title"]]
     assert not mythos1["follow_up"]
     # Day 2: a new outlet reports a development; an unrelated story appears.
-    rewrite(feed_dir / "circuit.xml", rss("Circuit", [MYTHOS2]))
-    rewrite(feed_dir / "ledger.xml", rss("TechLedger", [MYTHOS1, EMBER, CHIPS]))
+    (feed_dir / "circuit.xml").write_text(rss("Circuit", [MYTHOS2]), "utf-8")
+    (feed_dir / "ledger.xml").write_text(rss("TechLedger", [MYTHOS1, EMBER, CHIPS]), "utf-8")
     two = Pipeline(cfg, store).run(DAY2, tmp_path / "two")
     assert two.status == "ok", two.failures
     assert two.count("cluster", "follow_ups") == 1
@@ -405,7 +397,7 @@ def test_a_briefed_story_with_nothing_new_is_not_presented_again(tmp_path: Path,
     day1 = json.loads((tmp_path / "one" / "brief.en.json").read_text("utf-8"))
     briefed = {s["story_id"] for s in day1["sections"] if s["kind"] == "story"}
     assert len(briefed) == 2  # Mythos (two reports, two languages) and EmberDB
-    rewrite(feed_dir / "circuit.xml", rss("Circuit", [MYTHOS2]))
+    (feed_dir / "circuit.xml").write_text(rss("Circuit", [MYTHOS2]), "utf-8")
     assert Pipeline(cfg, store).run(DAY2, tmp_path / "two").status == "ok"
     day2 = json.loads((tmp_path / "two" / "brief.en.json").read_text("utf-8"))
     shown = {s["story_id"]: s for s in day2["sections"] if s["kind"] == "story"}

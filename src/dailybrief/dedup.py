@@ -69,8 +69,11 @@ def canonical_url(url: str) -> str:
     return urlunsplit((scheme, netloc, path, urlencode(sorted(query)), ""))
 
 
-def item_id(canonical: str, source_id: str, title: str, published: object) -> str:
-    return content_hash("url", canonical) if canonical else content_hash("item", source_id, title, published)
+def item_id(canonical: str, source_id: str, title: str, published: object, thread: str = "") -> str:
+    """An item's id: its page's canonical URL, or for a community post about an article its `thread` (the
+    discussion is the post; keyed by the article it would be the press source's item, and one of the two lost)."""
+    key = canonical_url(thread) if thread else canonical
+    return content_hash("url", key) if key else content_hash("item", source_id, title, published)
 
 
 def text_hash(title: str, body: str) -> str:

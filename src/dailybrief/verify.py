@@ -194,19 +194,18 @@ class SourceText:
             self._vectors[item_id] = vecs[a:b]
             self._chinese[item_id] = np.array([_chinese(t) for t in texts[a:b]], dtype=bool)
 
-    def tokens(self, item_ids: Sequence[str]) -> set[str]:
+    def _union(self, table: dict[str, set[str]], item_ids: Sequence[str]) -> set[str]:
         out: set[str] = set()
         for i in item_ids:
-            self.passages(i)
-            out |= self._tokens[i]
+            self.passages(i)  # fills the tables
+            out |= table[i]
         return out
 
+    def tokens(self, item_ids: Sequence[str]) -> set[str]:
+        return self._union(self._tokens, item_ids)
+
     def numbers(self, item_ids: Sequence[str]) -> set[str]:
-        out: set[str] = set()
-        for i in item_ids:
-            self.passages(i)
-            out |= self._numbers[i]
-        return out
+        return self._union(self._numbers, item_ids)
 
     def vectors(self, item_ids: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """The passages' vectors, and whether each passage is Chinese."""

@@ -219,12 +219,9 @@ def entries_to_items(parsed: Any, source: Source, fetched: datetime) -> list[Ite
         canon = canonical_url(link)
         published = _when(entry)
         lang = detect_language(f"{title} {summary[:300]}", source.language)
-        # A community post that links to an article is its own item: the discussion, named by its thread.
-        # Keyed by the article's URL it would be the article's item, and the press source's copy or the
-        # post (its points and comments) would be lost, whichever came second.
         thread = _thread_url(entry, canon) if source.tier == "community" else ""
         items.append(Item(
-            id=item_id(canonical_url(thread) if thread else canon, source.id, title, published),
+            id=item_id(canon, source.id, title, published, thread),
             source_id=source.id, source_name=source.name, tier=source.tier,
             url=link, canonical_url=canon, title=title, summary=summary, text=text,
             language=lang, author=_author(entry), published=published, fetched=fetched,

@@ -145,13 +145,13 @@ class HackerNewsKind(BaseKind):
         text = html_to_text(str(story.get("text") or ""))
         canon = canonical_url(url)
         published = _time(story.get("time"))
+        post = thread if url != thread else ""  # a link post's discussion; an Ask HN post is its own thread
         return Item(
-            # The thread names the item, as for a community post in a feed (see sources/feed.py).
-            id=item_id(canonical_url(thread), source.id, title, published), source_id=source.id,
+            id=item_id(canon, source.id, title, published, post), source_id=source.id,
             source_name=source.name, tier=source.tier, url=url, canonical_url=canon, title=title, summary=text,
             language=detect_language(f"{title} {text[:300]}", source.language), author=str(story.get("by") or ""),
             published=published, fetched=fetched, points=_int(story.get("score")),
-            comment_count=_int(story.get("descendants")), comments_url=thread, thread_url=thread if url != thread else "",
+            comment_count=_int(story.get("descendants")), comments_url=thread, thread_url=post,
             content_hash=text_hash(title, text),
         )
 

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 
-from ..dedup import canonical_url, item_id
+from ..dedup import item_id
 from ..records import Comment, Item, Source
 from . import BaseKind, FeedFetch, KindOptions, check_status, register
 from .feed import comments_from_feed, entries_to_items, follow_comment_feeds, parse_feed
@@ -69,9 +69,9 @@ def parse_listing(body: bytes, url: str, headers: dict[str, str], source: Source
     for item in items:
         item.comments_url = threads.get(item.url, item.url)
         item.author = item.author.removeprefix("/u/")
-        if item.url != item.comments_url:  # a link post: the thread names the item (see sources/feed.py)
-            item.id = item_id(canonical_url(item.comments_url), source.id, item.title, item.published)
+        if item.url != item.comments_url:  # a link post: its thread names it
             item.thread_url = item.comments_url
+            item.id = item_id(item.canonical_url, source.id, item.title, item.published, item.thread_url)
     warnings = [f"feed is not well-formed, read what could be read ({parsed.get('bozo_exception')})"] \
         if parsed.bozo and items else []
     return items, warnings
