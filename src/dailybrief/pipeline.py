@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -129,6 +130,9 @@ class Pipeline:
                         run.failures.append(f"{name}: has failed {streak} runs in a row; check or disable it")
                 for w in got.warnings if got else []:
                     rep.errors.append(f"{name}: {w}")
+                for line in [*(f"refused {r}" for r in result.refused), *result.notes]:
+                    run.failures.append(f"{name}: {line}")
+                    rep.errors.append(run.failures[-1])
                 fetched.extend(result.items)
             rep.counts = {"sources": len(sources), "failed": sum(1 for r, _ in results if r.error),
                           "not_modified": sum(1 for r, _ in results if r.not_modified), "fetched": len(fetched)}
@@ -165,7 +169,9 @@ class Pipeline:
         if not wanted or not self.cfg.fetch.top_comments:
             return
         with self.stage(run, "comments") as rep:
-            found, errors = asyncio.run(fetch_comments(wanted, self.cfg.fetch.settings()))
+            refused: list[str] = []
+            found, errors = asyncio.run(fetch_comments(wanted, self.cfg.fetch.settings(), refused))
+            run.failures.extend(refused)
             for _, item in wanted:
                 if item.id in found:
                     item.comments = found[item.id]
@@ -365,11 +371,11 @@ class Pipeline:
                  force: bool = False) -> dict[str, int]:
         self.deliveries = deliver(self.cfg, self.store, edition, names=names, force=force)
         for d in self.deliveries:
-            if d.status in ("failed", "skipped"):
+            if d.status in ("failed", "skipped", "interrupted"):
                 rep.errors.append(f"publish {d.target}: {d.detail}")
                 run.failures.append(rep.errors[-1])
         counts = {"targets": len(self.deliveries)}
-        for status in ("delivered", "unchanged", "skipped", "failed"):
+        for status in ("delivered", "unchanged", "skipped", "failed", "interrupted"):
             counts[status] = sum(1 for d in self.deliveries if d.status == status)
         return counts
 
@@ -391,8 +397,25 @@ class Pipeline:
     def build(self, run: RunReport, day: date) -> list[Brief]:
         return self.write(run, day, self.stories(run, day))
 
+    def staging(self) -> Path:
+        """Where render writes before publish places the files: under the data directory, so a run
+        killed mid-render leaves nothing in TMPDIR, and the next run clears what it left."""
+        db = self.cfg.db_path()
+        return (db.parent if str(db) != ":memory:" else Path(tempfile.gettempdir())) / "staging"
+
+    def recover(self) -> list[str]:
+        """What a killed run left behind: its record still ``running`` (marked interrupted now) and its
+        staging folders (removed). Call it holding the run lock."""
+        notes = self.store.mark_orphans()
+        root = self.staging()
+        for stale in root.glob("dailybrief-*") if root.is_dir() else ():
+            shutil.rmtree(stale, ignore_errors=True)
+        return notes
+
     def run(self, day: date, out: Path | None = None, fetch: bool = True) -> RunReport:
+        recovered = self.recover()
         run = self.new_run(day)
+        run.failures.extend(recovered)
         try:
             if fetch:
                 self.fetch(run)
@@ -400,7 +423,9 @@ class Pipeline:
             if fetch:
                 self.comments(run, ranked)
             briefs = self.write(run, day, ranked)
-            with tempfile.TemporaryDirectory(prefix="dailybrief-") as tmp:
+            root = self.staging()
+            root.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(prefix="dailybrief-", dir=root) as tmp:
                 files = self.render(run, briefs, Path(tmp))
                 placed = self.publish(run, day, files, out, briefs)
             for brief, stem in ((b, file_stem(b.language, self.cfg.edition.languages)) for b in briefs):
