@@ -30,13 +30,22 @@ def _today(cfg: config_mod.Config) -> date:
     return datetime.now(cfg.edition.tz).date()
 
 
+FIRST_EDITION = date(2000, 1, 1)  # --date before this (or over a year ahead) is a typo, not an edition
+
+
 def _date(value: str | None, cfg: config_mod.Config) -> date:
-    if not value:
+    if value is None:
         return _today(cfg)
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value.strip())
     except ValueError:
-        raise click.BadParameter(f"'{value}' is not a date; use YYYY-MM-DD, e.g. 2026-04-10", param_hint="--date") from None
+        raise click.BadParameter(f"'{value}' is not a date; use YYYY-MM-DD, e.g. 2026-04-10, or leave --date out "
+                                 "for today", param_hint="--date") from None
+    last = _today(cfg).replace(year=_today(cfg).year + 1, day=28 if _today(cfg).day == 29 else _today(cfg).day)
+    if not FIRST_EDITION <= day <= last:
+        raise click.BadParameter(f"'{value}' is out of range; use a date from {FIRST_EDITION} to {last}",
+                                 param_hint="--date")
+    return day
 
 
 class ConfigProblem(click.ClickException):
@@ -203,6 +212,8 @@ def fetch(ctx: Ctx) -> None:
     with progress:
         pipe.fetch(run)
     summarise(pipe.finish(run, "degraded" if run.failures else "ok"))
+    if run.count("fetch", "sources") and run.count("fetch", "failed") == run.count("fetch", "sources"):
+        raise SystemExit(1)  # every source failed: nothing was fetched
 
 
 @main.command()
@@ -366,14 +377,14 @@ def publish(ctx: Ctx, day: str | None, folder: str | None, targets: tuple[str, .
             raise click.BadParameter(f"'{name}' takes alerts only (editions = false)", param_hint="--target")
     d = _date(day, cfg) if day or not folder else None
     where = Path(folder) if folder else cfg.out_dir() / d.isoformat()  # type: ignore[union-attr]
-    try:
-        edition = load_edition(where, d)
-    except PublishError as exc:
-        raise click.ClickException(str(exc)) from exc
     if not any(t.editions and (not targets or t.name in targets) for t in cfg.publish):
         raise click.ClickException("no [[publish]] targets take editions; add one to the config (see `dailybrief init`)")
     try:
-        with _locked(ctx, "publish"):
+        with _locked(ctx, "publish"):  # first: a running run may be writing the very edition
+            try:
+                edition = load_edition(where, d)
+            except PublishError as exc:
+                raise click.ClickException(str(exc)) from exc
             store = ctx.store()
             pipe = Pipeline(cfg, store)
             run = pipe.new_run(edition.day)

@@ -115,35 +115,28 @@ def scrub_data(obj: Any) -> Any:
     return obj
 
 
-class RedactFilter(logging.Filter):
-    """Blanks secrets out of every log record (httpx logs each request's full URL at INFO)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if _secrets:
-            text = record.getMessage()
-            clean = scrub(text)
-            if record.exc_info and not record.exc_text:
-                record.exc_text = logging.Formatter().formatException(record.exc_info)
-            if record.exc_text:
-                record.exc_text = scrub(record.exc_text)
-            if clean != text:
-                record.msg, record.args = clean, ()
-        return True
+def _clean_record(record: logging.LogRecord) -> None:
+    try:
+        text = record.getMessage()
+    except Exception:  # noqa: BLE001 - a malformed log call is logging's to report, not ours
+        return
+    clean = scrub(text)
+    if clean != text:
+        record.msg, record.args = clean, ()
+    if record.exc_info and not record.exc_text:
+        record.exc_text = scrub(logging.Formatter().formatException(record.exc_info))
 
 
-FILTER = RedactFilter()
+_base_factory = logging.getLogRecordFactory()
 
 
-def install_log_filter(*loggers: logging.Logger | str) -> None:
-    """Add the filter to these loggers (default: the root logger's handlers and dailybrief's, httpx's)."""
-    names = loggers or ("", "dailybrief", "httpx", "httpcore")
-    for name in names:
-        logger = logging.getLogger(name) if isinstance(name, str) else name
-        if FILTER not in logger.filters:
-            logger.addFilter(FILTER)
-        for handler in logger.handlers:
-            if FILTER not in handler.filters:
-                handler.addFilter(FILTER)
+def _record_factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+    """Every log record, from any logger (httpx logs each request's full URL at INFO), is scrubbed
+    as it is made, traceback included, before any handler or formatter sees it."""
+    record = _base_factory(*args, **kwargs)
+    if _secrets:
+        _clean_record(record)
+    return record
 
 
-install_log_filter()
+logging.setLogRecordFactory(_record_factory)
