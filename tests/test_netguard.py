@@ -185,3 +185,20 @@ def test_bad_allow_private_entries_are_config_errors(entry: str, fix: str) -> No
     with pytest.raises(config.ConfigError) as err:
         config.from_dict({"fetch": {"allow_private": [entry]}})
     assert err.value.key == "fetch.allow_private" and fix in str(err.value)
+
+
+def test_a_refused_link_is_named_in_the_run_summary_with_its_source() -> None:
+    from click.testing import CliRunner
+
+    from dailybrief.cli import main
+
+    with serve() as public, serve() as internal:
+        internal.route("/secret", Reply(body=SECRET_PAGE.encode(), content_type="text/html"))
+        public.route("/feed.xml", _feed_with_links([internal.url("/secret")]))
+        with open("dailybrief.toml", "w", encoding="utf-8") as f:
+            f.write(f'[fetch]\nretries = 0\n[[sources]]\nname = "Wire"\nurl = "{public.url("/feed.xml")}"\n'
+                    "full_text = true\n")
+        result = CliRunner().invoke(main, ["fetch"])
+        assert internal.requests == []
+    flat = " ".join(result.output.split())
+    assert f"Wire: refused {internal.url('/secret')}: refused to connect to 127.0.0.1: a loopback address" in flat

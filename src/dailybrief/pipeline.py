@@ -31,7 +31,7 @@ from .config import Config
 from .dedup import exact_duplicates, mark_near_duplicates
 from .embed import Embedder, default_embedder, embed_items, item_text
 from .errors import DailybriefError, NoBriefError, RenderError
-from .fetch import fetch_comments, fetch_sources
+from .fetch import bound_item, fetch_comments, fetch_sources
 from .publish import Delivery, Edition, FolderPublisher, deliver, file_stem
 from .records import Brief, Item, RunReport, SourceResult, StageReport, Story, brief_from_dict
 from .store import Store, utcnow
@@ -183,7 +183,7 @@ class Pipeline:
         start, end = edition_window(self.cfg, day)
         settings = cluster_stage.ClusterSettings()
         with self.stage(run, "cluster") as rep:
-            items = self.store.items_between(start, end)
+            items = self._bounded(self.store.items_between(start, end))
             if not items:
                 raise NoBriefError(
                     f"no items published between {start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M} "
@@ -211,6 +211,11 @@ class Pipeline:
             ranked = rank_stage.rank(stories, end, settings_rank)
             rep.counts = {"stories": len(ranked)}
         return ranked
+
+    def _bounded(self, items: list[Item]) -> list[Item]:
+        """Items as the stages may read them: no more text each than [fetch].max_item_chars (rows stored
+        before the cap existed included), so a run's time follows its inputs' size, not their content."""
+        return [bound_item(i, self.cfg.fetch.max_item_chars) for i in items]
 
     def _cluster(self, day: date, items: list[Item], settings: cluster_stage.ClusterSettings
                  ) -> tuple[list[Story], dict[str, int]]:
