@@ -114,8 +114,10 @@ def test_echoed_secrets_reach_no_channel(leaky_world, tmp_path: Path) -> None:
     deliveries = CliRunner().invoke(main, ["deliveries"]).output
     db = "\n".join(sqlite3.connect(config.load().db_path()).iterdump())
     [alert] = echo.to("/ops")
+    files = {str(p): p.read_text("utf-8") for p in (tmp_path / "o").iterdir() if p.suffix in (".json", ".md")}
+    assert files
     channels = {"run output": output, "runs --json": runs, "deliveries": deliveries, "database": db,
-                "alert": alert.body.decode()}
+                "alert": alert.body.decode(), **files}
     assert "rejected the request (HTTP 400)" in output and "HTTP 404" in output  # the echoes were reported…
     for name, text in channels.items():
         for secret in (MODEL_KEY, HOOK_TOKEN, QUERY_TOKEN):

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from . import cluster as cluster_stage
-from . import figures
+from . import figures, redact
 from . import rank as rank_stage
 from .config import Config
 from .dedup import exact_duplicates, mark_near_duplicates
@@ -310,6 +310,7 @@ class Pipeline:
             figures.annotate(briefs, top, self.store, day)
             for brief in briefs:
                 brief.url = self.cfg.output.edition_link(day, brief.language, file_stem(brief.language, ed.languages))
+                redact.scrub_fields(brief)  # a fallback's note may quote what an endpoint echoed back
             self.store.mark_briefed([s.id for s in top], day)
             for fallback in writer.fallbacks:
                 rep.errors.append(str(fallback))

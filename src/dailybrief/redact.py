@@ -6,6 +6,7 @@ out of any text before it is logged, stored, printed or alerted.
     scrub(text)          the text with every registered secret (and its URL-encoded and JSON-escaped
                          forms) replaced by ``MASK``
     scrub_data(obj)      the same through the strings of nested dicts and lists (run records, JSON)
+    scrub_fields(rec)    the same, in place, through a record's dataclass fields (a Brief before rendering)
 
 Whoever reads a secret registers it at once (config for the model key, each publisher for its own
 credentials); the exits (the run record in the store, the console, the log handlers, the alert)
@@ -15,6 +16,7 @@ in an error body is therefore harmless wherever that body ends up.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -22,7 +24,8 @@ import threading
 from typing import Any
 from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
-__all__ = ["MASK", "MIN_LENGTH", "forget_all", "register", "register_url", "scrub", "scrub_data", "secrets"]
+__all__ = ["MASK", "MIN_LENGTH", "forget_all", "register", "register_url", "scrub", "scrub_data", "scrub_fields",
+           "secrets"]
 
 MASK = "***"
 MIN_LENGTH = 6  # shorter values are not worth blanking everywhere (they would blank ordinary words)
@@ -112,6 +115,27 @@ def scrub_data(obj: Any) -> Any:
         return {scrub_data(k): scrub_data(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return type(obj)(scrub_data(v) for v in obj)
+    return obj
+
+
+def scrub_fields(obj: Any) -> Any:
+    """``scrub`` every string inside a record in place: dataclasses, lists and dicts, nested (a Brief,
+    whose notes may quote an error an endpoint echoed). Returns the object."""
+    if not _secrets:
+        return obj
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            if isinstance(value, str):
+                setattr(obj, f.name, scrub(value))
+            else:
+                scrub_fields(value)
+    elif isinstance(obj, list):
+        for i, value in enumerate(obj):
+            obj[i] = scrub(value) if isinstance(value, str) else scrub_fields(value)
+    elif isinstance(obj, dict):
+        for key, value in obj.items():
+            obj[key] = scrub(value) if isinstance(value, str) else scrub_fields(value)
     return obj
 
 
