@@ -101,3 +101,20 @@ def test_a_run_renders_into_the_data_dir_not_tmpdir(feed_dir: Path, feed_server:
     report = pipe.run(DAY, tmp_path / "out")
     assert report.outputs and seen[0].is_relative_to(cfg.db_path().parent / "staging")
     assert not seen[0].exists()  # removed when the run is done
+
+
+def test_stale_temp_folders_of_killed_runs_are_cleaned_at_start(tmp_path: Path, monkeypatch) -> None:
+    import tempfile
+
+    tmp = tmp_path / "tmpdir"
+    tmp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp))
+    old, fresh, other = tmp / "dailybrief-typst-old", tmp / "dailybrief-typst-now", tmp / "someone-else"
+    for d in (old, fresh, other):
+        d.mkdir()
+        (d / "page.typ").write_text("x", "utf-8")
+    os.utime(old, (0, 0))
+    os.utime(other, (0, 0))
+    cfg = config.from_dict({})
+    Pipeline(cfg, Store.open(cfg.db_path())).run(DAY, tmp_path / "out", fetch=False)
+    assert not old.exists() and fresh.exists() and other.exists()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
 import shutil
 import tempfile
 import time
@@ -40,6 +41,7 @@ from .verify import Faithfulness, SourceText, VerifySettings, verify_brief
 from .write import WriterContext, apply_themes, build_writer
 
 FAILING_STREAK = 3  # the default of [fetch].failing_runs
+STALE_TEMP_SECONDS = 3600  # a dailybrief-* folder in TMPDIR untouched this long is a killed run's leftover
 
 
 @dataclass(slots=True)
@@ -416,6 +418,16 @@ class Pipeline:
         root = self.staging()
         for stale in root.glob("dailybrief-*") if root.is_dir() else ():
             shutil.rmtree(stale, ignore_errors=True)
+        # TMPDIR: the PDF's typst folder, and older versions' staging. Ours, and untouched for an hour (a
+        # `dailybrief render` running beside this run is never that slow).
+        cutoff = time.time() - STALE_TEMP_SECONDS
+        for stale in Path(tempfile.gettempdir()).glob("dailybrief-*"):
+            try:
+                info = stale.lstat()
+            except OSError:
+                continue
+            if stale.is_dir() and not stale.is_symlink() and info.st_uid == os.getuid() and info.st_mtime < cutoff:
+                shutil.rmtree(stale, ignore_errors=True)
         return notes
 
     def run(self, day: date, out: Path | None = None, fetch: bool = True) -> RunReport:
