@@ -202,3 +202,56 @@ def test_a_refused_link_is_named_in_the_run_summary_with_its_source() -> None:
         assert internal.requests == []
     flat = " ".join(result.output.split())
     assert f"Wire: refused {internal.url('/secret')}: refused to connect to 127.0.0.1: a loopback address" in flat
+
+
+def test_tls_keeps_the_host_name_for_sni_and_the_certificate_check() -> None:
+    """Dialling the checked address must not change what TLS sees: SNI and the certificate are the host's."""
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    import trustme
+
+    ca = trustme.CA()
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("tls.test").configure_cert(server_ctx)
+    seen: list[str | None] = []
+    server_ctx.sni_callback = lambda sock, name, ctx: seen.append(name)
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            body = f"host={self.headers.get('Host')}".encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd.socket = server_ctx.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    port = httpd.server_address[1]
+
+    async def tls_dns(host: str, port: int) -> list[str]:
+        assert host == "tls.test"
+        return ["127.0.0.1"]
+
+    async def go():
+        f = Fetcher(FetchSettings(retries=0, resolver=tls_dns, allow_private=("127.0.0.1",)))
+        client_ctx = ssl.create_default_context()
+        ca.configure_trust(client_ctx)
+        f._ssl = client_ctx  # trust the throwaway CA instead of certifi's
+        try:
+            return await f.get(f"https://tls.test:{port}/")
+        finally:
+            await f.aclose()
+
+    try:
+        resp = asyncio.run(go())
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+    assert resp.status == 200 and resp.body == f"host=tls.test:{port}".encode()
+    assert seen == ["tls.test"]  # the certificate was checked against tls.test, and SNI named it

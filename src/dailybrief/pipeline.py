@@ -88,6 +88,7 @@ class Pipeline:
     def stage(self, run: RunReport, name: str) -> Iterator[StageReport]:
         report = StageReport(name)
         run.stages.append(report)
+        self.store.heartbeat(run.id)  # a sign of life at each stage's start and end (save_run)
         start = time.perf_counter()
         try:
             yield report
