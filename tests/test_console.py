@@ -75,3 +75,16 @@ def test_fetch_run_and_publish_survive_markup_from_config_feeds_and_answers(feed
     assert f"Down {HOSTILE}: HTTP 404" in flat  # the config's name, whole
     assert f"rejected {HOSTILE}" in " ".join(published.output.split())  # the network's answer, whole
     assert "rejected [/oops]" in " ".join(ran.output.split())
+
+
+def test_a_slow_sources_hint_keeps_its_bracketed_key() -> None:
+    from httpd import hang, serve
+
+    with serve() as srv:
+        srv.route("/slow.xml", hang(5))
+        Path("dailybrief.toml").write_text(
+            f'[fetch]\ntimeout = 0.5\nretries = 0\n[[sources]]\nname = "Slow"\nurl = "{srv.url("/slow.xml")}"\n',
+            "utf-8")
+        result = CliRunner().invoke(main, ["fetch"])
+    flat = " ".join(result.output.split())
+    assert "(raise [fetch].timeout if it is just slow)" in flat

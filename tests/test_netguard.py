@@ -255,3 +255,22 @@ def test_tls_keeps_the_host_name_for_sni_and_the_certificate_check() -> None:
         httpd.server_close()
     assert resp.status == 200 and resp.body == f"host=tls.test:{port}".encode()
     assert seen == ["tls.test"]  # the certificate was checked against tls.test, and SNI named it
+
+
+def test_comment_threads_fetched_after_ranking_are_checked() -> None:
+    from datetime import datetime, timezone
+
+    from dailybrief.fetch import fetch_comments
+    from dailybrief.records import Item
+
+    with serve() as public, serve() as internal:
+        internal.route("/c.xml", rss("c", [{"title": "re", "link": "https://x.example/c", "description": "leak"}]))
+        src = Source("Forum", "rss", public.url("/feed.xml"), tier="community")
+        item = Item(id="i1", source_id=src.id, source_name=src.name, tier="community", url="https://a.example/t",
+                    canonical_url="https://a.example/t", title="Thread", text="t", comments_url=internal.url("/c.xml"),
+                    published=datetime(2026, 4, 10, tzinfo=timezone.utc))
+        refused: list[str] = []
+        found, errors = asyncio.run(fetch_comments([(src, item)], settings(), refused))
+        assert any("refused to connect" in e for e in errors)
+        assert internal.requests == [] and not found
+    assert refused and refused[0].startswith(f"Forum: refused {internal.url('/c.xml')}")
