@@ -14,7 +14,7 @@ SETTINGS = dict(timeout=3, connect_timeout=1, retries=0, respect_robots=False)
 
 
 def test_a_5_mb_summary_is_capped_at_max_item_chars() -> None:
-    huge = "".join(f"Sentence number {n} adds a few more words. " for n in range(120_000))  # 5.2 M characters
+    huge = "".join(f"Sentence number {n} adds a few more words. " for n in range(120_000))  # 5.4 M characters
     with serve() as srv:
         srv.route("/f.xml", rss("F", [{"title": "Huge", "link": "https://f.example/1", "description": huge}]))
         src = Source("F", "rss", srv.url("/f.xml"))
