@@ -48,7 +48,7 @@ def config(sources: list[dict[str, Any]], **over: Any) -> dict[str, Any]:
         "edition": {"languages": ["zh"], "timezone": "Asia/Shanghai", "top_stories": 3, "roundup_items": 4},
         "branding": {"organisation": ["测试机构"], "website": "https://org.example", "qr_url": "https://org.example/qr",
                      "about": "关于我们。", "contact": ["mail@org.example"]},
-        "fetch": {"timeout": 3.0, "connect_timeout": 1.0},
+        "fetch": {"timeout": 3.0, "connect_timeout": 1.0, "allow_private": ["127.0.0.1"]},
         "sources": sources,
     }
     for key, value in over.items():

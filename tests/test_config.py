@@ -31,6 +31,9 @@ def test_init_text_is_commented_and_loads(tmp_path: Path) -> None:
 
 
 def test_user_file_overrides_key_by_key(tmp_path: Path) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (4, 4)).save(tmp_path / "logo.png")
     p = tmp_path / "c.toml"
     p.write_text('[edition]\ntop_stories = 3\n[branding]\norganisation = ["甲", "乙"]\nlogo = "logo.png"\n', "utf-8")
     cfg = config.load(p)

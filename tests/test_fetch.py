@@ -98,6 +98,7 @@ def fetch_with(settings: FetchSettings, *sources: Source, states: dict | None = 
 def client_get(settings: FetchSettings, url: str, **kw):
     async def go():
         f = Fetcher(settings)
+        f.trust(url)  # as a configured source's URL is
         try:
             return await f.get(url, **kw)
         finally:
@@ -284,6 +285,7 @@ def test_robots_txt_is_honoured_for_pages() -> None:
 
         async def go():
             f = Fetcher(FetchSettings(user_agent="dailybrief/0.1 (+https://x.example)", retries=0))
+            f.trust(srv.url("/"), down.url("/"))
             try:
                 ok = await f.page(srv.url("/public/a"))
                 errors = []
@@ -317,6 +319,7 @@ def test_robots_can_be_switched_off() -> None:
 def client_page(settings: FetchSettings, url: str):
     async def go():
         f = Fetcher(settings)
+        f.trust(url)  # as a configured source's URL is
         try:
             return await f.page(url)
         finally:

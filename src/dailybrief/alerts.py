@@ -18,6 +18,7 @@ import logging
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from . import redact
 from .errors import DailybriefError, NotConfigured
 from .publish import make_target
 
@@ -65,7 +66,7 @@ def send_alert(cfg: Config, subject: str, lines: list[str]) -> str:
     """Send one alert to the configured target; raises PublishError (or NotConfigured) when it cannot."""
     conf = next(t for t in cfg.publish if t.name == cfg.alerts.target)
     target: Any = make_target(conf, cfg)
-    return str(target.alert(subject, lines))
+    return str(target.alert(redact.scrub(subject), [redact.scrub(line) for line in lines]))
 
 
 def notify_run(cfg: Config, store: Store, run: RunReport) -> str:

@@ -13,33 +13,39 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from . import __version__
 from . import config as config_mod
+from .console import WARN, out, styled, tinted
+from .console import err as console
 from .errors import BusyError, ConfigError, DailybriefError, NoBriefError, PublishError
 from .pipeline import Hooks, Pipeline, file_stem, load_briefs
 from .records import RunReport
 from .store import Store
-
-console = Console(stderr=True, highlight=False)
-out = Console(highlight=False, soft_wrap=True)
 
 
 def _today(cfg: config_mod.Config) -> date:
     return datetime.now(cfg.edition.tz).date()
 
 
+FIRST_EDITION = date(2000, 1, 1)  # --date before this (or over a year ahead) is a typo, not an edition
+
+
 def _date(value: str | None, cfg: config_mod.Config) -> date:
-    if not value:
+    if value is None:
         return _today(cfg)
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value.strip())
     except ValueError:
-        raise click.BadParameter(f"'{value}' is not a date; use YYYY-MM-DD, e.g. 2026-04-10", param_hint="--date") from None
+        raise click.BadParameter(f"'{value}' is not a date; use YYYY-MM-DD, e.g. 2026-04-10, or leave --date out "
+                                 "for today", param_hint="--date") from None
+    last = _today(cfg).replace(year=_today(cfg).year + 1, day=28 if _today(cfg).day == 29 else _today(cfg).day)
+    if not FIRST_EDITION <= day <= last:
+        raise click.BadParameter(f"'{value}' is out of range; use a date from {FIRST_EDITION} to {last}",
+                                 param_hint="--date")
+    return day
 
 
 class ConfigProblem(click.ClickException):
@@ -121,7 +127,7 @@ def summarise(run: RunReport, currency: str = "USD") -> None:
                       f"tokens: {write['prompt_tokens']} prompt + {write['completion_tokens']} answer = {write['tokens']} · "
                       f"cost: {write['cost']:.4f} {currency} · fallbacks to extractive: {write.get('fallbacks', 0)}")
     for f in run.failures:
-        console.print(f"[red]✗[/red] {f}")
+        console.print(styled(("✗", "red"), f" {f}"))
     for name, path in sorted(run.outputs.items()):
         out.print(f"{name}: {path}")
 
@@ -157,9 +163,11 @@ def _locked(ctx: Ctx, what: str) -> Any:
 
 
 def deliveries_summary(pipe: Pipeline) -> None:
-    marks = {"delivered": "[green]✓[/green]", "unchanged": "·", "skipped": "[yellow]–[/yellow]", "failed": "[red]✗[/red]"}
+    marks = {"delivered": ("✓", "green"), "unchanged": ("·", ""), "skipped": ("–", "yellow"), "failed": ("✗", "red"),
+             "interrupted": ("?", "red")}
     for d in pipe.deliveries:
-        console.print(f"{marks.get(d.status, '?')} {d.kind} {d.target}: {d.status}" + (f" · {d.detail}" if d.detail else ""))
+        console.print(styled(marks.get(d.status, ("?", "")),
+                             f" {d.kind} {d.target}: {d.status}" + (f" · {d.detail}" if d.detail else "")))
     if pipe.alert_note:
         console.print(pipe.alert_note)
 
@@ -204,6 +212,8 @@ def fetch(ctx: Ctx) -> None:
     with progress:
         pipe.fetch(run)
     summarise(pipe.finish(run, "degraded" if run.failures else "ok"))
+    if run.count("fetch", "sources") and run.count("fetch", "failed") == run.count("fetch", "sources"):
+        raise SystemExit(1)  # every source failed: nothing was fetched
 
 
 @main.command()
@@ -282,14 +292,14 @@ def stories(ctx: Ctx, day: str | None, explain: bool, limit: int) -> None:
               f"({counts.get('multi_outlet', 0)} with more than one outlet, {counts.get('follow_ups', 0)} follow-ups)")
     for n, story in enumerate(ranked[:limit], start=1):
         mark = " [follow-up]" if story.follow_up else ""
-        out.print(f"{n:>3}. {story.score:6.2f}  {story.title}{mark}", markup=False, highlight=False)
+        out.print(f"{n:>3}. {story.score:6.2f}  {story.title}{mark}")
         out.print(f"      {len(story.items)} items · {len(story.outlets)} outlets · first seen {story.first_seen}"
-                  + (f" · briefed {story.briefed_on}" if story.briefed_on else ""), markup=False)
+                  + (f" · briefed {story.briefed_on}" if story.briefed_on else ""))
         if explain:
             for part in PARTS:
                 value = story.score_parts.get(part, 0.0)
-                out.print(f"        {part:<10} {value:+6.2f}  {story.score_notes.get(part, '')}", markup=False)
-            out.print(f"        {'= score':<10} {story.score:6.2f}", markup=False)
+                out.print(f"        {part:<10} {value:+6.2f}  {story.score_notes.get(part, '')}")
+            out.print(f"        {'= score':<10} {story.score:6.2f}")
     store.close()
 
 
@@ -316,34 +326,34 @@ def eval_cluster(csv_file: str, text_columns: tuple[str, ...], label_column: str
     except EvalError as exc:
         raise click.ClickException(str(exc)) from None
     for note in report.skipped:
-        console.print(f"[yellow]![/yellow] {note}")
+        console.print(styled(WARN, f" {note}"))
     if report.conflicts:
         text, labels = report.conflicts[0]
-        console.print(f"[yellow]![/yellow] {len(report.conflicts)} texts occur under more than one gold label, "
-                      f"e.g. {escape(repr(text[:60]))} under {escape(', '.join(labels))}: no clusterer that reads "
-                      "only the text can score 1.0 here")
+        console.print(styled(WARN, f" {len(report.conflicts)} texts occur under more than one gold label, "
+                      f"e.g. {text[:60]!r} under {', '.join(labels)}: no clusterer that reads "
+                      "only the text can score 1.0 here"))
     for pair in report.alike:
-        console.print(f"[yellow]![/yellow] gold stories {escape(pair.a)} and {escape(pair.b)} are as alike across as "
+        console.print(styled(WARN, f" gold stories {pair.a} and {pair.b} are as alike across as "
                       f"within (mean similarity {pair.between:.3f} across; {pair.within[0]:.3f} and "
-                      f"{pair.within[1]:.3f} within): by similarity they are one story")
+                      f"{pair.within[1]:.3f} within): by similarity they are one story"))
     if report.alike:
-        console.print(f"[yellow]![/yellow] with those merged and every other row right, pairwise F1 would be "
-                      f"{report.ceiling:.4f}: the most any clusterer that merges them can score on these labels")
+        console.print(styled(WARN, f" with those merged and every other row right, pairwise F1 would be "
+                      f"{report.ceiling:.4f}: the most any clusterer that merges them can score on these labels"))
     out.print(f"{Path(csv_file).name}: {report.rows} rows, {report.gold_clusters} gold clusters "
-              f"(text: {', '.join(text_columns)}; label: {label_column})", markup=False)
+              f"(text: {', '.join(text_columns)}; label: {label_column})")
     head = f"{'method':<58} {'clusters':>8} {'pair P':>7} {'pair R':>7} {'pair F1':>7} {'B3 P':>6} {'B3 R':>6} " \
            f"{'B3 F1':>6} {'ARI':>6}"
-    out.print(head, markup=False)
+    out.print(head)
     rows = [(f"TF-IDF + agglomerative (average, cut {BASELINE_DISTANCE})", report.baseline)]
     if report.oracle is not None:
         rows.append((f"TF-IDF + agglomerative, best cut {report.oracle_cut} on these labels*", report.oracle))
     rows.append(("dailybrief (USE + names, incremental average linkage)", report.ours))
     for name, sc in rows:
         out.print(f"{name:<58} {sc.clusters:>8} {sc.pairwise_p:>7.4f} {sc.pairwise_r:>7.4f} {sc.pairwise_f1:>7.4f} "
-                  f"{sc.bcubed_p:>6.3f} {sc.bcubed_r:>6.3f} {sc.bcubed_f1:>6.3f} {sc.ari:>6.3f}", markup=False)
-    out.print("* the cut was chosen on the gold labels: an upper bound for the baseline, not a result", markup=False)
-    out.print(f"embedding {report.embed_seconds:.2f} s, clustering {report.cluster_seconds:.3f} s", markup=False)
-    out.print(f"pairwise_f1={report.ours.pairwise_f1:.4f}", markup=False)
+                  f"{sc.bcubed_p:>6.3f} {sc.bcubed_r:>6.3f} {sc.bcubed_f1:>6.3f} {sc.ari:>6.3f}")
+    out.print("* the cut was chosen on the gold labels: an upper bound for the baseline, not a result")
+    out.print(f"embedding {report.embed_seconds:.2f} s, clustering {report.cluster_seconds:.3f} s")
+    out.print(f"pairwise_f1={report.ours.pairwise_f1:.4f}")
 
 
 @main.command()
@@ -367,14 +377,14 @@ def publish(ctx: Ctx, day: str | None, folder: str | None, targets: tuple[str, .
             raise click.BadParameter(f"'{name}' takes alerts only (editions = false)", param_hint="--target")
     d = _date(day, cfg) if day or not folder else None
     where = Path(folder) if folder else cfg.out_dir() / d.isoformat()  # type: ignore[union-attr]
-    try:
-        edition = load_edition(where, d)
-    except PublishError as exc:
-        raise click.ClickException(str(exc)) from exc
     if not any(t.editions and (not targets or t.name in targets) for t in cfg.publish):
         raise click.ClickException("no [[publish]] targets take editions; add one to the config (see `dailybrief init`)")
     try:
-        with _locked(ctx, "publish"):
+        with _locked(ctx, "publish"):  # first: a running run may be writing the very edition
+            try:
+                edition = load_edition(where, d)
+            except PublishError as exc:
+                raise click.ClickException(str(exc)) from exc
             store = ctx.store()
             pipe = Pipeline(cfg, store)
             run = pipe.new_run(edition.day)
@@ -385,7 +395,7 @@ def publish(ctx: Ctx, day: str | None, folder: str | None, targets: tuple[str, .
         raise Busy(str(exc)) from exc
     out.print(f"edition {edition.day} ({', '.join(edition.languages)}) from {where}")
     deliveries_summary(pipe)
-    if any(d.status in ("failed", "skipped") for d in pipe.deliveries):
+    if any(d.status in ("failed", "skipped", "interrupted") for d in pipe.deliveries):
         raise SystemExit(1)
 
 
@@ -466,9 +476,9 @@ def sources(ctx: Ctx, as_json: bool) -> None:
         items = "304" if last.get("status") == 304 and last.get("ok") else (
             str(r["items_last_run"]) if r["items_last_run"] is not None else "")
         table.add_row(
-            ("⚠ " if failing else "") + escape(r["name"]), r["kind"], r["tier"],
+            ("⚠ " if failing else "") + r["name"], r["kind"], r["tier"],
             (r["last_success"] or "never")[:16].replace("T", " "),
-            f"[red]{r['consecutive_failures']}[/red]" if failing else str(r["consecutive_failures"]),
+            tinted(str(r["consecutive_failures"]), "red" if failing else ""),
             f"{r['latency']:.2f}s" if r["latency"] is not None else "", items,
             str(last.get("new")) if last.get("new") is not None else "", recent,
         )

@@ -13,6 +13,7 @@ from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
@@ -27,9 +28,11 @@ from pydantic import (
     model_validator,
 )
 
+from . import redact
 from . import sources as source_kinds
 from .errors import ConfigError
 from .fetch import FetchSettings
+from .images import logo_problem
 from .records import Branding, Source
 
 LANGUAGES = ("zh", "en")
@@ -74,6 +77,8 @@ class SourceConfig(_Model):
     def _http_url(cls, v: str) -> str:
         if v and not v.startswith(("http://", "https://")):
             raise ValueError("use an http:// or https:// URL")
+        if v and not urlsplit(v).hostname:
+            raise ValueError("the URL has no host; write the whole address, e.g. 'https://example.com/feed.xml'")
         return v
 
     @field_validator("kind")
@@ -106,6 +111,14 @@ class EditionConfig(_Model):
     title: str | dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_TITLES))
     languages: list[Language] = Field(default_factory=lambda: ["zh"], min_length=1)
     timezone: str = "Asia/Shanghai"
+
+    @field_validator("languages")
+    @classmethod
+    def _distinct(cls, v: list[str]) -> list[str]:
+        twice = sorted({x for x in v if v.count(x) > 1})
+        if twice:
+            raise ValueError(f"{twice[0]!r} is listed twice; list each language once, e.g. [\"zh\", \"en\"]")
+        return v
     window_hours: int = Field(24, ge=1, le=24 * 14)
     top_stories: int = Field(5, ge=1, le=50)
     roundup_items: int = Field(8, ge=0, le=100)
@@ -237,10 +250,25 @@ class FetchConfig(_Model):
     parse_threads: int = Field(2, ge=0, le=64)
     parse_processes: int = Field(-1, ge=-1, le=64)
     failing_runs: int = Field(3, ge=1, le=100)
+    # Hosts or networks that links found in feeds may point at although they are private (an intranet):
+    # e.g. ["10.1.2.0/24", "wiki.corp", "127.0.0.1"]. Configured source URLs need no entry.
+    allow_private: list[str] = Field(default_factory=list)
+    deadline: float = Field(600.0, ge=0, le=24 * 3600)  # seconds for the whole fetch stage; 0: none
+    host_timeouts: int = Field(3, ge=0, le=1000)  # a host that timed out this often is not asked again; 0: never
+    max_item_chars: int = Field(100_000, ge=1000, le=10_000_000)  # text kept per item, after extraction
+
+    @field_validator("allow_private")
+    @classmethod
+    def _allow(cls, v: list[str]) -> list[str]:
+        from .netguard import parse_allow
+
+        parse_allow(v)
+        return v
 
     def settings(self) -> FetchSettings:
         """The fetch stage's settings (every key but failing_runs, which the run summary uses)."""
-        return FetchSettings(**self.model_dump(exclude={"failing_runs"}))
+        data = self.model_dump(exclude={"failing_runs"})
+        return FetchSettings(**{**data, "allow_private": tuple(data["allow_private"])})
 
 
 class StorageConfig(_Model):
@@ -742,4 +770,41 @@ def from_dict(data: dict[str, Any], base: Path | None = None) -> Config:
     _check_source_options(cfg)
     if base is not None:
         cfg.base_dir = base
+    _check_paths(cfg)
+    register_secrets(cfg)
     return cfg
+
+
+def _check_paths(cfg: Config) -> None:
+    """Files and folders the config names, checked now rather than after the whole build."""
+    logo = cfg.branding.logo
+    if logo:
+        path = Path(logo).expanduser()
+        problem = logo_problem(path if path.is_absolute() else cfg.base_dir / path)
+        if problem:
+            raise ConfigError("branding.logo", logo, problem)
+    out = cfg.out_dir()
+    for folder in (out, *out.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise ConfigError("output.dir", cfg.output.dir,
+                                  f"{folder} is a file, not a folder; point output.dir at a folder (or a new path)")
+            break
+
+
+def register_secrets(cfg: Config) -> None:
+    """Hand every secret the config leads to (the values of the env vars its *_env keys name, and
+    webhook URLs written in the file) to ``redact``, so no log, record, print or alert can show them."""
+    models: list[BaseModel] = [cfg.writer, cfg.alerts, *cfg.publish]
+    for model in models:
+        for key, value in model:
+            if not isinstance(value, str) or not value:
+                continue
+            if key.endswith("_env"):
+                secret = os.environ.get(value, "")
+                if key == "url_env" or secret.startswith(("http://", "https://")):
+                    redact.register_url(secret)
+                else:
+                    redact.register(secret)
+            elif key == "url" and getattr(model, "kind", "") in CHAT_KINDS:
+                redact.register_url(value)

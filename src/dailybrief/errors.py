@@ -12,7 +12,9 @@
     │       └── BudgetExceeded  the rest of the run falls back without asking again
     ├── RenderError        an output format could not be rendered
     ├── PublishError       a publish target failed
-    │   └── NotConfigured  a target lacks its credentials (an env var is unset); it is skipped
+    │   ├── NotConfigured  a target lacks its credentials (an env var is unset); it is skipped
+    │   └── Interrupted    the message was sent but no answer came: it may have arrived, so it is
+    │                      not sent again without --force
     ├── BusyError          another run holds the lock; this one did not start
     └── NoBriefError       nothing to brief: no items in the day's window
 """
@@ -72,6 +74,10 @@ class PublishError(DailybriefError):
 
 class NotConfigured(PublishError):
     """A target lacks what it needs to run (usually an unset env var); it is skipped, the run goes on."""
+
+
+class Interrupted(PublishError):
+    """A request timed out or broke after it was sent; the target may have the message already."""
 
 
 class BusyError(DailybriefError):

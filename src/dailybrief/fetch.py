@@ -32,16 +32,18 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import certifi
+import httpcore
 import httpx
 
 from . import sources as source_kinds
 from .charset import decode
 from .dedup import text_hash
 from .errors import FetchError, SourceError
+from .netguard import Guard, GuardedTransport, Refusal, Refused, Resolver, current_source
 from .records import Comment, Item, Source, SourceResult
 from .sources import FeedFetch, SourceKind, check_status
 from .sources.feed import comments_from_feed, entries_to_items, parse_feed
-from .text import detect_language
+from .text import detect_language, strip_controls
 
 __all__ = [
     "SOURCE_KINDS", "FeedFetch", "FetchSettings", "Fetcher", "Response", "SourceKind", "comments_from_feed",
@@ -72,6 +74,11 @@ class FetchSettings:
     full_text_items: int = 20
     parse_threads: int = 2
     parse_processes: int = -1  # -1: worker processes for big runs (PROCESS_POOL_SOURCES or more); 0: never
+    allow_private: tuple[str, ...] = ()  # hosts and networks links may reach although private (netguard.py)
+    deadline: float = 600.0  # seconds for the whole fetch stage; 0: none
+    host_timeouts: int = 3  # a host that timed out this often in a run is not asked again; 0: never
+    max_item_chars: int = 100_000  # text kept per item, after extraction
+    resolver: Resolver | None = None  # host, port -> addresses (tests hand-write answers); None: the system's
 
 
 @dataclass(slots=True)
@@ -124,6 +131,14 @@ class Fetcher:
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._robots: dict[str, asyncio.Future[tuple[urllib.robotparser.RobotFileParser | None, str]]] = {}
         self._pool: ThreadPoolExecutor | None = None
+        self.guard = Guard(s.allow_private, s.resolver)
+        self.refused: list[Refusal] = []  # URLs not fetched because they lead to a private address
+        self._timeouts: dict[str, int] = {}  # host -> timeouts this run
+        self.given_up: list[str] = []  # hosts not asked again after host_timeouts timeouts
+
+    def trust(self, *urls: str) -> None:
+        """Configured URLs: their origins may be private (see netguard.Guard.trust)."""
+        self.guard.trust(*urls)
 
     def _client_for(self, host: str) -> httpx.AsyncClient:
         """The host's own connection pool. One shared pool would scan all its connections on every
@@ -133,14 +148,14 @@ class Fetcher:
         client = self._clients.get(host)
         if client is None:
             s = self.settings
+            limits = httpx.Limits(max_connections=s.per_host, max_keepalive_connections=s.per_host)
             client = self._clients[host] = httpx.AsyncClient(
                 timeout=httpx.Timeout(connect=s.connect_timeout, read=s.read_timeout, write=s.read_timeout,
                                       pool=s.timeout),
                 follow_redirects=True,
                 max_redirects=s.max_redirects,
                 headers={"User-Agent": s.user_agent, "Accept-Encoding": "gzip, deflate, br"},
-                limits=httpx.Limits(max_connections=s.per_host, max_keepalive_connections=s.per_host),
-                verify=self._tls(),
+                transport=GuardedTransport(self.guard, self._tls(), limits),
             )
         return client
 
@@ -228,19 +243,14 @@ class Fetcher:
         host = urlsplit(url).netloc
         sem = self._hosts.setdefault(host, asyncio.Semaphore(s.per_host))
         async with self._all, sem:
+            self._check_host(host)
             try:
                 return await asyncio.wait_for(self._get(self._client_for(host), url, headers), s.timeout)
-            except TimeoutError:
-                raise FetchError(
-                    f"no complete answer within {s.timeout:g} s; the host is slow or down "
-                    "(raise [fetch].timeout if it is just slow)"
-                ) from None
-            except httpx.ConnectTimeout:
-                raise FetchError(f"no connection within {s.connect_timeout:g} s; the host is down or unreachable "
-                                 "(raise [fetch].connect_timeout if it is just slow)") from None
-            except httpx.TimeoutException:
-                raise FetchError(f"the host went silent for {s.read_timeout:g} s mid-answer "
-                                 "(raise [fetch].read_timeout if it is just slow)") from None
+            except Refused as exc:
+                raise self._refused(url, exc) from None
+            except (TimeoutError, httpx.TimeoutException) as exc:
+                self._timed_out(host)
+                raise self._timeout_error(exc) from None
             except httpx.TooManyRedirects:
                 raise FetchError(f"too many redirects (more than {s.max_redirects}); the URL loops, check it") from None
             except httpx.ConnectError as exc:
@@ -253,6 +263,50 @@ class Fetcher:
                 raise FetchError(f"invalid URL ({exc}); fix the url") from None
             except httpx.HTTPError as exc:
                 raise FetchError(f"{type(exc).__name__}: {exc or 'transport error'}") from None
+
+    def _refused(self, url: str, exc: Refused) -> Refused:
+        self.refused.append(Refusal(current_source.get(), url, str(exc)))
+        return Refused(exc.host, exc.address, exc.why, url)
+
+    async def check(self, url: str) -> None:
+        """Refuse a URL before anything is asked of its host (robots.txt included) when it leads to a private
+        address. The connection itself is checked again, so this is for the message, not the protection."""
+        parts = urlsplit(url)
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            raise FetchError(f"invalid URL {url!r}: its port is not a number") from None
+        if parts.hostname:
+            try:
+                await self.guard.addresses(parts.hostname, port)
+            except Refused as exc:
+                raise self._refused(url, exc) from None
+            except httpcore.ConnectError as exc:
+                raise FetchError(f"cannot connect ({exc}); check the URL and that the host is up") from None
+
+    def _timeout_error(self, exc: Exception) -> FetchError:
+        s = self.settings
+        if isinstance(exc, httpx.ConnectTimeout):
+            return FetchError(f"no connection within {s.connect_timeout:g} s; the host is down or unreachable "
+                              "(raise [fetch].connect_timeout if it is just slow)")
+        if isinstance(exc, httpx.TimeoutException):
+            return FetchError(f"the host went silent for {s.read_timeout:g} s mid-answer "
+                              "(raise [fetch].read_timeout if it is just slow)")
+        return FetchError(f"no complete answer within {s.timeout:g} s; the host is slow or down "
+                          "(raise [fetch].timeout if it is just slow)")
+
+    def _timed_out(self, host: str) -> None:
+        self._timeouts[host] = self._timeouts.get(host, 0) + 1
+        limit = self.settings.host_timeouts
+        if limit and self._timeouts[host] == limit:
+            self.given_up.append(host)
+
+    def _check_host(self, host: str) -> None:
+        """A host that keeps timing out is not asked again in this run: its queue would stall the stage."""
+        limit = self.settings.host_timeouts
+        if limit and self._timeouts.get(host, 0) >= limit:
+            raise FetchError(f"{host} timed out {limit} times in this run, so it was not asked again "
+                             "([fetch].host_timeouts); it is tried again on the next run")
 
     async def _get(self, client: httpx.AsyncClient, url: str, headers: dict[str, str]) -> Response:
         limit = self.settings.max_bytes
@@ -303,6 +357,7 @@ class Fetcher:
 
     async def page(self, url: str) -> tuple[str, str]:
         """An HTML page as (final URL, decoded text); robots.txt is honoured."""
+        await self.check(url)
         ok, why = await self.allowed(url)
         if not ok:
             raise FetchError(f"{why}; the page was not fetched")
@@ -369,8 +424,11 @@ async def fetch_sources(
     states = states or {}
     sources = list(sources)
     fetcher = Fetcher(settings, sources=len(sources))
+    fetcher.trust(*(s.url for s in sources))
+    results: dict[str, tuple[SourceResult, FeedFetch | None]] = {}
 
     async def one(source: Source) -> tuple[SourceResult, FeedFetch | None]:
+        current_source.set(source.id)
         start = time.perf_counter()
         result = SourceResult(source)
         got: FeedFetch | None = None
@@ -390,30 +448,77 @@ async def fetch_sources(
             main = got.cache.get(source.url, {})
             got.etag = got.etag or main.get("etag")
             got.last_modified = got.last_modified or main.get("last_modified")
+            for item in got.items:
+                bound_item(item, settings.max_item_chars)
         except SourceError as exc:
             result.error = str(exc)
         except Exception as exc:  # noqa: BLE001 - one broken source must not end the run
             result.error = f"unexpected {type(exc).__name__}: {exc}"
         result.seconds = time.perf_counter() - start
+        result.refused = [str(r) for r in fetcher.refused if r.source == source.id]
+        results[source.id] = result, got
         if progress:
             progress(result)
         return result, got
 
+    tasks = [asyncio.ensure_future(one(s)) for s in sources]
     try:
-        return list(await asyncio.gather(*(one(s) for s in sources)))
+        if tasks:
+            await asyncio.wait(tasks, timeout=settings.deadline or None)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     finally:
         await fetcher.aclose()
+    out = []
+    for source in sources:
+        if source.id not in results:
+            late = SourceResult(source, error=(
+                f"not finished when the fetch stage's deadline of {settings.deadline:g} s passed "
+                "([fetch].deadline); what it had fetched is dropped, and it is tried again on the next run"))
+            late.refused = [str(r) for r in fetcher.refused if r.source == source.id]
+            if progress:
+                progress(late)
+            results[source.id] = late, None
+        out.append(results[source.id])
+    for host in fetcher.given_up:
+        first = next((r for r, _ in out if urlsplit(r.source.url).netloc == host), out[0][0] if out else None)
+        if first is not None:
+            first.notes.append(f"{host} timed out {settings.host_timeouts} times, so it was not asked again "
+                               "in this run ([fetch].host_timeouts)")
+    return out
+
+
+def bound_item(item: Item, max_chars: int) -> Item:
+    """An item as it may be stored: invisible controls out of its title and text, the text capped at
+    ``max_chars`` (a 5 MB summary otherwise stalls every later stage)."""
+    item.title = strip_controls(item.title)
+    item.text = strip_controls(item.text)
+    item.summary = strip_controls(item.summary)
+    if len(item.text) > max_chars:
+        item.text = item.text[:max_chars]
+        item.content_hash = text_hash(item.title, item.text)
+    if len(item.summary) > max_chars:
+        item.summary = item.summary[:max_chars]
+    for comment in item.comments:
+        bound_comment(comment, max_chars)
+    return item
 
 
 async def fetch_comments(
-    wanted: Iterable[tuple[Source, Item]], settings: FetchSettings
+    wanted: Iterable[tuple[Source, Item]], settings: FetchSettings, refused: list[str] | None = None,
 ) -> tuple[dict[str, list[Comment]], list[str]]:
-    """The top comments of chosen items (those that made the briefing), by their source's kind."""
+    """The top comments of chosen items (those that made the briefing), by their source's kind.
+
+    URLs refused by the guard (netguard.py) are added to ``refused``, each with its source's name."""
+    wanted = list(wanted)
     fetcher = Fetcher(settings)
+    fetcher.trust(*(s.url for s, _ in wanted))
     found: dict[str, list[Comment]] = {}
     errors: list[str] = []
 
     async def one(source: Source, item: Item) -> None:
+        current_source.set(source.id)
         kind = source_kinds.get(source.kind)
         if kind is None:
             return
@@ -425,10 +530,19 @@ async def fetch_comments(
             errors.append(f"{source.name}: comments of '{item.title[:60]}': unexpected {type(exc).__name__}: {exc}")
         else:
             if comments:
-                found[item.id] = comments
+                found[item.id] = [bound_comment(c, settings.max_item_chars) for c in comments]
 
     try:
         await asyncio.gather(*(one(s, i) for s, i in wanted))
     finally:
         await fetcher.aclose()
+    if refused is not None:
+        names = {s.id: s.name for s, _ in wanted}
+        refused.extend(f"{names.get(r.source, r.source)}: refused {r}" for r in fetcher.refused)
     return found, errors
+
+
+def bound_comment(comment: Comment, max_chars: int) -> Comment:
+    comment.text = strip_controls(comment.text)[:max_chars]
+    comment.author = strip_controls(comment.author)
+    return comment

@@ -19,7 +19,7 @@ from email.utils import formatdate, make_msgid
 from typing import Any
 
 from .errors import NotConfigured, PublishError
-from .publish import Edition, register_publisher
+from .publish import Edition, idempotency_key, register_publisher
 from .render import format_date
 
 __all__ = ["EmailPublisher"]
@@ -50,7 +50,7 @@ class EmailPublisher:
     def _domain(self) -> str:
         return self.conf.sender.rsplit("@", 1)[-1].strip("> ") or "dailybrief.local"
 
-    def _envelope(self, subject: str) -> EmailMessage:
+    def _envelope(self, subject: str, key: str = "") -> EmailMessage:
         msg = EmailMessage()
         msg["Subject"] = subject
         msg["From"] = self.conf.sender
@@ -58,7 +58,9 @@ class EmailPublisher:
         if self.conf.bcc:
             msg["Bcc"] = ", ".join(self.conf.bcc)  # smtplib sends to these and leaves the header out
         msg["Date"] = formatdate(localtime=True)
-        msg["Message-ID"] = make_msgid("dailybrief", domain=self._domain())
+        # An edition's Message-ID is the same on every try, so a resent copy is recognisably the same message.
+        msg["Message-ID"] = f"<dailybrief.{key}@{self._domain()}>" if key else make_msgid("dailybrief",
+                                                                                            domain=self._domain())
         msg["Auto-Submitted"] = "auto-generated"
         return msg
 
@@ -75,7 +77,7 @@ class EmailPublisher:
         if pdf is None:
             raise PublishError(f"the {edition.day} '{lang}' edition has no PDF to attach; "
                                "add pdf to output.formats (and check the render stage's errors), then run again")
-        msg = self._envelope(subject)
+        msg = self._envelope(subject, idempotency_key(edition, self.name, lang))
         msg.set_content(md.read_text("utf-8"), subtype="plain", charset="utf-8")
         msg.add_alternative(html.read_text("utf-8"), subtype="html", charset="utf-8")
         msg.add_attachment(pdf.read_bytes(), maintype="application", subtype="pdf",

@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
+import shutil
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -24,13 +26,13 @@ from pathlib import Path
 import numpy as np
 
 from . import cluster as cluster_stage
-from . import figures
+from . import figures, redact
 from . import rank as rank_stage
 from .config import Config
 from .dedup import exact_duplicates, mark_near_duplicates
 from .embed import Embedder, default_embedder, embed_items, item_text
 from .errors import DailybriefError, NoBriefError, RenderError
-from .fetch import fetch_comments, fetch_sources
+from .fetch import bound_item, fetch_comments, fetch_sources
 from .publish import Delivery, Edition, FolderPublisher, deliver, file_stem
 from .records import Brief, Item, RunReport, SourceResult, StageReport, Story, brief_from_dict
 from .store import Store, utcnow
@@ -39,6 +41,7 @@ from .verify import Faithfulness, SourceText, VerifySettings, verify_brief
 from .write import WriterContext, apply_themes, build_writer
 
 FAILING_STREAK = 3  # the default of [fetch].failing_runs
+STALE_TEMP_SECONDS = 3600  # a dailybrief-* folder in TMPDIR untouched this long is a killed run's leftover
 
 
 @dataclass(slots=True)
@@ -85,6 +88,7 @@ class Pipeline:
     def stage(self, run: RunReport, name: str) -> Iterator[StageReport]:
         report = StageReport(name)
         run.stages.append(report)
+        self.store.heartbeat(run.id)  # a sign of life at each stage's start and end (save_run)
         start = time.perf_counter()
         try:
             yield report
@@ -129,6 +133,9 @@ class Pipeline:
                         run.failures.append(f"{name}: has failed {streak} runs in a row; check or disable it")
                 for w in got.warnings if got else []:
                     rep.errors.append(f"{name}: {w}")
+                for line in [*(f"refused {r}" for r in result.refused), *result.notes]:
+                    run.failures.append(f"{name}: {line}")
+                    rep.errors.append(run.failures[-1])
                 fetched.extend(result.items)
             rep.counts = {"sources": len(sources), "failed": sum(1 for r, _ in results if r.error),
                           "not_modified": sum(1 for r, _ in results if r.not_modified), "fetched": len(fetched)}
@@ -165,7 +172,9 @@ class Pipeline:
         if not wanted or not self.cfg.fetch.top_comments:
             return
         with self.stage(run, "comments") as rep:
-            found, errors = asyncio.run(fetch_comments(wanted, self.cfg.fetch.settings()))
+            refused: list[str] = []
+            found, errors = asyncio.run(fetch_comments(wanted, self.cfg.fetch.settings(), refused))
+            run.failures.extend(refused)
             for _, item in wanted:
                 if item.id in found:
                     item.comments = found[item.id]
@@ -177,7 +186,7 @@ class Pipeline:
         start, end = edition_window(self.cfg, day)
         settings = cluster_stage.ClusterSettings()
         with self.stage(run, "cluster") as rep:
-            items = self.store.items_between(start, end)
+            items = self._bounded(self.store.items_between(start, end))
             if not items:
                 raise NoBriefError(
                     f"no items published between {start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M} "
@@ -205,6 +214,11 @@ class Pipeline:
             ranked = rank_stage.rank(stories, end, settings_rank)
             rep.counts = {"stories": len(ranked)}
         return ranked
+
+    def _bounded(self, items: list[Item]) -> list[Item]:
+        """Items as the stages may read them: no more text each than [fetch].max_item_chars (rows stored
+        before the cap existed included), so a run's time follows its inputs' size, not their content."""
+        return [bound_item(i, self.cfg.fetch.max_item_chars) for i in items]
 
     def _cluster(self, day: date, items: list[Item], settings: cluster_stage.ClusterSettings
                  ) -> tuple[list[Story], dict[str, int]]:
@@ -299,6 +313,7 @@ class Pipeline:
             figures.annotate(briefs, top, self.store, day)
             for brief in briefs:
                 brief.url = self.cfg.output.edition_link(day, brief.language, file_stem(brief.language, ed.languages))
+                redact.scrub_fields(brief)  # a fallback's note may quote what an endpoint echoed back
             self.store.mark_briefed([s.id for s in top], day)
             for fallback in writer.fallbacks:
                 rep.errors.append(str(fallback))
@@ -365,11 +380,11 @@ class Pipeline:
                  force: bool = False) -> dict[str, int]:
         self.deliveries = deliver(self.cfg, self.store, edition, names=names, force=force)
         for d in self.deliveries:
-            if d.status in ("failed", "skipped"):
+            if d.status in ("failed", "skipped", "interrupted"):
                 rep.errors.append(f"publish {d.target}: {d.detail}")
                 run.failures.append(rep.errors[-1])
         counts = {"targets": len(self.deliveries)}
-        for status in ("delivered", "unchanged", "skipped", "failed"):
+        for status in ("delivered", "unchanged", "skipped", "failed", "interrupted"):
             counts[status] = sum(1 for d in self.deliveries if d.status == status)
         return counts
 
@@ -391,8 +406,35 @@ class Pipeline:
     def build(self, run: RunReport, day: date) -> list[Brief]:
         return self.write(run, day, self.stories(run, day))
 
+    def staging(self) -> Path:
+        """Where render writes before publish places the files: under the data directory, so a run
+        killed mid-render leaves nothing in TMPDIR, and the next run clears what it left."""
+        db = self.cfg.db_path()
+        return (db.parent if str(db) != ":memory:" else Path(tempfile.gettempdir())) / "staging"
+
+    def recover(self) -> list[str]:
+        """What a killed run left behind: its record still ``running`` (marked interrupted now) and its
+        staging folders (removed). Call it holding the run lock."""
+        notes = self.store.mark_orphans()
+        root = self.staging()
+        for stale in root.glob("dailybrief-*") if root.is_dir() else ():
+            shutil.rmtree(stale, ignore_errors=True)
+        # TMPDIR: the PDF's typst folder, and older versions' staging. Ours, and untouched for an hour (a
+        # `dailybrief render` running beside this run is never that slow).
+        cutoff = time.time() - STALE_TEMP_SECONDS
+        for stale in Path(tempfile.gettempdir()).glob("dailybrief-*"):
+            try:
+                info = stale.lstat()
+            except OSError:
+                continue
+            if stale.is_dir() and not stale.is_symlink() and info.st_uid == os.getuid() and info.st_mtime < cutoff:
+                shutil.rmtree(stale, ignore_errors=True)
+        return notes
+
     def run(self, day: date, out: Path | None = None, fetch: bool = True) -> RunReport:
+        recovered = self.recover()
         run = self.new_run(day)
+        run.failures.extend(recovered)
         try:
             if fetch:
                 self.fetch(run)
@@ -400,7 +442,9 @@ class Pipeline:
             if fetch:
                 self.comments(run, ranked)
             briefs = self.write(run, day, ranked)
-            with tempfile.TemporaryDirectory(prefix="dailybrief-") as tmp:
+            root = self.staging()
+            root.mkdir(parents=True, exist_ok=True)
+            with tempfile.TemporaryDirectory(prefix="dailybrief-", dir=root) as tmp:
                 files = self.render(run, briefs, Path(tmp))
                 placed = self.publish(run, day, files, out, briefs)
             for brief, stem in ((b, file_stem(b.language, self.cfg.edition.languages)) for b in briefs):

@@ -32,7 +32,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
-from .errors import NotConfigured, PublishError
+from .errors import Interrupted, NotConfigured, PublishError
 from .records import Brief, brief_from_dict
 
 if TYPE_CHECKING:
@@ -109,7 +109,8 @@ def load_edition(folder: Path, day: date | None = None) -> Edition:
 
 @dataclass(slots=True)
 class Delivery:
-    """What happened to one target: delivered, unchanged (already there), skipped or failed."""
+    """What happened to one target: delivered, unchanged (already there), skipped, failed, or
+    interrupted (sent, but no answer came: it needs a look, and is not resent without --force)."""
 
     target: str
     kind: str
@@ -205,6 +206,12 @@ def make_target(conf: Any, cfg: Config) -> Target:
     return factory(conf, cfg)
 
 
+def idempotency_key(edition: Edition, target: str, language: str = "") -> str:
+    """The same key for the same edition sent to the same target, run after run: the platform can drop
+    a copy it has seen (a webhook's Idempotency-Key, an email's Message-ID)."""
+    return hashlib.sha256(f"{edition.day.isoformat()}|{language}|{target}".encode()).hexdigest()[:32]
+
+
 def _interrupted(row: dict[str, Any]) -> str:
     return (f"a delivery started {str(row.get('last_attempt') or '')[:19]} was interrupted; it may or may not have "
             "arrived. Check, then resend with `dailybrief publish --force` if it did not")
@@ -235,12 +242,16 @@ def deliver(cfg: Config, store: Store, edition: Edition, *, names: list[str] | N
             if row["status"] == "delivered" and (not target.resend_on_change or row["digest"] == digest):
                 results.append(Delivery(name, kind, "unchanged", f"already delivered {str(row['delivered'])[:19]}"))
                 continue
-            if row["status"] == "sending" and not target.resend_on_change:
-                results.append(Delivery(name, kind, "failed", _interrupted(row)))
+            if row["status"] in ("sending", "interrupted") and not target.resend_on_change:
+                results.append(Delivery(name, kind, "interrupted", _interrupted(row)))
                 continue
         store.start_delivery(edition.day, name, kind, digest)
         try:
             detail = target.deliver(edition)
+        except Interrupted as exc:
+            store.finish_delivery(edition.day, name, ok=False, error=str(exc), status="interrupted")
+            results.append(Delivery(name, kind, "interrupted", str(exc)))
+            continue
         except PublishError as exc:
             store.finish_delivery(edition.day, name, ok=False, error=str(exc))
             results.append(Delivery(name, kind, "failed", str(exc)))

@@ -219,6 +219,8 @@ class SourceResult:
     status: int | None = None
     not_modified: bool = False
     seconds: float = 0.0
+    refused: list[str] = field(default_factory=list)  # URLs the fetch guard did not connect to, and why
+    notes: list[str] = field(default_factory=list)  # what the run summary should say about this source
 
 
 @dataclass(slots=True)

@@ -46,6 +46,7 @@ import jinja2
 from markupsafe import Markup
 
 from .errors import RenderError
+from .images import LOGO_TYPES, logo_problem
 from .records import Brief, Paragraph, Section, Sentence
 from .sanitize import clean_page, clean_wechat
 
@@ -270,16 +271,6 @@ def qr_svg(data: str) -> str:
         raise RenderError(f"cannot make a QR code from branding.qr_url {data!r}: {err}") from err
 
 
-_LOGO_TYPES = {
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".webp": "image/webp",
-    ".svg": "image/svg+xml",
-}
-
-
 @dataclass(frozen=True, slots=True)
 class _Logo:
     data: bytes
@@ -292,34 +283,21 @@ class _Logo:
 
 
 def _load_logo(path: str) -> _Logo | None:
-    """The branding logo, or None when it is unset, missing or unreadable (logged)."""
+    """The branding logo, or None when it is unset, missing or unreadable (logged; config refuses those at load)."""
     if not path:
         return None
     file = Path(path)
-    suffix = file.suffix.lower()
-    if suffix not in _LOGO_TYPES:
-        log.warning("branding.logo %s: unsupported type (use PNG, JPEG, GIF, WebP or SVG); skipped", path)
-        return None
     try:
         data = file.read_bytes()
-    except OSError as err:
-        log.warning("branding.logo %s cannot be read (%s); skipped", path, err)
+    except OSError:
+        data = None
+    problem = logo_problem(file, data) if data is not None else logo_problem(file)
+    if problem:
+        log.warning("branding.logo %s: %s; skipped", path, problem)
         return None
-    if suffix != ".svg":
-        try:
-            import io
-
-            from PIL import Image
-
-            with Image.open(io.BytesIO(data)) as image:
-                image.verify()
-        except Exception as err:  # noqa: BLE001 - Pillow raises many kinds for a bad image
-            log.warning("branding.logo %s is not a valid image (%s); skipped", path, err)
-            return None
-    elif b"<svg" not in data[:4096]:
-        log.warning("branding.logo %s is not an SVG file; skipped", path)
-        return None
-    return _Logo(data, suffix, _LOGO_TYPES[suffix])
+    assert data is not None
+    suffix = file.suffix.lower()
+    return _Logo(data, suffix, LOGO_TYPES[suffix])
 
 
 # ---------------------------------------------------------------------------

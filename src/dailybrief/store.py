@@ -7,9 +7,10 @@ Every run is recorded with its stages, counts, errors and durations.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import sqlite_utils
 
 from .errors import StoreError
 from .records import Comment, Item, RunReport, Source, SourceResult, StageReport, as_dict
+from .redact import scrub, scrub_data
 
 MIGRATIONS: list[str] = [
     # 1: the foundation
@@ -99,7 +101,14 @@ MIGRATIONS: list[str] = [
     """
     ALTER TABLE items ADD COLUMN thread_url TEXT NOT NULL DEFAULT '';
     """,
+    # 7: a run's process and its last sign of life, so the next run can tell a killed run from a running one
+    """
+    ALTER TABLE runs ADD COLUMN pid INTEGER;
+    ALTER TABLE runs ADD COLUMN heartbeat TEXT;
+    """,
 ]
+
+STALE_HEARTBEAT = timedelta(hours=12)  # a "running" run silent this long is dead even if its PID was reused
 
 _ITEM_COLUMNS = (
     "id", "source_id", "source_name", "tier", "url", "canonical_url", "title", "summary", "text",
@@ -114,6 +123,18 @@ def _iso(value: datetime | date | None) -> str | None:
 
 def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    except OSError:
+        return False
+    return True
 
 
 def utcnow() -> datetime:
@@ -206,7 +227,7 @@ class Store:
                 self.conn.execute(
                     "UPDATE sources SET last_attempt=?, last_error=?, last_latency=?, last_status=?, "
                     "consecutive_failures = COALESCE(consecutive_failures, 0) + 1 WHERE id=?",
-                    (now, result.error, result.seconds, result.status, sid),
+                    (now, scrub(result.error), result.seconds, result.status, sid),
                 )
             else:
                 self.conn.execute(
@@ -221,7 +242,7 @@ class Store:
                     "INSERT OR REPLACE INTO source_runs (run_id, source_id, at, ok, status, not_modified, error, "
                     "latency, items, new_items) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     (run_id, sid, now, int(not result.error), result.status, int(result.not_modified),
-                     result.error or None, result.seconds, len(result.items), new_items),
+                     scrub(result.error) or None, result.seconds, len(result.items), new_items),
                 )
         return int(self.source_state(sid).get("consecutive_failures", 0))
 
@@ -459,12 +480,17 @@ class Store:
 
     # -- runs -------------------------------------------------------------
     def save_run(self, run: RunReport) -> None:
+        """Record a run (secrets blanked out); while it runs, each save is also its heartbeat."""
+        run.failures[:] = [scrub(f) for f in run.failures]
+        for stage in run.stages:
+            stage.errors[:] = [scrub(e) for e in stage.errors]
         with self.conn:
             self.conn.execute(
-                "INSERT OR REPLACE INTO runs (id, edition, started, finished, status, failures, outputs) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO runs (id, edition, started, finished, status, failures, outputs, pid, heartbeat) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (run.id, run.edition.isoformat(), run.started.isoformat(), _iso(run.finished), run.status,
-                 json.dumps(run.failures, ensure_ascii=False), json.dumps(run.outputs, ensure_ascii=False)),
+                 json.dumps(run.failures, ensure_ascii=False), json.dumps(scrub_data(run.outputs), ensure_ascii=False),
+                 os.getpid(), utcnow().isoformat()),
             )
             self.conn.execute("DELETE FROM run_stages WHERE run_id=?", (run.id,))
             self.conn.executemany(
@@ -472,6 +498,36 @@ class Store:
                 [(run.id, i, s.name, s.seconds, json.dumps(s.counts), json.dumps(s.errors, ensure_ascii=False),
                   int(s.ok)) for i, s in enumerate(run.stages)],
             )
+
+    def heartbeat(self, run_id: str) -> None:
+        with self.conn:
+            self.conn.execute("UPDATE runs SET heartbeat=? WHERE id=? AND status='running'",
+                              (utcnow().isoformat(), run_id))
+
+    def mark_orphans(self, now: datetime | None = None) -> list[str]:
+        """Runs left ``running`` by a process that is gone (``kill -9``, a power cut), marked ``interrupted``.
+
+        A run is orphaned when its process no longer exists, or when it has not beaten for
+        STALE_HEARTBEAT (its PID now belongs to something else). Call it holding the run lock.
+        Returns a line per run marked, for the summary."""
+        now = now or utcnow()
+        marked = []
+        for r in list(self.db.query("SELECT id, edition, pid, heartbeat, started, failures FROM runs "
+                                    "WHERE status='running'")):
+            beat = _dt(r["heartbeat"]) or _dt(r["started"])
+            pid = r["pid"]
+            if pid == os.getpid() and beat is not None and now - beat < STALE_HEARTBEAT:
+                continue  # this process's own run
+            if pid and _alive(pid) and beat is not None and now - beat < STALE_HEARTBEAT:
+                continue
+            note = (f"interrupted: its process{f' (pid {pid})' if pid else ''} ended without finishing it "
+                    f"(killed or crashed); last sign of life {str(r['heartbeat'] or r['started'])[:19]}")
+            failures = [*json.loads(r["failures"] or "[]"), note]
+            with self.conn:
+                self.conn.execute("UPDATE runs SET status='interrupted', finished=?, failures=? WHERE id=?",
+                                  (r["heartbeat"] or r["started"], json.dumps(failures, ensure_ascii=False), r["id"]))
+            marked.append(f"run {r['id']} of edition {r['edition']} was {note}")
+        return marked
 
     def runs(self, limit: int = 20) -> list[RunReport]:
         out = []
@@ -513,13 +569,17 @@ class Store:
                 (edition.isoformat(), target, kind, digest, now, now),
             )
 
-    def finish_delivery(self, edition: date, target: str, *, ok: bool, detail: str = "", error: str = "") -> None:
+    def finish_delivery(self, edition: date, target: str, *, ok: bool, detail: str = "", error: str = "",
+                        status: str = "") -> None:
+        """End a delivery: delivered, failed, or (``status="interrupted"``) sent but never answered,
+        which is not sent again without --force."""
         now = utcnow().isoformat()
         with self.conn:
             self.conn.execute(
                 "UPDATE deliveries SET status=?, delivered=CASE WHEN ? THEN ? ELSE delivered END, "
                 "detail=CASE WHEN ? THEN ? ELSE detail END, error=? WHERE edition=? AND target=?",
-                ("delivered" if ok else "failed", ok, now, ok, detail, error or None, edition.isoformat(), target),
+                (status or ("delivered" if ok else "failed"), ok, now, ok, scrub(detail), scrub(error) or None,
+                 edition.isoformat(), target),
             )
 
     def deliveries(self, edition: date | None = None, limit: int = 200) -> list[dict[str, Any]]:
@@ -532,8 +592,8 @@ class Store:
             self.conn.execute(
                 "INSERT OR REPLACE INTO alerts (run_id, target, edition, status, sent, subject, error) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (run_id, target, edition.isoformat(), "sent" if ok else "failed", utcnow().isoformat(), subject,
-                 error or None),
+                (run_id, target, edition.isoformat(), "sent" if ok else "failed", utcnow().isoformat(), scrub(subject),
+                 scrub(error) or None),
             )
 
     def alert_sent(self, run_id: str, target: str) -> bool:

@@ -114,3 +114,13 @@ def clip(text: str, limit: int) -> str:
             cut = cut[: pos + len(mark.strip())]
             break
     return cut.rstrip(" ,，;；") + "…"
+
+
+# Bidirectional controls (U+202E turns "gpj.exe" into "exe.jpg" on screen) and zero-width characters:
+# invisible in a title, they can only hide or reorder what a reader sees.
+_INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def strip_controls(text: str) -> str:
+    """Text without bidirectional overrides, isolates, marks and zero-width characters."""
+    return _INVISIBLE.sub("", text) if text else text

@@ -34,10 +34,10 @@ from urllib.parse import quote_plus, urlsplit
 
 import httpx
 
-from . import __version__
+from . import __version__, redact
 from .digest import Digest, Measure, digest_of, fit, fit_lines, measure_bytes, measure_chars, measure_utf16
-from .errors import NotConfigured, PublishError
-from .publish import Edition, register_publisher
+from .errors import Interrupted, NotConfigured, PublishError
+from .publish import Edition, idempotency_key, register_publisher
 
 __all__ = ["ChatPublisher", "DingtalkPublisher", "FeishuPublisher", "SlackPublisher", "TelegramPublisher",
            "WebhookPublisher", "WecomPublisher", "dingtalk_sign", "feishu_sign", "webhook_signature"]
@@ -45,29 +45,6 @@ __all__ = ["ChatPublisher", "DingtalkPublisher", "FeishuPublisher", "SlackPublis
 log = logging.getLogger(__name__)
 
 _RETRY_STATUS = {429, 500, 502, 503, 504}
-
-
-class _Redact(logging.Filter):
-    """Blanks our secrets out of log records: httpx logs every request's full URL at INFO,
-    and a webhook URL carries its token."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if self.secrets:
-            text = record.getMessage()
-            if any(s in text for s in self.secrets):
-                for secret in sorted(self.secrets, key=len, reverse=True):
-                    text = text.replace(secret, "***")
-                record.msg, record.args = text, ()
-        return True
-
-
-_REDACT = _Redact()
-for _name in ("httpx", "httpcore"):
-    logging.getLogger(_name).addFilter(_REDACT)
 
 
 def feishu_sign(timestamp: int, secret: str) -> str:
@@ -141,8 +118,10 @@ class ChatPublisher:
 
     def _secret(self, value: str) -> None:
         self._secrets.append(value)
-        if len(value) >= 6:  # too short to be a secret worth blanking everywhere
-            _REDACT.secrets.add(value)
+        if value.startswith(("http://", "https://")):
+            redact.register_url(value)  # the URL, and the tokens in its path and query on their own
+        else:
+            redact.register(value)
 
     def _target_url(self) -> str:
         if self.conf.url_env:
@@ -160,9 +139,10 @@ class ChatPublisher:
         return urlsplit(self.url).netloc
 
     def scrub(self, text: str) -> str:
-        for secret in self._secrets:
+        text = redact.scrub(text)
+        for secret in self._secrets:  # this target's own, even those too short for the shared registry
             if secret:
-                text = text.replace(secret, "***")
+                text = text.replace(secret, redact.MASK)
         return text
 
     # -- messages -----------------------------------------------------------------
@@ -190,7 +170,7 @@ class ChatPublisher:
     def deliver(self, edition: Edition) -> str:
         brief = edition.brief(self.language)
         digest = fit(digest_of(brief, self.link(edition)), self.edition_text, type(self).measure, self.max)
-        return self.post(self.edition_payload(digest))
+        return self.post(self.edition_payload(digest), idempotency_key(edition, self.name, self.language))
 
     def alert(self, subject: str, lines: list[str]) -> str:
         limit = min(self.alert_limit or self.max, self.max)
@@ -202,19 +182,30 @@ class ChatPublisher:
         """The URL, headers and body of the request; platforms that sign override this."""
         return self.url, {}, _json(payload).encode()
 
+    def keyed(self, payload: dict[str, Any], key: str) -> tuple[dict[str, Any], dict[str, str]]:
+        """The payload and headers that carry the message's idempotency key, where the platform takes one
+        (the generic webhook: an ``Idempotency-Key`` header and an ``id`` field); others send it nowhere."""
+        return payload, {}
+
     def check(self, response: httpx.Response) -> str:
         """Raise PublishError unless the platform accepted the message; return a detail for the log."""
         if not response.is_success:
             raise PublishError(f"HTTP {response.status_code}: {response.text[:200]}")
         return f"HTTP {response.status_code}"
 
-    def post(self, payload: dict[str, Any]) -> str:
+    def post(self, payload: dict[str, Any], key: str = "") -> str:
+        """Send once, retrying only what cannot have arrived: connection failures before the request went
+        out, and answers that say to try again. A timeout or a broken connection after the request was
+        sent raises Interrupted: the platform may have the message, and a second copy is worse."""
         attempt = 0
+        extra: dict[str, str] = {}
+        if key:
+            payload, extra = self.keyed(payload, key)
         while True:
             attempt += 1
             url, headers, body = self.prepare(payload)
             headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": f"dailybrief/{__version__}",
-                       **headers}
+                       **extra, **headers}
             retry = ""
             try:
                 with httpx.Client(timeout=self.timeout, trust_env=True) as client:
@@ -225,8 +216,15 @@ class ChatPublisher:
             except PublishError as exc:
                 raise PublishError(self.scrub(f"{self.kind} target '{self.name}' at {self.where} refused the "
                                               f"message: {exc}")) from None
-            except httpx.TimeoutException:
-                retry = f"no answer within {self.timeout:g} s"
+            except (httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ConnectError) as exc:
+                retry = f"cannot connect ({type(exc).__name__}: {exc or 'no answer'})"  # nothing was sent
+            except (httpx.TimeoutException, httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError) as exc:
+                cause = f"no answer within {self.timeout:g} s" if isinstance(exc, httpx.TimeoutException) else \
+                    f"the connection broke after sending ({type(exc).__name__})"
+                raise Interrupted(self.scrub(
+                    f"{self.kind} target '{self.name}' at {self.where}: the message was sent but {cause}; it may "
+                    "have arrived, so it is not sent again. Check the channel, then resend with "
+                    "`dailybrief publish --force` if it did not")) from None
             except httpx.HTTPError as exc:
                 retry = f"cannot connect ({type(exc).__name__}: {exc})"
             if attempt > self.retries:
@@ -430,6 +428,9 @@ class WebhookPublisher(ChatPublisher):
 
     def alert_text(self, subject: str, lines: list[str]) -> str:
         return self.plain_alert(subject, lines)
+
+    def keyed(self, payload: dict[str, Any], key: str) -> tuple[dict[str, Any], dict[str, str]]:
+        return {"id": key, **payload}, {"Idempotency-Key": key}
 
     def prepare(self, payload: dict[str, Any]) -> tuple[str, dict[str, str], bytes]:
         body = _json(payload).encode()

@@ -97,5 +97,7 @@ def demo_config(base: str) -> dict[str, Any]:
             "about": "dailybrief 示例机构是演示用的虚构机构。本简报由 dailybrief 根据演示数据自动生成："
                      "演示数据以我们自己的文字转述 2026 年 4 月 10 日公开报道的事实，所有链接均为 .example 保留域名。",
         },
+        # The demo serves everything from 127.0.0.1, which links in feeds may not reach unless allowed.
+        "fetch": {"allow_private": ["127.0.0.1"]},
         "sources": demo_sources(base),
     }
