@@ -9,9 +9,12 @@ Writers sit behind a small interface (``SectionWriter``) and are registered by
 name in ``WRITERS``. The extractive writer needs no model: it picks central,
 non-redundant sentences from the stories' own sources (MMR over sentence
 embeddings) and cites each one. It writes no analysis, and says so. A writer
-that cannot write a story raises ``WriterError``; the chain then writes that
-story with the extractive writer, records ``section.writer = "llm→extractive"``
-and notes the fallback in the section, the brief and ``ChainWriter.fallbacks``.
+that cannot write a story raises ``WriterError`` -- or anything else: any
+exception while writing one story (or the abstract) makes the chain write that
+part with the extractive writer, log the traceback, record
+``section.writer = "llm→extractive"`` and note the fallback in the section, the
+brief and ``ChainWriter.fallbacks``. A story the extractive writer cannot write
+either is left out (named in ``ChainWriter.fallbacks``); the rest is written.
 """
 
 from __future__ import annotations
@@ -352,9 +355,17 @@ class Fallback:
     language: str
     writer: str
     reason: str
+    left_out: bool = False  # the extractive writer could not write it either: it is not in the edition
 
     def __str__(self) -> str:
+        if self.left_out:
+            return f"{self.part!r} ({self.language}) left out: no writer could write it ({self.reason})"
         return f"{self.writer} → extractive for {self.part!r} ({self.language}): {self.reason}"
+
+
+def _reason(exc: BaseException) -> str:
+    """Why a part could not be written: a WriterError's own message, else the exception's type and text."""
+    return str(exc) if isinstance(exc, WriterError) else f"{type(exc).__name__}: {exc}"
 
 
 class ChainWriter:
@@ -374,7 +385,11 @@ class ChainWriter:
         return "→".join([*(w.name for w in self.writers), self.extractive.name])
 
     def _try(self, part: str, language: str, call: Callable[[Any], Any]) -> tuple[Any, str, str]:
-        """(result, writer name, fallback reason) from the first writer that can."""
+        """(result, writer name, fallback reason) from the first writer that can.
+
+        Any exception counts, not only WriterError: one story never stops an edition. When the
+        extractive writer fails too, the result is None (the part is left out, and named).
+        """
         reason = ""
         for writer in self.writers:
             if writer.name in self.down:
@@ -382,13 +397,21 @@ class ChainWriter:
             else:
                 try:
                     return call(writer), writer.name, ""
-                except WriterError as exc:
-                    reason = str(exc)
+                except Exception as exc:  # any failure of one part falls back, loudly
+                    reason = _reason(exc)
                     if getattr(exc, "fatal", False):
                         self.down[writer.name] = reason
+                    # A WriterError is an expected refusal; anything else is a bug worth its traceback.
+                    log.warning("%s could not write %r (%s)", writer.name, part, language,
+                                exc_info=not isinstance(exc, WriterError))
             self.fallbacks.append(Fallback(part, language, writer.name, reason))
             log.warning("%s", self.fallbacks[-1])
-        return call(self.extractive), self.extractive.name, reason
+        try:
+            return call(self.extractive), self.extractive.name, reason
+        except Exception as exc:  # the part is left out; the rest of the edition is written
+            log.exception("the extractive writer could not write %r (%s)", part, language)
+            self.fallbacks.append(Fallback(part, language, self.extractive.name, _reason(exc), left_out=True))
+            return None, self.extractive.name, _reason(exc)
 
     def write(self, stories: Sequence[Story], roundup: Sequence[Story], edition: date, language: str,
               title: str, branding: Branding) -> Brief:
@@ -400,6 +423,8 @@ class ChainWriter:
             if self.progress:
                 self.progress(story.title)
             section, name, reason = self._try(story.title, language, lambda w, s=story: w.section(s, language, book))
+            if section is None:
+                continue  # left out; named in self.fallbacks
             if reason:
                 section.writer = f"{self.writers[0].name}→{name}"
                 section.notes.insert(0, words["fallback"].format(reason=clip(reason, 160)))
@@ -407,7 +432,8 @@ class ChainWriter:
             brief.sections.append(section)
         if roundup:
             brief.sections.append(self.extractive.roundup(roundup, language, book))
-        brief.abstract, _, reason = self._try("abstract", language, lambda w: w.abstract(brief, language, book))
+        abstract, _, reason = self._try("abstract", language, lambda w: w.abstract(brief, language, book))
+        brief.abstract = abstract or []
         if reason:
             fell_back.append(words["abstract"])
         self.model_themes[language] = bool(brief.themes)
