@@ -41,7 +41,7 @@ def test_bad_config_exits_2_with_key_value_and_fix() -> None:
 
 def _write_config(base: str, feed: str = "f.xml") -> None:
     Path("dailybrief.toml").write_text(
-        "[edition]\nlanguages = [\"en\"]\n[output]\nformats = [\"md\", \"json\"]\n"
+        "[edition]\nlanguages = [\"en\"]\ncutoff = \"24:00\"\n[output]\nformats = [\"md\", \"json\"]\n"
         f"[[sources]]\nname = \"F\"\nurl = \"{base}/{feed}\"\ntier = \"press\"\n", "utf-8")
 
 

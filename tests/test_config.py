@@ -153,3 +153,23 @@ def test_fetch_settings_come_from_config() -> None:
     with pytest.raises(ConfigError) as err:
         config.from_dict({"fetch": {"retries": -1}})
     assert err.value.key == "fetch.retries"
+
+
+def test_edition_cutoff_is_checked_and_window_hours_is_gone_with_a_fix() -> None:
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    cfg = config.from_dict({})
+    assert cfg.edition.cutoff == "07:30"
+    start, end = cfg.edition.window(date(2026, 4, 10))
+    zone = ZoneInfo("Asia/Shanghai")
+    assert (start, end) == (datetime(2026, 4, 9, 7, 30, tzinfo=zone), datetime(2026, 4, 10, 7, 30, tzinfo=zone))
+    day = config.from_dict({"edition": {"cutoff": "24:00"}}).edition.window(date(2026, 4, 10))
+    assert day == (datetime(2026, 4, 10, tzinfo=zone), datetime(2026, 4, 11, tzinfo=zone))
+    for bad in ("7:30", "25:00", "24:30", "noon"):
+        with pytest.raises(ConfigError) as err:
+            config.from_dict({"edition": {"cutoff": bad}})
+        assert err.value.key == "edition.cutoff" and '"HH:MM"' in str(err.value)
+    with pytest.raises(ConfigError) as err:
+        config.from_dict({"edition": {"window_hours": 24}})
+    assert err.value.key == "edition.window_hours" and "edition.cutoff" in str(err.value)

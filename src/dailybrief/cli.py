@@ -20,8 +20,8 @@ from rich.table import Table
 
 from . import __version__
 from . import config as config_mod
-from .errors import BusyError, ConfigError, DailybriefError, NoBriefError, PublishError
-from .pipeline import Hooks, Pipeline, file_stem, load_briefs
+from .errors import BusyError, ConfigError, DailybriefError, NoBriefError, NotDueError, PublishError
+from .pipeline import Hooks, Pipeline, check_due, file_stem, load_briefs
 from .records import RunReport
 from .store import Store
 
@@ -30,7 +30,8 @@ out = Console(highlight=False, soft_wrap=True)
 
 
 def _today(cfg: config_mod.Config) -> date:
-    return datetime.now(cfg.edition.tz).date()
+    """The default edition: the latest whose window has closed (today's from its cutoff on, else yesterday's)."""
+    return cfg.edition.due(datetime.now(cfg.edition.tz))
 
 
 def _date(value: str | None, cfg: config_mod.Config) -> date:
@@ -171,7 +172,10 @@ def _run(ctx: Ctx, day: date, out_dir: Path | None, fetch: bool = True) -> RunRe
             progress, hooks = _progress()
             pipe = Pipeline(ctx.cfg, store, hooks)
             with progress:
-                run = pipe.run(day, out_dir, fetch=fetch)
+                try:
+                    run = pipe.run(day, out_dir, fetch=fetch)
+                except NotDueError as exc:
+                    raise click.ClickException(str(exc)) from None
             summarise(run, ctx.cfg.writer.currency)
             deliveries_summary(pipe)
             store.close()
@@ -181,7 +185,8 @@ def _run(ctx: Ctx, day: date, out_dir: Path | None, fetch: bool = True) -> RunRe
 
 
 @main.command()
-@click.option("--date", "day", help="Edition date, YYYY-MM-DD (default: today in the edition's time zone).")
+@click.option("--date", "day", help="Edition date, YYYY-MM-DD: news published after [edition].cutoff on the day "
+              "before, up to the cutoff on that day (default: the latest edition whose cutoff has passed).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Write the edition here instead of <output.dir>/<date>/.")
 @click.option("--no-fetch", is_flag=True, help="Use what is stored; don't fetch.")
@@ -207,7 +212,7 @@ def fetch(ctx: Ctx) -> None:
 
 
 @main.command()
-@click.option("--date", "day", help="Edition date, YYYY-MM-DD (default: today).")
+@click.option("--date", "day", help="Edition date, YYYY-MM-DD (default: the latest edition whose cutoff has passed).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Folder for brief*.json (default: <output.dir>/<date>/).")
 @pass_ctx
@@ -215,6 +220,10 @@ def build(ctx: Ctx, day: str | None, out_dir: str | None) -> None:
     """Cluster, rank and write the stored items of a day into brief*.json."""
     d = _date(day, ctx.cfg)
     folder = Path(out_dir) if out_dir else ctx.cfg.out_dir() / d.isoformat()
+    try:
+        check_due(ctx.cfg, d, datetime.now(ctx.cfg.edition.tz))
+    except NotDueError as exc:
+        raise click.ClickException(str(exc)) from None
     store = ctx.store()
     pipe = Pipeline(ctx.cfg, store)
     run = pipe.new_run(d)
@@ -235,7 +244,7 @@ def build(ctx: Ctx, day: str | None, out_dir: str | None) -> None:
 
 
 @main.command()
-@click.option("--date", "day", help="Edition date whose folder to render (default: today).")
+@click.option("--date", "day", help="Edition date whose folder to render (default: the latest edition whose cutoff has passed).")
 @click.option("--dir", "folder", type=click.Path(file_okay=False, exists=True), help="Folder holding brief*.json.")
 @click.option("--format", "formats", multiple=True, type=click.Choice(config_mod.FORMATS), help="Formats (default: config).")
 @pass_ctx
@@ -258,7 +267,7 @@ def render(ctx: Ctx, day: str | None, folder: str | None, formats: tuple[str, ..
 
 
 @main.command()
-@click.option("--date", "day", help="Edition date, YYYY-MM-DD (default: today in the edition's time zone).")
+@click.option("--date", "day", help="Edition date, YYYY-MM-DD (default: the latest edition whose cutoff has passed).")
 @click.option("--explain", is_flag=True, help="Show how each story's score is made up.")
 @click.option("--limit", default=20, show_default=True, help="How many stories.")
 @pass_ctx
@@ -347,7 +356,8 @@ def eval_cluster(csv_file: str, text_columns: tuple[str, ...], label_column: str
 
 
 @main.command()
-@click.option("--date", "day", help="Edition date, YYYY-MM-DD (default: today; with --dir, the edition's own date).")
+@click.option("--date", "day", help="Edition date, YYYY-MM-DD (default: the latest edition whose cutoff has "
+              "passed; with --dir, the edition's own date).")
 @click.option("--dir", "folder", type=click.Path(file_okay=False, exists=True),
               help="Folder holding the edition (default: <output.dir>/<date>/).")
 @click.option("--target", "targets", multiple=True, help="Only this [[publish]] target; repeat for more (default: all).")
@@ -427,7 +437,7 @@ def schedule(ctx: Ctx, now: bool) -> None:
     job = sched.get_job("daily")
     tz = timezone_of(cfg)
     first = job.trigger.get_next_fire_time(None, datetime.now(job.trigger.timezone))
-    console.print(f"dailybrief schedule: '{cfg.schedule.cron}' in {tz}; next run at "
+    console.print(f"dailybrief schedule: '{cfg.cron()}' in {tz}; next run at "
                   f"{first:%Y-%m-%d %H:%M:%S %Z}. Ctrl-C (or SIGTERM) stops.")
     serve(sched)
 

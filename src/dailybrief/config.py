@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from datetime import date
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -99,6 +100,13 @@ class SourceConfig(_Model):
 
 
 DEFAULT_TITLES: dict[str, str] = {"zh": "AI 技术每日分析", "en": "AI Technology Daily"}
+_CUTOFF = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
+
+
+def parse_cutoff(v: str) -> tuple[int, int]:
+    """"07:30" -> (7, 30); "24:00" is the end of the day."""
+    hour, minute = v.split(":")
+    return int(hour), int(minute)
 
 
 class EditionConfig(_Model):
@@ -106,7 +114,8 @@ class EditionConfig(_Model):
     title: str | dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_TITLES))
     languages: list[Language] = Field(default_factory=lambda: ["zh"], min_length=1)
     timezone: str = "Asia/Shanghai"
-    window_hours: int = Field(24, ge=1, le=24 * 14)
+    # Edition D covers (cutoff on D-1, cutoff on D], local time in `timezone`: editions tile time.
+    cutoff: str = "07:30"
     top_stories: int = Field(5, ge=1, le=50)
     roundup_items: int = Field(8, ge=0, le=100)
 
@@ -114,6 +123,35 @@ class EditionConfig(_Model):
     @classmethod
     def _zone(cls, v: str) -> str:
         return _check_zone(v)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_window_hours(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "window_hours" in data:
+            raise ConfigError("edition.window_hours", data["window_hours"],
+                              "this key is gone: editions now tile time, edition D covering (cutoff on D-1, cutoff "
+                              "on D]; remove it and set edition.cutoff = \"HH:MM\" (default \"07:30\")")
+        return data
+
+    @field_validator("cutoff")
+    @classmethod
+    def _cutoff(cls, v: str) -> str:
+        if not _CUTOFF.match(v.strip()):
+            raise ValueError("use a local time \"HH:MM\" from \"00:00\" to \"24:00\", e.g. cutoff = \"07:30\"")
+        return v.strip()
+
+    def window(self, day: date) -> tuple[datetime, datetime]:
+        """(start, end] of edition `day`: from the cutoff on the day before to the cutoff on `day`."""
+        hour, minute = parse_cutoff(self.cutoff)
+        end_day, at = (day + timedelta(days=1), dtime(0)) if hour == 24 else (day, dtime(hour, minute))
+        end = datetime.combine(end_day, at, tzinfo=self.tz)
+        start = datetime.combine(end_day - timedelta(days=1), at, tzinfo=self.tz)
+        return start, end
+
+    def due(self, now: datetime) -> date:
+        """The latest edition whose window has closed at `now`: today's once the cutoff has passed, else yesterday's."""
+        today = now.astimezone(self.tz).date()
+        return today if self.window(today)[1] <= now else today - timedelta(days=1)
 
     @field_validator("title", mode="before")
     @classmethod
@@ -462,8 +500,8 @@ PublishConfig = Annotated[
 
 
 class ScheduleConfig(_Model):
-    # minute hour day month day-of-week (a sixth field in front is seconds)
-    cron: str = "30 7 * * *"
+    # minute hour day month day-of-week (a sixth field in front is seconds); empty: daily at [edition].cutoff
+    cron: str = ""
     timezone: str = ""  # empty: the edition's time zone
     misfire_grace_minutes: int = Field(60, ge=1, le=24 * 60)
     # After a scheduled run, targets that failed are tried again this many times, this many minutes apart.
@@ -475,8 +513,9 @@ class ScheduleConfig(_Model):
     def _cron(cls, v: str) -> str:
         from .schedule import cron_trigger
 
-        cron_trigger(v, "UTC")
-        return v
+        if v.strip():
+            cron_trigger(v, "UTC")
+        return v.strip()
 
     @field_validator("timezone")
     @classmethod
@@ -590,6 +629,13 @@ class Config(_Model):
                 raise ConfigError("alerts.target", self.alerts.target,
                                   f"name an email or chat [[publish]] target (yours: {names})")
         return self
+
+    def cron(self) -> str:
+        """The schedule's crontab line: [schedule].cron, else every day at the edition's cutoff."""
+        if self.schedule.cron:
+            return self.schedule.cron
+        hour, minute = parse_cutoff(self.edition.cutoff)
+        return f"{minute} {hour % 24} * * *"
 
     def site_url(self) -> str:
         """The public base URL of the first site target that has one."""

@@ -14,7 +14,8 @@
     ├── PublishError       a publish target failed
     │   └── NotConfigured  a target lacks its credentials (an env var is unset); it is skipped
     ├── BusyError          another run holds the lock; this one did not start
-    └── NoBriefError       nothing to brief: no items in the day's window
+    ├── NoBriefError       nothing to brief: no items in the day's window
+    └── NotDueError        the edition's window has not closed yet (a run before its cutoff)
 """
 
 from __future__ import annotations
@@ -80,3 +81,7 @@ class BusyError(DailybriefError):
 
 class NoBriefError(DailybriefError):
     pass
+
+
+class NotDueError(DailybriefError):
+    """The edition's window is still open: it is written at or after its cutoff, never before."""

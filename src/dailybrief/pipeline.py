@@ -18,7 +18,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from datetime import time as dtime
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +28,7 @@ from . import rank as rank_stage
 from .config import Config
 from .dedup import exact_duplicates, mark_near_duplicates
 from .embed import Embedder, default_embedder, embed_items, item_text
-from .errors import DailybriefError, NoBriefError, RenderError
+from .errors import DailybriefError, NoBriefError, NotDueError, RenderError
 from .fetch import fetch_comments, fetch_sources
 from .publish import Delivery, Edition, FolderPublisher, deliver, file_stem
 from .records import Brief, Item, RunReport, SourceResult, StageReport, Story, brief_from_dict
@@ -39,6 +38,7 @@ from .verify import Faithfulness, SourceText, VerifySettings, verify_brief
 from .write import WriterContext, apply_themes, build_writer
 
 FAILING_STREAK = 3  # the default of [fetch].failing_runs
+MISSED_LOOKBACK_DAYS = 7  # how far back a run looks for editions that were never written
 
 
 @dataclass(slots=True)
@@ -52,9 +52,34 @@ class Hooks:
 
 
 def edition_window(cfg: Config, day: date) -> tuple[datetime, datetime]:
-    """[start, end) of an edition day: the window_hours before the end of `day` in its time zone."""
-    end = datetime.combine(day + timedelta(days=1), dtime(0), tzinfo=cfg.edition.tz)
-    return end - timedelta(hours=cfg.edition.window_hours), end
+    """(start, end] of edition `day`: from the cutoff on the day before to the cutoff on `day`.
+
+    Consecutive editions tile time, so every item belongs to exactly one edition's window.
+    """
+    return cfg.edition.window(day)
+
+
+def check_due(cfg: Config, day: date, now: datetime) -> None:
+    """Refuse to write an edition whose window is still open: what is published later would belong to no edition."""
+    _, end = edition_window(cfg, day)
+    if now < end:
+        tz = cfg.edition.tz
+        latest = cfg.edition.due(now)
+        raise NotDueError(
+            f"the edition of {day} briefs what is published up to {end:%Y-%m-%d %H:%M} ({cfg.edition.timezone}), "
+            f"and it is {now.astimezone(tz):%Y-%m-%d %H:%M} now; run it at or after its cutoff "
+            f"([edition].cutoff = \"{cfg.edition.cutoff}\"), or write the latest complete edition, {latest}, "
+            f"with `dailybrief run --date {latest}` (or `dailybrief run` with no --date)")
+
+
+def missed_editions(cfg: Config, store: Store, day: date) -> list[date]:
+    """Days in the week before `day`, after the first edition ever written, that have no edition."""
+    written = store.edition_days(day - timedelta(days=MISSED_LOOKBACK_DAYS), day)
+    first = store.first_edition()
+    if first is None:
+        return []
+    return [d for d in (day - timedelta(days=k) for k in range(MISSED_LOOKBACK_DAYS, 0, -1))
+            if d > first and d not in written]
 
 
 class Pipeline:
@@ -180,8 +205,9 @@ class Pipeline:
             items = self.store.items_between(start, end)
             if not items:
                 raise NoBriefError(
-                    f"no items published between {start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M} "
-                    f"({self.cfg.edition.timezone}); fetch first, or pick a --date that has news"
+                    f"no items published after {start:%Y-%m-%d %H:%M} and up to {end:%Y-%m-%d %H:%M} "
+                    f"({self.cfg.edition.timezone}), the window of the edition of {day}; fetch first, or pick a "
+                    "--date that has news"
                 )
             # Earlier days not clustered yet are clustered first, oldest first, so today's items can
             # join the stories they continue.
@@ -201,7 +227,7 @@ class Pipeline:
                           "multi_outlet": sum(1 for s in stories if len(s.outlets) > 1), **counts,
                           "earlier_days_clustered": caught_up}
         with self.stage(run, "rank") as rep:
-            settings_rank = rank_stage.RankSettings.from_config(self.cfg.rank, self.cfg.edition.window_hours)
+            settings_rank = rank_stage.RankSettings.from_config(self.cfg.rank)
             ranked = rank_stage.rank(stories, end, settings_rank)
             rep.counts = {"stories": len(ranked)}
         return ranked
@@ -391,7 +417,9 @@ class Pipeline:
     def build(self, run: RunReport, day: date) -> list[Brief]:
         return self.write(run, day, self.stories(run, day))
 
-    def run(self, day: date, out: Path | None = None, fetch: bool = True) -> RunReport:
+    def run(self, day: date, out: Path | None = None, fetch: bool = True, now: datetime | None = None) -> RunReport:
+        """Write, render and publish edition `day`; NotDueError (before any work) while its window is open."""
+        check_due(self.cfg, day, now or utcnow())
         run = self.new_run(day)
         try:
             if fetch:
@@ -407,6 +435,11 @@ class Pipeline:
                 digest = hashlib.sha256(json.dumps(brief.as_dict(), sort_keys=True).encode()).hexdigest()[:16]
                 where = next((str(p) for p in placed if p.name == f"{stem}.json"), "")
                 self.store.record_edition(day, brief.language, run.id, where, digest)
+            missed = missed_editions(self.cfg, self.store, day)
+            if missed:
+                run.failures.append(
+                    f"missed editions: {', '.join(map(str, missed))} never written (the machine was off, or their "
+                    f"runs failed); backfill each with `dailybrief run --date {missed[0]}` and so on, oldest first")
         except NoBriefError as exc:
             run.failures.append(str(exc))
             return self.finish_and_alert(run, "empty")

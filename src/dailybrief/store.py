@@ -305,9 +305,9 @@ class Store:
         return Item(**data, comments=comments)
 
     def items_between(self, start: datetime, end: datetime, *, include_duplicates: bool = False) -> list[Item]:
-        """Items published in [start, end); items without a date count by fetch time."""
+        """Items published in (start, end]; items without a date count by fetch time."""
         sql = (
-            "SELECT * FROM items WHERE COALESCE(published, fetched) >= ? AND COALESCE(published, fetched) < ?"
+            "SELECT * FROM items WHERE COALESCE(published, fetched) > ? AND COALESCE(published, fetched) <= ?"
             + ("" if include_duplicates else " AND duplicate_of IS NULL")
             + " ORDER BY COALESCE(published, fetched), id"
         )
@@ -495,6 +495,15 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (edition.isoformat(), language, run_id, path, digest, utcnow().isoformat()),
             )
+
+    def edition_days(self, lo: date, hi: date) -> set[date]:
+        """Edition dates in [lo, hi) that were written."""
+        return {date.fromisoformat(r[0]) for r in self.conn.execute(
+            "SELECT DISTINCT edition FROM editions WHERE edition >= ? AND edition < ?", (lo.isoformat(), hi.isoformat()))}
+
+    def first_edition(self) -> date | None:
+        row = self.conn.execute("SELECT MIN(edition) FROM editions").fetchone()
+        return date.fromisoformat(row[0]) if row and row[0] else None
 
     # -- delivery log ----------------------------------------------------------
     def delivery(self, edition: date, target: str) -> dict[str, Any] | None:
