@@ -45,6 +45,7 @@ from .glossary import Glossary
 from .records import Brief, Item, Paragraph, Section, Sentence, Story
 from .text import cjk_ratio, clip
 from .verify import strip_instructions
+from .words import WORDS
 from .write import ReferenceBook, WriterContext, attribution, follow_up_note, reference_note, register_writer
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LANGUAGE_NAMES = {"zh": "Simplified Chinese (简体中文)", "en": "English"}
+LANGUAGE_NAMES = {lang: w["model_language"] for lang, w in WORDS.items()}  # the edition language, as the model is told
 TIER_ORDER = {"official": 0, "press": 1, "paper": 2, "code": 3, "community": 4}
 
 

@@ -34,6 +34,7 @@ from .errors import PublishError
 from .publish import Edition, FolderPublisher, file_stem, register_publisher
 from .records import Brief, brief_from_dict
 from .render import PDF_ACCENT, TEMPLATE_DIR
+from .words import words
 
 __all__ = ["SitePublisher", "build_site", "scan"]
 
@@ -42,12 +43,6 @@ log = logging.getLogger(__name__)
 SITE_FORMATS = ((".html", "html", "text/html"), (".pdf", "pdf", "application/pdf"),
                 (".md", "md", "text/markdown"), (".json", "", "application/json"))
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_LABELS = {
-    "zh": {"archive": "往期简报", "feed": "订阅（Atom）", "html": "网页版", "pdf": "PDF", "md": "Markdown",
-           "count": "共 {n} 期", "empty": "还没有简报。", "made": "由 dailybrief 生成"},
-    "en": {"archive": "Archive", "feed": "Atom feed", "html": "Web", "pdf": "PDF", "md": "Markdown",
-           "count": "{n} editions", "empty": "No editions yet.", "made": "Made by dailybrief"},
-}
 HEADLINES_SHOWN = 6
 
 
@@ -99,11 +94,11 @@ def _brief_view(b: Brief, links: dict[str, str]) -> dict[str, Any]:
     return {"lang": b.language, "html_lang": "zh-CN" if b.language == "zh" else b.language, "title": d.title,
             "date": d.date_label, "lead": join_sentences(d.abstract[:2]), "headlines": d.headlines[:HEADLINES_SHOWN],
             "more": max(0, len(d.headlines) - HEADLINES_SHOWN), "links": links, "abstract": d.abstract_text,
-            "labels": _LABELS.get(b.language, _LABELS["en"])}
+            "labels": words(b.language)}
 
 
 def _index_html(editions: list[SiteEdition], title: str, language: str, organisation: list[str]) -> str:
-    labels = _LABELS.get(language, _LABELS["en"])
+    labels = words(language)
     view = [{"iso": e.day.isoformat(), "briefs": [_brief_view(b, e.files.get(b.language, {})) for b in e.briefs]}
             for e in editions]
     try:
