@@ -227,10 +227,39 @@ class Pipeline:
                           "multi_outlet": sum(1 for s in stories if len(s.outlets) > 1), **counts,
                           "earlier_days_clustered": caught_up}
         with self.stage(run, "rank") as rep:
-            settings_rank = rank_stage.RankSettings.from_config(self.cfg.rank)
-            ranked = rank_stage.rank(stories, end, settings_rank)
+            ranked = self._rank(stories, day)
             rep.counts = {"stories": len(ranked)}
         return ranked
+
+    def _rank(self, stories: list[Story], day: date) -> list[Story]:
+        return rank_stage.rank(stories, edition_window(self.cfg, day)[1], rank_stage.RankSettings.from_config(self.cfg.rank))
+
+    def stored_stories(self, day: date) -> list[Story] | None:
+        """The stories clustering filed under `day`, as the build saw them, ranked; None if `day` was never clustered.
+
+        Reads only: nothing is re-clustered or recorded (``dailybrief stories``).
+        """
+        rows = self.store.day_stories(day)
+        if not rows:
+            return None
+        ids = sorted({r["story_id"] for r in rows})
+        members = self.store.story_members(ids, day)
+        items = {i.id: i for i in self.store.items({r["item_id"] for r in rows} | {m[0] for m in members})}
+        stories = []
+        for sid in ids:
+            mine = [r for r in rows if r["story_id"] == sid]
+            briefed = date.fromisoformat(mine[0]["briefed_on"]) if mine[0]["briefed_on"] else None
+            cutoff = (briefed or day - timedelta(days=1)).isoformat()
+            before = [items[i] for i, s, d in members if s == sid and d <= cutoff and i in items]
+            story = Story(id=sid, items=sorted((items[r["item_id"]] for r in mine if r["item_id"] in items),
+                                               key=cluster_stage.item_order),
+                          first_seen=date.fromisoformat(mine[0]["first_seen"]), last_seen=day,
+                          follow_up=briefed is not None, briefed_on=briefed, earlier_items=len(before),
+                          earlier_outlets=list(dict.fromkeys(i.source_name for i in before)))
+            story.new_items = len(story.items)
+            story.title = cluster_stage.story_title(story.items) if story.items else ""
+            stories.append(story)
+        return self._rank(stories, day)
 
     def _cluster(self, day: date, items: list[Item], settings: cluster_stage.ClusterSettings
                  ) -> tuple[list[Story], dict[str, int]]:
@@ -432,9 +461,8 @@ class Pipeline:
                 files = self.render(run, briefs, Path(tmp))
                 placed = self.publish(run, day, files, out, briefs)
             for brief, stem in ((b, file_stem(b.language, self.cfg.edition.languages)) for b in briefs):
-                digest = hashlib.sha256(json.dumps(brief.as_dict(), sort_keys=True).encode()).hexdigest()[:16]
                 where = next((str(p) for p in placed if p.name == f"{stem}.json"), "")
-                self.store.record_edition(day, brief.language, run.id, where, digest)
+                self.store.record_edition(day, brief.language, run.id, where, brief_digest(brief))
             missed = missed_editions(self.cfg, self.store, day)
             if missed:
                 run.failures.append(
@@ -454,6 +482,11 @@ class Pipeline:
                 self.finish(run, "failed")
             raise
         return self.finish_and_alert(run, "degraded" if run.failures else "ok")
+
+
+def brief_digest(brief: Brief) -> str:
+    """A short hash of a brief's content: the same edition rebuilt has the same digest."""
+    return hashlib.sha256(json.dumps(brief.as_dict(), sort_keys=True).encode()).hexdigest()[:16]
 
 
 def load_briefs(folder: Path) -> list[Brief]:

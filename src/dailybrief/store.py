@@ -399,6 +399,19 @@ class Store:
                 "ORDER BY story_id, day, item_id", (*chunk, before.isoformat())))
         return out
 
+    def day_stories(self, day: date) -> list[dict[str, Any]]:
+        """(story_id, item_id, first_seen, briefed_on before `day`) of what clustering filed under `day`."""
+        return list(self.db.query(
+            "SELECT si.story_id, si.item_id, s.first_seen, "
+            "(SELECT MAX(b.day) FROM briefings b WHERE b.story_id = s.id AND b.day < ?) AS briefed_on "
+            "FROM story_items si JOIN stories s ON s.id = si.story_id WHERE si.day = ? ORDER BY si.story_id, si.item_id",
+            (day.isoformat(), day.isoformat())))
+
+    def edition_files(self, day: date) -> dict[str, str]:
+        """language -> where the edition's brief*.json was written."""
+        return {r[0]: r[1] for r in self.conn.execute(
+            "SELECT language, path FROM editions WHERE edition = ?", (day.isoformat(),))}
+
     def clustered_days(self, lo: date, hi: date) -> set[date]:
         """Days in [lo, hi) whose items have been clustered."""
         return {date.fromisoformat(r[0]) for r in self.conn.execute(
