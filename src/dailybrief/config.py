@@ -780,6 +780,37 @@ def _check_source_options(cfg: Config) -> None:
                                                          "(an http:// or https:// address)")
 
 
+def _resolve(path: str, base: Path) -> Path:
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else base / p
+
+
+def _check_files(cfg: Config) -> None:
+    """Every file the config names exists and reads, now rather than mid-run; errors name the key."""
+    from .glossary import Glossary
+
+    if cfg.writer.glossary:
+        where = cfg.writer.glossary_path(cfg.base_dir)
+        if where is None or not where.is_file():
+            raise ConfigError("writer.glossary", cfg.writer.glossary,
+                              f"no such file ({where}); fix the path (a relative one starts at the config file's "
+                              "folder) or leave it empty for the packaged glossary")
+        Glossary.load(where)  # a malformed glossary names its line or term
+    if cfg.branding.logo and not _resolve(cfg.branding.logo, cfg.base_dir).is_file():
+        raise ConfigError("branding.logo", cfg.branding.logo,
+                          f"no such file ({_resolve(cfg.branding.logo, cfg.base_dir)}); fix the path (a relative one "
+                          "starts at the config file's folder) or leave it empty for no logo")
+    for i, target in enumerate(cfg.publish):
+        ca_file = getattr(target, "ca_file", "")
+        if ca_file:
+            found = _resolve(ca_file, cfg.base_dir)
+            if not found.is_file():
+                raise ConfigError(f"publish[{i}].ca_file", ca_file,
+                                  f"no such file ({found}); give the PEM file of the CA that signed the SMTP "
+                                  "server's certificate, or leave it empty for the system's CAs")
+            target.ca_file = str(found)  # type: ignore[union-attr]
+
+
 def from_dict(data: dict[str, Any], base: Path | None = None) -> Config:
     try:
         cfg = Config.model_validate(data)
@@ -788,4 +819,5 @@ def from_dict(data: dict[str, Any], base: Path | None = None) -> Config:
     _check_source_options(cfg)
     if base is not None:
         cfg.base_dir = base
+    _check_files(cfg)
     return cfg
