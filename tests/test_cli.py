@@ -201,3 +201,24 @@ def test_run_exits_1_when_a_publish_target_failed(feed_dir: Path, feed_server: s
     assert result.exit_code == 1, result.output
     assert (Path("out") / "2026-04-10" / "brief.md").exists()  # the edition was written; the target failed
     assert "webhook ops: failed" in result.output
+
+
+def test_out_moves_the_folder_and_site_targets_and_the_summary_says_where_each_file_went(
+        feed_dir: Path, feed_server: str, tmp_path: Path) -> None:
+    _mythos_day(feed_dir, feed_server, '[[publish]]\nkind = "folder"\nname = "archive"\n'
+                                       '[[publish]]\nkind = "site"\nname = "site"\n')
+    where = tmp_path / "elsewhere"
+    result = CliRunner().invoke(main, ["run", "--date", "2026-04-10", "--out", str(where)])
+    assert result.exit_code == 0, result.output
+    assert (where / "brief.md").exists()
+    assert (where / "editions" / "2026-04-10" / "brief.md").exists()
+    assert (where / "site" / "index.html").exists() and (where / "site" / "2026-04-10" / "brief.json").exists()
+    assert not Path("out").exists()  # nothing went to ./out
+    flat = "".join(result.output.split())  # paths wrap on the console
+    for path in (where / "brief.md", where / "editions" / "2026-04-10", where / "site" / "2026-04-10"):
+        assert "".join(str(path).split()) in flat
+    # Without --out, they live in [output].dir.
+    from dailybrief import config
+
+    cfg = config.load()
+    assert [cfg.target_path(t) for t in cfg.publish] == [Path.cwd() / "out" / "editions", Path.cwd() / "out" / "site"]

@@ -347,13 +347,13 @@ class _Target(_Model):
 class FolderTarget(_Target):
     kind: Literal["folder"] = "folder"
     name: str = Field("archive", min_length=1)
-    path: str = "out/editions"
+    path: str = ""  # empty: <output root>/editions (see Config.target_path)
 
 
 class SiteTarget(_Target):
     kind: Literal["site"] = "site"
     name: str = Field("site", min_length=1)
-    path: str = "out/site"
+    path: str = ""  # empty: <output root>/site (see Config.target_path)
     base_url: str = ""
     title: str = ""
     feed_entries: int = Field(30, ge=1, le=1000)
@@ -611,6 +611,8 @@ class Config(_Model):
 
     # Where the config file lives; relative paths in it resolve from here.
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
+    # `run --out`: the folder that holds this run's edition, and the default home of folder and site targets.
+    out_override: Path | None = Field(None, exclude=True)
 
     @model_validator(mode="after")
     def _targets(self) -> Config:
@@ -656,6 +658,13 @@ class Config(_Model):
     def out_dir(self) -> Path:
         p = Path(self.output.dir).expanduser()
         return p if p.is_absolute() else Path.cwd() / p
+
+    def target_path(self, target: FolderTarget | SiteTarget) -> Path:
+        """Where a folder or site target writes: its path, else <--out or [output].dir>/editions (or /site)."""
+        if target.path:
+            p = Path(target.path).expanduser()
+            return p if p.is_absolute() else Path.cwd() / p
+        return (self.out_override or self.out_dir()) / ("site" if target.kind == "site" else "editions")
 
 
 def user_dir() -> Path:

@@ -405,7 +405,8 @@ class Pipeline:
             placed = main.publish(files, day)
             for p in placed:
                 run.outputs[p.name] = str(p)
-            counts = self._deliver(run, rep, Edition(day, briefs, placed)) if briefs else {}
+            cfg = self.cfg.model_copy(update={"out_override": out}) if out else self.cfg  # targets follow --out
+            counts = self._deliver(run, rep, Edition(day, briefs, placed), cfg=cfg) if briefs else {}
             rep.counts = {"files": len(placed), **counts}
         return placed
 
@@ -417,12 +418,14 @@ class Pipeline:
         return self.deliveries
 
     def _deliver(self, run: RunReport, rep: StageReport, edition: Edition, names: list[str] | None = None,
-                 force: bool = False) -> dict[str, int]:
-        self.deliveries = deliver(self.cfg, self.store, edition, names=names, force=force)
+                 force: bool = False, cfg: Config | None = None) -> dict[str, int]:
+        self.deliveries = deliver(cfg or self.cfg, self.store, edition, names=names, force=force)
         for d in self.deliveries:
             if d.status in ("failed", "skipped"):
                 rep.errors.append(f"publish {d.target}: {d.detail}")
                 run.failures.append(rep.errors[-1])
+            elif d.status == "delivered" and d.kind in ("folder", "site"):
+                run.outputs[f"{d.kind} {d.target}"] = d.detail  # the summary says where every copy went
         counts = {"targets": len(self.deliveries)}
         for status in ("delivered", "unchanged", "skipped", "failed"):
             counts[status] = sum(1 for d in self.deliveries if d.status == status)

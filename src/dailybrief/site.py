@@ -1,6 +1,6 @@
 """The archive site: a static folder of every edition, an index by date and an Atom feed.
 
-    <path>/                        (default out/site/)
+    <path>/                        (default <output.dir>/site/, or <--out>/site/)
       index.html                   editions by date, newest first: abstract, headlines, HTML · PDF · Markdown
       feed.xml                     Atom feed of editions (built with lxml)
       favicon.ico
@@ -205,7 +205,7 @@ class SitePublisher:
 
     def __init__(self, conf: Any, cfg: Any) -> None:
         self.name = conf.name
-        self.root = Path(conf.path).expanduser()
+        self.root = cfg.target_path(conf)
         self.base_url = conf.base_url
         self.language = cfg.edition.languages[0]
         self.title = conf.title or cfg.edition.title_for(self.language)
@@ -219,8 +219,8 @@ class SitePublisher:
         FolderPublisher(self.root).publish(files, edition.day)
         build_site(self.root, title=self.title, language=self.language, base_url=self.base_url,
                    organisation=self.organisation, feed_entries=self.feed_entries)
-        where = f"{self.base_url}/{edition.day.isoformat()}/" if self.base_url else str(self.root / edition.day.isoformat())
-        return where
+        where = str(self.root / edition.day.isoformat())
+        return f"{where}, online at {self.base_url}/{edition.day.isoformat()}/" if self.base_url else where
 
 
 register_publisher("site", SitePublisher)
