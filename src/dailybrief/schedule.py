@@ -1,7 +1,7 @@
 """Scheduling: run the day's job at the configured time, and never two runs at once.
 
     dailybrief schedule ─▶ APScheduler BlockingScheduler, CronTrigger([schedule].cron, time zone)
-                             └─▶ daily_job(): run_lock ─▶ Pipeline.run(today) ─▶ alerts (inside the run)
+                             └─▶ daily_job(): run_lock ─▶ Pipeline.run(the edition due now) ─▶ alerts (inside the run)
                                    └─▶ retry_job() in [schedule].retry_minutes, for the targets that failed
 
 ``run_lock`` is an exclusive lock on a file beside the database; ``dailybrief
