@@ -175,6 +175,7 @@ def test_a_story_no_writer_can_write_is_left_out_named_and_the_rest_written(capl
     assert gone.part == "A story with no items" and gone.writer == "extractive"
     assert str(gone).startswith("'A story with no items' (zh) left out: no writer could write it (IndexError")
     assert any(r.exc_info and "extractive writer could not write" in r.getMessage() for r in caplog.records)
+    assert any(n.startswith("1 个事件无法写出，已从本期略去：A story with no items") for n in brief.notes)
     # Extractive alone: the same story is left out, the others written.
     alone = ChainWriter([], ExtractiveWriter(default_embedder()))
     assert [s.story_id for s in alone.write([empty, MODEL], [], DAY, "en", "T", Branding()).sections] == [MODEL.id]

@@ -67,6 +67,7 @@ WORDS: dict[str, dict[str, str]] = {
         "fallback": "语言模型未能写出本节（{reason}），以下内容由抽取式写作生成。",
         "fallbacks": "{n} 个部分的语言模型输出不可用，已改用抽取式写作：{titles}。",
         "fallback_sep": "、",
+        "left_out": "{n} 个事件无法写出，已从本期略去：{titles}。",
         "the_abstract": "摘要",
         # -- a follow-up: what is new since the story was last briefed
         "follow_up_head": "跟进：此事件已在 {when} 的简报中报道（首见于 {first}）。",
@@ -157,6 +158,7 @@ WORDS: dict[str, dict[str, str]] = {
         "fallback": "The model could not write this section ({reason}); what follows is extractive.",
         "fallbacks": "{n} part(s) fell back from the model to the extractive writer: {titles}.",
         "fallback_sep": "; ",
+        "left_out": "{n} story(ies) could not be written and were left out of this edition: {titles}.",
         "the_abstract": "the abstract",
         "follow_up_head": "Follow-up: this story was briefed on {when} (first seen {first}). ",
         "new_reports_one": "New since then: {n} report",

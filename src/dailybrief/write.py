@@ -388,12 +388,14 @@ class ChainWriter:
         book = ReferenceBook()
         brief = Brief(edition=edition, language=language, title=title, branding=branding)
         fell_back: list[str] = []
+        left_out: list[str] = []
         for story in stories:
             if self.progress:
                 self.progress(story.title)
             section, name, reason = self._try(story.title, language, lambda w, s=story: w.section(s, language, book))
             if section is None:
-                continue  # left out; named in self.fallbacks
+                left_out.append(story.title)  # named in self.fallbacks (the run summary) and the brief's notes
+                continue
             if reason:
                 section.writer = f"{self.writers[0].name}→{name}"
                 section.notes.insert(0, w["fallback"].format(reason=clip(reason, 160)))
@@ -415,6 +417,9 @@ class ChainWriter:
         if fell_back:
             titles = w["fallback_sep"].join(clip(t, 40) for t in fell_back)
             brief.notes.append(w["fallbacks"].format(n=len(fell_back), titles=titles))
+        if left_out:
+            titles = w["fallback_sep"].join(clip(t, 40) for t in left_out)
+            brief.notes.append(w["left_out"].format(n=len(left_out), titles=titles))
         brief.references = book.refs
         return brief
 
