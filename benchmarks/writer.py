@@ -55,7 +55,7 @@ def main() -> None:
             llama_server(log=Path(tmp) / "server.log") as llm:
         base = {**demo_config(feeds), "storage": {"path": str(Path(tmp) / "db.sqlite")},
                 "edition": {"languages": ["en"], "top_stories": args.stories, "roundup_items": 0,
-                            "timezone": "Asia/Shanghai"}}
+                            "timezone": "Asia/Shanghai", "cutoff": "24:00"}}  # the demo day is a calendar day
         model = config.from_dict({**base, "writer": {
             "kind": "openai", "base_url": llm, "model": "smollm2", "response_format": "json_object_schema",
             "max_tokens": 400, "passage_chars": 600, "max_passages": 6, "timeout": 300}})

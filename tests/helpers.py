@@ -45,7 +45,9 @@ def source(name: str, url: str, tier: str = "press", language: str = "en") -> di
 
 def config(sources: list[dict[str, Any]], **over: Any) -> dict[str, Any]:
     data: dict[str, Any] = {
-        "edition": {"languages": ["zh"], "timezone": "Asia/Shanghai", "top_stories": 3, "roundup_items": 4},
+        # Calendar-day editions (cutoff at midnight): the fixtures publish their news across 2026-04-10.
+        "edition": {"languages": ["zh"], "timezone": "Asia/Shanghai", "cutoff": "24:00", "top_stories": 3,
+                    "roundup_items": 4},
         "branding": {"organisation": ["测试机构"], "website": "https://org.example", "qr_url": "https://org.example/qr",
                      "about": "关于我们。", "contact": ["mail@org.example"]},
         "fetch": {"timeout": 3.0, "connect_timeout": 1.0, "allow_private": ["127.0.0.1"]},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def test_bad_config_exits_2_with_key_value_and_fix() -> None:
 
 def _write_config(base: str, feed: str = "f.xml") -> None:
     Path("dailybrief.toml").write_text(
-        "[edition]\nlanguages = [\"en\"]\n[output]\nformats = [\"md\", \"json\"]\n"
+        "[edition]\nlanguages = [\"en\"]\ncutoff = \"24:00\"\n[output]\nformats = [\"md\", \"json\"]\n"
         f"[[sources]]\nname = \"F\"\nurl = \"{base}/{feed}\"\ntier = \"press\"\n", "utf-8")
 
 
@@ -129,3 +130,95 @@ def test_stories_explains_each_score(feed_dir: Path, feed_server: str) -> None:
     assert "authority" not in plain.output and "Chipmaker beats forecasts" in plain.output
     empty = CliRunner().invoke(main, ["stories", "--date", "2020-01-01"])
     assert empty.exit_code == 1 and "no items published" in empty.output
+
+
+MYTHOS_EN = {"title": "Anthropic keeps its new Mythos model out of public hands, citing hacking risk",
+             "link": "https://ledger.example/mythos", "published": datetime(2026, 4, 10, 2, tzinfo=timezone.utc),
+             "description": "Anthropic will not release its newest model, Mythos, to the public after internal tests "
+                            "showed it could find and exploit software vulnerabilities. Eleven organisations get access."}
+MYTHOS_ZH = {"title": "Anthropic 新模型 Mythos 只向 11 家机构开放：漏洞挖掘能力太强，不对公众发布",
+             "link": "https://qianshao.example/mythos", "published": datetime(2026, 4, 10, 3, tzinfo=timezone.utc),
+             "description": "Anthropic 推出新一代前沿模型 Mythos，但决定不向公众开放，只向 11 家机构提供，用于修补高危漏洞。"}
+
+
+def _mythos_day(feed_dir: Path, base: str, extra: str = "") -> None:
+    (feed_dir / "ledger.xml").write_text(rss("TechLedger", [MYTHOS_EN]), "utf-8")
+    (feed_dir / "qianshao.xml").write_text(rss("AI 前哨", [MYTHOS_ZH]), "utf-8")
+    Path("dailybrief.toml").write_text(
+        '[edition]\nlanguages = ["zh"]\ncutoff = "24:00"\n[output]\nformats = ["md", "json"]\n'
+        f'[[sources]]\nname = "TechLedger"\nurl = "{base}/ledger.xml"\n'
+        f'[[sources]]\nname = "AI 前哨"\nurl = "{base}/qianshao.xml"\nlanguage = "zh"\n' + extra, "utf-8")
+
+
+def _state() -> tuple[int, list[tuple]]:
+    from dailybrief import config
+    from dailybrief.store import Store
+
+    store = Store.open(config.load().db_path())
+    try:
+        return store.count("runs"), sorted(tuple(r.values()) for r in store.iter_rows("SELECT * FROM story_items"))
+    finally:
+        store.close()
+
+
+def test_stories_reports_what_the_build_wrote_with_its_titles_and_changes_nothing(feed_dir: Path,
+                                                                                  feed_server: str) -> None:
+    _mythos_day(feed_dir, feed_server)
+    runner = CliRunner()
+    assert runner.invoke(main, ["run", "--date", "2026-04-10"]).exit_code == 0
+    brief = json.loads((Path("out") / "2026-04-10" / "brief.json").read_text("utf-8"))
+    [section] = [s for s in brief["sections"] if s["kind"] == "story"]
+    before = _state()
+    result = runner.invoke(main, ["stories", "--date", "2026-04-10", "--explain"])
+    assert result.exit_code == 0, result.output
+    assert "2026-04-10: 2 items in 1 stories" in result.output
+    assert section["title"] in " ".join(result.output.split()) and "Anthropic keeps its new" not in result.output
+    assert "= score" in result.output
+    assert _state() == before  # no run recorded, no story re-clustered
+
+
+def test_fetch_build_and_stories_wait_for_no_one_and_take_the_run_lock(feed_dir: Path, feed_server: str) -> None:
+    from dailybrief import config
+    from dailybrief.schedule import lock_path, run_lock
+
+    _mythos_day(feed_dir, feed_server)
+    with run_lock(lock_path(config.load()), "run"):
+        for args in (["fetch"], ["build", "--date", "2026-04-10"], ["stories", "--date", "2026-04-10"]):
+            result = CliRunner().invoke(main, args)
+            assert result.exit_code == 3, (args, result.output)
+            assert "holds the lock" in result.output
+    assert _state()[0] == 0  # none of them wrote a run
+    assert CliRunner().invoke(main, ["fetch"]).exit_code == 0
+
+
+def test_run_exits_1_when_a_publish_target_failed(feed_dir: Path, feed_server: str) -> None:
+    from conftest import closed_port
+
+    _mythos_day(feed_dir, feed_server, f'[[publish]]\nkind = "webhook"\nname = "ops"\nretries = 0\n'
+                                       f'url = "http://127.0.0.1:{closed_port()}/hook"\n'
+                                       'link = "https://brief.example.org/{date}/"\n')
+    result = CliRunner().invoke(main, ["run", "--date", "2026-04-10"])
+    assert result.exit_code == 1, result.output
+    assert (Path("out") / "2026-04-10" / "brief.md").exists()  # the edition was written; the target failed
+    assert "webhook ops: failed" in result.output
+
+
+def test_out_moves_the_folder_and_site_targets_and_the_summary_says_where_each_file_went(
+        feed_dir: Path, feed_server: str, tmp_path: Path) -> None:
+    _mythos_day(feed_dir, feed_server, '[[publish]]\nkind = "folder"\nname = "archive"\n'
+                                       '[[publish]]\nkind = "site"\nname = "site"\n')
+    where = tmp_path / "elsewhere"
+    result = CliRunner().invoke(main, ["run", "--date", "2026-04-10", "--out", str(where)])
+    assert result.exit_code == 0, result.output
+    assert (where / "brief.md").exists()
+    assert (where / "editions" / "2026-04-10" / "brief.md").exists()
+    assert (where / "site" / "index.html").exists() and (where / "site" / "2026-04-10" / "brief.json").exists()
+    assert not Path("out").exists()  # nothing went to ./out
+    flat = "".join(result.output.split())  # paths wrap on the console
+    for path in (where / "brief.md", where / "editions" / "2026-04-10", where / "site" / "2026-04-10"):
+        assert "".join(str(path).split()) in flat
+    # Without --out, they live in [output].dir.
+    from dailybrief import config
+
+    cfg = config.load()
+    assert [cfg.target_path(t) for t in cfg.publish] == [Path.cwd() / "out" / "editions", Path.cwd() / "out" / "site"]

@@ -156,3 +156,57 @@ def test_fetch_settings_come_from_config() -> None:
     with pytest.raises(ConfigError) as err:
         config.from_dict({"fetch": {"retries": -1}})
     assert err.value.key == "fetch.retries"
+
+
+def test_edition_cutoff_is_checked_and_window_hours_is_gone_with_a_fix() -> None:
+    from datetime import date, datetime
+    from zoneinfo import ZoneInfo
+
+    cfg = config.from_dict({})
+    assert cfg.edition.cutoff == "07:30"
+    start, end = cfg.edition.window(date(2026, 4, 10))
+    zone = ZoneInfo("Asia/Shanghai")
+    assert (start, end) == (datetime(2026, 4, 9, 7, 30, tzinfo=zone), datetime(2026, 4, 10, 7, 30, tzinfo=zone))
+    day = config.from_dict({"edition": {"cutoff": "24:00"}}).edition.window(date(2026, 4, 10))
+    assert day == (datetime(2026, 4, 10, tzinfo=zone), datetime(2026, 4, 11, tzinfo=zone))
+    for bad in ("7:30", "25:00", "24:30", "noon"):
+        with pytest.raises(ConfigError) as err:
+            config.from_dict({"edition": {"cutoff": bad}})
+        assert err.value.key == "edition.cutoff" and '"HH:MM"' in str(err.value)
+    with pytest.raises(ConfigError) as err:
+        config.from_dict({"edition": {"window_hours": 24}})
+    assert err.value.key == "edition.window_hours" and "edition.cutoff" in str(err.value)
+
+
+@pytest.mark.parametrize(("toml", "key", "fix"), [
+    ('[writer]\nglossary = "terms.toml"\n', "writer.glossary", "no such file"),
+    ('[writer]\nglossary = "bad.toml"\n', "writer.glossary", "not valid UTF-8 TOML"),
+    ('[branding]\nlogo = "missing.png"\n', "branding.logo", "does not exist"),
+    ('[[publish]]\nkind = "email"\nname = "mail"\nhost = "smtp.example"\nsender = "a@b.example"\nto = ["c@d.example"]\n'
+     'ca_file = "ca.pem"\n', "publish[0].ca_file", "no such file"),
+])
+def test_every_file_the_config_names_is_checked_at_load(tmp_path: Path, toml: str, key: str, fix: str) -> None:
+    from click.testing import CliRunner
+
+    from dailybrief.cli import main
+
+    (tmp_path / "bad.toml").write_text("[[term]\nen = ", "utf-8")
+    p = tmp_path / "c.toml"
+    p.write_text(toml, "utf-8")
+    with pytest.raises(ConfigError) as err:
+        config.load(p)
+    assert err.value.key == key and fix in str(err.value)
+    # The CLI says so in one message with exit code 2, before any work: no traceback, no run.
+    result = CliRunner().invoke(main, ["--config", str(p), "run", "--date", "2026-04-10"])
+    assert result.exit_code == 2 and key in result.output and "Traceback" not in result.output
+    assert len([line for line in result.output.splitlines() if line.strip()]) <= 3
+
+
+def test_files_the_config_names_resolve_from_its_folder(tmp_path: Path) -> None:
+    (tmp_path / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n", "utf-8")
+    (tmp_path / "terms.toml").write_text('[[term]]\nen = "Acme"\nzh = "艾克米"\n', "utf-8")
+    p = tmp_path / "c.toml"
+    p.write_text('[writer]\nglossary = "terms.toml"\n[[publish]]\nkind = "email"\nname = "mail"\nhost = "smtp.example"\n'
+                 'sender = "a@b.example"\nto = ["c@d.example"]\nca_file = "ca.pem"\n', "utf-8")
+    cfg = config.load(p)
+    assert cfg.publish[0].ca_file == str(tmp_path / "ca.pem")

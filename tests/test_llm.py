@@ -421,7 +421,7 @@ def test_run_summary_shows_tokens_cost_and_faithfulness(chat_stub, feed_dir: Pat
     stub.default = (200, echo, {})
     _two_story_feeds(feed_dir)
     Path("dailybrief.toml").write_text(
-        '[edition]\nlanguages = ["en"]\ntop_stories = 2\nroundup_items = 0\n[output]\nformats = ["json"]\n'
+        '[edition]\nlanguages = ["en"]\ncutoff = "24:00"\ntop_stories = 2\nroundup_items = 0\n[output]\nformats = ["json"]\n'
         f'[writer]\nkind = "openai"\nbase_url = "{base}"\nmodel = "m"\nprice_input_per_1k = 1.0\ncurrency = "CNY"\n'
         f'[[sources]]\nname = "Acme Blog"\nurl = "{feed_server}/lab.xml"\ntier = "official"\n'
         f'[[sources]]\nname = "TechWire"\nurl = "{feed_server}/wire.xml"\n', "utf-8")
@@ -430,3 +430,55 @@ def test_run_summary_shows_tokens_cost_and_faithfulness(chat_stub, feed_dir: Pat
     flat = " ".join(result.output.split())  # the console wraps long lines
     assert "faithfulness: 3 sentences · 3 cited · 3 supported · sections by writer: llm 2" in flat
     assert "model: 3 calls, 0 from the cache, 0 retries · tokens: 300 prompt + 60 answer = 360 · cost: 0.3000 CNY" in flat
+
+
+def test_a_follow_up_on_day_two_is_written_by_the_model(chat_stub, feed_dir: Path, feed_server: str,
+                                                        tmp_path: Path) -> None:
+    """Day two with a model: the follow-up section once raised KeyError: 'follow' and stopped the whole run."""
+    stub, base = chat_stub
+    stub.default = (200, echo, {})
+    _two_story_feeds(feed_dir)
+    cfg = _llm_config(base, feed_server)
+    assert _run(cfg, tmp_path / "one").status == "ok"
+    later = datetime(2026, 4, 11, 3, tzinfo=timezone.utc)
+    (feed_dir / "lab.xml").write_text(rss("Acme Blog", [
+        {"title": "Acme Labs publishes Falcon-9B evaluation results", "link": "https://acme.example/falcon-evals",
+         "published": later, "description": "Acme Labs published evaluation results for Falcon-9B, its open-weight "
+                                            "model with nine billion parameters released under the Apache 2.0 licence."},
+    ]), "utf-8")
+    store = Store.open(cfg.db_path())
+    try:
+        two = Pipeline(cfg, store).run(date(2026, 4, 11), tmp_path / "two")
+    finally:
+        store.close()
+    assert two.status == "ok", two.failures
+    data = json.loads((tmp_path / "two" / "brief.json").read_text("utf-8"))
+    [follow] = [s for s in data["sections"] if s["kind"] == "story" and s["follow_up"]]
+    assert follow["writer"] == "llm"
+    assert any(n.startswith("Follow-up: this story was briefed on 2026-04-10") for n in follow["notes"])
+
+
+def test_junk_that_makes_the_writer_raise_falls_back_for_that_story_only(chat_stub, feed_dir: Path, feed_server: str,
+                                                                         tmp_path: Path, caplog) -> None:
+    """An answer whose source id is NaN makes the writer raise a ValueError, not a WriterError: that story
+    alone is written by the extractive writer, the run is degraded (so the alert goes out) and names it."""
+    stub, base = chat_stub
+
+    def junk_for_nimbus(body: dict[str, Any]) -> str:
+        if "<<<SOURCES" in body["messages"][-1]["content"] and "Nimbus" in body["messages"][-1]["content"]:
+            return json.dumps({"title": "Nimbus", "facts": [{"text": "Nimbus unveiled Stratus.",
+                                                             "sources": [float("nan")]}], "views": [], "analysis": []})
+        return echo(body)
+
+    stub.default = (200, junk_for_nimbus, {})
+    _two_story_feeds(feed_dir)
+    with caplog.at_level("WARNING", logger="dailybrief.write"):
+        run = _run(_llm_config(base, feed_server), tmp_path / "out")
+    assert run.status == "degraded"
+    [failure] = [f for f in run.failures if f.startswith("write: ")]
+    assert "llm → extractive for 'Nimbus" in failure and "ValueError" in failure
+    data = json.loads((tmp_path / "out" / "brief.json").read_text("utf-8"))
+    writers = {s["title"]: s["writer"] for s in data["sections"] if s["kind"] == "story"}
+    assert sorted(writers.values()) == ["llm", "llm→extractive"]
+    assert "Nimbus" in next(t for t, w in writers.items() if w == "llm→extractive")
+    assert any(r.exc_info and r.exc_info[0] is ValueError for r in caplog.records)

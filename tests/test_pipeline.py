@@ -7,6 +7,7 @@ import re
 import subprocess
 from datetime import date, datetime, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -203,7 +204,7 @@ def test_empty_day_says_so(tmp_path: Path, feed_dir: Path, feed_server: str) -> 
     cfg = config.from_dict(make_config([source("Old", f"{feed_server}/old.xml")]))
     run = Pipeline(cfg, Store.open(cfg.db_path())).run(DAY, tmp_path / "out")
     assert run.status == "empty"
-    assert any("no items published between 2026-04-10 00:00 and 2026-04-11 00:00" in f for f in run.failures)
+    assert any("no items published after 2026-04-10 00:00 and up to 2026-04-11 00:00" in f for f in run.failures)
     assert not (tmp_path / "out").exists()
 
 
@@ -392,7 +393,7 @@ def test_a_story_briefed_yesterday_is_a_follow_up_that_says_what_is_new(tmp_path
 
 def test_a_briefed_story_with_nothing_new_is_not_presented_again(tmp_path: Path, feed_dir: Path,
                                                                   feed_server: str) -> None:
-    cfg, store = two_days(feed_dir, feed_server, window_hours=48)
+    cfg, store = two_days(feed_dir, feed_server)
     assert Pipeline(cfg, store).run(DAY1, tmp_path / "one").status == "ok"
     day1 = json.loads((tmp_path / "one" / "brief.en.json").read_text("utf-8"))
     briefed = {s["story_id"] for s in day1["sections"] if s["kind"] == "story"}
@@ -401,9 +402,155 @@ def test_a_briefed_story_with_nothing_new_is_not_presented_again(tmp_path: Path,
     assert Pipeline(cfg, store).run(DAY2, tmp_path / "two").status == "ok"
     day2 = json.loads((tmp_path / "two" / "brief.en.json").read_text("utf-8"))
     shown = {s["story_id"]: s for s in day2["sections"] if s["kind"] == "story"}
-    # The 48-hour window still holds yesterday's EmberDB item, but it was briefed and nothing is new: gone.
+    # Yesterday's EmberDB item is still in the feed, but it was briefed and nothing is new: gone.
     assert set(shown) == briefed - {s["story_id"] for s in day1["sections"] if "EmberDB" in s["title"]}
     assert all(s["follow_up"] for s in shown.values())
-    # Yesterday's Mythos reports are still in the window, but only today's counts as new.
+    # Only today's Mythos report counts as new.
     [note] = [n for s in shown.values() for n in s["notes"] if n.startswith("Follow-up")]
     assert "New since then: 1 report, from new outlets The Circuit Review." in note
+
+
+# -- editions tile time: three mornings at the default cutoff ------------------------------------------------
+
+CST = ZoneInfo("Asia/Shanghai")
+MORNINGS = [date(2026, 4, 10), date(2026, 4, 11), date(2026, 4, 12)]
+
+
+def _at(day: int, hour: int, minute: int = 0) -> datetime:
+    return datetime(2026, 4, day, hour, minute, tzinfo=CST)
+
+
+# (published, outlet, title, text): news across whole days, before and after each 07:30 run.
+NEWS = [
+    (_at(9, 6, 0), "Ledger", "Harbor Robotics raises money for warehouse arms",
+     "Harbor Robotics raised new funding to build robotic arms for warehouses in Rotterdam."),  # edition 04-09: no run
+    (_at(9, 9, 0), "Ledger", "Anthropic keeps its new Mythos model out of public hands, citing hacking risk",
+     "Anthropic will not release its newest model, Mythos, to the public after internal tests showed it could find "
+     "and exploit software vulnerabilities. Eleven organisations get access."),
+    (_at(9, 18, 0), "Wire", "EmberDB 4.0 adds SQL window functions to its embedded time-series database",
+     "The EmberDB project released version 4.0 with window functions and faster compaction for embedded devices."),
+    (_at(10, 2, 0), "Wire", "Kestrelcore Semiconductor beats forecasts as mature-node chip demand recovers",
+     "Kestrelcore reported quarterly revenue above forecasts as orders for older chips recovered in Asia."),
+    (_at(10, 7, 30), "Ledger", "Lumen Maps adds offline routing for cyclists in forty cities",
+     "Lumen Maps added offline cycling directions in forty cities, with elevation profiles for each route."),
+    (_at(10, 7, 31), "Wire", "Quill Bank moves its core ledger to a mainframe emulator in the cloud",
+     "Quill Bank finished moving its core banking ledger onto a mainframe emulator running in a public cloud."),
+    (_at(10, 12, 0), "Circuit", "Mythos partners begin patching browsers with Anthropic's restricted model",
+     "A day after Anthropic kept Mythos from the public, the eleven organisations with access said they had "
+     "started fixing browser vulnerabilities the model found."),
+    (_at(10, 23, 0), "Ledger", "Veridian Farms deploys soil sensors across its Kenyan tea estates",
+     "Veridian Farms installed thousands of soil moisture sensors on its tea estates in the Kenyan highlands."),
+    (_at(11, 6, 0), "Wire", "Orbitline wins a contract to launch weather satellites next spring",
+     "Orbitline won a government contract to launch three weather satellites on its small rocket next spring."),
+    (_at(11, 10, 0), "Ledger", "Pelican Audio recalls wireless earbuds over battery swelling",
+     "Pelican Audio recalled two models of wireless earbuds after customers reported swollen batteries."),
+    (_at(11, 20, 0), "Post", "Mythos partners ship browser patches for flaws Anthropic's restricted model found",
+     "The eleven organisations with access to Anthropic's Mythos model shipped browser patches for vulnerabilities "
+     "the model found, two days after Anthropic kept it from the public."),
+    (_at(12, 7, 0), "Wire", "Copperleaf Games delays its open-world sequel to next year",
+     "Copperleaf Games delayed the sequel to its open-world adventure by a year to rebuild its physics engine."),
+    (_at(12, 9, 0), "Ledger", "Tidewater Utilities tests grid batteries made from sodium",
+     "Tidewater Utilities began testing grid storage batteries built with sodium instead of lithium."),  # after run 3
+]
+OUTLETS = ("Ledger", "Wire", "Circuit", "Post")
+
+
+def _link(n: int) -> str:
+    return f"https://news.example/{n}"
+
+
+def _serve_news_until(feed_dir: Path, now: datetime) -> None:
+    """Each outlet's feed as it reads at `now`: what it has published so far."""
+    for outlet in OUTLETS:
+        entries = [{"title": t, "link": _link(n), "description": d, "published": at}
+                   for n, (at, o, t, d) in enumerate(NEWS) if o == outlet and at <= now]
+        (feed_dir / f"{outlet.lower()}.xml").write_text(rss(outlet, entries), "utf-8")
+
+
+def _editions_config(feed_server: str) -> config.Config:
+    data = make_config([source(o, f"{feed_server}/{o.lower()}.xml") for o in OUTLETS],
+                       edition={"languages": ["en"], "top_stories": 8, "roundup_items": 8},
+                       output={"formats": ["json"]})
+    del data["edition"]["cutoff"]  # the default, 07:30
+    return config.from_dict(data)
+
+
+def _briefed_links(folder: Path) -> set[str]:
+    return {r["url"] for r in json.loads((folder / "brief.json").read_text("utf-8"))["references"]}
+
+
+def _window_links(cfg: config.Config, day: date) -> set[str]:
+    start, end = cfg.edition.window(day)
+    return {_link(n) for n, (at, *_) in enumerate(NEWS) if start < at <= end}
+
+
+def test_three_mornings_brief_every_item_once_in_the_edition_whose_window_holds_it(
+        tmp_path: Path, feed_dir: Path, feed_server: str) -> None:
+    cfg = _editions_config(feed_server)
+    assert cfg.edition.cutoff == "07:30" and cfg.cron() == "30 7 * * *"
+    store = Store.open(cfg.db_path())
+    briefed: dict[date, set[str]] = {}
+    mythos: list[dict] = []
+    for day in MORNINGS:
+        run_at = datetime.combine(day, datetime.min.time().replace(hour=7, minute=30), tzinfo=CST)
+        _serve_news_until(feed_dir, run_at)
+        run = Pipeline(cfg, store).run(day, tmp_path / day.isoformat(), now=run_at)
+        assert run.status == "ok", run.failures
+        briefed[day] = _briefed_links(tmp_path / day.isoformat())
+        data = json.loads((tmp_path / day.isoformat() / "brief.json").read_text("utf-8"))
+        mythos.extend(s for s in data["sections"] if s["kind"] == "story" and "Mythos" in s["title"])
+    store.close()
+    for day in MORNINGS:  # each edition briefs exactly what was published in its window: (07:30 D-1, 07:30 D]
+        assert briefed[day] == _window_links(cfg, day), day
+    everything = [link for links in briefed.values() for link in links]
+    assert len(everything) == len(set(everything)) == 11  # nothing twice, and nothing in the span missed
+    assert _link(0) not in everything and _link(12) not in everything  # before the span; after the last run
+    assert _link(4) in briefed[MORNINGS[0]] and _link(5) in briefed[MORNINGS[1]]  # 07:30 is in; 07:31 is the next
+    assert _link(6) in briefed[MORNINGS[1]]  # published at noon, after the run that morning: briefed the next
+    # The Mythos story continues: one story, new on day 1, a follow-up on days 2 and 3.
+    assert [s["follow_up"] for s in mythos] == [False, True, True]
+    assert len({s["story_id"] for s in mythos}) == 1
+
+
+def test_a_run_before_the_cutoff_writes_nothing_and_says_which_edition_to_run(
+        tmp_path: Path, feed_dir: Path, feed_server: str) -> None:
+    from dailybrief.errors import NotDueError
+
+    cfg = _editions_config(feed_server)
+    early = _at(11, 7, 29)
+    assert cfg.edition.due(early) == date(2026, 4, 10) and cfg.edition.due(_at(11, 7, 30)) == date(2026, 4, 11)
+    _serve_news_until(feed_dir, early)
+    store = Store.open(cfg.db_path())
+    with pytest.raises(NotDueError) as err:
+        Pipeline(cfg, store).run(date(2026, 4, 11), tmp_path / "early", now=early)
+    assert "up to 2026-04-11 07:30 (Asia/Shanghai), and it is 2026-04-11 07:29 now" in str(err.value)
+    assert "`dailybrief run --date 2026-04-10`" in str(err.value)
+    assert store.runs() == [] and not (tmp_path / "early").exists()  # nothing fetched, recorded or written
+    store.close()
+
+
+def test_a_missed_morning_is_named_and_backfilled_with_run_date(tmp_path: Path, feed_dir: Path,
+                                                                feed_server: str) -> None:
+    cfg = _editions_config(feed_server)
+    store = Store.open(cfg.db_path())
+    first, missed, third = MORNINGS
+
+    def morning(day: date) -> object:
+        run_at = datetime.combine(day, datetime.min.time().replace(hour=7, minute=30), tzinfo=CST)
+        _serve_news_until(feed_dir, max(run_at, _at(12, 7, 30)) if day == missed else run_at)
+        return Pipeline(cfg, store).run(day, tmp_path / day.isoformat(), now=_at(12, 8, 0) if day == missed else run_at)
+
+    assert morning(first).status == "ok"
+    # The machine was off on the 11th; the run on the 12th says so, and the run is degraded (alerted).
+    late = morning(third)
+    assert late.status == "degraded"
+    [note] = [f for f in late.failures if f.startswith("missed editions")]
+    assert "2026-04-11 never written" in note and "`dailybrief run --date 2026-04-11`" in note
+    assert _briefed_links(tmp_path / third.isoformat()) == _window_links(cfg, third)
+    # Backfilling the 11th writes exactly its window, and the next run has nothing missed to report.
+    back = morning(missed)
+    assert back.status == "ok", back.failures
+    assert _briefed_links(tmp_path / missed.isoformat()) == _window_links(cfg, missed)
+    again = Pipeline(cfg, store).run(third, tmp_path / "again", now=_at(12, 9, 0))
+    assert not [f for f in again.failures if f.startswith("missed")]
+    store.close()

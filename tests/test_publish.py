@@ -40,6 +40,7 @@ def write_config(base: str, extra: str = "") -> None:
     Path("dailybrief.toml").write_text(f"""
 [edition]
 languages = ["zh", "en"]
+cutoff = "24:00"
 
 [[publish]]
 kind = "site"

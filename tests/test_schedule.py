@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -23,6 +23,13 @@ from dailybrief.store import Store
 from helpers import rss
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def due_edition() -> tuple[date, datetime]:
+    """The edition a scheduled run writes now (default cutoff, Shanghai), and a time inside its window."""
+    edition = config.from_dict({"edition": {"timezone": "Asia/Shanghai"}}).edition
+    day = edition.due(datetime.now(timezone.utc))
+    return day, edition.window(day)[1] - timedelta(hours=1)
 
 
 def next_fire(expr: str, tz: str, after: datetime) -> datetime:
@@ -48,7 +55,12 @@ def test_cron_runs_at_the_configured_time_in_its_time_zone() -> None:
 
 def test_schedule_config_is_checked_and_defaults_to_the_edition_zone() -> None:
     cfg = config.from_dict({"edition": {"timezone": "Europe/Berlin"}})
-    assert cfg.schedule.cron == "30 7 * * *" and timezone_of(cfg) == "Europe/Berlin"
+    assert cfg.schedule.cron == "" and timezone_of(cfg) == "Europe/Berlin"
+    # The cron line defaults to the edition's cutoff: the run comes when the edition's window closes.
+    assert cfg.cron() == "30 7 * * *"
+    assert config.from_dict({"edition": {"cutoff": "06:45"}}).cron() == "45 6 * * *"
+    assert config.from_dict({"edition": {"cutoff": "24:00"}}).cron() == "0 0 * * *"
+    assert config.from_dict({"edition": {"cutoff": "06:45"}, "schedule": {"cron": "0 9 * * 1-5"}}).cron() == "0 9 * * 1-5"
     assert timezone_of(config.from_dict({"schedule": {"timezone": "UTC"}})) == "UTC"
     for bad, fix in (("61 * * * *", "higher than the maximum"), ("every day", "five fields"), ("0 8 * * 9", "0-7")):
         with pytest.raises(ConfigError) as err:
@@ -97,7 +109,7 @@ def test_lock_is_released_when_its_holder_dies(tmp_path: Path) -> None:
 
 
 def test_dailybrief_schedule_runs_todays_edition_on_time_and_never_overlaps(feed_dir: Path, feed_server: str) -> None:
-    now = datetime.now(timezone.utc) - timedelta(minutes=5)
+    day, now = due_edition()
     (feed_dir / "f.xml").write_text(rss("F", [
         {"title": f"Lab {n} ships a model", "link": f"https://f.example/{n}", "published": now,
          "description": f"Lab {n} shipped a new model today with better reasoning scores."} for n in range(3)]), "utf-8")
@@ -105,7 +117,7 @@ def test_dailybrief_schedule_runs_todays_edition_on_time_and_never_overlaps(feed
         '[edition]\nlanguages = ["en"]\ntimezone = "Asia/Shanghai"\n[output]\nformats = ["md", "json"]\n'
         '[schedule]\ncron = "*/2 * * * * *"\n'  # every two seconds: seconds first
         f'[[sources]]\nname = "F"\nurl = "{feed_server}/f.xml"\n', "utf-8")
-    today = datetime.now(SHANGHAI).date().isoformat()
+    today = day.isoformat()
     proc = subprocess.Popen([sys.executable, "-m", "dailybrief", "schedule"], stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     db = config.load().db_path()
@@ -136,7 +148,7 @@ def test_dailybrief_schedule_runs_todays_edition_on_time_and_never_overlaps(feed
 def test_schedule_retries_a_failed_target_the_same_day_and_nobody_gets_two(feed_dir: Path, feed_server: str) -> None:
     import chatserver
 
-    now = datetime.now(timezone.utc) - timedelta(minutes=5)
+    day, now = due_edition()
     (feed_dir / "f.xml").write_text(rss("F", [
         {"title": "Lab ships a model", "link": "https://f.example/1", "published": now,
          "description": "A lab shipped a new model today with better reasoning scores."}]), "utf-8")
@@ -163,4 +175,4 @@ def test_schedule_retries_a_failed_target_the_same_day_and_nobody_gets_two(feed_
         assert [r.accepted for r in server.of("plain-a")] == [True]  # the healthy target got it once
     assert "retry 1 of 3" in err and "retry 2 of 3" in err and "retry 3" not in err
     store = Store.open(config.load().db_path())
-    assert store.delivery(datetime.now(SHANGHAI).date(), "b")["attempts"] == 3
+    assert store.delivery(day, "b")["attempts"] == 3

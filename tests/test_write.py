@@ -138,6 +138,50 @@ def test_a_fatal_error_stops_asking_for_the_rest_of_the_run() -> None:
     assert len(chain.fallbacks) == 3  # two stories and the abstract
 
 
+class Broken:
+    """A section writer with a bug: it raises something that is not a WriterError."""
+
+    name = "llm"
+
+    def section(self, story, language, book) -> Section:
+        return {}["follow"]  # the KeyError a missing label once raised
+
+    def abstract(self, brief, language, book) -> list[Paragraph]:
+        raise ZeroDivisionError("division by zero")
+
+
+def test_any_exception_falls_back_to_extractive_with_its_traceback_logged(caplog) -> None:
+    chain = ChainWriter([Broken()], ExtractiveWriter(default_embedder()))
+    with caplog.at_level("WARNING", logger="dailybrief.write"):
+        brief = chain.write([CHIP, MODEL], [], DAY, "en", "T", Branding())
+    assert [s.writer for s in brief.sections] == ["llm→extractive", "llm→extractive"]
+    assert all(s.paragraphs[0].sentences for s in brief.sections)
+    assert brief.abstract and brief.abstract[0].sentences  # the abstract fell back too
+    assert [f.reason for f in chain.fallbacks] == ["KeyError: 'follow'", "KeyError: 'follow'",
+                                                   "ZeroDivisionError: division by zero"]
+    assert "KeyError: 'follow'" in brief.sections[0].notes[0]
+    tracebacks = [r for r in caplog.records if r.exc_info]
+    assert len(tracebacks) == 3 and tracebacks[0].exc_info[0] is KeyError
+
+
+def test_a_story_no_writer_can_write_is_left_out_named_and_the_rest_written(caplog) -> None:
+    from dailybrief.records import Story
+
+    empty = Story(id="story-empty", items=[], first_seen=DAY, last_seen=DAY, title="A story with no items")
+    chain = ChainWriter([Broken()], ExtractiveWriter(default_embedder()))
+    brief = chain.write([CHIP, empty, MODEL], [], DAY, "zh", "T", Branding())
+    assert [s.story_id for s in brief.sections] == [CHIP.id, MODEL.id]
+    [gone] = [f for f in chain.fallbacks if f.left_out]
+    assert gone.part == "A story with no items" and gone.writer == "extractive"
+    assert str(gone).startswith("'A story with no items' (zh) left out: no writer could write it (IndexError")
+    assert any(r.exc_info and "extractive writer could not write" in r.getMessage() for r in caplog.records)
+    assert any(n.startswith("1 个事件无法写出，已从本期略去：A story with no items") for n in brief.notes)
+    # Extractive alone: the same story is left out, the others written.
+    alone = ChainWriter([], ExtractiveWriter(default_embedder()))
+    assert [s.story_id for s in alone.write([empty, MODEL], [], DAY, "en", "T", Branding()).sections] == [MODEL.id]
+    assert [f.left_out for f in alone.fallbacks] == [True]
+
+
 def test_registry() -> None:
     ctx = WriterContext(WriterConfig(), default_embedder())
     assert build_writer(ctx).name == "extractive"

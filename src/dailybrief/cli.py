@@ -20,14 +20,15 @@ from . import __version__
 from . import config as config_mod
 from .console import WARN, out, styled, tinted
 from .console import err as console
-from .errors import BusyError, ConfigError, DailybriefError, NoBriefError, PublishError
-from .pipeline import Hooks, Pipeline, file_stem, load_briefs
+from .errors import BusyError, ConfigError, DailybriefError, NoBriefError, NotDueError, PublishError
+from .pipeline import Hooks, Pipeline, brief_digest, check_due, file_stem, load_briefs
 from .records import RunReport
 from .store import Store
 
 
 def _today(cfg: config_mod.Config) -> date:
-    return datetime.now(cfg.edition.tz).date()
+    """The default edition: the latest whose window has closed (today's from its cutoff on, else yesterday's)."""
+    return cfg.edition.due(datetime.now(cfg.edition.tz))
 
 
 FIRST_EDITION = date(2000, 1, 1)  # --date before this (or over a year ahead) is a typo, not an edition
@@ -172,32 +173,41 @@ def deliveries_summary(pipe: Pipeline) -> None:
         console.print(pipe.alert_note)
 
 
-def _run(ctx: Ctx, day: date, out_dir: Path | None, fetch: bool = True) -> RunReport:
+def _run(ctx: Ctx, day: date, out_dir: Path | None, fetch: bool = True) -> tuple[RunReport, Pipeline]:
     try:
         with _locked(ctx, "run"):
             store = ctx.store()
             progress, hooks = _progress()
             pipe = Pipeline(ctx.cfg, store, hooks)
             with progress:
-                run = pipe.run(day, out_dir, fetch=fetch)
+                try:
+                    run = pipe.run(day, out_dir, fetch=fetch)
+                except NotDueError as exc:
+                    raise click.ClickException(str(exc)) from None
             summarise(run, ctx.cfg.writer.currency)
             deliveries_summary(pipe)
             store.close()
     except BusyError as exc:
         raise Busy(str(exc)) from exc
-    return run
+    return run, pipe
+
+
+def _undelivered(pipe: Pipeline) -> bool:
+    """A publish target failed, was skipped for want of its credentials, or may have got the edition (interrupted)."""
+    return any(d.status in ("failed", "skipped", "interrupted") for d in pipe.deliveries)
 
 
 @main.command()
-@click.option("--date", "day", help="Edition date, YYYY-MM-DD (default: today in the edition's time zone).")
+@click.option("--date", "day", help="Edition date, YYYY-MM-DD: news published after [edition].cutoff on the day "
+              "before, up to the cutoff on that day (default: the latest edition whose cutoff has passed).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Write the edition here instead of <output.dir>/<date>/.")
 @click.option("--no-fetch", is_flag=True, help="Use what is stored; don't fetch.")
 @pass_ctx
 def run(ctx: Ctx, day: str | None, out_dir: str | None, no_fetch: bool) -> None:
     """Fetch, build, render and publish one edition."""
-    report = _run(ctx, _date(day, ctx.cfg), Path(out_dir) if out_dir else None, fetch=not no_fetch)
-    if report.status in ("empty", "failed") or not report.outputs:
+    report, pipe = _run(ctx, _date(day, ctx.cfg), Path(out_dir) if out_dir else None, fetch=not no_fetch)
+    if report.status in ("empty", "failed") or not report.outputs or _undelivered(pipe):
         raise SystemExit(1)
 
 
@@ -205,19 +215,24 @@ def run(ctx: Ctx, day: str | None, out_dir: str | None, no_fetch: bool) -> None:
 @pass_ctx
 def fetch(ctx: Ctx) -> None:
     """Fetch every enabled source and store new items."""
-    store = ctx.store()
-    progress, hooks = _progress()
-    pipe = Pipeline(ctx.cfg, store, hooks)
-    run = pipe.new_run(_today(ctx.cfg))
-    with progress:
-        pipe.fetch(run)
-    summarise(pipe.finish(run, "degraded" if run.failures else "ok"))
-    if run.count("fetch", "sources") and run.count("fetch", "failed") == run.count("fetch", "sources"):
-        raise SystemExit(1)  # every source failed: nothing was fetched
+    try:
+        with _locked(ctx, "fetch"):
+            store = ctx.store()
+            progress, hooks = _progress()
+            pipe = Pipeline(ctx.cfg, store, hooks)
+            run = pipe.new_run(_today(ctx.cfg))
+            with progress:
+                pipe.fetch(run)
+            summarise(pipe.finish(run, "degraded" if run.failures else "ok"))
+            store.close()
+            if run.count("fetch", "sources") and run.count("fetch", "failed") == run.count("fetch", "sources"):
+                raise SystemExit(1)  # every source failed: nothing was fetched
+    except BusyError as exc:
+        raise Busy(str(exc)) from exc
 
 
 @main.command()
-@click.option("--date", "day", help="Edition date, YYYY-MM-DD (default: today).")
+@click.option("--date", "day", help="Edition date, YYYY-MM-DD (default: the latest edition whose cutoff has passed).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Folder for brief*.json (default: <output.dir>/<date>/).")
 @pass_ctx
@@ -225,6 +240,20 @@ def build(ctx: Ctx, day: str | None, out_dir: str | None) -> None:
     """Cluster, rank and write the stored items of a day into brief*.json."""
     d = _date(day, ctx.cfg)
     folder = Path(out_dir) if out_dir else ctx.cfg.out_dir() / d.isoformat()
+    try:
+        check_due(ctx.cfg, d, datetime.now(ctx.cfg.edition.tz))
+    except NotDueError as exc:
+        raise click.ClickException(str(exc)) from None
+    try:
+        with _locked(ctx, "build"):
+            _build(ctx, d, folder)
+    except BusyError as exc:
+        raise Busy(str(exc)) from exc
+
+
+def _build(ctx: Ctx, d: date, folder: Path) -> None:
+    from .render import render_json
+
     store = ctx.store()
     pipe = Pipeline(ctx.cfg, store)
     run = pipe.new_run(d)
@@ -235,17 +264,17 @@ def build(ctx: Ctx, day: str | None, out_dir: str | None) -> None:
         summarise(pipe.finish(run, "empty"))
         raise SystemExit(1) from None
     folder.mkdir(parents=True, exist_ok=True)
-    from .render import render_json
-
     for b in briefs:
         path = folder / f"{file_stem(b.language, ctx.cfg.edition.languages)}.json"
         path.write_text(render_json(b), "utf-8")
         run.outputs[path.name] = str(path)
+        store.record_edition(d, b.language, run.id, str(path), brief_digest(b))
     summarise(pipe.finish(run, "degraded" if run.failures else "ok"), ctx.cfg.writer.currency)
+    store.close()
 
 
 @main.command()
-@click.option("--date", "day", help="Edition date whose folder to render (default: today).")
+@click.option("--date", "day", help="Edition date whose folder to render (default: the latest edition whose cutoff has passed).")
 @click.option("--dir", "folder", type=click.Path(file_okay=False, exists=True), help="Folder holding brief*.json.")
 @click.option("--format", "formats", multiple=True, type=click.Choice(config_mod.FORMATS), help="Formats (default: config).")
 @pass_ctx
@@ -268,31 +297,42 @@ def render(ctx: Ctx, day: str | None, folder: str | None, formats: tuple[str, ..
 
 
 @main.command()
-@click.option("--date", "day", help="Edition date, YYYY-MM-DD (default: today in the edition's time zone).")
+@click.option("--date", "day", help="Edition date, YYYY-MM-DD (default: the latest edition whose cutoff has passed).")
 @click.option("--explain", is_flag=True, help="Show how each story's score is made up.")
 @click.option("--limit", default=20, show_default=True, help="How many stories.")
 @pass_ctx
 def stories(ctx: Ctx, day: str | None, explain: bool, limit: int) -> None:
-    """Cluster and rank a day's stored items; list the stories with their scores."""
+    """List a day's stories with their scores: what the build made of the day, changing nothing.
+
+    A day no build has clustered yet is clustered and ranked first (under the run lock).
+    """
     from .rank import PARTS
 
     d = _date(day, ctx.cfg)
     store = ctx.store()
     pipe = Pipeline(ctx.cfg, store)
-    run = pipe.new_run(d)
-    try:
-        ranked = pipe.stories(run, d)
-    except NoBriefError as exc:
-        run.failures.append(str(exc))
-        pipe.finish(run, "empty")
-        raise click.ClickException(str(exc)) from None
-    pipe.finish(run, "ok")
-    counts = run.stages[0].counts
-    out.print(f"{d}: {counts.get('items', 0)} items in {len(ranked)} stories "
-              f"({counts.get('multi_outlet', 0)} with more than one outlet, {counts.get('follow_ups', 0)} follow-ups)")
+    ranked = pipe.stored_stories(d)
+    if ranked is None:
+        try:
+            with _locked(ctx, "stories"):
+                run = pipe.new_run(d)
+                try:
+                    ranked = pipe.stories(run, d)
+                except NoBriefError as exc:
+                    run.failures.append(str(exc))
+                    pipe.finish(run, "empty")
+                    raise click.ClickException(str(exc)) from None
+                pipe.finish(run, "ok")
+        except BusyError as exc:
+            raise Busy(str(exc)) from exc
+    titles = _brief_titles(store, d, ctx.cfg.edition.languages[0])
+    items = sum(len(s.items) for s in ranked)
+    out.print(f"{d}: {items} items in {len(ranked)} stories "
+              f"({sum(1 for s in ranked if len(s.outlets) > 1)} with more than one outlet, "
+              f"{sum(1 for s in ranked if s.follow_up)} follow-ups)", markup=False)
     for n, story in enumerate(ranked[:limit], start=1):
         mark = " [follow-up]" if story.follow_up else ""
-        out.print(f"{n:>3}. {story.score:6.2f}  {story.title}{mark}")
+        out.print(f"{n:>3}. {story.score:6.2f}  {titles.get(story.id, story.title)}{mark}")
         out.print(f"      {len(story.items)} items · {len(story.outlets)} outlets · first seen {story.first_seen}"
                   + (f" · briefed {story.briefed_on}" if story.briefed_on else ""))
         if explain:
@@ -301,6 +341,18 @@ def stories(ctx: Ctx, day: str | None, explain: bool, limit: int) -> None:
                 out.print(f"        {part:<10} {value:+6.2f}  {story.score_notes.get(part, '')}")
             out.print(f"        {'= score':<10} {story.score:6.2f}")
     store.close()
+
+
+def _brief_titles(store: Store, day: date, language: str) -> dict[str, str]:
+    """story id -> its section title in the edition written for `day` (empty when none was)."""
+    path = store.edition_files(day).get(language)
+    if not path or not Path(path).is_file():
+        return {}
+    try:
+        data = json.loads(Path(path).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {s["story_id"]: s["title"] for s in data.get("sections", []) if s.get("story_id")}
 
 
 @main.group(name="eval")
@@ -357,7 +409,8 @@ def eval_cluster(csv_file: str, text_columns: tuple[str, ...], label_column: str
 
 
 @main.command()
-@click.option("--date", "day", help="Edition date, YYYY-MM-DD (default: today; with --dir, the edition's own date).")
+@click.option("--date", "day", help="Edition date, YYYY-MM-DD (default: the latest edition whose cutoff has "
+              "passed; with --dir, the edition's own date).")
 @click.option("--dir", "folder", type=click.Path(file_okay=False, exists=True),
               help="Folder holding the edition (default: <output.dir>/<date>/).")
 @click.option("--target", "targets", multiple=True, help="Only this [[publish]] target; repeat for more (default: all).")
@@ -395,7 +448,7 @@ def publish(ctx: Ctx, day: str | None, folder: str | None, targets: tuple[str, .
         raise Busy(str(exc)) from exc
     out.print(f"edition {edition.day} ({', '.join(edition.languages)}) from {where}")
     deliveries_summary(pipe)
-    if any(d.status in ("failed", "skipped", "interrupted") for d in pipe.deliveries):
+    if _undelivered(pipe):
         raise SystemExit(1)
 
 
@@ -437,7 +490,7 @@ def schedule(ctx: Ctx, now: bool) -> None:
     job = sched.get_job("daily")
     tz = timezone_of(cfg)
     first = job.trigger.get_next_fire_time(None, datetime.now(job.trigger.timezone))
-    console.print(f"dailybrief schedule: '{cfg.schedule.cron}' in {tz}; next run at "
+    console.print(f"dailybrief schedule: '{cfg.cron()}' in {tz}; next run at "
                   f"{first:%Y-%m-%d %H:%M:%S %Z}. Ctrl-C (or SIGTERM) stops.")
     serve(sched)
 
@@ -558,7 +611,7 @@ def demo(out_dir: str, day: str | None) -> None:
         ctx = Ctx(None)
         cfg = config_mod.from_dict({**demo_config(base), "storage": {"path": str(db.resolve())}})
         ctx._cfg = cfg
-        report = _run(ctx, date.fromisoformat(day or DEMO_DATE), target)
+        report, _ = _run(ctx, date.fromisoformat(day or DEMO_DATE), target)
     if report.status in ("empty", "failed") or not report.outputs:
         raise SystemExit(1)
     out.print(f"\nThe demo briefing is in {target.resolve()}/")

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from datetime import date
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -104,6 +105,13 @@ class SourceConfig(_Model):
 
 
 DEFAULT_TITLES: dict[str, str] = {"zh": "AI 技术每日分析", "en": "AI Technology Daily"}
+_CUTOFF = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
+
+
+def parse_cutoff(v: str) -> tuple[int, int]:
+    """"07:30" -> (7, 30); "24:00" is the end of the day."""
+    hour, minute = v.split(":")
+    return int(hour), int(minute)
 
 
 class EditionConfig(_Model):
@@ -111,6 +119,8 @@ class EditionConfig(_Model):
     title: str | dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_TITLES))
     languages: list[Language] = Field(default_factory=lambda: ["zh"], min_length=1)
     timezone: str = "Asia/Shanghai"
+    # Edition D covers (cutoff on D-1, cutoff on D], local time in `timezone`: editions tile time.
+    cutoff: str = "07:30"
 
     @field_validator("languages")
     @classmethod
@@ -119,7 +129,6 @@ class EditionConfig(_Model):
         if twice:
             raise ValueError(f"{twice[0]!r} is listed twice; list each language once, e.g. [\"zh\", \"en\"]")
         return v
-    window_hours: int = Field(24, ge=1, le=24 * 14)
     top_stories: int = Field(5, ge=1, le=50)
     roundup_items: int = Field(8, ge=0, le=100)
 
@@ -127,6 +136,35 @@ class EditionConfig(_Model):
     @classmethod
     def _zone(cls, v: str) -> str:
         return _check_zone(v)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_window_hours(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "window_hours" in data:
+            raise ConfigError("edition.window_hours", data["window_hours"],
+                              "this key is gone: editions now tile time, edition D covering (cutoff on D-1, cutoff "
+                              "on D]; remove it and set edition.cutoff = \"HH:MM\" (default \"07:30\")")
+        return data
+
+    @field_validator("cutoff")
+    @classmethod
+    def _cutoff(cls, v: str) -> str:
+        if not _CUTOFF.match(v.strip()):
+            raise ValueError("use a local time \"HH:MM\" from \"00:00\" to \"24:00\", e.g. cutoff = \"07:30\"")
+        return v.strip()
+
+    def window(self, day: date) -> tuple[datetime, datetime]:
+        """(start, end] of edition `day`: from the cutoff on the day before to the cutoff on `day`."""
+        hour, minute = parse_cutoff(self.cutoff)
+        end_day, at = (day + timedelta(days=1), dtime(0)) if hour == 24 else (day, dtime(hour, minute))
+        end = datetime.combine(end_day, at, tzinfo=self.tz)
+        start = datetime.combine(end_day - timedelta(days=1), at, tzinfo=self.tz)
+        return start, end
+
+    def due(self, now: datetime) -> date:
+        """The latest edition whose window has closed at `now`: today's once the cutoff has passed, else yesterday's."""
+        today = now.astimezone(self.tz).date()
+        return today if self.window(today)[1] <= now else today - timedelta(days=1)
 
     @field_validator("title", mode="before")
     @classmethod
@@ -337,13 +375,13 @@ class _Target(_Model):
 class FolderTarget(_Target):
     kind: Literal["folder"] = "folder"
     name: str = Field("archive", min_length=1)
-    path: str = "out/editions"
+    path: str = ""  # empty: <output root>/editions (see Config.target_path)
 
 
 class SiteTarget(_Target):
     kind: Literal["site"] = "site"
     name: str = Field("site", min_length=1)
-    path: str = "out/site"
+    path: str = ""  # empty: <output root>/site (see Config.target_path)
     base_url: str = ""
     title: str = ""
     feed_entries: int = Field(30, ge=1, le=1000)
@@ -490,8 +528,8 @@ PublishConfig = Annotated[
 
 
 class ScheduleConfig(_Model):
-    # minute hour day month day-of-week (a sixth field in front is seconds)
-    cron: str = "30 7 * * *"
+    # minute hour day month day-of-week (a sixth field in front is seconds); empty: daily at [edition].cutoff
+    cron: str = ""
     timezone: str = ""  # empty: the edition's time zone
     misfire_grace_minutes: int = Field(60, ge=1, le=24 * 60)
     # After a scheduled run, targets that failed are tried again this many times, this many minutes apart.
@@ -503,8 +541,9 @@ class ScheduleConfig(_Model):
     def _cron(cls, v: str) -> str:
         from .schedule import cron_trigger
 
-        cron_trigger(v, "UTC")
-        return v
+        if v.strip():
+            cron_trigger(v, "UTC")
+        return v.strip()
 
     @field_validator("timezone")
     @classmethod
@@ -600,6 +639,8 @@ class Config(_Model):
 
     # Where the config file lives; relative paths in it resolve from here.
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
+    # `run --out`: the folder that holds this run's edition, and the default home of folder and site targets.
+    out_override: Path | None = Field(None, exclude=True)
 
     @model_validator(mode="after")
     def _targets(self) -> Config:
@@ -618,6 +659,13 @@ class Config(_Model):
                 raise ConfigError("alerts.target", self.alerts.target,
                                   f"name an email or chat [[publish]] target (yours: {names})")
         return self
+
+    def cron(self) -> str:
+        """The schedule's crontab line: [schedule].cron, else every day at the edition's cutoff."""
+        if self.schedule.cron:
+            return self.schedule.cron
+        hour, minute = parse_cutoff(self.edition.cutoff)
+        return f"{minute} {hour % 24} * * *"
 
     def site_url(self) -> str:
         """The public base URL of the first site target that has one."""
@@ -638,6 +686,13 @@ class Config(_Model):
     def out_dir(self) -> Path:
         p = Path(self.output.dir).expanduser()
         return p if p.is_absolute() else Path.cwd() / p
+
+    def target_path(self, target: FolderTarget | SiteTarget) -> Path:
+        """Where a folder or site target writes: its path, else <--out or [output].dir>/editions (or /site)."""
+        if target.path:
+            p = Path(target.path).expanduser()
+            return p if p.is_absolute() else Path.cwd() / p
+        return (self.out_override or self.out_dir()) / ("site" if target.kind == "site" else "editions")
 
 
 def user_dir() -> Path:
@@ -762,6 +817,11 @@ def _check_source_options(cfg: Config) -> None:
                                                          "(an http:// or https:// address)")
 
 
+def _resolve(path: str, base: Path) -> Path:
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else base / p
+
+
 def from_dict(data: dict[str, Any], base: Path | None = None) -> Config:
     try:
         cfg = Config.model_validate(data)
@@ -776,7 +836,26 @@ def from_dict(data: dict[str, Any], base: Path | None = None) -> Config:
 
 
 def _check_paths(cfg: Config) -> None:
-    """Files and folders the config names, checked now rather than after the whole build."""
+    """Every file and folder the config names, checked now rather than mid-run or after the whole build;
+    errors name the key."""
+    from .glossary import Glossary
+
+    if cfg.writer.glossary:
+        where = cfg.writer.glossary_path(cfg.base_dir)
+        if where is None or not where.is_file():
+            raise ConfigError("writer.glossary", cfg.writer.glossary,
+                              f"no such file ({where}); fix the path (a relative one starts at the config file's "
+                              "folder) or leave it empty for the packaged glossary")
+        Glossary.load(where)  # a malformed glossary names its line or term
+    for i, target in enumerate(cfg.publish):
+        ca_file = getattr(target, "ca_file", "")
+        if ca_file:
+            found = _resolve(ca_file, cfg.base_dir)
+            if not found.is_file():
+                raise ConfigError(f"publish[{i}].ca_file", ca_file,
+                                  f"no such file ({found}); give the PEM file of the CA that signed the SMTP "
+                                  "server's certificate, or leave it empty for the system's CAs")
+            target.ca_file = str(found)  # type: ignore[union-attr]
     logo = cfg.branding.logo
     if logo:
         path = Path(logo).expanduser()

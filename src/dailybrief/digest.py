@@ -20,18 +20,13 @@ from datetime import date
 
 from .errors import PublishError
 from .records import Brief
+from .words import words
 
 __all__ = ["Digest", "Measure", "digest_of", "fit", "fit_lines", "join_sentences", "measure_bytes",
            "measure_chars", "measure_utf16"]
 
 Measure = Callable[[str], int]
 
-_LABELS = {
-    "zh": {"headlines": "今日要闻", "more": "另有 {n} 条，详见全文", "read": "阅读全文", "follow_up": "（跟进）",
-           "more_problems": "……另有 {n} 条问题，详见 `dailybrief runs`"},
-    "en": {"headlines": "Headlines", "more": "{n} more in the full briefing", "read": "Read the full briefing",
-           "follow_up": " (follow-up)", "more_problems": "… and {n} more: see `dailybrief runs`"},
-}
 _CJK_END = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]$")
 
 
@@ -48,7 +43,7 @@ def measure_utf16(text: str) -> int:
 
 
 def labels(language: str) -> dict[str, str]:
-    return _LABELS.get(language, _LABELS["en"])
+    return words(language)
 
 
 def join_sentences(sentences: list[str]) -> str:
@@ -92,7 +87,7 @@ class Digest:
 
     @property
     def more_line(self) -> str:
-        return self.labels["more"].format(n=self.hidden_headlines) if self.hidden_headlines else ""
+        return self.labels["digest_more"].format(n=self.hidden_headlines) if self.hidden_headlines else ""
 
     def plain(self) -> str:
         """The digest as plain text, the form most platforms get."""
@@ -104,7 +99,7 @@ class Digest:
             if self.more_line:
                 lines.append(self.more_line)
             parts.append(f"{self.labels['headlines']}\n" + "\n".join(lines))
-        parts.append(f"{self.labels['read']}: {self.link}")
+        parts.append(f"{self.labels['read_more']}: {self.link}")
         return "\n\n".join(parts)
 
 
@@ -114,7 +109,7 @@ def digest_of(brief: Brief, link: str) -> Digest:
 
     lab = labels(brief.language)
     sentences = [_clean(s.text) for p in brief.abstract for s in p.sentences if _clean(s.text)]
-    headlines = [_clean(s.title) + (lab["follow_up"] if s.follow_up else "")
+    headlines = [_clean(s.title) + (lab["follow_up_mark"] if s.follow_up else "")
                  for s in brief.sections if s.kind == "story" and _clean(s.title)]
     return Digest(language=brief.language, edition=brief.edition, title=_clean(brief.title),
                   date_label=format_date(brief.edition, brief.language), link=link,

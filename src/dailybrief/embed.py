@@ -64,7 +64,9 @@ class USEEmbedder:
     or more (a backfill, a benchmark) go to `workers` processes with one BLAS thread each: the model's
     tokenizer is pure Python and its matrices are small, so one thread per core in separate processes
     keeps both cores busier than two BLAS threads in one. Texts are encoded in fixed chunks either way,
-    so the vectors are the same whichever path they take.
+    so the vectors agree whichever path they take, to float32 rounding: a BLAS splits its sums by thread
+    count, so one-thread and two-thread encodings may differ in the last bits (up to ~2e-7 seen), far
+    below any similarity threshold; the store caches each item's vector, so one item keeps one vector.
     """
 
     name = "use-multilingual-v3"

@@ -16,7 +16,8 @@
     │   └── Interrupted    the message was sent but no answer came: it may have arrived, so it is
     │                      not sent again without --force
     ├── BusyError          another run holds the lock; this one did not start
-    └── NoBriefError       nothing to brief: no items in the day's window
+    ├── NoBriefError       nothing to brief: no items in the day's window
+    └── NotDueError        the edition's window has not closed yet (a run before its cutoff)
 """
 
 from __future__ import annotations
@@ -86,3 +87,7 @@ class BusyError(DailybriefError):
 
 class NoBriefError(DailybriefError):
     pass
+
+
+class NotDueError(DailybriefError):
+    """The edition's window is still open: it is written at or after its cutoff, never before."""

@@ -45,7 +45,8 @@ from .glossary import Glossary
 from .records import Brief, Item, Paragraph, Section, Sentence, Story
 from .text import cjk_ratio, clip
 from .verify import strip_instructions
-from .write import WORDS, ReferenceBook, WriterContext, attribution, reference_note, register_writer
+from .words import WORDS
+from .write import ReferenceBook, WriterContext, attribution, follow_up_note, reference_note, register_writer
 
 if TYPE_CHECKING:
     from .config import WriterConfig
@@ -53,7 +54,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-LANGUAGE_NAMES = {"zh": "Simplified Chinese (简体中文)", "en": "English"}
+LANGUAGE_NAMES = {lang: w["model_language"] for lang, w in WORDS.items()}  # the edition language, as the model is told
 TIER_ORDER = {"official": 0, "press": 1, "paper": 2, "code": 3, "community": 4}
 
 
@@ -514,7 +515,6 @@ class LLMWriter:
             raise WriterError("the story has no text to give the model")
         draft: Draft = self._ask(self.story_messages(story, language, passages), "story_section",
                                  story_schema(len(passages)), lambda d: self._draft(d, len(passages), language))
-        words = WORDS[language]
 
         def cite(ids: list[int]) -> list[int]:
             refs = [book.cite(passages[i - 1].item, reference_note(passages[i - 1].item, language)) for i in ids]
@@ -527,7 +527,7 @@ class LLMWriter:
         section = Section(kind="story", title=title, story_id=story.id, writer=self.name,
                           follow_up=story.follow_up, outlets=story.outlets)
         if story.follow_up:
-            section.notes.append(words["follow"].format(day=story.first_seen.isoformat()))
+            section.notes.append(follow_up_note(story, language))
         section.paragraphs.append(Paragraph("facts", [Sentence(t, cite(ids)) for t, ids in draft.parts["facts"]]))
         # Views, grouped by the platform of their first source, led by its name and figures.
         groups: dict[str, Paragraph] = {}

@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from datetime import time as dtime
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +30,7 @@ from . import rank as rank_stage
 from .config import Config
 from .dedup import exact_duplicates, mark_near_duplicates
 from .embed import Embedder, default_embedder, embed_items, item_text
-from .errors import DailybriefError, NoBriefError, RenderError
+from .errors import DailybriefError, NoBriefError, NotDueError, RenderError
 from .fetch import bound_item, fetch_comments, fetch_sources
 from .publish import Delivery, Edition, FolderPublisher, deliver, file_stem
 from .records import Brief, Item, RunReport, SourceResult, StageReport, Story, brief_from_dict
@@ -42,6 +41,7 @@ from .write import WriterContext, apply_themes, build_writer
 
 FAILING_STREAK = 3  # the default of [fetch].failing_runs
 STALE_TEMP_SECONDS = 3600  # a dailybrief-* folder in TMPDIR untouched this long is a killed run's leftover
+MISSED_LOOKBACK_DAYS = 7  # how far back a run looks for editions that were never written
 
 
 @dataclass(slots=True)
@@ -55,9 +55,34 @@ class Hooks:
 
 
 def edition_window(cfg: Config, day: date) -> tuple[datetime, datetime]:
-    """[start, end) of an edition day: the window_hours before the end of `day` in its time zone."""
-    end = datetime.combine(day + timedelta(days=1), dtime(0), tzinfo=cfg.edition.tz)
-    return end - timedelta(hours=cfg.edition.window_hours), end
+    """(start, end] of edition `day`: from the cutoff on the day before to the cutoff on `day`.
+
+    Consecutive editions tile time, so every item belongs to exactly one edition's window.
+    """
+    return cfg.edition.window(day)
+
+
+def check_due(cfg: Config, day: date, now: datetime) -> None:
+    """Refuse to write an edition whose window is still open: what is published later would belong to no edition."""
+    _, end = edition_window(cfg, day)
+    if now < end:
+        tz = cfg.edition.tz
+        latest = cfg.edition.due(now)
+        raise NotDueError(
+            f"the edition of {day} briefs what is published up to {end:%Y-%m-%d %H:%M} ({cfg.edition.timezone}), "
+            f"and it is {now.astimezone(tz):%Y-%m-%d %H:%M} now; run it at or after its cutoff "
+            f"([edition].cutoff = \"{cfg.edition.cutoff}\"), or write the latest complete edition, {latest}, "
+            f"with `dailybrief run --date {latest}` (or `dailybrief run` with no --date)")
+
+
+def missed_editions(cfg: Config, store: Store, day: date) -> list[date]:
+    """Days in the week before `day`, after the first edition ever written, that have no edition."""
+    written = store.edition_days(day - timedelta(days=MISSED_LOOKBACK_DAYS), day)
+    first = store.first_edition()
+    if first is None:
+        return []
+    return [d for d in (day - timedelta(days=k) for k in range(MISSED_LOOKBACK_DAYS, 0, -1))
+            if d > first and d not in written]
 
 
 class Pipeline:
@@ -189,8 +214,9 @@ class Pipeline:
             items = self._bounded(self.store.items_between(start, end))
             if not items:
                 raise NoBriefError(
-                    f"no items published between {start:%Y-%m-%d %H:%M} and {end:%Y-%m-%d %H:%M} "
-                    f"({self.cfg.edition.timezone}); fetch first, or pick a --date that has news"
+                    f"no items published after {start:%Y-%m-%d %H:%M} and up to {end:%Y-%m-%d %H:%M} "
+                    f"({self.cfg.edition.timezone}), the window of the edition of {day}; fetch first, or pick a "
+                    "--date that has news"
                 )
             # Earlier days not clustered yet are clustered first, oldest first, so today's items can
             # join the stories they continue.
@@ -210,8 +236,7 @@ class Pipeline:
                           "multi_outlet": sum(1 for s in stories if len(s.outlets) > 1), **counts,
                           "earlier_days_clustered": caught_up}
         with self.stage(run, "rank") as rep:
-            settings_rank = rank_stage.RankSettings.from_config(self.cfg.rank, self.cfg.edition.window_hours)
-            ranked = rank_stage.rank(stories, end, settings_rank)
+            ranked = self._rank(stories, day)
             rep.counts = {"stories": len(ranked)}
         return ranked
 
@@ -219,6 +244,35 @@ class Pipeline:
         """Items as the stages may read them: no more text each than [fetch].max_item_chars (rows stored
         before the cap existed included), so a run's time follows its inputs' size, not their content."""
         return [bound_item(i, self.cfg.fetch.max_item_chars) for i in items]
+    def _rank(self, stories: list[Story], day: date) -> list[Story]:
+        return rank_stage.rank(stories, edition_window(self.cfg, day)[1], rank_stage.RankSettings.from_config(self.cfg.rank))
+
+    def stored_stories(self, day: date) -> list[Story] | None:
+        """The stories clustering filed under `day`, as the build saw them, ranked; None if `day` was never clustered.
+
+        Reads only: nothing is re-clustered or recorded (``dailybrief stories``).
+        """
+        rows = self.store.day_stories(day)
+        if not rows:
+            return None
+        ids = sorted({r["story_id"] for r in rows})
+        members = self.store.story_members(ids, day)
+        items = {i.id: i for i in self.store.items({r["item_id"] for r in rows} | {m[0] for m in members})}
+        stories = []
+        for sid in ids:
+            mine = [r for r in rows if r["story_id"] == sid]
+            briefed = date.fromisoformat(mine[0]["briefed_on"]) if mine[0]["briefed_on"] else None
+            cutoff = (briefed or day - timedelta(days=1)).isoformat()
+            before = [items[i] for i, s, d in members if s == sid and d <= cutoff and i in items]
+            story = Story(id=sid, items=sorted((items[r["item_id"]] for r in mine if r["item_id"] in items),
+                                               key=cluster_stage.item_order),
+                          first_seen=date.fromisoformat(mine[0]["first_seen"]), last_seen=day,
+                          follow_up=briefed is not None, briefed_on=briefed, earlier_items=len(before),
+                          earlier_outlets=list(dict.fromkeys(i.source_name for i in before)))
+            story.new_items = len(story.items)
+            story.title = cluster_stage.story_title(story.items) if story.items else ""
+            stories.append(story)
+        return self._rank(stories, day)
 
     def _cluster(self, day: date, items: list[Item], settings: cluster_stage.ClusterSettings
                  ) -> tuple[list[Story], dict[str, int]]:
@@ -365,7 +419,8 @@ class Pipeline:
             placed = main.publish(files, day)
             for p in placed:
                 run.outputs[p.name] = str(p)
-            counts = self._deliver(run, rep, Edition(day, briefs, placed)) if briefs else {}
+            cfg = self.cfg.model_copy(update={"out_override": out}) if out else self.cfg  # targets follow --out
+            counts = self._deliver(run, rep, Edition(day, briefs, placed), cfg=cfg) if briefs else {}
             rep.counts = {"files": len(placed), **counts}
         return placed
 
@@ -377,12 +432,14 @@ class Pipeline:
         return self.deliveries
 
     def _deliver(self, run: RunReport, rep: StageReport, edition: Edition, names: list[str] | None = None,
-                 force: bool = False) -> dict[str, int]:
-        self.deliveries = deliver(self.cfg, self.store, edition, names=names, force=force)
+                 force: bool = False, cfg: Config | None = None) -> dict[str, int]:
+        self.deliveries = deliver(cfg or self.cfg, self.store, edition, names=names, force=force)
         for d in self.deliveries:
             if d.status in ("failed", "skipped", "interrupted"):
                 rep.errors.append(f"publish {d.target}: {d.detail}")
                 run.failures.append(rep.errors[-1])
+            elif d.status == "delivered" and d.kind in ("folder", "site"):
+                run.outputs[f"{d.kind} {d.target}"] = d.detail  # the summary says where every copy went
         counts = {"targets": len(self.deliveries)}
         for status in ("delivered", "unchanged", "skipped", "failed", "interrupted"):
             counts[status] = sum(1 for d in self.deliveries if d.status == status)
@@ -431,7 +488,9 @@ class Pipeline:
                 shutil.rmtree(stale, ignore_errors=True)
         return notes
 
-    def run(self, day: date, out: Path | None = None, fetch: bool = True) -> RunReport:
+    def run(self, day: date, out: Path | None = None, fetch: bool = True, now: datetime | None = None) -> RunReport:
+        """Write, render and publish edition `day`; NotDueError (before any work) while its window is open."""
+        check_due(self.cfg, day, now or utcnow())
         recovered = self.recover()
         run = self.new_run(day)
         run.failures.extend(recovered)
@@ -448,9 +507,13 @@ class Pipeline:
                 files = self.render(run, briefs, Path(tmp))
                 placed = self.publish(run, day, files, out, briefs)
             for brief, stem in ((b, file_stem(b.language, self.cfg.edition.languages)) for b in briefs):
-                digest = hashlib.sha256(json.dumps(brief.as_dict(), sort_keys=True).encode()).hexdigest()[:16]
                 where = next((str(p) for p in placed if p.name == f"{stem}.json"), "")
-                self.store.record_edition(day, brief.language, run.id, where, digest)
+                self.store.record_edition(day, brief.language, run.id, where, brief_digest(brief))
+            missed = missed_editions(self.cfg, self.store, day)
+            if missed:
+                run.failures.append(
+                    f"missed editions: {', '.join(map(str, missed))} never written (the machine was off, or their "
+                    f"runs failed); backfill each with `dailybrief run --date {missed[0]}` and so on, oldest first")
         except NoBriefError as exc:
             run.failures.append(str(exc))
             return self.finish_and_alert(run, "empty")
@@ -465,6 +528,11 @@ class Pipeline:
                 self.finish(run, "failed")
             raise
         return self.finish_and_alert(run, "degraded" if run.failures else "ok")
+
+
+def brief_digest(brief: Brief) -> str:
+    """A short hash of a brief's content: the same edition rebuilt has the same digest."""
+    return hashlib.sha256(json.dumps(brief.as_dict(), sort_keys=True).encode()).hexdigest()[:16]
 
 
 def load_briefs(folder: Path) -> list[Brief]:

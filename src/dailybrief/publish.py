@@ -150,7 +150,7 @@ class FolderPublisher:
 
     @classmethod
     def from_config(cls, conf: Any, cfg: Config) -> FolderPublisher:
-        return cls(Path(conf.path).expanduser(), name=conf.name)
+        return cls(cfg.target_path(conf), name=conf.name)
 
     def target(self, edition: date) -> Path:
         return self.root / edition.isoformat() if self.dated else self.root

@@ -55,16 +55,14 @@ class RankSettings:
     watch: float = 1.0
     watchlist: list[str] = field(default_factory=list)
     topics: list[Topic] = field(default_factory=list)
-    window_hours: float = 24.0
 
     @classmethod
-    def from_config(cls, r: RankConfig, window_hours: float = 24.0) -> RankSettings:
+    def from_config(cls, r: RankConfig) -> RankSettings:
         """From a config's [rank] table."""
         return cls(tier={**TIER_WEIGHT, **r.tiers}, authority=r.authority, outlets=r.outlets,
                    engagement=r.engagement, recency=r.recency, half_life_hours=r.half_life_hours,
                    novelty=r.novelty, topic=r.topic, watch=r.watch, watchlist=list(r.watchlist),
-                   topics=[Topic(t.name, list(t.keywords), t.weight, t.zh, t.en) for t in r.topics],
-                   window_hours=window_hours)
+                   topics=[Topic(t.name, list(t.keywords), t.weight, t.zh, t.en) for t in r.topics])
 
 
 def _pattern(term: str) -> re.Pattern[str]:

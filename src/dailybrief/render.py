@@ -49,6 +49,7 @@ from .errors import RenderError
 from .images import LOGO_TYPES, logo_problem
 from .records import Brief, Paragraph, Section, Sentence
 from .sanitize import clean_page, clean_wechat
+from .words import WORDS, words
 
 __all__ = [
     "CHAT_MAX_BYTES",
@@ -86,84 +87,7 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 # ---------------------------------------------------------------------------
 # Labels
 
-LABELS: dict[str, dict[str, str]] = {
-    "zh": {
-        "abstract": "摘要",
-        "contents": "目录",
-        "facts": "事实梳理",
-        "views": "社区与媒体观点",
-        "analysis": "产业分析",
-        "roundup": "速览",
-        "references": "参考文献与拓展阅读",
-        "follow_up": "跟进",
-        "contact": "联系我们",
-        "scan": "联系我们，请扫描二维码",
-        "about": "关于我们",
-        "website": "网站地址",
-        "themes": "今日主题",
-        "notes": "说明",
-        "published": "发布于",
-        "page": "页",
-        "outlets_one": "{n} 家媒体报道",
-        "outlets_many": "{n} 家媒体报道",
-        "list_sep": "、",
-        "more": "等",
-        "lead_sep": "：",
-        "coverage": "报道覆盖",
-        "coverage_note": "每个事件的报道媒体数，按来源类型",
-        "tier_official": "官方",
-        "tier_press": "媒体",
-        "tier_paper": "论文",
-        "tier_code": "代码",
-        "tier_community": "社区",
-        "tier_other": "其他",
-        "momentum": "近 {n} 日热度",
-        "momentum_note": "每日相关报道数",
-        "headlines": "今日要闻",
-        "read_more": "阅读全文",
-        "roundup_more": "另有 {n} 条速览",
-        "more_stories": "……另有 {n} 个事件，见全文",
-        "unsupported": "〔来源未证实〕",
-    },
-    "en": {
-        "abstract": "Abstract",
-        "contents": "Contents",
-        "facts": "What happened",
-        "views": "Community & media views",
-        "analysis": "Analysis",
-        "roundup": "Roundup",
-        "references": "References",
-        "follow_up": "Follow-up",
-        "contact": "Contact",
-        "scan": "Scan the QR code to get in touch",
-        "about": "About",
-        "website": "Website",
-        "themes": "Themes",
-        "notes": "Notes",
-        "published": "published",
-        "page": "Page",
-        "outlets_one": "{n} outlet",
-        "outlets_many": "{n} outlets",
-        "list_sep": ", ",
-        "more": ", …",
-        "lead_sep": ": ",
-        "coverage": "Coverage",
-        "coverage_note": "Outlets per story, by kind of source",
-        "tier_official": "Official",
-        "tier_press": "Press",
-        "tier_paper": "Paper",
-        "tier_code": "Code",
-        "tier_community": "Community",
-        "tier_other": "Other",
-        "momentum": "{n}-day momentum",
-        "momentum_note": "reports per day",
-        "headlines": "Headlines",
-        "read_more": "Read the full briefing",
-        "roundup_more": "plus {n} more in the roundup",
-        "more_stories": "… and {n} more stories in the full briefing",
-        "unsupported": " [not supported by its sources]",
-    },
-}
+LABELS = WORDS  # the one table of words (words.py); renderers read their labels from it
 
 STORY_PARTS = ("facts", "views", "analysis")
 _MONTHS = (
@@ -189,14 +113,13 @@ _MONTHS_SHORT = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", 
 
 def labels_for(language: str) -> dict[str, str]:
     """The label set of a language; unknown languages get English labels."""
-    return LABELS.get(language, LABELS["en"])
+    return words(language)
 
 
 def format_date(day: date, language: str) -> str:
     """'2026 年 4 月 10 日' in Chinese, '10 April 2026' otherwise."""
-    if language == "zh":
-        return f"{day.year} 年 {day.month} 月 {day.day} 日"
-    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return words(language)["date_long"].format(year=day.year, month=day.month, day=day.day,
+                                               month_name=_MONTHS[day.month - 1])
 
 
 # ---------------------------------------------------------------------------
@@ -409,7 +332,7 @@ def _chart_title(title: str) -> str:
 
 
 def _short_day(day: date, lang: str) -> str:
-    return f"{day.month}/{day.day}" if lang == "zh" else f"{_MONTHS_SHORT[day.month - 1]} {day.day}"
+    return words(lang)["date_short"].format(month=day.month, day=day.day, month_abbr=_MONTHS_SHORT[day.month - 1])
 
 
 def _momentum_view(counts: list[int], edition: date, labels: dict[str, str], lang: str) -> dict[str, Any] | None:
@@ -441,7 +364,7 @@ def _qr_line(caption: str, labels: dict[str, str], lang: str) -> str:
     """'Scan the QR code to get in touch (caption)', the line beside the QR code."""
     if not caption:
         return labels["scan"]
-    return f"{labels['scan']}（{caption}）" if lang == "zh" else f"{labels['scan']} ({caption})"
+    return labels["scan"] + labels["paren"].format(text=caption)
 
 
 def brief_view(brief: Brief) -> dict[str, Any]:
@@ -803,7 +726,7 @@ def render_text(brief: Brief) -> str:
         if s["momentum"]:
             m = s["momentum"]
             days = " · ".join(f"{d} {n}" for d, n in zip(m["days"], m["counts"], strict=True))
-            out.append(f"{m['label']}（{m['note']}）：{days}" if view["lang"] == "zh" else f"{m['label']} ({m['note']}): {days}")
+            out.append(f"{m['label']}{labels['paren'].format(text=m['note'])}{labels['lead_sep']}{days}")
         if s["kind"] == "roundup":
             out.append("")
             out.extend(f"- {para(p)}" for p in s["entries"])

@@ -1,7 +1,7 @@
 """Scheduling: run the day's job at the configured time, and never two runs at once.
 
     dailybrief schedule ─▶ APScheduler BlockingScheduler, CronTrigger([schedule].cron, time zone)
-                             └─▶ daily_job(): run_lock ─▶ Pipeline.run(today) ─▶ alerts (inside the run)
+                             └─▶ daily_job(): run_lock ─▶ Pipeline.run(the edition due now) ─▶ alerts (inside the run)
                                    └─▶ retry_job() in [schedule].retry_minutes, for the targets that failed
 
 ``run_lock`` is an exclusive lock on a file beside the database; ``dailybrief
@@ -134,7 +134,7 @@ def daily_job(config_path: str | None, report: Callable[[Any], None] | None = No
     except DailybriefError as exc:
         log.error("scheduled run skipped: %s", exc)
         return None
-    day: date = datetime.now(cfg.edition.tz).date()
+    day: date = cfg.edition.due(datetime.now(cfg.edition.tz))  # the edition whose window has just closed
     try:
         with run_lock(lock_path(cfg), "scheduled run"):
             store = Store.open(cfg.db_path())
@@ -223,7 +223,7 @@ def scheduler(cfg: Any, config_path: str | None, report: Callable[[Any], None] |
 
     tz = ZoneInfo(timezone_of(cfg))
     sched = BlockingScheduler(timezone=tz)
-    sched.add_job(daily_job, cron_trigger(cfg.schedule.cron, tz), args=(config_path, report, sched), id="daily",
+    sched.add_job(daily_job, cron_trigger(cfg.cron(), tz), args=(config_path, report, sched), id="daily",
                   name="dailybrief daily run", max_instances=1, coalesce=True,
                   misfire_grace_time=cfg.schedule.misfire_grace_minutes * 60)
     if now:

@@ -1,6 +1,6 @@
 """The archive site: a static folder of every edition, an index by date and an Atom feed.
 
-    <path>/                        (default out/site/)
+    <path>/                        (default <output.dir>/site/, or <--out>/site/)
       index.html                   editions by date, newest first: abstract, headlines, HTML · PDF · Markdown
       feed.xml                     Atom feed of editions (built with lxml)
       favicon.ico
@@ -34,6 +34,7 @@ from .errors import PublishError
 from .publish import Edition, FolderPublisher, file_stem, register_publisher
 from .records import Brief, brief_from_dict
 from .render import PDF_ACCENT, TEMPLATE_DIR
+from .words import words
 
 __all__ = ["SitePublisher", "build_site", "scan"]
 
@@ -42,12 +43,6 @@ log = logging.getLogger(__name__)
 SITE_FORMATS = ((".html", "html", "text/html"), (".pdf", "pdf", "application/pdf"),
                 (".md", "md", "text/markdown"), (".json", "", "application/json"))
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_LABELS = {
-    "zh": {"archive": "往期简报", "feed": "订阅（Atom）", "html": "网页版", "pdf": "PDF", "md": "Markdown",
-           "count": "共 {n} 期", "empty": "还没有简报。", "made": "由 dailybrief 生成"},
-    "en": {"archive": "Archive", "feed": "Atom feed", "html": "Web", "pdf": "PDF", "md": "Markdown",
-           "count": "{n} editions", "empty": "No editions yet.", "made": "Made by dailybrief"},
-}
 HEADLINES_SHOWN = 6
 
 
@@ -99,11 +94,11 @@ def _brief_view(b: Brief, links: dict[str, str]) -> dict[str, Any]:
     return {"lang": b.language, "html_lang": "zh-CN" if b.language == "zh" else b.language, "title": d.title,
             "date": d.date_label, "lead": join_sentences(d.abstract[:2]), "headlines": d.headlines[:HEADLINES_SHOWN],
             "more": max(0, len(d.headlines) - HEADLINES_SHOWN), "links": links, "abstract": d.abstract_text,
-            "labels": _LABELS.get(b.language, _LABELS["en"])}
+            "labels": words(b.language)}
 
 
 def _index_html(editions: list[SiteEdition], title: str, language: str, organisation: list[str]) -> str:
-    labels = _LABELS.get(language, _LABELS["en"])
+    labels = words(language)
     view = [{"iso": e.day.isoformat(), "briefs": [_brief_view(b, e.files.get(b.language, {})) for b in e.briefs]}
             for e in editions]
     try:
@@ -210,7 +205,7 @@ class SitePublisher:
 
     def __init__(self, conf: Any, cfg: Any) -> None:
         self.name = conf.name
-        self.root = Path(conf.path).expanduser()
+        self.root = cfg.target_path(conf)
         self.base_url = conf.base_url
         self.language = cfg.edition.languages[0]
         self.title = conf.title or cfg.edition.title_for(self.language)
@@ -224,8 +219,8 @@ class SitePublisher:
         FolderPublisher(self.root).publish(files, edition.day)
         build_site(self.root, title=self.title, language=self.language, base_url=self.base_url,
                    organisation=self.organisation, feed_entries=self.feed_entries)
-        where = f"{self.base_url}/{edition.day.isoformat()}/" if self.base_url else str(self.root / edition.day.isoformat())
-        return where
+        where = str(self.root / edition.day.isoformat())
+        return f"{where}, online at {self.base_url}/{edition.day.isoformat()}/" if self.base_url else where
 
 
 register_publisher("site", SitePublisher)

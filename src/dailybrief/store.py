@@ -326,9 +326,9 @@ class Store:
         return Item(**data, comments=comments)
 
     def items_between(self, start: datetime, end: datetime, *, include_duplicates: bool = False) -> list[Item]:
-        """Items published in [start, end); items without a date count by fetch time."""
+        """Items published in (start, end]; items without a date count by fetch time."""
         sql = (
-            "SELECT * FROM items WHERE COALESCE(published, fetched) >= ? AND COALESCE(published, fetched) < ?"
+            "SELECT * FROM items WHERE COALESCE(published, fetched) > ? AND COALESCE(published, fetched) <= ?"
             + ("" if include_duplicates else " AND duplicate_of IS NULL")
             + " ORDER BY COALESCE(published, fetched), id"
         )
@@ -419,6 +419,19 @@ class Store:
                 f"SELECT item_id, story_id, day FROM story_items WHERE story_id IN ({marks}) AND day < ? "
                 "ORDER BY story_id, day, item_id", (*chunk, before.isoformat())))
         return out
+
+    def day_stories(self, day: date) -> list[dict[str, Any]]:
+        """(story_id, item_id, first_seen, briefed_on before `day`) of what clustering filed under `day`."""
+        return list(self.db.query(
+            "SELECT si.story_id, si.item_id, s.first_seen, "
+            "(SELECT MAX(b.day) FROM briefings b WHERE b.story_id = s.id AND b.day < ?) AS briefed_on "
+            "FROM story_items si JOIN stories s ON s.id = si.story_id WHERE si.day = ? ORDER BY si.story_id, si.item_id",
+            (day.isoformat(), day.isoformat())))
+
+    def edition_files(self, day: date) -> dict[str, str]:
+        """language -> where the edition's brief*.json was written."""
+        return {r[0]: r[1] for r in self.conn.execute(
+            "SELECT language, path FROM editions WHERE edition = ?", (day.isoformat(),))}
 
     def clustered_days(self, lo: date, hi: date) -> set[date]:
         """Days in [lo, hi) whose items have been clustered."""
@@ -551,6 +564,15 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?, ?)",
                 (edition.isoformat(), language, run_id, path, digest, utcnow().isoformat()),
             )
+
+    def edition_days(self, lo: date, hi: date) -> set[date]:
+        """Edition dates in [lo, hi) that were written."""
+        return {date.fromisoformat(r[0]) for r in self.conn.execute(
+            "SELECT DISTINCT edition FROM editions WHERE edition >= ? AND edition < ?", (lo.isoformat(), hi.isoformat()))}
+
+    def first_edition(self) -> date | None:
+        row = self.conn.execute("SELECT MIN(edition) FROM editions").fetchone()
+        return date.fromisoformat(row[0]) if row and row[0] else None
 
     # -- delivery log ----------------------------------------------------------
     def delivery(self, edition: date, target: str) -> dict[str, Any] | None:

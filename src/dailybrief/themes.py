@@ -20,6 +20,7 @@ import numpy as np
 
 from .rank import Topic, topic_matches
 from .records import Story
+from .words import words
 
 MAX_THEMES = 3
 JOIN = 0.25  # centroid similarity for a story without a topic to join a theme
@@ -108,9 +109,8 @@ def theme_terms(stories: list[Story], language: str, limit: int = 2) -> list[str
 
 
 def _term_name(terms: list[str], language: str) -> str:
-    if not terms:
-        return "其他" if language == "zh" else "Other news"
-    return "、".join(terms) if language == "zh" else " and ".join(terms)
+    w = words(language)
+    return w["term_sep"].join(terms) if terms else w["other_news"]
 
 
 def build_themes(stories: list[Story], centroids: dict[str, np.ndarray], topics: list[Topic],

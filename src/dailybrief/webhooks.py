@@ -83,7 +83,7 @@ def markdown_digest(d: Digest, heading: str, gap: str) -> str:
     if d.headlines:
         items = "\n".join(f"{i}. {_md_text(h)}" for i, h in enumerate(d.headlines, 1))
         parts.append(f"**{d.labels['headlines']}**{gap}{items}" + (f"{gap}{d.more_line}" if d.more_line else ""))
-    parts.append(f"[{d.labels['read']}]({d.link})")
+    parts.append(f"[{d.labels['read_more']}]({d.link})")
     return "\n\n".join(parts)
 
 
@@ -269,7 +269,7 @@ class FeishuPublisher(ChatPublisher):
             rows.extend([[{"tag": "text", "text": f"{i}. {h}"}] for i, h in enumerate(d.headlines, 1)])
             if d.more_line:
                 rows.append([{"tag": "text", "text": d.more_line}])
-        rows.append([{"tag": "a", "text": d.labels["read"], "href": d.link}])
+        rows.append([{"tag": "a", "text": d.labels["read_more"], "href": d.link}])
         locale = "zh_cn" if d.language == "zh" else "en_us"
         return {"msg_type": "post", "content": {"post": {locale: {"title": d.heading, "content": rows}}}}
 
@@ -354,7 +354,7 @@ class SlackPublisher(ChatPublisher):
             if d.more_line:
                 items.append(_slack_escape(d.more_line))
             parts.append(f"*{d.labels['headlines']}*\n" + "\n".join(items))
-        parts.append(f"<{d.link}|{d.labels['read']}>")
+        parts.append(f"<{d.link}|{d.labels['read_more']}>")
         return "\n\n".join(parts)
 
     def edition_payload(self, d: Digest) -> dict[str, Any]:

@@ -9,9 +9,12 @@ Writers sit behind a small interface (``SectionWriter``) and are registered by
 name in ``WRITERS``. The extractive writer needs no model: it picks central,
 non-redundant sentences from the stories' own sources (MMR over sentence
 embeddings) and cites each one. It writes no analysis, and says so. A writer
-that cannot write a story raises ``WriterError``; the chain then writes that
-story with the extractive writer, records ``section.writer = "llm→extractive"``
-and notes the fallback in the section, the brief and ``ChainWriter.fallbacks``.
+that cannot write a story raises ``WriterError`` -- or anything else: any
+exception while writing one story (or the abstract) makes the chain write that
+part with the extractive writer, log the traceback, record
+``section.writer = "llm→extractive"`` and note the fallback in the section, the
+brief and ``ChainWriter.fallbacks``. A story the extractive writer cannot write
+either is left out (named in ``ChainWriter.fallbacks``); the rest is written.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from .errors import WriterError
 from .records import Branding, Brief, Comment, Item, Paragraph, Reference, Section, Sentence, Story
 from .text import cjk_ratio, clip, split_sentences
 from .verify import instruction_like
+from .words import count_word, join_all, words
 
 if TYPE_CHECKING:
     from .config import WriterConfig
@@ -44,33 +48,6 @@ if TYPE_CHECKING:
 FACT_TIERS = ("official", "press", "paper", "code")
 LEAD_BONUS = 0.08  # relevance added to an article's first sentence (halved for the second, ...)
 PRIMARY_TIERS = ("official", "press")  # facts come from these; papers and code only when a story has nothing else
-
-WORDS = {
-    "zh": {
-        "points": "{n} 分", "comments": "{n} 条评论", "score": "得分 {n}",
-        "no_analysis": "产业分析需要语言模型：在配置的 [writer] 中设置 kind = \"openai\" 及其端点后生成。"
-                       "抽取式写作只转述来源原文，不做推断。",
-        "outlets": "今日共收录 {items} 条报道，来自 {outlets} 个信源，归并为 {stories} 个事件；以下是其中最受关注的 {top} 个。",
-        "thread": "{platform} 讨论帖",
-        "fallback": "语言模型未能写出本节（{reason}），以下内容由抽取式写作生成。",
-        "fallbacks": "{n} 个部分的语言模型输出不可用，已改用抽取式写作：{titles}。",
-        "comment_score": "{n} 分",
-        "abstract": "摘要",
-    },
-    "en": {
-        "points": "{n} points", "comments": "{n} comments", "score": "score {n}",
-        "no_analysis": "Analysis needs a language model: set [writer] kind = \"openai\" and its endpoint in the "
-                       "config. The extractive writer only restates its sources; it does not infer.",
-        "outlets": "Today's edition draws on {items} reports from {outlets} sources, merged into {stories} "
-                   "events; these are the {top} that matter most.",
-        "thread": "{platform} thread",
-        "fallback": "The model could not write this section ({reason}); what follows is extractive.",
-        "fallbacks": "{n} part(s) fell back from the model to the extractive writer: {titles}.",
-        "comment_score": "{n} points",
-        "abstract": "the abstract",
-    },
-}
-
 
 class Writer(Protocol):
     name: str
@@ -160,9 +137,9 @@ def mmr(vectors: np.ndarray, relevance: np.ndarray, k: int, lam: float = 0.7, re
 
 
 def _figures(item: Item, language: str, score: bool = True) -> list[str]:
-    words = WORDS[language]
+    w = words(language)
     pairs = [("points", item.points), ("score", item.score if score else None), ("comments", item.comment_count)]
-    return [words[key].format(n=n) for key, n in pairs if n is not None]
+    return [w[key].format(n=n) for key, n in pairs if n is not None]
 
 
 def attribution(item: Item, language: str) -> str:
@@ -172,12 +149,11 @@ def attribution(item: Item, language: str) -> str:
 
 def reference_note(item: Item, language: str) -> str:
     """The one-line note of a reference: a thread's platform and figures, else the item's lead."""
-    words = WORDS[language]
+    w = words(language)
     if item.tier == "community":
         figures = _figures(item, language, score=False)
-        head = words["thread"].format(platform=item.source_name)
-        return head + (f"（{'，'.join(figures)}）" if language == "zh" and figures else
-                       f" ({', '.join(figures)})" if figures else "")
+        head = w["thread"].format(platform=item.source_name)
+        return head + (w["paren"].format(text=w["figure_sep"].join(figures)) if figures else "")
     first = split_sentences(item.summary or item.text)
     return clip(first[0], 110) if first else ""
 
@@ -247,7 +223,7 @@ class ExtractiveWriter:
 
     # -- views --------------------------------------------------------------
     def _views(self, story: Story, language: str, book: ReferenceBook) -> list[Paragraph]:
-        words = WORDS[language]
+        w = words(language)
         threads = [i for i in story.items if i.tier == "community"]
         threads.sort(key=lambda i: (-(i.engagement), i.id))
         paras: list[Paragraph] = []
@@ -264,10 +240,8 @@ class ExtractiveWriter:
                     c = comments[k]
                     who = c.author or "—"
                     if c.score is not None:
-                        figure = words["comment_score"].format(n=c.score)
-                        who += f"（{figure}）" if language == "zh" else f" ({figure})"
-                    sep = "：" if language == "zh" else ": "
-                    sentences.append(Sentence(f"{who}{sep}{clip(c.text, 220)}", [n]))
+                        who += w["paren"].format(text=w["points"].format(n=c.score))
+                    sentences.append(Sentence(f"{who}{w['lead_sep']}{clip(c.text, 220)}", [n]))
             else:
                 body = split_sentences(item.body)
                 text = clip(body[0], 220) if body else item.title
@@ -288,7 +262,6 @@ class ExtractiveWriter:
         return (same or primary)[0].title
 
     def section(self, story: Story, language: str, book: ReferenceBook) -> Section:
-        words = WORDS[language]
         facts, _ = self._facts(story, language, book)
         section = Section(kind="story", title=self._title(story, language), story_id=story.id,
                           writer=self.name, follow_up=story.follow_up, outlets=story.outlets)
@@ -296,7 +269,7 @@ class ExtractiveWriter:
             section.notes.append(follow_up_note(story, language))
         section.paragraphs.append(Paragraph("facts", facts))
         section.paragraphs.extend(self._views(story, language, book))
-        section.notes.append(words["no_analysis"])
+        section.notes.append(words(language)["no_analysis"])
         return section
 
     def roundup(self, roundup: Sequence[Story], language: str, book: ReferenceBook) -> Section:
@@ -305,8 +278,7 @@ class ExtractiveWriter:
             head = ([i for i in story.items if i.tier in FACT_TIERS] or story.items)[0]
             n = book.cite(head, self._note(head, language))
             extra = [book.cite(i, self._note(i, language)) for i in story.items[1:3]]
-            text = f"{clip(self._title(story, language), 120)}（{head.source_name}）" if language == "zh" \
-                else f"{clip(self._title(story, language), 120)} ({head.source_name})"
+            text = clip(self._title(story, language), 120) + words(language)["paren"].format(text=head.source_name)
             items.append(Paragraph("roundup", [Sentence(text, [n, *[e for e in extra if e != n]])]))
         return Section(kind="roundup", title="", paragraphs=items, writer=self.name)
 
@@ -352,9 +324,17 @@ class Fallback:
     language: str
     writer: str
     reason: str
+    left_out: bool = False  # the extractive writer could not write it either: it is not in the edition
 
     def __str__(self) -> str:
+        if self.left_out:
+            return f"{self.part!r} ({self.language}) left out: no writer could write it ({self.reason})"
         return f"{self.writer} → extractive for {self.part!r} ({self.language}): {self.reason}"
+
+
+def _reason(exc: BaseException) -> str:
+    """Why a part could not be written: a WriterError's own message, else the exception's type and text."""
+    return str(exc) if isinstance(exc, WriterError) else f"{type(exc).__name__}: {exc}"
 
 
 class ChainWriter:
@@ -374,7 +354,11 @@ class ChainWriter:
         return "→".join([*(w.name for w in self.writers), self.extractive.name])
 
     def _try(self, part: str, language: str, call: Callable[[Any], Any]) -> tuple[Any, str, str]:
-        """(result, writer name, fallback reason) from the first writer that can."""
+        """(result, writer name, fallback reason) from the first writer that can.
+
+        Any exception counts, not only WriterError: one story never stops an edition. When the
+        extractive writer fails too, the result is None (the part is left out, and named).
+        """
         reason = ""
         for writer in self.writers:
             if writer.name in self.down:
@@ -382,44 +366,60 @@ class ChainWriter:
             else:
                 try:
                     return call(writer), writer.name, ""
-                except WriterError as exc:
-                    reason = str(exc)
+                except Exception as exc:  # any failure of one part falls back, loudly
+                    reason = _reason(exc)
                     if getattr(exc, "fatal", False):
                         self.down[writer.name] = reason
+                    # A WriterError is an expected refusal; anything else is a bug worth its traceback.
+                    log.warning("%s could not write %r (%s)", writer.name, part, language,
+                                exc_info=not isinstance(exc, WriterError))
             self.fallbacks.append(Fallback(part, language, writer.name, reason))
             log.warning("%s", self.fallbacks[-1])
-        return call(self.extractive), self.extractive.name, reason
+        try:
+            return call(self.extractive), self.extractive.name, reason
+        except Exception as exc:  # the part is left out; the rest of the edition is written
+            log.exception("the extractive writer could not write %r (%s)", part, language)
+            self.fallbacks.append(Fallback(part, language, self.extractive.name, _reason(exc), left_out=True))
+            return None, self.extractive.name, _reason(exc)
 
     def write(self, stories: Sequence[Story], roundup: Sequence[Story], edition: date, language: str,
               title: str, branding: Branding) -> Brief:
-        words = WORDS[language]
+        w = words(language)
         book = ReferenceBook()
         brief = Brief(edition=edition, language=language, title=title, branding=branding)
         fell_back: list[str] = []
+        left_out: list[str] = []
         for story in stories:
             if self.progress:
                 self.progress(story.title)
             section, name, reason = self._try(story.title, language, lambda w, s=story: w.section(s, language, book))
+            if section is None:
+                left_out.append(story.title)  # named in self.fallbacks (the run summary) and the brief's notes
+                continue
             if reason:
                 section.writer = f"{self.writers[0].name}→{name}"
-                section.notes.insert(0, words["fallback"].format(reason=clip(reason, 160)))
+                section.notes.insert(0, w["fallback"].format(reason=clip(reason, 160)))
                 fell_back.append(section.title)
             brief.sections.append(section)
         if roundup:
             brief.sections.append(self.extractive.roundup(roundup, language, book))
-        brief.abstract, _, reason = self._try("abstract", language, lambda w: w.abstract(brief, language, book))
+        abstract, _, reason = self._try("abstract", language, lambda w: w.abstract(brief, language, book))
+        brief.abstract = abstract or []
         if reason:
-            fell_back.append(words["abstract"])
+            fell_back.append(w["the_abstract"])
         self.model_themes[language] = bool(brief.themes)
         if not brief.themes:
             brief.themes = self.extractive.themes(brief)
         all_items = {i.id for s in [*stories, *roundup] for i in s.items}
         all_outlets = {i.source_name for s in [*stories, *roundup] for i in s.items}
-        brief.notes.append(words["outlets"].format(items=len(all_items), outlets=len(all_outlets),
+        brief.notes.append(w["outlets"].format(items=len(all_items), outlets=len(all_outlets),
                                                    stories=len(stories) + len(roundup), top=len(stories)))
         if fell_back:
-            sep = "、" if language == "zh" else "; "
-            brief.notes.append(words["fallbacks"].format(n=len(fell_back), titles=sep.join(clip(t, 40) for t in fell_back)))
+            titles = w["fallback_sep"].join(clip(t, 40) for t in fell_back)
+            brief.notes.append(w["fallbacks"].format(n=len(fell_back), titles=titles))
+        if left_out:
+            titles = w["fallback_sep"].join(clip(t, 40) for t in left_out)
+            brief.notes.append(w["left_out"].format(n=len(left_out), titles=titles))
         brief.references = book.refs
         return brief
 
@@ -467,27 +467,19 @@ WRITERS: dict[str, WriterFactory] = {"extractive": lambda ctx: ExtractiveWriter(
 
 def follow_up_note(story: Story, language: str) -> str:
     """What a follow-up section says is new since the story was last briefed."""
+    w = words(language)
     when = (story.briefed_on or story.first_seen).isoformat()
     new = story.new_outlets
     n = story.new_items or len(story.items)
-    if language == "zh":
-        head = f"跟进：此事件已在 {when} 的简报中报道（首见于 {story.first_seen.isoformat()}）。"
-        more = f"此后新增 {n} 篇报道，" + (f"新信源：{'、'.join(new[:5])}。" if new else "均来自此前已报道的信源。")
-        return head + more
-    head = f"Follow-up: this story was briefed on {when} (first seen {story.first_seen.isoformat()}). "
-    more = f"New since then: {n} report{'s' if n != 1 else ''}" + \
-        (f", from new outlets {', '.join(new[:5])}." if new else ", all from outlets that covered it before.")
-    return head + more
-
-
-def _numbers(ns: list[int], language: str) -> str:
-    if language == "zh":
-        return "、".join(map(str, ns))
-    return ", ".join(map(str, ns[:-1])) + (" and " if len(ns) > 1 else "") + str(ns[-1])
+    head = w["follow_up_head"].format(when=when, first=story.first_seen.isoformat())
+    more = w["new_reports_one" if n == 1 else "new_reports_many"].format(n=n)
+    tail = w["new_outlets"].format(outlets=w["list_sep"].join(new[:5])) if new else w["same_outlets"]
+    return head + more + tail
 
 
 def theme_sentence(themes: Sequence[Theme], brief: Brief) -> Sentence | None:
     """The abstract's sentence naming the day's themes and the sections of each."""
+    w = words(brief.language)
     number = {s.story_id: n for n, s in enumerate(brief.sections, start=1) if s.kind == "story"}
     parts = []
     for theme in themes:
@@ -496,15 +488,11 @@ def theme_sentence(themes: Sequence[Theme], brief: Brief) -> Sentence | None:
             parts.append((theme.name(brief.language), ns))
     if not parts:
         return None
-    if brief.language == "zh":
-        count = {1: "一", 2: "两", 3: "三"}.get(len(parts), str(len(parts)))
-        items = [f"{name}（第 {_numbers(ns, 'zh')} 节）" for name, ns in parts]
-        joined = items[0] if len(items) == 1 else "、".join(items[:-1]) + "与" + items[-1]
-        return Sentence(f"今日重点事件可归为{count}条主线：{joined}。", [])
-    items = [f"{name} (section{'s' if len(ns) > 1 else ''} {_numbers(ns, 'en')})" for name, ns in parts]
-    joined = items[0] if len(items) == 1 else "; ".join(items[:-1]) + "; and " + items[-1]
-    threads = "one thread" if len(parts) == 1 else f"{len(parts)} threads"
-    return Sentence(f"The day's top stories run along {threads}: {joined}.", [])
+    items = [w["theme_sections_one" if len(ns) == 1 else "theme_sections_many"].format(
+        name=name, numbers=join_all([str(k) for k in ns], w["number_sep"], w["number_and"])) for name, ns in parts]
+    joined = join_all(items, w["theme_sep"], w["theme_and"])
+    key = "themes_sentence_one" if len(parts) == 1 else "themes_sentence_many"
+    return Sentence(w[key].format(count=count_word(len(parts), brief.language), n=len(parts), themes=joined), [])
 
 
 def apply_themes(brief: Brief, themes: Sequence[Theme]) -> Brief:

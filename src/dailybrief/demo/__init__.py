@@ -86,7 +86,8 @@ def demo_config(base: str) -> dict[str, Any]:
     return {
         "edition": {"title": {"zh": "AI 技术每日分析", "en": "AI Technology Daily"}, "languages": ["zh", "en"],
                     "timezone": "Asia/Shanghai",
-                    "window_hours": 24, "top_stories": 6, "roundup_items": 8},
+                    # The demo day is one calendar day of news: its edition closes at midnight.
+                    "cutoff": "24:00", "top_stories": 6, "roundup_items": 8},
         "branding": {
             "organisation": ["dailybrief 示例机构", "Demo Analytics Association"],
             "website": "https://dailybrief.example",

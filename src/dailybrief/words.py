@@ -1,0 +1,213 @@
+"""Every word a reader sees, in every edition language: one table.
+
+The writers (section notes, follow-up wording, the sentences the extractive
+writer builds, the language names given to the model), the renderers' labels,
+the chat digest, the archive site and the themes all read from ``WORDS``. A
+test checks that every key exists in every language, so a label one module
+asks for can never be missing in another language.
+
+Placeholders are ``str.format`` fields: ``{n}``, ``{platform}``, ...
+"""
+
+from __future__ import annotations
+
+WORDS: dict[str, dict[str, str]] = {
+    "zh": {
+        # -- the sections of a brief (render)
+        "abstract": "摘要",
+        "contents": "目录",
+        "facts": "事实梳理",
+        "views": "社区与媒体观点",
+        "analysis": "产业分析",
+        "roundup": "速览",
+        "references": "参考文献与拓展阅读",
+        "follow_up": "跟进",
+        "contact": "联系我们",
+        "scan": "联系我们，请扫描二维码",
+        "about": "关于我们",
+        "website": "网站地址",
+        "themes": "今日主题",
+        "notes": "说明",
+        "published": "发布于",
+        "page": "页",
+        "outlets_one": "{n} 家媒体报道",
+        "outlets_many": "{n} 家媒体报道",
+        "coverage": "报道覆盖",
+        "coverage_note": "每个事件的报道媒体数，按来源类型",
+        "tier_official": "官方",
+        "tier_press": "媒体",
+        "tier_paper": "论文",
+        "tier_code": "代码",
+        "tier_community": "社区",
+        "tier_other": "其他",
+        "momentum": "近 {n} 日热度",
+        "momentum_note": "每日相关报道数",
+        "headlines": "今日要闻",
+        "read_more": "阅读全文",
+        "roundup_more": "另有 {n} 条速览",
+        "more_stories": "……另有 {n} 个事件，见全文",
+        "unsupported": "〔来源未证实〕",
+        # -- punctuation and dates
+        "list_sep": "、",
+        "more": "等",
+        "lead_sep": "：",
+        "paren": "（{text}）",
+        "figure_sep": "，",
+        "and": "与",
+        "date_long": "{year} 年 {month} 月 {day} 日",
+        "date_short": "{month}/{day}",
+        # -- the writers: figures, notes, fallbacks
+        "points": "{n} 分",
+        "comments": "{n} 条评论",
+        "score": "得分 {n}",
+        "thread": "{platform} 讨论帖",
+        "no_analysis": "产业分析需要语言模型：在配置的 [writer] 中设置 kind = \"openai\" 及其端点后生成。"
+                       "抽取式写作只转述来源原文，不做推断。",
+        "outlets": "今日共收录 {items} 条报道，来自 {outlets} 个信源，归并为 {stories} 个事件；以下是其中最受关注的 {top} 个。",
+        "fallback": "语言模型未能写出本节（{reason}），以下内容由抽取式写作生成。",
+        "fallbacks": "{n} 个部分的语言模型输出不可用，已改用抽取式写作：{titles}。",
+        "fallback_sep": "、",
+        "left_out": "{n} 个事件无法写出，已从本期略去：{titles}。",
+        "the_abstract": "摘要",
+        # -- a follow-up: what is new since the story was last briefed
+        "follow_up_head": "跟进：此事件已在 {when} 的简报中报道（首见于 {first}）。",
+        "new_reports_one": "此后新增 {n} 篇报道，",
+        "new_reports_many": "此后新增 {n} 篇报道，",
+        "new_outlets": "新信源：{outlets}。",
+        "same_outlets": "均来自此前已报道的信源。",
+        # -- themes and the abstract's theme sentence
+        "other_news": "其他",
+        "term_sep": "、",
+        "themes_sentence_one": "今日重点事件可归为{count}条主线：{themes}。",
+        "themes_sentence_many": "今日重点事件可归为{count}条主线：{themes}。",
+        "theme_sections_one": "{name}（第 {numbers} 节）",
+        "theme_sections_many": "{name}（第 {numbers} 节）",
+        "theme_sep": "、",
+        "theme_and": "与",
+        "number_sep": "、",
+        "number_and": "、",
+        "count_1": "一",
+        "count_2": "两",
+        "count_3": "三",
+        # -- the language the model is asked to write in (the prompt is in English)
+        "model_language": "Simplified Chinese (简体中文)",
+        # -- chat messages (digest)
+        "digest_more": "另有 {n} 条，详见全文",
+        "follow_up_mark": "（跟进）",
+        "more_problems": "……另有 {n} 条问题，详见 `dailybrief runs`",
+        # -- the archive site
+        "archive": "往期简报",
+        "feed": "订阅（Atom）",
+        "html": "网页版",
+        "pdf": "PDF",
+        "md": "Markdown",
+        "count": "共 {n} 期",
+        "empty": "还没有简报。",
+        "made": "由 dailybrief 生成",
+    },
+    "en": {
+        "abstract": "Abstract",
+        "contents": "Contents",
+        "facts": "What happened",
+        "views": "Community & media views",
+        "analysis": "Analysis",
+        "roundup": "Roundup",
+        "references": "References",
+        "follow_up": "Follow-up",
+        "contact": "Contact",
+        "scan": "Scan the QR code to get in touch",
+        "about": "About",
+        "website": "Website",
+        "themes": "Themes",
+        "notes": "Notes",
+        "published": "published",
+        "page": "Page",
+        "outlets_one": "{n} outlet",
+        "outlets_many": "{n} outlets",
+        "coverage": "Coverage",
+        "coverage_note": "Outlets per story, by kind of source",
+        "tier_official": "Official",
+        "tier_press": "Press",
+        "tier_paper": "Paper",
+        "tier_code": "Code",
+        "tier_community": "Community",
+        "tier_other": "Other",
+        "momentum": "{n}-day momentum",
+        "momentum_note": "reports per day",
+        "headlines": "Headlines",
+        "read_more": "Read the full briefing",
+        "roundup_more": "plus {n} more in the roundup",
+        "more_stories": "… and {n} more stories in the full briefing",
+        "unsupported": " [not supported by its sources]",
+        "list_sep": ", ",
+        "more": ", …",
+        "lead_sep": ": ",
+        "paren": " ({text})",
+        "figure_sep": ", ",
+        "and": " and ",
+        "date_long": "{day} {month_name} {year}",
+        "date_short": "{month_abbr} {day}",
+        "points": "{n} points",
+        "comments": "{n} comments",
+        "score": "score {n}",
+        "thread": "{platform} thread",
+        "no_analysis": "Analysis needs a language model: set [writer] kind = \"openai\" and its endpoint in the "
+                       "config. The extractive writer only restates its sources; it does not infer.",
+        "outlets": "Today's edition draws on {items} reports from {outlets} sources, merged into {stories} "
+                   "events; these are the {top} that matter most.",
+        "fallback": "The model could not write this section ({reason}); what follows is extractive.",
+        "fallbacks": "{n} part(s) fell back from the model to the extractive writer: {titles}.",
+        "fallback_sep": "; ",
+        "left_out": "{n} story(ies) could not be written and were left out of this edition: {titles}.",
+        "the_abstract": "the abstract",
+        "follow_up_head": "Follow-up: this story was briefed on {when} (first seen {first}). ",
+        "new_reports_one": "New since then: {n} report",
+        "new_reports_many": "New since then: {n} reports",
+        "new_outlets": ", from new outlets {outlets}.",
+        "same_outlets": ", all from outlets that covered it before.",
+        "other_news": "Other news",
+        "term_sep": " and ",
+        "themes_sentence_one": "The day's top stories run along one thread: {themes}.",
+        "themes_sentence_many": "The day's top stories run along {n} threads: {themes}.",
+        "theme_sections_one": "{name} (section {numbers})",
+        "theme_sections_many": "{name} (sections {numbers})",
+        "theme_sep": "; ",
+        "theme_and": "; and ",
+        "number_sep": ", ",
+        "number_and": " and ",
+        "count_1": "one",
+        "count_2": "two",
+        "count_3": "three",
+        "model_language": "English",
+        "digest_more": "{n} more in the full briefing",
+        "follow_up_mark": " (follow-up)",
+        "more_problems": "… and {n} more: see `dailybrief runs`",
+        "archive": "Archive",
+        "feed": "Atom feed",
+        "html": "Web",
+        "pdf": "PDF",
+        "md": "Markdown",
+        "count": "{n} editions",
+        "empty": "No editions yet.",
+        "made": "Made by dailybrief",
+    },
+}
+
+LANGUAGES = tuple(WORDS)
+
+
+def words(language: str) -> dict[str, str]:
+    """The words of a language; an unknown language gets the English ones."""
+    return WORDS.get(language, WORDS["en"])
+
+
+def count_word(n: int, language: str) -> str:
+    """'两' / 'two' for small counts, the digits otherwise."""
+    return words(language).get(f"count_{n}", str(n))
+
+
+def join_all(parts: list[str], sep: str, last: str) -> str:
+    """'a、b与c' / 'a; b; and c': parts joined, the last one by its own word."""
+    if len(parts) < 2:
+        return "".join(parts)
+    return sep.join(parts[:-1]) + last + parts[-1]
