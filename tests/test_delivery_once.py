@@ -82,8 +82,8 @@ def test_email_editions_carry_a_message_id_built_from_edition_and_target(edition
 
 
 class _Mailroom:
-    """A real SMTP server's handler that takes the whole message, then answers late, hangs up, or says 250;
-    or hangs up at RCPT, before the message was sent."""
+    """A real SMTP server's handler that takes the whole message, then answers late, hangs up, or says 250
+    (and, in "bad-quit", fails the QUIT after it); or hangs up at RCPT, before the message was sent."""
 
     def __init__(self) -> None:
         self.mode = "ok"
@@ -103,34 +103,30 @@ class _Mailroom:
             server.transport.close()
         return "250 OK"
 
+    async def handle_QUIT(self, server, session, envelope) -> str:
+        return "451 cannot say goodbye" if self.mode == "bad-quit" else "221 Bye"
+
 
 @pytest.fixture
-def mailroom() -> Iterator[tuple[_Mailroom, int]]:
+def mailroom() -> Iterator[tuple[_Mailroom, config.Config, Store]]:
+    """The handler, a config with one email target (timeout 0.5 s) on that server, and its store."""
     room, port = _Mailroom(), closed_port()
-    controller = Controller(room, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield room, port
-    finally:
-        controller.stop()
-
-
-def _mail_config(port: int) -> config.Config:
     Path("dailybrief.toml").write_text(
         '[output]\nformats = ["md", "html", "pdf", "json"]\n'
         f'[[publish]]\nkind = "email"\nname = "mail"\nhost = "127.0.0.1"\nport = {port}\nsender = "b@x.example"\n'
         'to = ["r@x.example"]\nsecurity = "none"\ntimeout = 0.5\n', "utf-8")
-    return config.load()
+    cfg = config.load()
+    controller = Controller(room, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield room, cfg, Store.open(cfg.db_path())
+    finally:
+        controller.stop()
 
 
 @pytest.mark.parametrize("mode", ["late", "drop"])
-def test_mail_whose_answer_is_lost_after_the_data_is_interrupted_not_resent(mailroom, mode: str, tmp_path: Path) -> None:
-    room, port = mailroom
-    folder = tmp_path / "mailed"
-    render_edition(folder, [make_brief("zh")])
-    edition = load_edition(folder, DAY)
-    cfg = _mail_config(port)
-    store = Store.open(cfg.db_path())
+def test_mail_whose_answer_is_lost_after_the_data_is_interrupted_not_resent(mailroom, mode: str, edition) -> None:
+    room, cfg, store = mailroom
     room.mode = mode
     [first] = deliver(cfg, store, edition)
     assert len(room.received) == 1  # the server has the whole message
@@ -146,16 +142,19 @@ def test_mail_whose_answer_is_lost_after_the_data_is_interrupted_not_resent(mail
     assert len(ids) == 1  # the copy is recognisably the same message
 
 
-def test_mail_that_breaks_before_the_data_is_sent_is_retried(mailroom, tmp_path: Path) -> None:
-    room, port = mailroom
-    folder = tmp_path / "mailed"
-    render_edition(folder, [make_brief("zh")])
-    edition = load_edition(folder, DAY)
-    cfg = _mail_config(port)
-    store = Store.open(cfg.db_path())
+def test_mail_that_breaks_before_the_data_is_sent_is_retried(mailroom, edition) -> None:
+    room, cfg, store = mailroom
     room.mode = "drop-early"
     [first] = deliver(cfg, store, edition)
     assert first.status == "failed" and "tried again on the next run" in first.detail and not room.received
     room.mode = "ok"
     [again] = deliver(cfg, store, edition)  # the next run sends it, no --force needed
     assert again.status == "delivered" and len(room.received) == 1
+
+
+def test_mail_accepted_with_250_is_delivered_even_if_the_quit_fails(mailroom, edition) -> None:
+    room, cfg, store = mailroom
+    room.mode = "bad-quit"
+    [first] = deliver(cfg, store, edition)
+    [again] = deliver(cfg, store, edition)
+    assert first.status == "delivered" and again.status == "unchanged" and len(room.received) == 1
