@@ -103,9 +103,14 @@ class Pipeline:
 
     # -- recording ------------------------------------------------------------
     def new_run(self, day: date) -> RunReport:
+        """Record a new run. Call it holding the run lock, as every command that records a run does (run,
+        fetch, build, stories, publish, demo, schedule): what a killed run left behind is recovered first, here
+        in one place, and named in this run's failures."""
+        recovered = self.recover()
         started = utcnow()
         run_id = hashlib.sha256(f"{day}|{started.isoformat()}".encode()).hexdigest()[:16]
         run = RunReport(id=run_id, edition=day, started=started)
+        run.failures.extend(recovered)
         self.store.save_run(run)
         return run
 
@@ -471,7 +476,7 @@ class Pipeline:
 
     def recover(self) -> list[str]:
         """What a killed run left behind: its record still ``running`` (marked interrupted now) and its
-        staging folders (removed). Call it holding the run lock."""
+        staging folders (removed). Call it holding the run lock (new_run does)."""
         notes = self.store.mark_orphans()
         root = self.staging()
         for stale in root.glob("dailybrief-*") if root.is_dir() else ():
@@ -491,9 +496,7 @@ class Pipeline:
     def run(self, day: date, out: Path | None = None, fetch: bool = True, now: datetime | None = None) -> RunReport:
         """Write, render and publish edition `day`; NotDueError (before any work) while its window is open."""
         check_due(self.cfg, day, now or utcnow())
-        recovered = self.recover()
         run = self.new_run(day)
-        run.failures.extend(recovered)
         try:
             if fetch:
                 self.fetch(run)
