@@ -37,7 +37,7 @@ from .records import Brief, Item, RunReport, SourceResult, StageReport, Story, b
 from .store import Store, utcnow
 from .themes import Theme, build_themes
 from .verify import Faithfulness, SourceText, VerifySettings, verify_brief
-from .write import WriterContext, apply_themes, build_writer
+from .write import WriterContext, apply_themes, as_read, build_writer
 
 FAILING_STREAK = 3  # the default of [fetch].failing_runs
 STALE_TEMP_SECONDS = 3600  # a dailybrief-* folder in TMPDIR untouched this long is a killed run's leftover
@@ -347,7 +347,9 @@ class Pipeline:
 
     def write(self, run: RunReport, day: date, ranked: list[Story]) -> list[Brief]:
         ed = self.cfg.edition
-        top, rest = ranked[: ed.top_stories], ranked[ed.top_stories : ed.top_stories + ed.roundup_items]
+        cap = self.cfg.writer.max_item_chars
+        top = [as_read(s, cap) for s in ranked[: ed.top_stories]]
+        rest = [as_read(s, cap) for s in ranked[ed.top_stories : ed.top_stories + ed.roundup_items]]
         briefs = []
         with self.stage(run, "write") as rep:
             if self.hooks.write_total:
