@@ -52,7 +52,7 @@ def _feed(feed_dir: Path) -> None:
 
 def _config(feed_server: str, extra: str = "") -> None:
     Path("dailybrief.toml").write_text(
-        "[edition]\nlanguages = [\"en\"]\n[output]\nformats = [\"md\", \"json\"]\n"
+        "[edition]\nlanguages = [\"en\"]\ncutoff = \"24:00\"\n[output]\nformats = [\"md\", \"json\"]\n"
         "[fetch]\nallow_private = [\"127.0.0.1\"]\nretries = 0\n"
         f"[[sources]]\nname = \"F\"\nurl = \"{feed_server}/f.xml\"\n"
         f"[[sources]]\nname = \"Down {HOSTILE}\"\nurl = \"{feed_server}/missing.xml\"\n" + extra, "utf-8")
