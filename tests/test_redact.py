@@ -72,6 +72,7 @@ def leaky_world(feed_dir: Path, feed_server: str, monkeypatch: pytest.MonkeyPatc
         Path("dailybrief.toml").write_text(f"""
 [edition]
 languages = ["en"]
+cutoff = "24:00"
 [writer]
 kind = "openai"
 base_url = "{echo.base}/v1"
