@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dailybrief.embed import USEEmbedder, embed_items, item_text, lead
+from dailybrief.embed import LEAD_BUDGET, TITLE_CHARS, USEEmbedder, embed_items, item_text, lead
 from dailybrief.records import Item
 from dailybrief.store import Store
 
@@ -112,3 +112,12 @@ def test_each_item_is_embedded_once_and_cached_in_the_store(tmp_path: Path) -> N
     store.close()
     reopened = Store.open(tmp_path / "d.db")
     assert np.array_equal(embed_items(items, model, reopened), again) and len(model.texts) == 3
+
+
+def test_what_an_item_is_embedded_from_is_short_whatever_the_item_holds() -> None:
+    item = Item(id="i", source_id="s", source_name="S", tier="press", url="", canonical_url="",
+                title="Headline " * 11_000, text="A sentence of the body. " * 4_000)  # ~100,000 characters each
+    assert len(item_text(item)) <= TITLE_CHARS + 2 + 2 * LEAD_BUDGET
+    normal = Item(id="j", source_id="s", source_name="S", tier="press", url="", canonical_url="",
+                  title="A real headline of a normal length", text="Body.")
+    assert item_text(normal) == "A real headline of a normal length. Body."  # real titles are embedded whole

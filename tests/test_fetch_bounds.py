@@ -24,6 +24,17 @@ def test_a_5_mb_summary_is_capped_at_max_item_chars() -> None:
     assert 50_000 < len(item.summary) <= 100_000 and len(item.text) <= 100_000  # the feed gave a summary only
 
 
+def test_a_2_mb_title_is_capped_too() -> None:
+    with serve() as srv:
+        srv.route("/f.xml", rss("F", [{"title": "Breaking " * 250_000, "link": "https://f.example/1",
+                                       "description": "A short body."}]))
+        [(result, got)] = asyncio.run(fetch_sources([Source("F", "rss", srv.url("/f.xml"))],
+                                                    FetchSettings(max_item_chars=100_000, **SETTINGS), {}))
+    assert not result.error
+    [item] = got.items
+    assert 50_000 < len(item.title) <= 100_000
+
+
 def test_bidi_overrides_and_zero_width_characters_leave_titles_and_text() -> None:
     title = "Invoice\u202egpj.exe\u202c for \u200bOpen\u200dAI\ufeff \u2066isolated\u2069"
     with serve() as srv:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import zlib
 from datetime import date, datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pytest
 
 from conftest import SNAPSHOT, closed_port, need_tool
@@ -554,3 +556,49 @@ def test_a_missed_morning_is_named_and_backfilled_with_run_date(tmp_path: Path, 
     again = Pipeline(cfg, store).run(third, tmp_path / "again", now=_at(12, 9, 0))
     assert not [f for f in again.failures if f.startswith("missed")]
     store.close()
+
+
+class Reading:
+    """A bag-of-words embedder (words hashed into 512 dimensions) that records every text it is asked to encode."""
+
+    name = "reading"
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+
+    def encode(self, texts) -> np.ndarray:
+        self.texts.extend(texts)
+        out = np.zeros((len(texts), 512), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in text.lower().split():
+                out[row, zlib.crc32(word.encode()) % 512] += 1.0
+        out[:, 0] += 1e-3
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+def test_the_write_stage_reads_at_most_writer_max_item_chars_of_an_item(tmp_path: Path) -> None:
+    from dailybrief.records import Comment, Story
+    from helpers import make_item
+
+    def prose(tag: str, chars: int) -> str:
+        return "".join(f"The {tag} sentence number {n} adds a detail about the model release today. "
+                       for n in range(chars // 70))[:chars]
+
+    cap = 5_000
+    # Items as the fetch stage keeps them: each text, and each of a thread's 8 comments, under [fetch].max_item_chars.
+    press = make_item(1, "Lab ships a new model", prose("press", 99_000), summary=prose("summary", 99_000))
+    thread = make_item(2, "Lab ships a new model (discussion)", prose("post", 99_000), tier="community",
+                       source="Forum", points=300, comments=[Comment(f"user{k}", prose(f"c{k}", 99_000), score=50 - k)
+                                                             for k in range(8)])
+    story = Story(id="s1", items=[press, thread], first_seen=DAY, last_seen=DAY, title=press.title)
+    cfg = config.from_dict(make_config([], writer={"max_item_chars": cap}, edition={"languages": ["zh", "en"]}))
+    reading = Reading()
+    pipe = Pipeline(cfg, Store.open(cfg.db_path()), embedder=reading)
+    [zh, en] = pipe.write(pipe.new_run(DAY), DAY, [story])
+    assert zh.sections and en.sections
+    read = sum(len(t) for t in reading.texts)
+    # The thread holds ~1 M characters; the stage may read each item's text, summary and thread once (a cap each),
+    # and the verifier pairs neighbouring sentences: bounded by the cap, not by what the items hold.
+    assert read <= 2 * 2 * 4 * cap * 2, read  # 2 items, 2 languages, 4 kinds of read, sentence pairs
+    assert max(len(t) for t in reading.texts) <= 2 * cap
+    assert len(thread.text) == 99_000 and len(thread.comments[0].text) == 99_000  # the stored items are untouched

@@ -1,5 +1,5 @@
-"""Crash records and leftovers: a run killed with kill -9 is marked interrupted by the next run, and the
-folders it was rendering in are cleared."""
+"""Crash records and leftovers: a run killed with kill -9 is marked interrupted by the next run (or the next
+command that takes the run lock), and the folders it was rendering in are cleared."""
 
 from __future__ import annotations
 
@@ -8,12 +8,18 @@ import signal
 import subprocess
 import sys
 import textwrap
-from datetime import date
+from datetime import date, datetime, timezone
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+from briefs import make_brief, render_edition
 from dailybrief import config
+from dailybrief.cli import main
 from dailybrief.pipeline import Pipeline
 from dailybrief.store import Store
+from helpers import rss
 
 DAY = date(2026, 4, 10)
 
@@ -118,3 +124,30 @@ def test_stale_temp_folders_of_killed_runs_are_cleaned_at_start(tmp_path: Path, 
     cfg = config.from_dict({})
     Pipeline(cfg, Store.open(cfg.db_path())).run(DAY, tmp_path / "out", fetch=False)
     assert not old.exists() and fresh.exists() and other.exists()
+
+
+@pytest.mark.parametrize("command", ["fetch", "stories", "build", "publish"])
+def test_every_command_that_takes_the_run_lock_marks_a_killed_run(command: str, feed_dir: Path, feed_server: str,
+                                                                   tmp_path: Path) -> None:
+    (feed_dir / "f.xml").write_text(rss("F", [
+        {"title": "Lab ships model", "link": "https://f.example/1", "published": datetime(2026, 4, 10, 3, tzinfo=timezone.utc),
+         "description": "A lab shipped a new model today with better reasoning scores."}]), "utf-8")
+    Path("dailybrief.toml").write_text(
+        '[edition]\nlanguages = ["zh"]\ncutoff = "24:00"\n[output]\nformats = ["md", "json"]\n'
+        f'[[sources]]\nname = "F"\nurl = "{feed_server}/f.xml"\n[fetch]\nallow_private = ["127.0.0.1"]\n'
+        '[[publish]]\nkind = "folder"\nname = "copy"\npath = "copies"\n', "utf-8")
+    if command in ("stories", "build"):
+        assert CliRunner().invoke(main, ["fetch"]).exit_code == 0  # a day to cluster and write
+    render_edition(tmp_path / "edition", [make_brief("zh")])
+    args = {"fetch": ["fetch"], "stories": ["stories", "--date", "2026-04-10"],
+            "build": ["build", "--date", "2026-04-10"],
+            "publish": ["publish", "--dir", str(tmp_path / "edition"), "--date", "2026-04-10"]}[command]
+    proc, killed_id = _start("kill")
+    assert proc.wait(60) == -signal.SIGKILL
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    store = Store.open(config.load().db_path())
+    runs = {r.id: r for r in store.runs()}
+    assert runs[killed_id].status == "interrupted"
+    [mine] = [r for r in runs.values() if r.id != killed_id and any(killed_id in f for f in r.failures)]
+    assert mine.status != "running"  # the command's own run record names the run it recovered

@@ -229,6 +229,7 @@ class WriterConfig(_Model):
     glossary: str = ""
     passage_chars: int = Field(1200, ge=100, le=20_000)
     max_passages: int = Field(12, ge=1, le=100)
+    max_item_chars: int = Field(20_000, ge=1000, le=10_000_000)  # what the write stage reads of one item
 
     @field_validator("base_url")
     @classmethod

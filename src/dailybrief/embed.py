@@ -128,6 +128,7 @@ def default_embedder() -> USEEmbedder:
 
 LEAD_BUDGET = 160  # of the lead: Latin characters, a CJK character counting CJK_COST (about one token each)
 CJK_COST = 3
+TITLE_CHARS = 400  # of the title: longer than any real headline, so real ones are embedded whole
 TEXT_RECIPE = "title+lead160"  # part of the cache key: change it when item_text changes
 
 
@@ -163,9 +164,11 @@ def lead(text: str, budget: int = LEAD_BUDGET) -> str:
 
 
 def item_text(item: Item) -> str:
-    """What an item is embedded from: its title and the lead of its text (short, so encoding stays fast)."""
+    """What an item is embedded from: its title (at most TITLE_CHARS of it) and the lead of its text. Short
+    whatever the item holds, so the embed stage's time is bounded by the number of items."""
+    title = item.title[:TITLE_CHARS]
     body = lead(item.body)
-    return f"{item.title}. {body}".strip() if body else item.title.strip()
+    return f"{title}. {body}".strip() if body else title.strip()
 
 
 def cache_key(embedder: Embedder) -> str:

@@ -490,14 +490,14 @@ async def fetch_sources(
 
 
 def bound_item(item: Item, max_chars: int) -> Item:
-    """An item as it may be stored: invisible controls out of its title and text, the text capped at
-    ``max_chars`` (a 5 MB summary otherwise stalls every later stage)."""
+    """An item as it may be stored: invisible controls out of its title and text, the title, text, summary
+    and each comment capped at ``max_chars`` (a 5 MB summary otherwise stalls every later stage)."""
     item.title = strip_controls(item.title)
     item.text = strip_controls(item.text)
     item.summary = strip_controls(item.summary)
-    if len(item.text) > max_chars:
-        item.text = item.text[:max_chars]
-        item.content_hash = text_hash(item.title, item.text)
+    if len(item.title) > max_chars or len(item.text) > max_chars:
+        item.title, item.text = item.title[:max_chars], item.text[:max_chars]
+        item.content_hash = text_hash(item.title, item.text or item.summary)
     if len(item.summary) > max_chars:
         item.summary = item.summary[:max_chars]
     for comment in item.comments:

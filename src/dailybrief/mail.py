@@ -18,13 +18,44 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
 
-from .errors import NotConfigured, PublishError
+from .errors import Interrupted, NotConfigured, PublishError
 from .publish import Edition, idempotency_key, register_publisher
 from .render import format_date
 
 __all__ = ["EmailPublisher"]
 
 log = logging.getLogger(__name__)
+
+
+class _Tracked:
+    """Notes when the message's final "." has gone out: from then on the server may have accepted it, and a
+    lost answer means "maybe delivered", not "failed"."""
+
+    data_sent = False  # the whole message, final "." included, went out
+    accepted = False  # the server said 250 to it
+    _in_data = False
+
+    def data(self, msg: Any) -> tuple[int, bytes]:
+        self._in_data = True
+        try:
+            code, answer = super().data(msg)  # type: ignore[misc]
+        finally:
+            self._in_data = False
+        self.accepted = code == 250
+        return code, answer
+
+    def send(self, s: Any) -> None:
+        super().send(s)  # type: ignore[misc]
+        if self._in_data and isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+            self.data_sent = True  # sendall returned: every byte is with the kernel, on its way
+
+
+class _SMTP(_Tracked, smtplib.SMTP):
+    pass
+
+
+class _SMTPSSL(_Tracked, smtplib.SMTP_SSL):
+    pass
 
 
 class EmailPublisher:
@@ -110,11 +141,12 @@ class EmailPublisher:
         except (OSError, ssl.SSLError) as exc:
             raise PublishError(f"email target '{self.name}': cannot read ca_file {conf.ca_file!r} ({exc}); "
                                "point it at a PEM file of CA certificates") from exc
+        smtp: _SMTP | _SMTPSSL | None = None
         try:
             if conf.security == "ssl":
-                smtp: smtplib.SMTP = smtplib.SMTP_SSL(conf.host, conf.smtp_port, timeout=conf.timeout, context=ctx)
+                smtp = _SMTPSSL(conf.host, conf.smtp_port, timeout=conf.timeout, context=ctx)
             else:
-                smtp = smtplib.SMTP(conf.host, conf.smtp_port, timeout=conf.timeout)
+                smtp = _SMTP(conf.host, conf.smtp_port, timeout=conf.timeout)
             with smtp:
                 smtp.ehlo()
                 if conf.security == "starttls":
@@ -138,7 +170,14 @@ class EmailPublisher:
             raise PublishError(f"email target '{self.name}': the certificate of {self.where} cannot be verified "
                                f"({exc.verify_message}); fix the server's certificate, or set ca_file to its CA") from None
         except (ssl.SSLError, smtplib.SMTPException, OSError) as exc:
-            cause = "no answer in time" if isinstance(exc, (socket.timeout, TimeoutError)) else f"{type(exc).__name__}: {exc}"
+            if smtp is not None and smtp.accepted:  # the QUIT after a delivered message went wrong: still delivered
+                log.warning("email target %s: the message was accepted, then closing failed: %s", self.name, exc)
+                return
+            if smtp is not None and smtp.data_sent and not isinstance(exc, smtplib.SMTPResponseException):
+                raise Interrupted(f"email target '{self.name}': the message was sent to {self.where} but its answer "
+                                  f"never came ({_cause(exc)}); it may have arrived, so it is not sent again. Check "
+                                  "a mailbox, then resend with `dailybrief publish --force` if it did not") from None
+            cause = _cause(exc)
             raise PublishError(f"email target '{self.name}': sending through {self.where} ({conf.security}) failed: "
                                f"{cause}; it is tried again on the next run") from None
         if refused:
@@ -154,6 +193,11 @@ class EmailPublisher:
         msg.set_content(subject + "\n\n" + "\n".join(f"- {line}" for line in lines) + "\n", charset="utf-8")
         self.send(msg)
         return str(msg["Message-ID"])
+
+
+def _cause(exc: BaseException) -> str:
+    timeout = isinstance(exc, (socket.timeout, TimeoutError)) or "timed out" in str(exc)
+    return "no answer in time" if timeout else f"{type(exc).__name__}: {exc}"
 
 
 register_publisher("email", EmailPublisher)

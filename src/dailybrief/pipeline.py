@@ -37,7 +37,7 @@ from .records import Brief, Item, RunReport, SourceResult, StageReport, Story, b
 from .store import Store, utcnow
 from .themes import Theme, build_themes
 from .verify import Faithfulness, SourceText, VerifySettings, verify_brief
-from .write import WriterContext, apply_themes, build_writer
+from .write import WriterContext, apply_themes, as_read, build_writer
 
 FAILING_STREAK = 3  # the default of [fetch].failing_runs
 STALE_TEMP_SECONDS = 3600  # a dailybrief-* folder in TMPDIR untouched this long is a killed run's leftover
@@ -103,9 +103,14 @@ class Pipeline:
 
     # -- recording ------------------------------------------------------------
     def new_run(self, day: date) -> RunReport:
+        """Record a new run. Call it holding the run lock, as every command that records a run does (run,
+        fetch, build, stories, publish, demo, schedule): what a killed run left behind is recovered first, here
+        in one place, and named in this run's failures."""
+        recovered = self.recover()
         started = utcnow()
         run_id = hashlib.sha256(f"{day}|{started.isoformat()}".encode()).hexdigest()[:16]
         run = RunReport(id=run_id, edition=day, started=started)
+        run.failures.extend(recovered)
         self.store.save_run(run)
         return run
 
@@ -342,7 +347,9 @@ class Pipeline:
 
     def write(self, run: RunReport, day: date, ranked: list[Story]) -> list[Brief]:
         ed = self.cfg.edition
-        top, rest = ranked[: ed.top_stories], ranked[ed.top_stories : ed.top_stories + ed.roundup_items]
+        cap = self.cfg.writer.max_item_chars
+        top = [as_read(s, cap) for s in ranked[: ed.top_stories]]
+        rest = [as_read(s, cap) for s in ranked[ed.top_stories : ed.top_stories + ed.roundup_items]]
         briefs = []
         with self.stage(run, "write") as rep:
             if self.hooks.write_total:
@@ -471,7 +478,7 @@ class Pipeline:
 
     def recover(self) -> list[str]:
         """What a killed run left behind: its record still ``running`` (marked interrupted now) and its
-        staging folders (removed). Call it holding the run lock."""
+        staging folders (removed). Call it holding the run lock (new_run does)."""
         notes = self.store.mark_orphans()
         root = self.staging()
         for stale in root.glob("dailybrief-*") if root.is_dir() else ():
@@ -491,9 +498,7 @@ class Pipeline:
     def run(self, day: date, out: Path | None = None, fetch: bool = True, now: datetime | None = None) -> RunReport:
         """Write, render and publish edition `day`; NotDueError (before any work) while its window is open."""
         check_due(self.cfg, day, now or utcnow())
-        recovered = self.recover()
         run = self.new_run(day)
-        run.failures.extend(recovered)
         try:
             if fetch:
                 self.fetch(run)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -156,6 +156,28 @@ def reference_note(item: Item, language: str) -> str:
         return head + (w["paren"].format(text=w["figure_sep"].join(figures)) if figures else "")
     first = split_sentences(item.summary or item.text)
     return clip(first[0], 110) if first else ""
+
+
+def as_read(story: Story, max_chars: int) -> Story:
+    """The story as the write stage (its writer and verifier) reads it: each item's title, text and summary,
+    and its comment thread as a whole, at most ``max_chars`` characters ([writer].max_item_chars). Every
+    sentence the stage embeds comes from these, so its work is bounded by the cap, not by what a feed or a
+    thread holds. Copies: the stored items are untouched."""
+    return replace(story, items=[_item_as_read(i, max_chars) for i in story.items])
+
+
+def _item_as_read(item: Item, max_chars: int) -> Item:
+    if max(len(item.title), len(item.text), len(item.summary), sum(len(c.text) for c in item.comments)) <= max_chars:
+        return item
+    comments: list[Comment] = []
+    left = max_chars
+    for c in item.comments:
+        if left <= 0:
+            break
+        comments.append(c if len(c.text) <= left else replace(c, text=c.text[:left]))
+        left -= len(comments[-1].text)
+    return replace(item, title=item.title[:max_chars], text=item.text[:max_chars], summary=item.summary[:max_chars],
+                   comments=comments)
 
 
 class ExtractiveWriter:
