@@ -346,6 +346,50 @@ def eval_cluster(csv_file: str, text_columns: tuple[str, ...], label_column: str
     out.print(f"pairwise_f1={report.ours.pairwise_f1:.4f}", markup=False)
 
 
+@eval_group.command(name="days")
+@click.argument("folder", metavar="DIR", type=click.Path(file_okay=False, exists=True))
+def eval_days(folder: str) -> None:
+    """Run the whole pipeline on each golden day in DIR (its feeds served from 127.0.0.1) and score its sections
+    against the published briefings: top@k and lead@k at k = N, 5, 10, beside a Hacker-News-points baseline.
+
+    The last line is lead_recall=<pooled lead@N / strict ceiling>.
+    """
+    from .embed import default_embedder
+    from .evaldays import EvalDaysError, day_folders, read_day, report_lines, run_day, score_day
+
+    embedder = default_embedder()
+    scores = []
+    try:
+        for path in day_folders(folder):
+            scores.append(score_day(run_day(read_day(path), embedder)))
+            console.print(f"{path.name}: {scores[-1].sections} sections", markup=False)
+    except EvalDaysError as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in report_lines(scores):
+        out.print(line, markup=False, highlight=False)
+
+
+@eval_group.command(name="pairs")
+@click.argument("pairs_file", metavar="FILE", type=click.Path(dir_okay=False, exists=True))
+def eval_pairs(pairs_file: str) -> None:
+    """Merge precision and recall on labelled same-event pairs (in their data set's folder, beside the days),
+    all pairs and the pairs at different URLs apart. The last line is different_url_f1=<value>."""
+    from .embed import default_embedder
+    from .evaldays import EvalDaysError, evaluate_pairs
+
+    try:
+        report = evaluate_pairs(pairs_file, default_embedder())
+    except EvalDaysError as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in report.wrong:
+        out.print(f"  {line}", markup=False, highlight=False)
+    for name, sc in (("all pairs", report.all), ("same URL", report.same_url), ("different URLs", report.different_url)):
+        out.print(sc.line(name), markup=False)
+    d = report.different_url
+    f1 = 2 * d.precision * d.recall / (d.precision + d.recall) if d.precision + d.recall else 0.0
+    out.print(f"different_url_f1={f1:.4f}", markup=False)
+
+
 @main.command()
 @click.option("--date", "day", help="Edition date, YYYY-MM-DD (default: today; with --dir, the edition's own date).")
 @click.option("--dir", "folder", type=click.Path(file_okay=False, exists=True),

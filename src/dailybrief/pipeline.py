@@ -59,8 +59,11 @@ def edition_window(cfg: Config, day: date) -> tuple[datetime, datetime]:
 
 class Pipeline:
     def __init__(self, cfg: Config, store: Store, hooks: Hooks | None = None,
-                 embedder: Embedder | None = None) -> None:
+                 embedder: Embedder | None = None, as_of: datetime | None = None) -> None:
         self.cfg = cfg
+        # When set, the edition is made as of this moment: its window ends here instead of at the end of the day
+        # (eval days: a briefing published at 09:00 saw only what was out by then).
+        self.as_of = as_of
         self.store = store
         self.hooks = hooks or Hooks()
         self._embedder = embedder
@@ -101,6 +104,13 @@ class Pipeline:
         run.finished = utcnow()
         self.store.save_run(run)
         return run
+
+    def window(self, day: date) -> tuple[datetime, datetime]:
+        """[start, end) of the edition of `day` (of an earlier day: as many days before, with as_of)."""
+        if self.as_of is None:
+            return edition_window(self.cfg, day)
+        end = self.as_of - timedelta(days=(self.as_of.astimezone(self.cfg.edition.tz).date() - day).days)
+        return end - timedelta(hours=self.cfg.edition.window_hours), end
 
     # -- stages ---------------------------------------------------------------
     def fetch(self, run: RunReport) -> list[Item]:
@@ -174,7 +184,7 @@ class Pipeline:
             rep.counts = {"threads": len(wanted), "with_comments": len(found)}
 
     def stories(self, run: RunReport, day: date) -> list[Story]:
-        start, end = edition_window(self.cfg, day)
+        start, end = self.window(day)
         settings = cluster_stage.ClusterSettings()
         with self.stage(run, "cluster") as rep:
             items = self.store.items_between(start, end)
@@ -192,7 +202,7 @@ class Pipeline:
                 earlier = day - timedelta(days=back)
                 if earlier in done:
                     continue
-                earlier_items = self.store.items_between(*edition_window(self.cfg, earlier))
+                earlier_items = self.store.items_between(*self.window(earlier))
                 if earlier_items:
                     self._cluster(earlier, earlier_items, settings)
                     caught_up += 1
