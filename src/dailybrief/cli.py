@@ -390,6 +390,26 @@ def eval_pairs(pairs_file: str) -> None:
     out.print(f"different_url_f1={f1:.4f}", markup=False)
 
 
+@eval_group.command(name="topics")
+@click.argument("labels_file", metavar="FILE", type=click.Path(dir_okay=False, exists=True))
+def eval_topics(labels_file: str) -> None:
+    """Precision and recall of the edition's beat (relevance) on items labelled on the beat or not (in their data
+    set's folder, beside the days); borderline items are counted apart. The last line is relevance_f1=<value>."""
+    from .embed import default_embedder
+    from .evaldays import EvalDaysError, evaluate_topics
+
+    try:
+        r = evaluate_topics(labels_file, default_embedder())
+    except EvalDaysError as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in r.wrong:
+        out.print(f"  {line}", markup=False, highlight=False)
+    out.print(f"on the beat: precision={r.precision:.3f} recall={r.recall:.3f} (tp {r.tp} fp {r.fp} fn {r.fn} tn {r.tn}); "
+              f"borderline kept {r.borderline_kept} of {r.borderline}; not found {r.missing}", markup=False)
+    f1 = 2 * r.precision * r.recall / (r.precision + r.recall) if r.precision + r.recall else 0.0
+    out.print(f"relevance_f1={f1:.4f}", markup=False)
+
+
 @main.command()
 @click.option("--date", "day", help="Edition date, YYYY-MM-DD (default: today; with --dir, the edition's own date).")
 @click.option("--dir", "folder", type=click.Path(file_okay=False, exists=True),

@@ -82,6 +82,7 @@ def feed_kind(source: str) -> tuple[str, FeedKind]:
     return name, FeedKind(name.replace("_", " ").title(), "press")
 
 
+_FIGURES = re.compile(r"\b(?:Downloads|Likes)\s*:\s*[\d,]+")
 _HN = re.compile(r"HN score (\d+), (\d+) comments(?:; discussion (\S+))?")
 
 
@@ -106,6 +107,7 @@ def _rss_item(c: dict[str, Any], kind: FeedKind) -> str:
         categories.append(f"score:{int(c['stars_today'])}")
     elif kind.figures == "likes" and c.get("likes") is not None:
         categories.append(f"score:{int(c['likes'])}")
+        summary = _FIGURES.sub("", summary).strip()  # the figures go in the score, not the text
     when = datetime.fromisoformat(str(c["published"]).replace("Z", "+00:00"))
     cats = "".join(f"<category>{escape(x)}</category>" for x in categories)
     return (f"<item><title>{escape(str(c['title']))}</title><link>{escape(str(c['url']))}</link>"
@@ -244,7 +246,8 @@ def run_day(day: GoldDay, embedder: Embedder, write: bool = True, top_stories: i
         sources = write_feeds(day.candidates, Path(tmp) / "feeds")
         with serve_directory(Path(tmp) / "feeds") as base:
             cfg = config_mod.from_dict({
-                "edition": {"languages": ["en"], "timezone": "UTC", "window_hours": 48,
+                # 49 h: the pools' 48 h before the briefing, and date-only posts stamped at the first midnight
+                "edition": {"languages": ["en"], "timezone": "UTC", "window_hours": 49,
                             "top_stories": top_stories, "roundup_items": 8},
                 "fetch": {"respect_robots": False, "retries": 0},
                 "storage": {"path": str(Path(tmp) / "eval.db")},
@@ -274,10 +277,14 @@ def run_day(day: GoldDay, embedder: Embedder, write: bool = True, top_stories: i
     for item in items:
         by_key.setdefault((item.source_name, item.url), item.id)
         by_key.setdefault((item.source_name, f"{item.url}|{item.title}"), item.id)
+        if item.thread_url:  # one thread, whatever article it links to now
+            by_key.setdefault((item.source_name, f"thread:{item.thread_url}"), item.id)
     item_of = {}
     for c in day.candidates:
         outlet = feed_kind(str(c.get("source", "")))[1].outlet
-        found = by_key.get((outlet, f"{c['url']}|{c['title']}")) or by_key.get((outlet, str(c["url"])))
+        m = _HN.search(str(c.get("summary") or ""))
+        found = by_key.get((outlet, f"{c['url']}|{c['title']}")) or by_key.get((outlet, str(c["url"]))) or \
+            (by_key.get((outlet, f"thread:{m.group(3)}")) if m and m.group(3) else None)
         if found:
             item_of[str(c["id"])] = found
     return DayRun(day, ranked, briefs, items, story_of, item_of, counts)
@@ -292,21 +299,30 @@ class Ranked:
     lead: list[set[str]]
 
 
-def brief_sections(brief: Brief) -> Ranked:
+def brief_sections(brief: Brief, items: dict[str, Item] | None = None) -> Ranked:
+    """What each story section cites and is about; a reference counts by its URL and its item's (a thread cited
+    by its discussion page links the article)."""
     refs = {r.n: r for r in brief.references}
+    items = items or {}
+
+    def urls_of(n: int) -> set[str]:
+        r = refs[n]
+        item = items.get(r.item_id)
+        return {normalise_url(r.url)} | ({normalise_url(item.url)} if item else set())
+
     cited, lead = [], []
     for section in (s for s in brief.sections if s.kind == "story"):
         urls: set[str] = set()
         about: set[str] = set()
         for p in section.paragraphs:
             for sent in p.sentences:
-                found = {normalise_url(refs[n].url) for n in sent.refs if n in refs}
+                found = set().union(*(urls_of(n) for n in sent.refs if n in refs))
                 urls |= found
                 if p.part == "facts":
                     about |= found
-        about |= {normalise_url(r.url) for r in refs.values()
-                  if r.title.strip().casefold() == section.title.strip().casefold()
-                  and normalise_url(r.url) in urls}
+        about |= set().union(*(urls_of(r.n) for r in refs.values()
+                               if r.title.strip().casefold() == section.title.strip().casefold()
+                               and normalise_url(r.url) in urls))
         cited.append(urls)
         lead.append(about)
     return Ranked(cited, lead)
@@ -357,7 +373,7 @@ class DayScore:
 
 
 def score_day(run: DayRun) -> DayScore:
-    ranked = brief_sections(run.briefs[0]) if run.briefs else Ranked([], [])
+    ranked = brief_sections(run.briefs[0], {i.id: i for i in run.items}) if run.briefs else Ranked([], [])
     base = points_baseline(run.items)
     base = Ranked(base.cited[: len(ranked.cited)], base.lead[: len(ranked.cited)])  # as many sections as ours
     return DayScore(run.day.day, {b: recall(g, ranked) for b, g in run.day.briefings.items()},
@@ -442,7 +458,8 @@ class PairScore:
 
     def line(self, name: str) -> str:
         return (f"{name:<15} same {self.tp + self.fn:>3}  different {self.fp + self.tn:>3}  "
-                f"precision={self.precision:.3f} recall={self.recall:.3f}  (tp {self.tp} fp {self.fp} fn {self.fn})")
+                f"precision={self.precision:.3f} recall={self.recall:.3f}  (tp {self.tp} fp {self.fp} fn {self.fn}; "
+                f"{self.missing} with an item the run did not keep)")
 
 
 @dataclass(slots=True)
@@ -499,4 +516,63 @@ def evaluate_pairs(path: str | Path, embedder: Embedder, runs: dict[str, DayRun]
         if part is report.different_url and predicted != same:
             report.wrong.append(f"{'fp' if predicted else 'fn'}  {row.get('a_title', '')[:60]}  ~  "
                                 f"{row.get('b_title', '')[:60]}")
+    return report
+
+
+# -- relevance to the beat ------------------------------------------------------------------------------------------
+@dataclass(slots=True)
+class TopicsReport:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+    borderline_kept: int = 0
+    borderline: int = 0
+    missing: int = 0
+    wrong: list[str] = field(default_factory=list)
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+
+def evaluate_topics(path: str | Path, embedder: Embedder, runs: dict[str, DayRun] | None = None) -> TopicsReport:
+    """Precision and recall of the beat's keep decision against the labels "yes"/"no"; borderline apart."""
+    from .beat import Beat, BeatScorer
+    from .embed import embed_items
+
+    path = Path(path)
+    rows = read_jsonl(path)
+    days = _days_of(path, rows)
+    runs = runs if runs is not None else {}
+    scorer = BeatScorer(Beat(), embedder)
+    report = TopicsReport()
+    for name, day in days.items():
+        run = runs.get(name) or run_day(day, embedder, write=False)
+        items = {i.id: i for i in run.items}
+        wanted = [items[run.item_of[str(r["id"])]] for r in rows
+                  if r.get("day") == name and run.item_of.get(str(r["id"])) in items]
+        scored = dict(zip([i.id for i in wanted], scorer.score(wanted, embed_items(wanted, embedder)), strict=True))
+        for r in (r for r in rows if r.get("day") == name):
+            got = scored.get(run.item_of.get(str(r["id"]), ""))
+            if got is None:
+                report.missing += 1
+                continue
+            keep = got[0] >= scorer.beat.cut
+            label = r.get("ai")
+            if label == "borderline":
+                report.borderline += 1
+                report.borderline_kept += keep
+            elif label == "yes":
+                report.tp += keep
+                report.fn += not keep
+            else:
+                report.fp += keep
+                report.tn += not keep
+            if label in ("yes", "no") and keep != (label == "yes"):
+                report.wrong.append(f"{'fp' if keep else 'fn'} {got[0]:.2f} {got[1]:<28} {str(r.get('title'))[:70]}")
     return report

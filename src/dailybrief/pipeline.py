@@ -26,6 +26,7 @@ import numpy as np
 from . import cluster as cluster_stage
 from . import figures
 from . import rank as rank_stage
+from .beat import BeatScorer, story_relevance
 from .config import Config
 from .dedup import exact_duplicates, mark_near_duplicates
 from .embed import Embedder, default_embedder, embed_items, item_text
@@ -211,10 +212,23 @@ class Pipeline:
                           "multi_outlet": sum(1 for s in stories if len(s.outlets) > 1), **counts,
                           "earlier_days_clustered": caught_up}
         with self.stage(run, "rank") as rep:
+            off = self.beat(stories)
             settings_rank = rank_stage.RankSettings.from_config(self.cfg.rank, self.cfg.edition.window_hours)
             ranked = rank_stage.rank(stories, end, settings_rank)
-            rep.counts = {"stories": len(ranked)}
+            rep.counts = {"stories": len(ranked), "off_beat": off,
+                          "code_only": sum(1 for s in ranked if s.on_beat and s.code_only)}
         return ranked
+
+    def beat(self, stories: list[Story]) -> int:
+        """Set each story's relevance to the edition's beat; the number off the beat."""
+        beat = self.cfg.edition.beat.to_beat()
+        items = [i for s in stories for i in s.items]
+        scored = BeatScorer(beat, self.embedder).score(items, embed_items(items, self.embedder, self.store))
+        relevance = dict(zip([i.id for i in items], scored, strict=True))
+        for story in stories:
+            story.relevance, story.relevance_note = story_relevance(story, relevance)
+            story.on_beat = story.relevance >= beat.cut
+        return sum(1 for s in stories if not s.on_beat)
 
     def _cluster(self, day: date, items: list[Item], settings: cluster_stage.ClusterSettings
                  ) -> tuple[list[Story], dict[str, int]]:
@@ -243,6 +257,7 @@ class Pipeline:
                 np.array([(day - date.fromisoformat(d)).days for _, d in rows]),
                 date.fromisoformat(o["briefed_on"]) if o["briefed_on"] else None,
                 [item_text(member_items[i]) for i, _ in rows],
+                cluster_stage.story_kind([member_items[i].tier for i, _ in rows]),
             )
             prior.update({i: o["id"] for i, _ in rows})
         # Items of this window already in an earlier day's story (overlapping windows) stay there.
@@ -284,7 +299,7 @@ class Pipeline:
 
     def write(self, run: RunReport, day: date, ranked: list[Story]) -> list[Brief]:
         ed = self.cfg.edition
-        top, rest = ranked[: ed.top_stories], ranked[ed.top_stories : ed.top_stories + ed.roundup_items]
+        top, rest = sections_and_roundup(ranked, ed.top_stories, ed.roundup_items)
         briefs = []
         with self.stage(run, "write") as rep:
             if self.hooks.write_total:
@@ -431,6 +446,15 @@ class Pipeline:
                 self.finish(run, "failed")
             raise
         return self.finish_and_alert(run, "degraded" if run.failures else "ok")
+
+
+def sections_and_roundup(ranked: list[Story], top: int, roundup: int) -> tuple[list[Story], list[Story]]:
+    """The stories that get a section, and those of the roundup. Off-beat stories get neither; repos and papers
+    alone (trending lists, paper lists) are not news by themselves, so they go to the roundup's own lines."""
+    eligible = [s for s in ranked if s.on_beat]
+    sections = [s for s in eligible if not (s.code_only or s.papers_only)][:top]
+    chosen = {s.id for s in sections}
+    return sections, [s for s in eligible if s.id not in chosen][:roundup]
 
 
 def load_briefs(folder: Path) -> list[Brief]:
