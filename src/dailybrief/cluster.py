@@ -530,9 +530,20 @@ def item_order(item: Item) -> tuple:
     return (TIER_ORDER.get(item.tier, 9), when is None, when.isoformat() if when else "", item.id)
 
 
-def story_title(items: list[Item]) -> str:
-    primary = [i for i in items if i.tier != "community"] or items
-    return primary[0].title
+HEADING_ORDER = {"official": 0, "press": 1, "community": 2, "paper": 3, "code": 4}
+
+
+def heading_item(items: list[Item], language: str | None = None) -> Item:
+    """The item a story is headed by: the most authoritative one with a real title (the lab's own post over a repo
+    slug, the press before community posts), in `language` when one is."""
+    def key(i: Item) -> tuple:
+        return (bool(artifact_name(i.title)), HEADING_ORDER.get(i.tier, 9), language is not None and
+                i.language != language)
+    return min(items, key=key)
+
+
+def story_title(items: list[Item], language: str | None = None) -> str:
+    return heading_item(items, language).title
 
 
 def cluster_items(items: list[Item], vectors: np.ndarray, day: date, index: StoryIndex,

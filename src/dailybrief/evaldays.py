@@ -250,10 +250,9 @@ def run_day(day: GoldDay, embedder: Embedder, write: bool = True, top_stories: i
                 "edition": {"languages": ["en"], "timezone": "UTC", "window_hours": 49,
                             "top_stories": top_stories, "roundup_items": 8},
                 "fetch": {"respect_robots": False, "retries": 0},
-                "storage": {"path": str(Path(tmp) / "eval.db")},
                 "sources": [{**s, "url": s["url"].replace("{base}", base)} for s in sources],
             })
-            store = Store.open(cfg.db_path())
+            store = Store.open(Path(tmp) / "eval.db")  # its own, whatever DAILYBRIEF_DB names
             try:
                 pipe = Pipeline(cfg, store, embedder=embedder, as_of=day.briefing_time)
                 run = pipe.new_run(day.day)

@@ -283,9 +283,9 @@ class ExtractiveWriter:
     # -- the brief ------------------------------------------------------------
     @staticmethod
     def _title(story: Story, language: str) -> str:
-        primary = [i for i in story.items if i.tier in FACT_TIERS] or story.items
-        same = [i for i in primary if i.language == language]
-        return (same or primary)[0].title
+        from .cluster import story_title
+
+        return story_title(story.items, language)
 
     def section(self, story: Story, language: str, book: ReferenceBook) -> Section:
         words = WORDS[language]
