@@ -50,6 +50,8 @@ AI_TERMS = (
     "1-bit", "parameters", "generative", "pose estimation", "SOTA", "object detection", "speech recognition",
     "benchmark", "multimodal", "GPT-5", "Nano Banana", "Midjourney",
     "Stable Diffusion", "PyTorch", "TensorFlow", "JAX", "CUDA", "vLLM", "SGLang", "Unsloth", "ComfyUI",
+    "SWE-bench", "ARC-AGI", "Sam Altman", "Altman", "Dario Amodei", "Amodei", "Demis Hassabis", "Yann LeCun",
+    "LeCun", "Karpathy", "Sutskever", "Mythos", "Sonnet", "Opus", "Gemma", "Phi-4",
     "人工智能", "大模型", "模型", "智能体", "机器学习", "深度学习", "神经网络", "算力", "生成式",
 )
 

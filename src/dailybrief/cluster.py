@@ -354,6 +354,7 @@ class StoryIndex:
         self.dim = dim + self.settings.name_dims  # the embedding, then the hashed names
         self.ids: list[str] = []
         self.kinds: list[str] = []  # "code", "paper" (all its items are) or "news": only like joins like
+        self.releases: list[frozenset[str]] = []  # versioned names in its items' titles (release_keys)
         self.first_seen: list[date] = []
         self.briefed_on: list[date | None] = []
         self.last_seen = np.zeros(0, dtype=np.int64)    # date ordinals
@@ -371,13 +372,14 @@ class StoryIndex:
 
     def add_story(self, story_id: str, first_seen: date, last_seen: date, vectors: np.ndarray, short: np.ndarray,
                   ages: np.ndarray, briefed_on: date | None = None, texts: Sequence[str] = (),
-                  kind: str = "news") -> int:
+                  kind: str = "news", releases: frozenset[str] = frozenset()) -> int:
         """Add an earlier story from its items' vectors, ages in days (as of the index's day) and texts."""
         w = self.settings.decay ** np.asarray(ages, dtype=np.float64)
         found = [names(t) for t in texts] if texts else None
         vectors = features(vectors, found, self.settings)
         self.ids.append(story_id)
         self.kinds.append(kind)
+        self.releases.append(releases)
         self.first_seen.append(first_seen)
         self.briefed_on.append(briefed_on)
         self.last_seen = np.append(self.last_seen, last_seen.toordinal())
@@ -408,6 +410,7 @@ class StoryIndex:
             idx = np.flatnonzero(keep)
             self.ids = [self.ids[i] for i in idx]
             self.kinds = [self.kinds[i] for i in idx]
+            self.releases = [self.releases[i] for i in idx]
             self.first_seen = [self.first_seen[i] for i in idx]
             self.briefed_on = [self.briefed_on[i] for i in idx]
             self.last_seen, self.sums = self.last_seen[idx], self.sums[idx]
@@ -422,7 +425,8 @@ class StoryIndex:
     def cluster_day(self, day: date, vectors: np.ndarray, short: np.ndarray, ids: list[str],
                     texts: Sequence[str] | None = None, apart: np.ndarray | None = None,
                     adjust: np.ndarray | None = None, tiers: Sequence[str] | None = None,
-                    bare: Sequence[bool] | None = None) -> DayResult:
+                    bare: Sequence[bool] | None = None,
+                    releases: Sequence[frozenset[str]] | None = None) -> DayResult:
         """Put a day's items (in a fixed order) into earlier stories or new ones. With their `texts` (title
         and lead), names can tie groups that the vectors leave just apart."""
         s = self.settings
@@ -473,10 +477,23 @@ class StoryIndex:
                 sim = (gsum @ self.sums.T) / (gsize[:, None] * self.weight[None, :]) \
                     + (goff / gsize)[:, None] + (self.bonus / self.weight)[None, :]
                 need = self._thresholds(gsize)
-                if group_kinds is not None:  # a repo's group never joins a news story, nor the other way round
+                # A shared versioned name (DeepSeek V4) is evidence: it lowers the bar by release_bonus, and lets a
+                # model page join its release's news. Without it, bare thread titles need title_only_penalty more to
+                # join an earlier story, as to meet each other, and a repo's group never joins a news story.
+                shared = np.zeros((len(members), len(self.ids)), dtype=bool)
+                if releases is not None:
+                    gr = [frozenset().union(*(releases[int(i)] for i in m)) for m in members]
+                    for g, keys in enumerate(gr):
+                        if keys:
+                            shared[g] = [bool(keys & k) for k in self.releases]
+                if bare is not None:
+                    only_bare = np.array([all(bare[int(i)] for i in m) for m in members])
+                    need = need + (s.title_only_penalty * only_bare)[:, None] * ~shared
+                need = need - s.release_bonus * shared
+                if group_kinds is not None:
                     gk = [group_kinds([int(i) for i in m]) for m in members]
                     unlike = np.array([[a != b for b in self.kinds] for a in gk], dtype=bool)
-                    need = np.where(unlike, np.inf, need)
+                    need = np.where(unlike & ~shared, np.inf, need)
                 best = np.argmax(sim - need, axis=1)
                 ok = sim[rows, best] >= need[rows, best]
             else:
@@ -499,6 +516,8 @@ class StoryIndex:
             if fresh:  # new stories, appended at once
                 self.ids.extend(content_hash("story", ids[int(members[g].min())]) for g in fresh)
                 self.kinds.extend(group_kinds([int(i) for i in members[g]]) if group_kinds else "news" for g in fresh)
+                self.releases.extend(frozenset().union(*(releases[int(i)] for i in members[g])) if releases
+                                     else frozenset() for g in fresh)
                 self.first_seen.extend([day] * len(fresh))
                 self.briefed_on.extend([None] * len(fresh))
                 self.last_seen = np.concatenate([self.last_seen, np.full(len(fresh), d, dtype=np.int64)])
@@ -562,7 +581,8 @@ def cluster_items(items: list[Item], vectors: np.ndarray, day: date, index: Stor
                         [f"{t} {i.url}" for t, i in zip(ordered_texts, ordered, strict=True)])
     adjust = thread_evidence(ordered, index.settings)
     result = index.cluster_day(day, vectors[order] if len(order) else vectors, short, [i.id for i in ordered],
-                               ordered_texts, apart, adjust, [i.tier for i in ordered], bare)
+                               ordered_texts, apart, adjust, [i.tier for i in ordered], bare,
+                               [release_keys(i.title) for i in ordered])
     by_story: dict[int, list[Item]] = {}
     for item, k in zip(ordered, result.labels, strict=True):
         by_story.setdefault(int(k), []).append(item)

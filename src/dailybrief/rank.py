@@ -134,14 +134,24 @@ def source_scales(stories: list[Story]) -> dict[str, float]:
     return scales
 
 
+UNSCORED_SHARE = 0.5  # a community post that comes with no figures at all (a front page's list): middling
+
+
+def _unscored(item: Item) -> bool:
+    return item.points is None and item.comment_count is None and item.score is None
+
+
 def engagement(story: Story, scales: dict[str, float]) -> tuple[float, Item | None]:
-    """The story's best item's figure on its source's scale (0-1), and that item."""
+    """The story's best item's figure on its source's scale (0-1), and that item. A community post that comes with
+    no figures at all (a curated front page's list) counts UNSCORED_SHARE: that it is listed is all we know."""
     best, top = 0.0, None
     for item in story.items:
         f = figure(item)
         scale = scales.get(item.source_name, 0.0)
-        if f > 0 and scale > 0 and math.log1p(f) / scale > best:
-            best, top = math.log1p(f) / scale, item
+        share = math.log1p(f) / scale if f > 0 and scale > 0 else \
+            UNSCORED_SHARE if item.tier == "community" and _unscored(item) else 0.0
+        if share > best:
+            best, top = share, item
     return best, top
 
 
@@ -164,9 +174,10 @@ def score_story(story: Story, now: datetime, settings: RankSettings,
     scales = scales if scales is not None else source_scales([story])
     share, top = engagement(story, scales)
     parts["engagement"] = s.engagement * share
-    notes["engagement"] = (f"{share:.2f} of the day's top on {top.source_name}: {figure(top)} "
-                           f"({top.points or 0} points, {top.comment_count or 0} comments, score {top.score or 0})"
-                           if top else "no figures")
+    notes["engagement"] = ("no figures" if top is None else
+                           f"{share:.2f}: listed by {top.source_name}, with no figures" if not figure(top) else
+                           f"{share:.2f} of the day's top on {top.source_name}: {figure(top)} "
+                           f"({top.points or 0} points, {top.comment_count or 0} comments, score {top.score or 0})")
 
     latest = _latest(story.items)
     if latest is not None:
