@@ -40,7 +40,7 @@ def test_extractive_facts_views_and_notes() -> None:
     assert views.lead == "Hacker News · 300 points · 120 comments"
     assert views.sentences[0].text.startswith("bob (57 points): Per-watt claims")
     assert book.refs[views.sentences[0].refs[0] - 1].url == "https://news.example/3"  # the link to the thread
-    assert any("Analysis needs a language model" in n for n in section.notes)
+    assert not any("Analysis needs a language model" in n for n in section.notes)  # once per edition instead
     only_paper = make_story(CHIP.items[1])
     assert "systolic" in writer.section(only_paper, "en", ReferenceBook()).paragraphs[0].sentences[0].text
 
@@ -145,3 +145,15 @@ def test_registry() -> None:
     assert build_writer(ctx).name == "llm→extractive"
     with pytest.raises(WriterError, match="no writer named 'gpt'; use one of extractive, openai"):
         get_writer("gpt")
+
+
+def test_a_title_only_story_says_so_once_and_the_model_note_is_once_per_edition() -> None:
+    bare = make_story(make_item(7, "Show HN: a tiny compiler", "", tier="community", source="Hacker News", points=90))
+    writer = ExtractiveWriter(default_embedder())
+    brief = writer.write([bare, MODEL], [], DAY, "en", "T", Branding())
+    first = brief.sections[0]
+    texts = [s.text for p in first.paragraphs for s in p.sentences]
+    assert texts == ["Show HN: a tiny compiler"]  # the title once, as the fact; no view repeating it
+    assert first.notes == ["The sources give only a headline."]
+    assert not brief.sections[1].notes
+    assert sum("Analysis needs a language model" in n for n in brief.notes) == 1

@@ -11,7 +11,9 @@
 - novelty: +w for a story never briefed; a follow-up gets between -w (nothing new) and 0 (only new outlets);
 - topics: the configured topics the story matches (keywords in titles and leads), weight × strength;
 - watch: names from the watch-list that the story mentions;
-- beat: the story's relevance to the edition's beat (beat.py), 0-1. Off-beat stories rank after all others.
+- beat: the story's relevance to the edition's beat (beat.py), 0-1. Off-beat stories rank after all others;
+- announcement: a title of the story announces something (ANNOUNCES, or a versioned name such as GPT-5.5), or a
+  lab's own post is among its items: the news, rather than talk about it.
 
 Every part is multiplied by its weight in ``[rank]`` of the config.
 """
@@ -30,7 +32,12 @@ if TYPE_CHECKING:
     from .config import RankConfig
 
 TIER_WEIGHT = {"official": 3.0, "press": 2.0, "paper": 1.5, "code": 1.0, "community": 1.0}
-PARTS = ("authority", "outlets", "engagement", "recency", "novelty", "topics", "watch", "beat")
+PARTS = ("authority", "outlets", "engagement", "recency", "novelty", "topics", "watch", "beat", "announcement")
+# A title that announces something: a launch, a release, a versioned name, a Show HN. Commentary about a field is
+# discussed as much as its news, so without this the day's essays outrank the day's releases.
+ANNOUNCES = re.compile(r"^(?:Show|Launch) HN\b|\b(?:introduc(?:es|ing|ed)|launch(?:es|ed|ing)?|releas(?:es|ed|ing)|"
+                       r"announc(?:es|ed|ing)|unveil(?:s|ed)?|open[- ]sourc(?:es|ed)|is now (?:open|available)|ships|"
+                       r"debuts?)\b", re.IGNORECASE)
 
 
 @dataclass(slots=True)
@@ -57,6 +64,7 @@ class RankSettings:
     topic: float = 1.0
     watch: float = 1.0
     beat: float = 2.0
+    announcement: float = 1.0
     watchlist: list[str] = field(default_factory=list)
     topics: list[Topic] = field(default_factory=list)
     window_hours: float = 24.0
@@ -66,7 +74,8 @@ class RankSettings:
         """From a config's [rank] table."""
         return cls(tier={**TIER_WEIGHT, **r.tiers}, authority=r.authority, outlets=r.outlets,
                    engagement=r.engagement, recency=r.recency, half_life_hours=r.half_life_hours,
-                   novelty=r.novelty, topic=r.topic, watch=r.watch, beat=r.beat, watchlist=list(r.watchlist),
+                   novelty=r.novelty, topic=r.topic, watch=r.watch, beat=r.beat, announcement=r.announcement,
+                   watchlist=list(r.watchlist),
                    topics=[Topic(t.name, list(t.keywords), t.weight, t.zh, t.en) for t in r.topics],
                    window_hours=window_hours)
 
@@ -216,6 +225,14 @@ def score_story(story: Story, now: datetime, settings: RankSettings,
     parts["beat"] = s.beat * story.relevance
     notes["beat"] = (f"relevance {story.relevance_note or f'{story.relevance:.2f}'}"
                      + ("" if story.on_beat else " — off the beat: no section, no roundup line"))
+
+    from .cluster import release_keys
+
+    official = next((i for i in story.items if i.tier == "official"), None)
+    said = next((i for i in story.items if ANNOUNCES.search(i.title) or release_keys(i.title)), None)
+    parts["announcement"] = s.announcement * (1.0 if official or said else 0.0)
+    notes["announcement"] = (f"the lab's own post: {official.source_name}" if official else
+                             f"announces: {said.title[:60]}" if said else "no announcement in its titles")
     return parts, notes
 
 

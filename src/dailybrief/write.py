@@ -56,6 +56,7 @@ WORDS = {
         "fallbacks": "{n} 个部分的语言模型输出不可用，已改用抽取式写作：{titles}。",
         "comment_score": "{n} 分",
         "abstract": "摘要",
+        "title_only": "来源只给出了标题。",
     },
     "en": {
         "points": "{n} points", "comments": "{n} comments", "score": "score {n}",
@@ -68,6 +69,7 @@ WORDS = {
         "fallbacks": "{n} part(s) fell back from the model to the extractive writer: {titles}.",
         "comment_score": "{n} points",
         "abstract": "the abstract",
+        "title_only": "The sources give only a headline.",
     },
 }
 
@@ -270,8 +272,9 @@ class ExtractiveWriter:
                     sentences.append(Sentence(f"{who}{sep}{clip(c.text, 220)}", [n]))
             else:
                 body = split_sentences(item.body)
-                text = clip(body[0], 220) if body else item.title
-                sentences.append(Sentence(text, [n]))
+                if not body:
+                    continue  # a bare title is no view: the facts state it already
+                sentences.append(Sentence(clip(body[0], 220), [n]))
             paras.append(Paragraph("views", sentences, lead=lead))
         return paras
 
@@ -296,7 +299,8 @@ class ExtractiveWriter:
             section.notes.append(follow_up_note(story, language))
         section.paragraphs.append(Paragraph("facts", facts))
         section.paragraphs.extend(self._views(story, language, book))
-        section.notes.append(words["no_analysis"])
+        if not any(i.body.strip() or i.comments for i in story.items):
+            section.notes.append(words["title_only"])  # once, instead of the title again as a view
         return section
 
     def roundup(self, roundup: Sequence[Story], language: str, book: ReferenceBook) -> Section:
@@ -417,6 +421,8 @@ class ChainWriter:
         all_outlets = {i.source_name for s in [*stories, *roundup] for i in s.items}
         brief.notes.append(words["outlets"].format(items=len(all_items), outlets=len(all_outlets),
                                                    stories=len(stories) + len(roundup), top=len(stories)))
+        if any(sec.writer.endswith(self.extractive.name) for sec in brief.sections if sec.kind == "story"):
+            brief.notes.append(words["no_analysis"])  # once per edition, not in every section
         if fell_back:
             sep = "、" if language == "zh" else "; "
             brief.notes.append(words["fallbacks"].format(n=len(fell_back), titles=sep.join(clip(t, 40) for t in fell_back)))
