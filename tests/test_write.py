@@ -157,3 +157,14 @@ def test_a_title_only_story_says_so_once_and_the_model_note_is_once_per_edition(
     assert first.notes == ["The sources give only a headline."]
     assert not brief.sections[1].notes
     assert sum("Analysis needs a language model" in n for n in brief.notes) == 1
+
+
+def test_repos_and_papers_alone_share_one_roundup_line_each() -> None:
+    repo = make_story(make_item(8, "someone / fast-agent", "An agent framework", tier="code", source="GitHub Trending"))
+    repo2 = make_story(make_item(9, "other / tiny-llm", "A small LLM", tier="code", source="GitHub Trending"))
+    paper = make_story(make_item(10, "Sparse Routers", "We route tokens.", tier="paper", source="arXiv"))
+    section = ExtractiveWriter(default_embedder()).roundup([repo, MODEL, paper, repo2], "en", ReferenceBook())
+    lines = [p.sentences[0].text for p in section.paragraphs]
+    assert lines[0] == "Tools and repos: someone / fast-agent; other / tiny-llm"
+    assert lines[1] == "Papers: Sparse Routers"
+    assert lines[2].startswith("Acme releases Falcon-9B")

@@ -57,6 +57,7 @@ WORDS = {
         "comment_score": "{n} 分",
         "abstract": "摘要",
         "title_only": "来源只给出了标题。",
+        "tools_line": "工具与代码库", "papers_line": "论文",
     },
     "en": {
         "points": "{n} points", "comments": "{n} comments", "score": "score {n}",
@@ -70,6 +71,7 @@ WORDS = {
         "comment_score": "{n} points",
         "abstract": "the abstract",
         "title_only": "The sources give only a headline.",
+        "tools_line": "Tools and repos", "papers_line": "Papers",
     },
 }
 
@@ -305,6 +307,16 @@ class ExtractiveWriter:
 
     def roundup(self, roundup: Sequence[Story], language: str, book: ReferenceBook) -> Section:
         items = []
+        # Repos and papers on their own (trending lists, paper lists) get one line each, not a line apiece.
+        for kind, word in (("code_only", "tools_line"), ("papers_only", "papers_line")):
+            group = [s for s in roundup if getattr(s, kind)]
+            if group:
+                refs = [book.cite(s.items[0], self._note(s.items[0], language)) for s in group]
+                sep = "；" if language == "zh" else "; "
+                names = sep.join(clip(self._title(s, language), 60) for s in group)
+                text = f"{WORDS[language][word]}：{names}" if language == "zh" else f"{WORDS[language][word]}: {names}"
+                items.append(Paragraph("roundup", [Sentence(text, list(dict.fromkeys(refs)))]))
+        roundup = [s for s in roundup if not (s.code_only or s.papers_only)]
         for story in roundup:
             head = ([i for i in story.items if i.tier in FACT_TIERS] or story.items)[0]
             n = book.cite(head, self._note(head, language))
