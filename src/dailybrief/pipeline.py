@@ -347,8 +347,11 @@ class Pipeline:
     def themes(self, top: list[Story]) -> list[Theme]:
         """The top stories' themes, from the configured topics and the stories' centroids."""
         centroids = {s.id: cluster_stage.centroid(embed_items(s.items, self.embedder, self.store)) for s in top}
+        from .glossary import Glossary
+
         topics = rank_stage.RankSettings.from_config(self.cfg.rank).topics
-        return build_themes(top, centroids, topics, tuple(self.cfg.edition.languages))
+        glossary = Glossary.load(self.cfg.writer.glossary_path(self.cfg.base_dir))
+        return build_themes(top, centroids, topics, tuple(self.cfg.edition.languages), glossary=glossary)
 
     def render(self, run: RunReport, briefs: list[Brief], staging: Path) -> list[Path]:
         from .render import RENDERERS
