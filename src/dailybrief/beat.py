@@ -6,7 +6,8 @@
 A beat is a description in words and a list of topics, each a short phrase, with the terms that name the beat
 outright (for AI: "LLM", "Claude", "大模型"). An item whose title names a beat term is on the beat; one whose
 lead does is nearly so; otherwise its embedding's closest topic decides, scaled between ``low`` (unrelated news
-scores about this) and ``high`` (clearly on the topic). A story is as relevant as its most relevant item that
+scores about this) and ``high`` (clearly on the topic). A post from an official source (a lab's newsroom, chosen
+for the beat) is on it at least at ``cut``. A story is as relevant as its most relevant item that
 names it.
 
 Off-beat stories (relevance below ``cut``) never head a section or fill the roundup; the ranking weighs the rest
@@ -45,7 +46,8 @@ AI_TERMS = (
     "llama.cpp", "GGUF", "LoRA", "MCP", "RAG", "agent", "agents", "agentic", "chatbot", "chatbots", "prompt",
     "prompts", "prompt injection", "inference", "fine-tuning", "fine-tune", "transformer", "transformers",
     "diffusion model", "embeddings", "quantization", "vibe coding", "vibe-coded", "reasoning model",
-    "open weights", "open-weight", "NPU", "TPU", "Neural Engine", "computer vision", "speech-to-text",
+    "open weights", "open-weight", "open model", "open models", "NPU", "TPU", "Neural Engine", "computer vision",
+    "speech-to-text",
     "text-to-speech", "speech-to-speech", "voice AI", "tokenizer", "pretraining", "pre-training", "vision-language",
     "1-bit", "parameters", "generative", "pose estimation", "SOTA", "object detection", "speech recognition",
     "benchmark", "multimodal", "GPT-5", "Nano Banana", "Midjourney",
@@ -107,11 +109,15 @@ class BeatScorer:
         for item, sim in zip(items, sims, strict=True):
             embedded = float(np.clip((float(sim) - b.low) / (b.high - b.low), 0.0, 1.0))
             if term := self.term_in(item.title):
-                out.append((max(b.title_term, embedded), f"title names {term!r}"))
+                value, why = max(b.title_term, embedded), f"title names {term!r}"
             elif (term := self.term_in(lead(item.body, 300))) and b.lead_term > embedded:
-                out.append((b.lead_term, f"lead names {term!r}"))
+                value, why = b.lead_term, f"lead names {term!r}"
             else:
-                out.append((embedded, f"closest topic {float(sim):.2f}"))
+                value, why = embedded, f"closest topic {float(sim):.2f}"
+            if item.tier == "official" and value < b.cut:
+                # A lab's own newsroom was chosen for this beat: its posts are on it ("Introducing X" says little).
+                value, why = b.cut, f"the lab's own post ({why})"
+            out.append((value, why))
         return out
 
 

@@ -31,7 +31,7 @@ from .config import Config
 from .dedup import exact_duplicates, mark_near_duplicates
 from .embed import Embedder, default_embedder, embed_items, item_text
 from .errors import DailybriefError, NoBriefError, RenderError
-from .fetch import fetch_comments, fetch_sources
+from .fetch import fetch_comments, fetch_page_texts, fetch_sources
 from .publish import Delivery, Edition, FolderPublisher, deliver, file_stem
 from .records import Brief, Item, RunReport, SourceResult, StageReport, Story, brief_from_dict
 from .store import Store, utcnow
@@ -183,6 +183,22 @@ class Pipeline:
                     self.store.set_comments(item.id, item.comments)
             rep.errors.extend(errors)
             rep.counts = {"threads": len(wanted), "with_comments": len(found)}
+
+    def lead_texts(self, run: RunReport, ranked: list[Story]) -> None:
+        """The page text of each section's lead item that came with no summary (the full-text path), so its facts
+        are the article's, not the headline again."""
+        top, _ = sections_and_roundup(ranked, self.cfg.edition.top_stories, 0)
+        wanted = [it for it in (cluster_stage.heading_item(s.items) for s in top) if not it.body.strip()]
+        if not wanted:
+            return
+        with self.stage(run, "lead_text") as rep:
+            found, errors = asyncio.run(fetch_page_texts(wanted, self.cfg.fetch.settings()))
+            for item in wanted:
+                if item.id in found:
+                    item.text = found[item.id]
+                    self.store.set_text(item.id, item.text)
+            rep.errors.extend(errors)
+            rep.counts = {"wanted": len(wanted), "fetched": len(found)}
 
     def stories(self, run: RunReport, day: date) -> list[Story]:
         start, end = self.window(day)
@@ -428,6 +444,7 @@ class Pipeline:
             ranked = self.stories(run, day)
             if fetch:
                 self.comments(run, ranked)
+                self.lead_texts(run, ranked)
             briefs = self.write(run, day, ranked)
             with tempfile.TemporaryDirectory(prefix="dailybrief-") as tmp:
                 files = self.render(run, briefs, Path(tmp))
