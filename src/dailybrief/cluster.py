@@ -316,13 +316,19 @@ def thread_evidence(items: Sequence[Item], settings: ClusterSettings) -> np.ndar
     """Per pair of a day's items, what evidence adds to their similarity, beyond the embedding: for two title-only
     texts of which one is a community thread, -title_only_penalty (a day's threads are many short titles, and
     titles that share a word, Claude Code or FreeBSD, are mostly different stories), unless their titles share a
-    name with a version, which adds release_bonus instead. None when no pair needs it."""
+    name with a version, which adds release_bonus instead; posts of one page (its canonical URL) always meet. None
+    when no pair needs it."""
     s = settings
     thread = np.array([i.tier == "community" and is_short(i, s) for i in items])
     short = np.array([is_short(i, s) or i.tier == "code" for i in items])
     keys = [release_keys(i.title) for i in items]
     has_key = np.array([bool(k) for k in keys])
-    if not (thread.any() or has_key.sum() > 1):
+    pages: dict[str, list[int]] = {}
+    for n, item in enumerate(items):
+        if item.canonical_url:
+            pages.setdefault(item.canonical_url, []).append(n)
+    same_page = [rows for rows in pages.values() if len(rows) > 1]
+    if not (thread.any() or has_key.sum() > 1 or same_page):
         return None
     n = len(items)
     adjust = np.zeros((n, n), dtype=np.float32)
@@ -332,6 +338,8 @@ def thread_evidence(items: Sequence[Item], settings: ClusterSettings) -> np.ndar
         for j in np.flatnonzero(has_key):
             if i < j and keys[i] & keys[j]:
                 adjust[i, j] = adjust[j, i] = s.release_bonus
+    for rows in same_page:  # one page, however its posts are titled ("Wiz joins Google" / "Google acquires Wiz")
+        adjust[np.ix_(rows, rows)] = 1.0
     np.fill_diagonal(adjust, 0.0)
     return adjust
 
@@ -355,6 +363,7 @@ class StoryIndex:
         self.ids: list[str] = []
         self.kinds: list[str] = []  # "code", "paper" (all its items are) or "news": only like joins like
         self.releases: list[frozenset[str]] = []  # versioned names in its items' titles (release_keys)
+        self.artifacts: list[frozenset[str]] = []  # the repos and model pages it holds (artifact_name)
         self.first_seen: list[date] = []
         self.briefed_on: list[date | None] = []
         self.last_seen = np.zeros(0, dtype=np.int64)    # date ordinals
@@ -372,7 +381,8 @@ class StoryIndex:
 
     def add_story(self, story_id: str, first_seen: date, last_seen: date, vectors: np.ndarray, short: np.ndarray,
                   ages: np.ndarray, briefed_on: date | None = None, texts: Sequence[str] = (),
-                  kind: str = "news", releases: frozenset[str] = frozenset()) -> int:
+                  kind: str = "news", releases: frozenset[str] = frozenset(),
+                  artifacts: frozenset[str] = frozenset()) -> int:
         """Add an earlier story from its items' vectors, ages in days (as of the index's day) and texts."""
         w = self.settings.decay ** np.asarray(ages, dtype=np.float64)
         found = [names(t) for t in texts] if texts else None
@@ -380,6 +390,7 @@ class StoryIndex:
         self.ids.append(story_id)
         self.kinds.append(kind)
         self.releases.append(releases)
+        self.artifacts.append(artifacts)
         self.first_seen.append(first_seen)
         self.briefed_on.append(briefed_on)
         self.last_seen = np.append(self.last_seen, last_seen.toordinal())
@@ -411,6 +422,7 @@ class StoryIndex:
             self.ids = [self.ids[i] for i in idx]
             self.kinds = [self.kinds[i] for i in idx]
             self.releases = [self.releases[i] for i in idx]
+            self.artifacts = [self.artifacts[i] for i in idx]
             self.first_seen = [self.first_seen[i] for i in idx]
             self.briefed_on = [self.briefed_on[i] for i in idx]
             self.last_seen, self.sums = self.last_seen[idx], self.sums[idx]
@@ -426,7 +438,8 @@ class StoryIndex:
                     texts: Sequence[str] | None = None, apart: np.ndarray | None = None,
                     adjust: np.ndarray | None = None, tiers: Sequence[str] | None = None,
                     bare: Sequence[bool] | None = None,
-                    releases: Sequence[frozenset[str]] | None = None) -> DayResult:
+                    releases: Sequence[frozenset[str]] | None = None,
+                    artifacts: Sequence[frozenset[str]] | None = None) -> DayResult:
         """Put a day's items (in a fixed order) into earlier stories or new ones. With their `texts` (title
         and lead), names can tie groups that the vectors leave just apart."""
         s = self.settings
@@ -494,6 +507,12 @@ class StoryIndex:
                     gk = [group_kinds([int(i) for i in m]) for m in members]
                     unlike = np.array([[a != b for b in self.kinds] for a in gk], dtype=bool)
                     need = np.where(unlike & ~shared, np.inf, need)
+                if artifacts is not None:  # a repo or model page joins a repos' story only by name (its GGUF)
+                    ga = [frozenset().union(*(artifacts[int(i)] for i in m)) for m in members]
+                    code_story = np.array([k == "code" for k in self.kinds], dtype=bool)
+                    named = np.array([bool(a) for a in ga], dtype=bool)
+                    apart_names = np.array([[not (a & b) for b in self.artifacts] for a in ga], dtype=bool)
+                    need = np.where(apart_names & named[:, None] & code_story[None, :], np.inf, need)
                 best = np.argmax(sim - need, axis=1)
                 ok = sim[rows, best] >= need[rows, best]
             else:
@@ -518,6 +537,8 @@ class StoryIndex:
                 self.kinds.extend(group_kinds([int(i) for i in members[g]]) if group_kinds else "news" for g in fresh)
                 self.releases.extend(frozenset().union(*(releases[int(i)] for i in members[g])) if releases
                                      else frozenset() for g in fresh)
+                self.artifacts.extend(frozenset().union(*(artifacts[int(i)] for i in members[g])) if artifacts
+                                      else frozenset() for g in fresh)
                 self.first_seen.extend([day] * len(fresh))
                 self.briefed_on.extend([None] * len(fresh))
                 self.last_seen = np.concatenate([self.last_seen, np.full(len(fresh), d, dtype=np.int64)])
@@ -528,6 +549,12 @@ class StoryIndex:
                 result.new.extend(range(len(self.ids) - len(fresh), len(self.ids)))
         result.joined = sorted(k for k in joined if k < k0)
         return result
+
+
+def artifacts_of(item: Item) -> frozenset[str]:
+    """The repo or model page an item is (by artifact_name), for code items; empty otherwise."""
+    name = artifact_name(item.title) if item.tier == "code" else ""
+    return frozenset([name]) if name else frozenset()
 
 
 def story_kind(tiers: Sequence[str]) -> str:
@@ -582,7 +609,7 @@ def cluster_items(items: list[Item], vectors: np.ndarray, day: date, index: Stor
     adjust = thread_evidence(ordered, index.settings)
     result = index.cluster_day(day, vectors[order] if len(order) else vectors, short, [i.id for i in ordered],
                                ordered_texts, apart, adjust, [i.tier for i in ordered], bare,
-                               [release_keys(i.title) for i in ordered])
+                               [release_keys(i.title) for i in ordered], [artifacts_of(i) for i in ordered])
     by_story: dict[int, list[Item]] = {}
     for item, k in zip(ordered, result.labels, strict=True):
         by_story.setdefault(int(k), []).append(item)

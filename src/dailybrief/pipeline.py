@@ -275,6 +275,7 @@ class Pipeline:
                 [item_text(member_items[i]) for i, _ in rows],
                 cluster_stage.story_kind([member_items[i].tier for i, _ in rows]),
                 frozenset().union(*(cluster_stage.release_keys(member_items[i].title) for i, _ in rows)),
+                frozenset().union(*(cluster_stage.artifacts_of(member_items[i]) for i, _ in rows)),
             )
             prior.update({i: o["id"] for i, _ in rows})
         # Items of this window already in an earlier day's story (overlapping windows) stay there.
