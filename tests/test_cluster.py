@@ -180,3 +180,12 @@ def test_a_repo_meets_news_only_when_the_news_names_it() -> None:
     assert apart_pairs(["press", "press"], ["a", "b"], ["a", "b"]) is None
     assert release_keys("DeepSeek v4") == release_keys("deepseek-ai/DeepSeek-V4-Flash") == {"deepseekv4"}
     assert not release_keys("Part 2 of the series")
+
+
+def test_a_digest_of_many_stories_joins_none_of_them() -> None:
+    from dailybrief.cluster import apart_pairs, is_digest
+
+    digest = "AI日报：Kimi K2.6模型发布；腾讯QClaw海外版上线；爱奇艺回应“签约AI演员”"
+    assert is_digest(digest) and not is_digest("Kimi K2.6: the new leading open weights model")
+    apart = apart_pairs(["press", "press"], [digest, "Kimi K2.6 released"], [digest, "Kimi K2.6 released"])
+    assert apart is not None and apart[0, 1] and apart[1, 0]

@@ -253,6 +253,14 @@ def artifact_name(title: str) -> str:
     return name if len(name) >= 3 else ""
 
 
+_DIGEST_SEP = re.compile(r"[；;|｜]")
+
+
+def is_digest(title: str) -> bool:
+    """A title that lists several stories ("AI日报：Kimi K2.6发布；腾讯QClaw上线；…"): a daily digest's."""
+    return len(_DIGEST_SEP.findall(title)) >= 2
+
+
 def _artifact_keys(name: str) -> list[str]:
     """What another text must contain (letters and digits only) to name an artifact: its whole name, or for a
     versioned one ("deepseek-v4-flash") the name up to its version ("deepseekv4")."""
@@ -272,15 +280,19 @@ def apart_pairs(tiers: Sequence[str], titles: Sequence[str], texts: Sequence[str
       the model's release, and two trending repos on one theme are two repos; an official model and its
       GGUF repackaging share the name, so they may meet;
     - a paper and anything that does not share its title's opening words: papers merge only with the same
-      paper or its announcement.
-    None when the day has neither."""
+      paper or its announcement;
+    - a digest of many stories ("AI日报：A；B；C") and anything: it belongs to none of them.
+    None when the day has none of these."""
     code = np.array([t == "code" for t in tiers])
     paper = np.array([t == "paper" for t in tiers])
-    if not (code.any() or paper.any()):
+    digest = np.array([is_digest(t) for t in titles], dtype=bool)
+    if not (code.any() or paper.any() or digest.any()):
         return None
     n = len(tiers)
     low = [t.lower() for t in texts]
     apart = np.zeros((n, n), dtype=bool)
+    apart[digest, :] = True
+    apart[:, digest] = True
     arts = [artifact_name(t) if c else "" for t, c in zip(titles, code, strict=True)]
     flat = [re.sub(r"[\W_]+", "", t) for t in low]
     keys = [_artifact_keys(a) for a in arts]

@@ -472,9 +472,11 @@ class Pipeline:
 
 def sections_and_roundup(ranked: list[Story], top: int, roundup: int) -> tuple[list[Story], list[Story]]:
     """The stories that get a section, and those of the roundup. Off-beat stories get neither; repos and papers
-    alone (trending lists, paper lists) are not news by themselves, so they go to the roundup's own lines."""
+    alone (trending lists, paper lists) are not news by themselves, so they go to the roundup's own lines, and a
+    digest of many stories heads no section of its own."""
     eligible = [s for s in ranked if s.on_beat]
-    sections = [s for s in eligible if not (s.code_only or s.papers_only)][:top]
+    sections = [s for s in eligible if not (s.code_only or s.papers_only)
+                and not all(cluster_stage.is_digest(i.title) for i in s.items)][:top]
     chosen = {s.id for s in sections}
     return sections, [s for s in eligible if s.id not in chosen][:roundup]
 
