@@ -281,7 +281,7 @@ def stories(ctx: Ctx, day: str | None, explain: bool, limit: int) -> None:
     out.print(f"{d}: {counts.get('items', 0)} items in {len(ranked)} stories "
               f"({counts.get('multi_outlet', 0)} with more than one outlet, {counts.get('follow_ups', 0)} follow-ups)")
     for n, story in enumerate(ranked[:limit], start=1):
-        mark = " [follow-up]" if story.follow_up else ""
+        mark = (" [follow-up]" if story.follow_up else "") + ("" if story.on_beat else " [off the beat]")
         out.print(f"{n:>3}. {story.score:6.2f}  {story.title}{mark}", markup=False, highlight=False)
         out.print(f"      {len(story.items)} items · {len(story.outlets)} outlets · first seen {story.first_seen}"
                   + (f" · briefed {story.briefed_on}" if story.briefed_on else ""), markup=False)
