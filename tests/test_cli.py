@@ -172,7 +172,8 @@ def test_stories_reports_what_the_build_wrote_with_its_titles_and_changes_nothin
     result = runner.invoke(main, ["stories", "--date", "2026-04-10", "--explain"])
     assert result.exit_code == 0, result.output
     assert "2026-04-10: 2 items in 1 stories" in result.output
-    assert section["title"] in " ".join(result.output.split()) and "Anthropic keeps its new" not in result.output
+    [head] = [line for line in result.output.splitlines() if line.lstrip().startswith("1. ")]
+    assert section["title"] in head and "Anthropic keeps its new" not in head  # the edition's title, not the cluster's
     assert "= score" in result.output
     assert _state() == before  # no run recorded, no story re-clustered
 

@@ -165,3 +165,27 @@ def test_a_group_too_large_is_split_and_a_large_story_needs_a_closer_match() -> 
     roomy = StoryIndex(dim=64, settings=ClusterSettings(max_size=300))
     roomy.cluster_day(DAY, vectors[:4], np.zeros(4, bool), [f"a{i}" for i in range(4)])
     assert roomy.cluster_day(DAY + timedelta(days=1), vectors[4:6], np.zeros(2, bool), ["b0", "b1"]).joined == [0]
+
+
+def test_a_repo_meets_news_only_when_the_news_names_it() -> None:
+    from dailybrief.cluster import apart_pairs, artifact_name, release_keys
+
+    assert artifact_name("unsloth / Qwen3.6-27B-GGUF") == artifact_name("Qwen/Qwen3.6-27B") == "qwen3.6-27b"
+    assert artifact_name("Introducing Claude") == ""
+    tiers = ["code", "code", "community", "community"]
+    titles = ["Qwen/Qwen3.6-27B", "someone / claude-mem", "Qwen3.6-27B is out", "Claude Code outage"]
+    apart = apart_pairs(tiers, titles, [t.lower() for t in titles])
+    assert not apart[0, 2]          # the model page and the thread that names it
+    assert apart[1, 3] and apart[0, 1]  # a repo that uses Claude is not Claude's news; two repos are two
+    assert apart_pairs(["press", "press"], ["a", "b"], ["a", "b"]) is None
+    assert release_keys("DeepSeek v4") == release_keys("deepseek-ai/DeepSeek-V4-Flash") == {"deepseekv4"}
+    assert not release_keys("Part 2 of the series")
+
+
+def test_a_digest_of_many_stories_joins_none_of_them() -> None:
+    from dailybrief.cluster import apart_pairs, is_digest
+
+    digest = "AI日报：Kimi K2.6模型发布；腾讯QClaw海外版上线；爱奇艺回应“签约AI演员”"
+    assert is_digest(digest) and not is_digest("Kimi K2.6: the new leading open weights model")
+    apart = apart_pairs(["press", "press"], [digest, "Kimi K2.6 released"], [digest, "Kimi K2.6 released"])
+    assert apart is not None and apart[0, 1] and apart[1, 0]

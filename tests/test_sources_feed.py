@@ -189,3 +189,28 @@ def test_html_instead_of_xml_names_the_advertised_feed() -> None:
         assert "HTML page" in plain.error and "webpage" in plain.error
         assert "not a JSON Feed" in js.error
         assert "not valid JSON" in broken.error
+
+
+def _arxiv_listing(category: str, kind: str) -> str:
+    return f"""<?xml version="1.0"?><rss version="2.0"><channel><title>{category} updates</title>
+<link>https://lists.example/{category}</link><description>papers</description>
+<item><title>Sparse Routers for Small Models</title><link>https://arxiv.org/abs/2611.01234</link>
+<description>arXiv:2611.01234v1 Announce Type: {kind} Abstract: We route tokens to few experts. It is fast.</description>
+<guid isPermaLink="false">oai:arXiv.org:2611.01234v1</guid><pubDate>Tue, 01 Dec 2026 05:00:00 GMT</pubDate></item>
+<item><title>A Study of Tokenisers (arXiv:2611.05678v2 [{category}])</title><link>https://arxiv.org/abs/2611.05678v2</link>
+<description>Tokenisers matter. We measure how much.</description></item>
+</channel></rss>"""
+
+
+def test_an_arxiv_listing_in_any_rss_source_is_read_as_papers(tmp_path) -> None:
+    with serve() as srv:
+        srv.route("/ai", _arxiv_listing("cs.AI", "new"))
+        srv.route("/lg", _arxiv_listing("cs.LG", "cross"))
+        (ai, _), (lg, _) = fetch(Source("cs.AI mirror", "rss", srv.url("/ai"), tier="press"),
+                                 Source("cs.LG mirror", "rss", srv.url("/lg"), tier="press"))
+    first, second = ai.items
+    assert first.summary == "We route tokens to few experts. It is fast." and first.tier == "paper"
+    assert second.title == "A Study of Tokenisers" and second.url == "https://arxiv.org/abs/2611.05678"
+    # Cross-listed in two categories, one paper: both listings are the same item (one id, by its abs page).
+    assert [i.id for i in ai.items] == [i.id for i in lg.items]
+    assert "Announce" not in lg.items[0].summary

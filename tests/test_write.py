@@ -40,7 +40,7 @@ def test_extractive_facts_views_and_notes() -> None:
     assert views.lead == "Hacker News · 300 points · 120 comments"
     assert views.sentences[0].text.startswith("bob (57 points): Per-watt claims")
     assert book.refs[views.sentences[0].refs[0] - 1].url == "https://news.example/3"  # the link to the thread
-    assert any("Analysis needs a language model" in n for n in section.notes)
+    assert not any("Analysis needs a language model" in n for n in section.notes)  # once per edition instead
     only_paper = make_story(CHIP.items[1])
     assert "systolic" in writer.section(only_paper, "en", ReferenceBook()).paragraphs[0].sentences[0].text
 
@@ -173,7 +173,8 @@ def test_a_story_no_writer_can_write_is_left_out_named_and_the_rest_written(capl
     assert [s.story_id for s in brief.sections] == [CHIP.id, MODEL.id]
     [gone] = [f for f in chain.fallbacks if f.left_out]
     assert gone.part == "A story with no items" and gone.writer == "extractive"
-    assert str(gone).startswith("'A story with no items' (zh) left out: no writer could write it (IndexError")
+    assert str(gone).startswith("'A story with no items' (zh) left out: no writer could write it (")
+    assert gone.reason.split(":")[0] in ("IndexError", "ValueError")  # the error itself, named
     assert any(r.exc_info and "extractive writer could not write" in r.getMessage() for r in caplog.records)
     assert any(n.startswith("1 个事件无法写出，已从本期略去：A story with no items") for n in brief.notes)
     # Extractive alone: the same story is left out, the others written.
@@ -189,3 +190,26 @@ def test_registry() -> None:
     assert build_writer(ctx).name == "llm→extractive"
     with pytest.raises(WriterError, match="no writer named 'gpt'; use one of extractive, openai"):
         get_writer("gpt")
+
+
+def test_a_title_only_story_says_so_once_and_the_model_note_is_once_per_edition() -> None:
+    bare = make_story(make_item(7, "Show HN: a tiny compiler", "", tier="community", source="Hacker News", points=90))
+    writer = ExtractiveWriter(default_embedder())
+    brief = writer.write([bare, MODEL], [], DAY, "en", "T", Branding())
+    first = brief.sections[0]
+    texts = [s.text for p in first.paragraphs for s in p.sentences]
+    assert texts == ["Show HN: a tiny compiler"]  # the title once, as the fact; no view repeating it
+    assert first.notes == ["The sources give only a headline."]
+    assert not brief.sections[1].notes
+    assert sum("Analysis needs a language model" in n for n in brief.notes) == 1
+
+
+def test_repos_and_papers_alone_share_one_roundup_line_each() -> None:
+    repo = make_story(make_item(8, "someone / fast-agent", "An agent framework", tier="code", source="GitHub Trending"))
+    repo2 = make_story(make_item(9, "other / tiny-llm", "A small LLM", tier="code", source="GitHub Trending"))
+    paper = make_story(make_item(10, "Sparse Routers", "We route tokens.", tier="paper", source="arXiv"))
+    section = ExtractiveWriter(default_embedder()).roundup([repo, MODEL, paper, repo2], "en", ReferenceBook())
+    lines = [p.sentences[0].text for p in section.paragraphs]
+    assert lines[0] == "Tools and repos: someone / fast-agent; other / tiny-llm"
+    assert lines[1] == "Papers: Sparse Routers"
+    assert lines[2].startswith("Acme releases Falcon-9B")

@@ -331,7 +331,7 @@ def stories(ctx: Ctx, day: str | None, explain: bool, limit: int) -> None:
               f"({sum(1 for s in ranked if len(s.outlets) > 1)} with more than one outlet, "
               f"{sum(1 for s in ranked if s.follow_up)} follow-ups)", markup=False)
     for n, story in enumerate(ranked[:limit], start=1):
-        mark = " [follow-up]" if story.follow_up else ""
+        mark = (" [follow-up]" if story.follow_up else "") + ("" if story.on_beat else " [off the beat]")
         out.print(f"{n:>3}. {story.score:6.2f}  {titles.get(story.id, story.title)}{mark}")
         out.print(f"      {len(story.items)} items · {len(story.outlets)} outlets · first seen {story.first_seen}"
                   + (f" · briefed {story.briefed_on}" if story.briefed_on else ""))
@@ -406,6 +406,70 @@ def eval_cluster(csv_file: str, text_columns: tuple[str, ...], label_column: str
     out.print("* the cut was chosen on the gold labels: an upper bound for the baseline, not a result")
     out.print(f"embedding {report.embed_seconds:.2f} s, clustering {report.cluster_seconds:.3f} s")
     out.print(f"pairwise_f1={report.ours.pairwise_f1:.4f}")
+
+
+@eval_group.command(name="days")
+@click.argument("folder", metavar="DIR", type=click.Path(file_okay=False, exists=True))
+def eval_days(folder: str) -> None:
+    """Run the whole pipeline on each golden day in DIR (its feeds served from 127.0.0.1) and score its sections
+    against the published briefings: top@k and lead@k at k = N, 5, 10, beside a Hacker-News-points baseline.
+
+    The last line is lead_recall=<pooled lead@N / strict ceiling>.
+    """
+    from .embed import default_embedder
+    from .evaldays import EvalDaysError, day_folders, read_day, report_lines, run_day, score_day
+
+    embedder = default_embedder()
+    scores = []
+    try:
+        for path in day_folders(folder):
+            scores.append(score_day(run_day(read_day(path), embedder)))
+            console.print(f"{path.name}: {scores[-1].sections} sections", markup=False)
+    except EvalDaysError as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in report_lines(scores):
+        out.print(line, markup=False, highlight=False)
+
+
+@eval_group.command(name="pairs")
+@click.argument("pairs_file", metavar="FILE", type=click.Path(dir_okay=False, exists=True))
+def eval_pairs(pairs_file: str) -> None:
+    """Merge precision and recall on labelled same-event pairs (in their data set's folder, beside the days),
+    all pairs and the pairs at different URLs apart. The last line is different_url_f1=<value>."""
+    from .embed import default_embedder
+    from .evaldays import EvalDaysError, evaluate_pairs
+
+    try:
+        report = evaluate_pairs(pairs_file, default_embedder())
+    except EvalDaysError as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in report.wrong:
+        out.print(f"  {line}", markup=False, highlight=False)
+    for name, sc in (("all pairs", report.all), ("same URL", report.same_url), ("different URLs", report.different_url)):
+        out.print(sc.line(name), markup=False)
+    d = report.different_url
+    f1 = 2 * d.precision * d.recall / (d.precision + d.recall) if d.precision + d.recall else 0.0
+    out.print(f"different_url_f1={f1:.4f}", markup=False)
+
+
+@eval_group.command(name="topics")
+@click.argument("labels_file", metavar="FILE", type=click.Path(dir_okay=False, exists=True))
+def eval_topics(labels_file: str) -> None:
+    """Precision and recall of the edition's beat (relevance) on items labelled on the beat or not (in their data
+    set's folder, beside the days); borderline items are counted apart. The last line is relevance_f1=<value>."""
+    from .embed import default_embedder
+    from .evaldays import EvalDaysError, evaluate_topics
+
+    try:
+        r = evaluate_topics(labels_file, default_embedder())
+    except EvalDaysError as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in r.wrong:
+        out.print(f"  {line}", markup=False, highlight=False)
+    out.print(f"on the beat: precision={r.precision:.3f} recall={r.recall:.3f} (tp {r.tp} fp {r.fp} fn {r.fn} tn {r.tn}); "
+              f"borderline kept {r.borderline_kept} of {r.borderline}; not found {r.missing}", markup=False)
+    f1 = 2 * r.precision * r.recall / (r.precision + r.recall) if r.precision + r.recall else 0.0
+    out.print(f"relevance_f1={f1:.4f}", markup=False)
 
 
 @main.command()

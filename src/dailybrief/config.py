@@ -31,6 +31,7 @@ from pydantic import (
 
 from . import redact
 from . import sources as source_kinds
+from .beat import AI_DESCRIPTION, AI_TERMS, AI_TOPICS, Beat
 from .errors import ConfigError
 from .fetch import FetchSettings
 from .images import logo_problem
@@ -114,6 +115,20 @@ def parse_cutoff(v: str) -> tuple[int, int]:
     return int(hour), int(minute)
 
 
+class BeatConfig(_Model):
+    """What the edition covers: a description, topic phrases and the terms that name it (see beat.py)."""
+
+    name: str = Field("AI", min_length=1)
+    description: str = Field(AI_DESCRIPTION, min_length=1)
+    topics: list[str] = Field(default_factory=lambda: list(AI_TOPICS), min_length=1)
+    terms: list[str] = Field(default_factory=lambda: list(AI_TERMS))
+    cut: float = Field(0.5, ge=0, le=1)
+
+    def to_beat(self) -> Beat:
+        return Beat(name=self.name, description=self.description, topics=list(self.topics),
+                    terms=[t for t in self.terms if t.strip()], cut=self.cut)
+
+
 class EditionConfig(_Model):
     # One title for every edition, or one per language: {zh = "…", en = "…"}.
     title: str | dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_TITLES))
@@ -131,6 +146,7 @@ class EditionConfig(_Model):
         return v
     top_stories: int = Field(5, ge=1, le=50)
     roundup_items: int = Field(8, ge=0, le=100)
+    beat: BeatConfig = Field(default_factory=BeatConfig)
 
     @field_validator("timezone")
     @classmethod
@@ -604,12 +620,14 @@ class RankConfig(_Model):
         "official": 3.0, "press": 2.0, "paper": 1.5, "code": 1.0, "community": 1.0})
     authority: float = Field(1.0, ge=0, le=100)
     outlets: float = Field(2.0, ge=0, le=100)
-    engagement: float = Field(0.8, ge=0, le=100)
+    engagement: float = Field(3.0, ge=0, le=100)
     recency: float = Field(1.0, ge=0, le=100)
     half_life_hours: float = Field(12.0, gt=0, le=24 * 30)
     novelty: float = Field(1.5, ge=0, le=100)
     topic: float = Field(1.0, ge=0, le=100)
     watch: float = Field(1.0, ge=0, le=100)
+    beat: float = Field(2.0, ge=0, le=100)
+    announcement: float = Field(1.0, ge=0, le=100)
     watchlist: list[str] = Field(default_factory=list)
     topics: list[TopicConfig] = Field(default_factory=lambda: [TopicConfig(**t) for t in DEFAULT_TOPICS])
 

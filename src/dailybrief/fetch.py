@@ -505,6 +505,34 @@ def bound_item(item: Item, max_chars: int) -> Item:
     return item
 
 
+async def fetch_page_texts(items: Iterable[Item], settings: FetchSettings) -> tuple[dict[str, str], list[str]]:
+    """The main text of each item's page, by the full-text path (robots.txt honoured, extract.py): for a story's
+    lead item that came with no summary. Pages that hold no text, or fail, are reported and skipped."""
+    from .extract import extract
+
+    fetcher = Fetcher(settings)
+    found: dict[str, str] = {}
+    errors: list[str] = []
+
+    async def one(item: Item) -> None:
+        try:
+            final, html = await fetcher.page(item.url)
+            doc = await fetcher.cpu(extract, html, final)
+        except SourceError as exc:
+            errors.append(f"page text of '{item.title[:60]}': {exc}")
+            return
+        if doc.text.strip():
+            found[item.id] = doc.text
+        else:
+            errors.append(f"page text of '{item.title[:60]}': the page holds no text (a script-built page?)")
+
+    try:
+        await asyncio.gather(*(one(i) for i in items if i.url.startswith(("http://", "https://"))))
+    finally:
+        await fetcher.aclose()
+    return found, errors
+
+
 async def fetch_comments(
     wanted: Iterable[tuple[Source, Item]], settings: FetchSettings, refused: list[str] | None = None,
 ) -> tuple[dict[str, list[Comment]], list[str]]:

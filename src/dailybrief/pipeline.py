@@ -27,11 +27,12 @@ import numpy as np
 from . import cluster as cluster_stage
 from . import figures, redact
 from . import rank as rank_stage
+from .beat import BeatScorer, story_relevance
 from .config import Config
 from .dedup import exact_duplicates, mark_near_duplicates
 from .embed import Embedder, default_embedder, embed_items, item_text
 from .errors import DailybriefError, NoBriefError, NotDueError, RenderError
-from .fetch import bound_item, fetch_comments, fetch_sources
+from .fetch import bound_item, fetch_comments, fetch_page_texts, fetch_sources
 from .publish import Delivery, Edition, FolderPublisher, deliver, file_stem
 from .records import Brief, Item, RunReport, SourceResult, StageReport, Story, brief_from_dict
 from .store import Store, utcnow
@@ -87,8 +88,13 @@ def missed_editions(cfg: Config, store: Store, day: date) -> list[date]:
 
 class Pipeline:
     def __init__(self, cfg: Config, store: Store, hooks: Hooks | None = None,
-                 embedder: Embedder | None = None) -> None:
+                 embedder: Embedder | None = None, as_of: datetime | None = None,
+                 span: timedelta = timedelta(days=1)) -> None:
         self.cfg = cfg
+        # When set, the edition is made as of this moment: its window ends here instead of at the end of the day
+        # (eval days: a briefing published at 09:00 saw only what was out by then).
+        self.as_of = as_of
+        self.span = span  # with as_of: how far back from that moment the window reaches (eval days)
         self.store = store
         self.hooks = hooks or Hooks()
         self._embedder = embedder
@@ -135,6 +141,14 @@ class Pipeline:
         run.finished = utcnow()
         self.store.save_run(run)
         return run
+
+    def window(self, day: date) -> tuple[datetime, datetime]:
+        """(start, end] of the edition of `day`; with as_of, the `span` up to that moment (of an earlier day: as many
+        days before)."""
+        if self.as_of is None:
+            return edition_window(self.cfg, day)
+        end = self.as_of - timedelta(days=(self.as_of.astimezone(self.cfg.edition.tz).date() - day).days)
+        return end - self.span, end
 
     # -- stages ---------------------------------------------------------------
     def fetch(self, run: RunReport) -> list[Item]:
@@ -212,8 +226,24 @@ class Pipeline:
             rep.errors.extend(errors)
             rep.counts = {"threads": len(wanted), "with_comments": len(found)}
 
+    def lead_texts(self, run: RunReport, ranked: list[Story]) -> None:
+        """The page text of each section's lead item that came with no summary (the full-text path), so its facts
+        are the article's, not the headline again."""
+        top, _ = sections_and_roundup(ranked, self.cfg.edition.top_stories, 0)
+        wanted = [it for it in (cluster_stage.heading_item(s.items) for s in top) if not it.body.strip()]
+        if not wanted:
+            return
+        with self.stage(run, "lead_text") as rep:
+            found, errors = asyncio.run(fetch_page_texts(wanted, self.cfg.fetch.settings()))
+            for item in wanted:
+                if item.id in found:
+                    item.text = found[item.id]
+                    self.store.set_text(item.id, item.text)
+            rep.errors.extend(errors)
+            rep.counts = {"wanted": len(wanted), "fetched": len(found)}
+
     def stories(self, run: RunReport, day: date) -> list[Story]:
-        start, end = edition_window(self.cfg, day)
+        start, end = self.window(day)
         settings = cluster_stage.ClusterSettings()
         with self.stage(run, "cluster") as rep:
             items = self._bounded(self.store.items_between(start, end))
@@ -232,7 +262,7 @@ class Pipeline:
                 earlier = day - timedelta(days=back)
                 if earlier in done:
                     continue
-                earlier_items = self.store.items_between(*edition_window(self.cfg, earlier))
+                earlier_items = self.store.items_between(*self.window(earlier))
                 if earlier_items:
                     self._cluster(earlier, earlier_items, settings)
                     caught_up += 1
@@ -242,15 +272,19 @@ class Pipeline:
                           "earlier_days_clustered": caught_up}
         with self.stage(run, "rank") as rep:
             ranked = self._rank(stories, day)
-            rep.counts = {"stories": len(ranked)}
+            rep.counts = {"stories": len(ranked), "off_beat": sum(1 for s in ranked if not s.on_beat),
+                          "code_only": sum(1 for s in ranked if s.on_beat and s.code_only)}
         return ranked
 
     def _bounded(self, items: list[Item]) -> list[Item]:
         """Items as the stages may read them: no more text each than [fetch].max_item_chars (rows stored
         before the cap existed included), so a run's time follows its inputs' size, not their content."""
         return [bound_item(i, self.cfg.fetch.max_item_chars) for i in items]
+
     def _rank(self, stories: list[Story], day: date) -> list[Story]:
-        return rank_stage.rank(stories, edition_window(self.cfg, day)[1], rank_stage.RankSettings.from_config(self.cfg.rank))
+        """Each story's relevance to the beat, then the ranking."""
+        self.beat(stories)
+        return rank_stage.rank(stories, self.window(day)[1], rank_stage.RankSettings.from_config(self.cfg.rank))
 
     def stored_stories(self, day: date) -> list[Story] | None:
         """The stories clustering filed under `day`, as the build saw them, ranked; None if `day` was never clustered.
@@ -279,6 +313,17 @@ class Pipeline:
             stories.append(story)
         return self._rank(stories, day)
 
+    def beat(self, stories: list[Story]) -> int:
+        """Set each story's relevance to the edition's beat; the number off the beat."""
+        beat = self.cfg.edition.beat.to_beat()
+        items = [i for s in stories for i in s.items]
+        scored = BeatScorer(beat, self.embedder).score(items, embed_items(items, self.embedder, self.store))
+        relevance = dict(zip([i.id for i in items], scored, strict=True))
+        for story in stories:
+            story.relevance, story.relevance_note = story_relevance(story, relevance)
+            story.on_beat = story.relevance >= beat.cut
+        return sum(1 for s in stories if not s.on_beat)
+
     def _cluster(self, day: date, items: list[Item], settings: cluster_stage.ClusterSettings
                  ) -> tuple[list[Story], dict[str, int]]:
         """Cluster one day's items against the stories still open, store the result, return the day's stories."""
@@ -306,6 +351,9 @@ class Pipeline:
                 np.array([(day - date.fromisoformat(d)).days for _, d in rows]),
                 date.fromisoformat(o["briefed_on"]) if o["briefed_on"] else None,
                 [item_text(member_items[i]) for i, _ in rows],
+                cluster_stage.story_kind([member_items[i].tier for i, _ in rows]),
+                frozenset().union(*(cluster_stage.release_keys(member_items[i].title) for i, _ in rows)),
+                frozenset().union(*(cluster_stage.artifacts_of(member_items[i]) for i, _ in rows)),
             )
             prior.update({i: o["id"] for i, _ in rows})
         # Items of this window already in an earlier day's story (overlapping windows) stay there.
@@ -347,9 +395,9 @@ class Pipeline:
 
     def write(self, run: RunReport, day: date, ranked: list[Story]) -> list[Brief]:
         ed = self.cfg.edition
+        top, rest = sections_and_roundup(ranked, ed.top_stories, ed.roundup_items)
         cap = self.cfg.writer.max_item_chars
-        top = [as_read(s, cap) for s in ranked[: ed.top_stories]]
-        rest = [as_read(s, cap) for s in ranked[ed.top_stories : ed.top_stories + ed.roundup_items]]
+        top, rest = [as_read(s, cap) for s in top], [as_read(s, cap) for s in rest]
         briefs = []
         with self.stage(run, "write") as rep:
             if self.hooks.write_total:
@@ -397,8 +445,11 @@ class Pipeline:
     def themes(self, top: list[Story]) -> list[Theme]:
         """The top stories' themes, from the configured topics and the stories' centroids."""
         centroids = {s.id: cluster_stage.centroid(embed_items(s.items, self.embedder, self.store)) for s in top}
+        from .glossary import Glossary
+
         topics = rank_stage.RankSettings.from_config(self.cfg.rank).topics
-        return build_themes(top, centroids, topics, tuple(self.cfg.edition.languages))
+        glossary = Glossary.load(self.cfg.writer.glossary_path(self.cfg.base_dir))
+        return build_themes(top, centroids, topics, tuple(self.cfg.edition.languages), glossary=glossary)
 
     def render(self, run: RunReport, briefs: list[Brief], staging: Path) -> list[Path]:
         from .render import RENDERERS
@@ -505,6 +556,7 @@ class Pipeline:
             ranked = self.stories(run, day)
             if fetch:
                 self.comments(run, ranked)
+                self.lead_texts(run, ranked)
             briefs = self.write(run, day, ranked)
             root = self.staging()
             root.mkdir(parents=True, exist_ok=True)
@@ -538,6 +590,15 @@ class Pipeline:
 def brief_digest(brief: Brief) -> str:
     """A short hash of a brief's content: the same edition rebuilt has the same digest."""
     return hashlib.sha256(json.dumps(brief.as_dict(), sort_keys=True).encode()).hexdigest()[:16]
+def sections_and_roundup(ranked: list[Story], top: int, roundup: int) -> tuple[list[Story], list[Story]]:
+    """The stories that get a section, and those of the roundup. Off-beat stories get neither; repos and papers
+    alone (trending lists, paper lists) are not news by themselves, so they go to the roundup's own lines, and a
+    digest of many stories heads no section of its own."""
+    eligible = [s for s in ranked if s.on_beat]
+    sections = [s for s in eligible if not (s.code_only or s.papers_only)
+                and not all(cluster_stage.is_digest(i.title) for i in s.items)][:top]
+    chosen = {s.id for s in sections}
+    return sections, [s for s in eligible if s.id not in chosen][:roundup]
 
 
 def load_briefs(folder: Path) -> list[Brief]:

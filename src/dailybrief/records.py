@@ -105,6 +105,18 @@ class Story:
     earlier_outlets: list[str] = field(default_factory=list)  # outlets that reported it before
     score_notes: dict[str, str] = field(default_factory=dict)  # how each score part was made up
     topics: list[str] = field(default_factory=list)  # configured topics it matches
+    relevance: float = 1.0  # to the edition's beat, 0-1 (beat.py)
+    relevance_note: str = ""  # how it was found
+    on_beat: bool = True  # relevance reaches the beat's cut: it may head a section or fill the roundup
+
+    @property
+    def code_only(self) -> bool:
+        """Only repos and model pages (trending lists): news only when someone else covers it."""
+        return bool(self.items) and all(i.tier == "code" for i in self.items)
+
+    @property
+    def papers_only(self) -> bool:
+        return bool(self.items) and all(i.tier == "paper" for i in self.items)
 
     @property
     def new_outlets(self) -> list[str]:

@@ -262,6 +262,11 @@ class Store:
         return {r[0] for r in self.conn.execute(
             "SELECT canonical_url FROM items WHERE source_id=? AND text != ''", (source_id,))}
 
+    def set_text(self, item_id: str, text: str) -> None:
+        """An item's full text, fetched after the fact (a story's lead item that came without a summary)."""
+        with self.conn:
+            self.conn.execute("UPDATE items SET text=? WHERE id=?", (text, item_id))
+
     def set_comments(self, item_id: str, comments: list[Comment]) -> None:
         with self.conn:
             self.conn.execute("UPDATE items SET comments=? WHERE id=?",

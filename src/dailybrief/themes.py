@@ -3,8 +3,8 @@
     top stories ──topics from [rank] (keywords)──▶ groups by topic
                 ──centroid similarity──────────▶ stories without a topic join the closest group,
                                                   one big group is split in two
-                ──names──▶ the topic's configured name, or the group's key terms
-                           (jieba nouns for Chinese, names and content words for English)
+                ──names──▶ the topic's configured name, or the named entities of the glossary that most of the
+                           group's stories mention (never stray keywords: "killed", "Show HN"), else "other news"
 
 No model is needed. Numbers never become key terms ("3.45%", "210 亿美元").
 """
@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .glossary import Glossary
 from .rank import Topic, topic_matches
 from .records import Story
 from .words import words
@@ -87,13 +88,15 @@ def key_terms(texts: list[str]) -> list[str]:
     return [t for t in out if t and t.lower() not in _EN_STOP]
 
 
-def theme_terms(stories: list[Story], language: str, limit: int = 2) -> list[str]:
-    """The terms that name a group of stories best: found in most of its stories, then most often."""
+def theme_terms(stories: list[Story], language: str, limit: int = 2, glossary: Glossary | None = None) -> list[str]:
+    """The glossary's named entities that name a group of stories best, in the edition's language: found in most
+    of its stories, then most often. Only entities: a keyword that happens to recur says nothing about a theme."""
+    glossary = glossary if glossary is not None else _default_glossary()
     per_story: list[set[str]] = []
     counts: Counter[str] = Counter()
     for story in stories:
-        titles = [i.title for i in story.items if (i.language == language)] or [i.title for i in story.items]
-        terms = key_terms(titles[:6])
+        texts = [i.title for i in story.items][:6]
+        terms = [t.form(language) for t in glossary.found_in(texts)]
         counts.update(terms)
         per_story.append(set(terms))
     cover = Counter(t for s in per_story for t in s)
@@ -108,13 +111,23 @@ def theme_terms(stories: list[Story], language: str, limit: int = 2) -> list[str
     return chosen
 
 
+_GLOSSARY: list[Glossary] = []
+
+
+def _default_glossary() -> Glossary:
+    if not _GLOSSARY:
+        _GLOSSARY.append(Glossary.load())
+    return _GLOSSARY[0]
+
+
 def _term_name(terms: list[str], language: str) -> str:
     w = words(language)
     return w["term_sep"].join(terms) if terms else w["other_news"]
 
 
 def build_themes(stories: list[Story], centroids: dict[str, np.ndarray], topics: list[Topic],
-                 languages: tuple[str, ...] = ("zh", "en"), max_themes: int = MAX_THEMES) -> list[Theme]:
+                 languages: tuple[str, ...] = ("zh", "en"), max_themes: int = MAX_THEMES,
+                 glossary: Glossary | None = None) -> list[Theme]:
     """Two or three themes over the given (top) stories, in the order of their best story; one theme when
     there is a single story."""
     if not stories:
@@ -181,7 +194,7 @@ def build_themes(stories: list[Story], centroids: dict[str, np.ndarray], topics:
             if topic:
                 theme.names[lang] = topic.label(lang)
             else:
-                terms = theme_terms(members, lang)
+                terms = theme_terms(members, lang, glossary=glossary)
                 theme.names[lang] = _term_name(terms, lang)
                 theme.terms = theme.terms or terms
         themes.append(theme)

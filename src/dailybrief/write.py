@@ -266,8 +266,9 @@ class ExtractiveWriter:
                     sentences.append(Sentence(f"{who}{w['lead_sep']}{clip(c.text, 220)}", [n]))
             else:
                 body = split_sentences(item.body)
-                text = clip(body[0], 220) if body else item.title
-                sentences.append(Sentence(text, [n]))
+                if not body:
+                    continue  # a bare title is no view: the facts state it already
+                sentences.append(Sentence(clip(body[0], 220), [n]))
             paras.append(Paragraph("views", sentences, lead=lead))
         return paras
 
@@ -279,9 +280,9 @@ class ExtractiveWriter:
     # -- the brief ------------------------------------------------------------
     @staticmethod
     def _title(story: Story, language: str) -> str:
-        primary = [i for i in story.items if i.tier in FACT_TIERS] or story.items
-        same = [i for i in primary if i.language == language]
-        return (same or primary)[0].title
+        from .cluster import story_title
+
+        return story_title(story.items, language)
 
     def section(self, story: Story, language: str, book: ReferenceBook) -> Section:
         facts, _ = self._facts(story, language, book)
@@ -291,11 +292,22 @@ class ExtractiveWriter:
             section.notes.append(follow_up_note(story, language))
         section.paragraphs.append(Paragraph("facts", facts))
         section.paragraphs.extend(self._views(story, language, book))
-        section.notes.append(words(language)["no_analysis"])
+        if not any(i.body.strip() or i.comments for i in story.items):
+            section.notes.append(words(language)["title_only"])  # once, instead of the title again as a view
         return section
 
     def roundup(self, roundup: Sequence[Story], language: str, book: ReferenceBook) -> Section:
         items = []
+        # Repos and papers on their own (trending lists, paper lists) get one line each, not a line apiece.
+        for kind, word in (("code_only", "tools_line"), ("papers_only", "papers_line")):
+            group = [s for s in roundup if getattr(s, kind)]
+            if group:
+                refs = [book.cite(s.items[0], self._note(s.items[0], language)) for s in group]
+                sep = words(language)["roundup_sep"]
+                names = sep.join(clip(self._title(s, language), 60) for s in group)
+                text = words(language)["labelled"].format(label=words(language)[word], text=names)
+                items.append(Paragraph("roundup", [Sentence(text, list(dict.fromkeys(refs)))]))
+        roundup = [s for s in roundup if not (s.code_only or s.papers_only)]
         for story in roundup:
             head = ([i for i in story.items if i.tier in FACT_TIERS] or story.items)[0]
             n = book.cite(head, self._note(head, language))
@@ -436,6 +448,8 @@ class ChainWriter:
         all_outlets = {i.source_name for s in [*stories, *roundup] for i in s.items}
         brief.notes.append(w["outlets"].format(items=len(all_items), outlets=len(all_outlets),
                                                    stories=len(stories) + len(roundup), top=len(stories)))
+        if any(sec.writer.endswith(self.extractive.name) for sec in brief.sections if sec.kind == "story"):
+            brief.notes.append(w["no_analysis"])  # once per edition, not in every section
         if fell_back:
             titles = w["fallback_sep"].join(clip(t, 40) for t in fell_back)
             brief.notes.append(w["fallbacks"].format(n=len(fell_back), titles=titles))

@@ -196,6 +196,25 @@ def _author(entry: Any) -> str:
     return author
 
 
+# arXiv's listing furniture, as its RSS/Atom feeds (and mirrors of them) carry it: "arXiv:2511.14846v1 Announce
+# Type: cross Abstract: ..." before the abstract, and "(arXiv:2511.14846v1 [cs.AI])" after an older feed's title.
+_ARXIV_LEAD = re.compile(r"^\s*arXiv:(\d{4}\.\d{4,5})(?:v\d+)?\s+Announce Type:\s*[\w-]+\s*(?:Abstract:\s*)?", re.I)
+_ARXIV_TITLE = re.compile(r"\s*\(arXiv:(\d{4}\.\d{4,5})(?:v\d+)?(?:\s*\[[^\]]*\])?[^)]*\)\s*$", re.I)
+_ARXIV_LINK = re.compile(r"arxiv\.org/(?:abs|pdf)/(\d{4}\.\d{4,5})", re.I)
+
+
+def arxiv_entry(title: str, summary: str, link: str) -> tuple[str, str, str] | None:
+    """A paper from an arXiv listing in any RSS/Atom form: (clean title, abstract, its abs page without a version,
+    so a paper cross-listed in several categories is one item), or None when the entry is not one."""
+    lead, tail, at = _ARXIV_LEAD.match(summary), _ARXIV_TITLE.search(title), _ARXIV_LINK.search(link)
+    paper = (lead and lead.group(1)) or (tail and tail.group(1)) or None
+    if not paper or not (lead or tail):
+        return None
+    paper = at.group(1) if at else paper
+    return (_ARXIV_TITLE.sub("", title).strip(), _ARXIV_LEAD.sub("", summary).strip(),
+            f"https://arxiv.org/abs/{paper}")
+
+
 def entries_to_items(parsed: Any, source: Source, fetched: datetime) -> list[Item]:
     items: list[Item] = []
     for entry in parsed.entries:
@@ -204,6 +223,9 @@ def entries_to_items(parsed: Any, source: Source, fetched: datetime) -> list[Ite
         description = entry.get("summary", "") or ""
         raw = html_to_text(description)
         summary = strip_boilerplate(raw)
+        paper = arxiv_entry(title, summary, link)
+        if paper:  # read as arXiv, whatever tier the source was given: a paper
+            title, summary, link = paper
         content = _content(entry)
         text = strip_boilerplate(html_to_text(content)) if content and content != description else ""
         if text == summary:
@@ -222,7 +244,7 @@ def entries_to_items(parsed: Any, source: Source, fetched: datetime) -> list[Ite
         thread = _thread_url(entry, canon) if source.tier == "community" else ""
         items.append(Item(
             id=item_id(canon, source.id, title, published, thread),
-            source_id=source.id, source_name=source.name, tier=source.tier,
+            source_id=source.id, source_name=source.name, tier="paper" if paper else source.tier,
             url=link, canonical_url=canon, title=title, summary=summary, text=text,
             language=lang, author=_author(entry), published=published, fetched=fetched,
             points=points, comment_count=comments, score=score,
