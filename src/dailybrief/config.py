@@ -555,6 +555,21 @@ class AlertsConfig(_Model):
     target: str = ""  # the name of an email or chat [[publish]] target; empty: no alerts
     on_degraded: bool = True  # false: alert on failed and empty runs only
 
+class ReviewConfig(_Model):
+    """The editor's desk (desk/): a scheduled run stops at a draft that an approver publishes."""
+
+    required: bool = False  # true: runs stop at a draft; false: publish at once (the default)
+    auto_publish_at: str = ""  # "HH:MM" in [edition].timezone: an untouched draft is published then; empty: never
+    desk_url: str = "http://127.0.0.1:8750/"  # the desk's address in the alert that a draft waits
+
+    @field_validator("auto_publish_at")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        if v and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", v):
+            raise ValueError(f"auto_publish_at must be HH:MM (24-hour), or empty; got {v!r}")
+        return v
+
+
 class TopicConfig(_Model):
     """A topic the ranking weighs: matched by keywords (zh and en) in a story's titles and leads."""
 
@@ -634,6 +649,7 @@ class Config(_Model):
     publish: list[PublishConfig] = Field(default_factory=list)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    review: ReviewConfig = Field(default_factory=ReviewConfig)
     sources: list[SourceConfig] = Field(default_factory=list)
     rank: RankConfig = Field(default_factory=RankConfig)
 
