@@ -73,7 +73,12 @@ class DeskEnv:
         return len(self.echo.to(f"/{target}"))
 
     def rebuild(self) -> Any:
-        return Pipeline(self.cfg, self.store, embedder=_shared_embedder()).run(DAY, now=_after())
+        """The day's run; in a thread of its own, since Playwright's sync API keeps an event loop in this one."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        embedder = _shared_embedder()
+        with ThreadPoolExecutor(1) as pool:
+            return pool.submit(lambda: Pipeline(self.cfg, self.store, embedder=embedder).run(DAY, now=_after())).result()
 
 
 _EMBEDDER: list[Any] = []
@@ -124,7 +129,9 @@ def make_env(tmp_path: Path) -> Iterator[Any]:
         echo = echo_cm.__enter__()
         stack.append(echo_cm)
         cfg = desk_config(base, echo, tmp_path, **review)
-        store = Store.open(cfg.db_path())
+        from dailybrief.desk.app import open_store
+
+        store = open_store(cfg)  # usable from the run's thread too
         stack.append(store)
         env = DeskEnv(cfg, store, echo, tmp_path, base)
         run = env.rebuild()
