@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from conftest import DAY, PASSWORD, XSS, _shared_embedder
+from dailybrief.demo import serve_directory
 from dailybrief.desk import app as desk_app
 from dailybrief.desk.drafts import Desk
-from dailybrief.demo import serve_directory
 from test_render_browser import ARGS, CHROMIUM
 
 
