@@ -511,6 +511,28 @@ class WebhookTarget(_ChatTarget):
     max_length: int | None = Field(None, ge=200)
 
 
+class WechatTarget(_Target):
+    """The WeChat official account's draft box (公众号草稿箱): the editor publishes from WeChat (wechat.py)."""
+
+    kind: Literal["wechat"] = "wechat"
+    appid_env: str = "WECHAT_APPID"  # the NAMES of the env vars holding the AppID and the AppSecret
+    secret_env: str = "WECHAT_SECRET"
+    api_base: str = "https://api.weixin.qq.com"
+    language: Language | None = None
+    author: str = ""
+    timeout: float = Field(20.0, gt=0)
+
+    @field_validator("appid_env", "secret_env")
+    @classmethod
+    def _env(cls, v: str) -> str:
+        return _env_name(v)
+
+    @field_validator("api_base")
+    @classmethod
+    def _base(cls, v: str) -> str:
+        return _http(v).rstrip("/")
+
+
 def _publish_kind(value: Any) -> str:
     if isinstance(value, dict):
         return str(value.get("kind", "folder"))
@@ -522,7 +544,7 @@ PublishConfig = Annotated[
     | Annotated[EmailTarget, Tag("email")] | Annotated[FeishuTarget, Tag("feishu")]
     | Annotated[DingtalkTarget, Tag("dingtalk")] | Annotated[WecomTarget, Tag("wecom")]
     | Annotated[SlackTarget, Tag("slack")] | Annotated[TelegramTarget, Tag("telegram")]
-    | Annotated[WebhookTarget, Tag("webhook")],
+    | Annotated[WebhookTarget, Tag("webhook")] | Annotated[WechatTarget, Tag("wechat")],
     Discriminator(_publish_kind),
 ]
 
