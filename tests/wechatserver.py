@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-APPID, SECRET = "wx-standin-appid", "standin-secret-0123456789"  # noqa: S105 - the stand-in's own test credentials
+APPID, SECRET = "wx-standin-appid", "standin-secret-0123456789"
 IMAGE_TYPES = ("image/png", "image/jpeg")
 IMAGE_HOST = "http://mmbiz.qpic.cn/standin/"
 
