@@ -516,7 +516,7 @@ class WechatTarget(_Target):
 
     kind: Literal["wechat"] = "wechat"
     appid_env: str = "WECHAT_APPID"  # the NAMES of the env vars holding the AppID and the AppSecret
-    secret_env: str = "WECHAT_SECRET"
+    secret_env: str = "WECHAT_SECRET"  # noqa: S105 - the name of an env var
     api_base: str = "https://api.weixin.qq.com"
     language: Language | None = None
     author: str = ""
