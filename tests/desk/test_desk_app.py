@@ -263,3 +263,37 @@ def test_feed_and_model_payloads_are_inert_in_every_desk_view(make_env) -> None:
             assert r.status_code == 200 and "<script>window.__xss" not in r.text and "<img src=x" not in r.text
             assert "sandbox" in r.headers["content-security-policy"]
     assert json.dumps(draft(env).briefs[0].as_dict()).count("__xss") >= 3  # kept as the text it was
+
+
+ARTICLE = """<html><head><title>Anthropic opens a Tokyo office</title></head><body><nav>Home | News</nav>
+<article><h1>Anthropic opens a Tokyo office</h1>
+<p>Anthropic said on Friday that it opened an office in Tokyo with 40 staff, its first in Asia.</p>
+<p>The company said the office will serve customers in Japan and South Korea.</p>
+<p>It plans to hire 100 more people there by the end of 2027, according to the announcement.</p></article>
+<footer>Copyright</footer></body></html>"""
+
+
+def test_a_story_added_from_a_url_goes_through_the_fetch_path_and_cites_the_page(make_env) -> None:
+    env = make_env()
+    (env.root / "served" / "article.html").write_text(ARTICLE, "utf-8")
+    c = client(env, "edna")
+    r = post(c, "add_url", url=f"{env.base}/article.html")
+    assert r.status_code == 200, r.text[:500]
+    d = draft(env)
+    for brief in d.briefs:
+        sec = next(s for s in brief.sections if s.story_id.startswith("url-"))
+        assert "Tokyo" in sec.title and sec.paragraphs[0].sentences[0].supported is True
+        ref = next(x for x in brief.references if x.n == sec.paragraphs[0].sentences[0].refs[0])
+        assert ref.url.endswith("/article.html")
+    assert any(c["story_id"].startswith("url-") for c in d.candidates)
+    refused = post(c, "add_url", url="http://10.1.2.3/internal")  # the fetch guard refuses private addresses
+    assert refused.status_code == 400 and "10.1.2.3" in refused.text and draft(env).version == d.version
+
+
+def test_the_scheduler_checks_auto_publish_at_every_minute_only_when_reviewing(make_env) -> None:
+    from dailybrief.schedule import scheduler
+
+    env = make_env(auto_publish_at="09:00")
+    assert scheduler(env.cfg, None).get_job("auto_publish") is not None
+    plain = env.cfg.model_copy(update={"review": env.cfg.review.model_copy(update={"auto_publish_at": ""})})
+    assert scheduler(plain, None).get_job("auto_publish") is None

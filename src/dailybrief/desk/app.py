@@ -287,6 +287,10 @@ def build_app(cfg: Config, store: Store, **options: Any) -> Starlette:
             return edits.editor_note(d, f["lang"], sid, f.get("text", ""))
         if op == "split":
             return edits.split_item(d, f["lang"], sid, int(f.get("ref", "0")))
+        if op == "add_url":
+            from .addstory import add_story, fetch_item
+
+            return add_story(d, fetch_item(A.cfg, A.store, f.get("url", "").strip()), A.check)
         if op in ("edit", "delete"):
             where = (f["lang"], f.get("where", ""), int(f.get("para", "-1")), int(f.get("sent", "-1")), f.get("before", ""))
             if op == "edit":

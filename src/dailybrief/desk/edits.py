@@ -237,12 +237,18 @@ def add_reference(brief: Brief, ref: Reference) -> int:
     return n
 
 
-def replay(draft: Draft, decisions: list[dict[str, Any]], check: Checker) -> list[dict[str, Any]]:
-    """Apply earlier decisions to a rebuilt draft where their stories remain; return the ones that no longer apply."""
+def replay(draft: Draft, decisions: list[dict[str, Any]], check: Checker,
+           more: dict[str, Callable[[Draft, dict[str, Any]], Any]] | None = None) -> list[dict[str, Any]]:
+    """Apply earlier decisions to a rebuilt draft where their stories remain; return the ones that no longer apply.
+
+    ``more``: handlers of decisions that need more than the draft (an added story needs the store)."""
     stale: list[dict[str, Any]] = []
     for d in decisions:
         try:
-            _apply(draft, d, check)
+            if more and d.get("op") in more:
+                more[d["op"]](draft, d)
+            else:
+                _apply(draft, d, check)
         except DeskError as exc:
             stale.append({**d, "why": str(exc)})
     return stale

@@ -108,7 +108,17 @@ def hold_for_review(pipe: Pipeline, run: Any, day: date, ranked: list[Story], br
                   candidates=candidates(ranked, ed.top_stories, ed.roundup_items), run_id=run.id)
     decisions = desk.decisions(day)
     if decisions:
-        draft.stale = replay(draft, decisions, grounding_checker(cfg, store, pipe.embedder))
+        from .addstory import add_story
+
+        check = grounding_checker(cfg, store, pipe.embedder)
+
+        def added(d: Draft, decision: dict[str, Any]) -> None:
+            found = store.items([decision["item_id"]])
+            if not found:
+                raise DeskError("the page it added is no longer in the store")
+            add_story(d, found[0], check)
+
+        draft.stale = replay(draft, decisions, check, {"add_item": added})
         draft.touched = True
     desk.put_draft(draft)
     desk.audit(day, "draft built", SYSTEM_USER, f"run {run.id}", "",
@@ -205,3 +215,18 @@ def auto_publish_due(cfg: Config, store: Store, now: datetime | None = None) -> 
                    result.message, f"desk: {desk_link(cfg, day)}"])
         out.append(result)
     return out
+
+
+def auto_publish_job(config_path: str | None) -> list[Outcome]:
+    """The scheduler's minute job: fresh config, then auto_publish_due."""
+    from .. import config as config_mod
+
+    cfg = config_mod.load(config_path)
+    store = Store.open(cfg.db_path())
+    try:
+        outcomes = auto_publish_due(cfg, store)
+    finally:
+        store.close()
+    for o in outcomes:
+        log.info("auto_publish_at: %s", o.message)
+    return outcomes
