@@ -234,6 +234,7 @@ def build_app(cfg: Config, store: Store, **options: Any) -> Starlette:
         return A.page(request, "edition.html", d=d, brief=brief, langs=langs, day=day, flagged=flagged,
                       history=A.desk.history(day)[:50], deliveries=A.store.deliveries(day),
                       can_approve=allowed(user["role"], "approve"), formats=PREVIEW_FORMATS, open=d.open,
+                      model=A.cfg.writer.kind != "extractive",
                       story_ids=[s.story_id for s in brief.sections if s.kind == "story"])
 
     @guarded()
@@ -287,6 +288,12 @@ def build_app(cfg: Config, store: Store, **options: Any) -> Starlette:
             return edits.editor_note(d, f["lang"], sid, f.get("text", ""))
         if op == "split":
             return edits.split_item(d, f["lang"], sid, int(f.get("ref", "0")))
+        if op == "regenerate":
+            from .regenerate import model_writer, regenerate
+
+            A.check  # noqa: B018 - loads the embedder the writer shares
+            writer = model_writer(A.cfg, A.store, A._embedder, f.get("instruction", ""))
+            return regenerate(d, A.store, writer, f["lang"], sid or "abstract", A.check)
         if op == "add_url":
             from .addstory import add_story, fetch_item
 
