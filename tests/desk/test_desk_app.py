@@ -330,3 +330,51 @@ def test_regenerating_a_section_and_the_abstract_with_the_model_takes_the_editor
     assert texts == ["Nvidia shipped 40,000 B300 accelerators to three cloud providers."]
     assert "The desk editor asks" not in stub.requests[-1]["body"]["messages"][0]["content"]
     assert [r["action"] for r in Desk(env.store).history(DAY)[:2]] == ["regenerate", "regenerate"]
+
+
+def test_demote_a_section_to_the_roundup_and_promote_a_candidate_to_a_section(make_env) -> None:
+    env = make_env()
+    c = client(env, "edna")
+    first = story_ids(c.get(f"/edition/{DAY}").text)[0]
+    lead = next(s.text for p in next(x for x in draft(env).briefs[1].sections if x.story_id == first).paragraphs
+                for s in p.sentences)
+    post(c, "demote", story_id=first)
+    d = draft(env)
+    assert first not in story_ids(c.get(f"/edition/{DAY}").text)
+    roundup = next(s for s in d.briefs[1].sections if s.kind == "roundup")
+    assert lead in [s.text for p in roundup.paragraphs for s in p.sentences]
+    assert next(x for x in d.candidates if x["story_id"] == first)["selected"] == "roundup"
+    r = post(c, "promote", story_id=first)
+    assert r.status_code == 200, r.text[:300]
+    d = draft(env)
+    assert all(first in [s.story_id for s in b.sections if s.kind == "story"] for b in d.briefs)
+    assert all(s.supported is not None for p in next(x for x in d.briefs[1].sections if x.story_id == first).paragraphs
+               for s in p.sentences)
+
+
+def test_two_approvals_at_once_send_each_target_one_copy(make_env) -> None:
+    import threading
+
+    from dailybrief.desk.app import open_store
+    from dailybrief.desk.review import publish_draft
+
+    env = make_env()
+    env.echo.routes = {"/hook": (200, lambda post: "{}", 1.0)}  # a slow target keeps the first publish running
+    have = draft(env).version
+    outcomes: list[object] = []
+
+    def approve(user: str) -> None:
+        store = open_store(env.cfg)
+        try:
+            outcomes.append(publish_draft(env.cfg, store, DAY, user, have))
+        except Exception as exc:  # noqa: BLE001 - recorded for the assertion
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=approve, args=(u,)) for u in ("abe", "ada")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    statuses = sorted(getattr(o, "status", repr(o)) for o in outcomes)
+    assert statuses == ["already", "published"], outcomes
+    assert env.deliveries("hook") == 1 and draft(env).status == "published"

@@ -294,6 +294,13 @@ def build_app(cfg: Config, store: Store, **options: Any) -> Starlette:
             A.check  # noqa: B018 - loads the embedder the writer shares
             writer = model_writer(A.cfg, A.store, A._embedder, f.get("instruction", ""))
             return regenerate(d, A.store, writer, f["lang"], sid or "abstract", A.check)
+        if op == "demote":
+            return edits.demote(d, sid)
+        if op == "promote":
+            from .regenerate import promote
+
+            A.check  # noqa: B018 - loads the embedder
+            return promote(d, A.store, A._embedder, sid, A.check)
         if op == "add_url":
             from .addstory import add_story, fetch_item
 

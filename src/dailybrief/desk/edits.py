@@ -270,6 +270,8 @@ def _apply(draft: Draft, d: dict[str, Any], check: Checker) -> None:
         editor_note(draft, d["lang"], sid, d["text"])
     elif op == "split":
         split_item(draft, d["lang"], sid, d["ref"])
+    elif op == "demote":
+        demote(draft, sid)
     elif op in ("edit", "delete"):
         brief = _brief(draft, d["lang"])
         at = _find(brief, sid, d["before"])
@@ -281,3 +283,21 @@ def _apply(draft: Draft, d: dict[str, Any], check: Checker) -> None:
             delete_sentence(draft, d["lang"], at[0], at[1], at[2], d["before"])
     else:
         raise DeskError(f"unknown decision {op!r}")
+
+
+def demote(draft: Draft, story_id: str) -> Change:
+    """A section becomes one roundup line: its first cited fact, in every language."""
+    title = _section(draft.briefs[0], story_id).title
+    for brief in draft.briefs:
+        sec = _section(brief, story_id)
+        lead = next((s for p in sec.paragraphs if p.part == "facts" for s in p.sentences if s.refs), None)
+        brief.sections.remove(sec)
+        if lead is not None:
+            roundup = next((s for s in brief.sections if s.kind == "roundup"), None)
+            if roundup is None:
+                roundup = Section(kind="roundup", title=words(brief.language)["roundup"])
+                brief.sections.append(roundup)
+            roundup.paragraphs.append(Paragraph(part="roundup", sentences=[lead]))
+        renumber_references(brief)
+    _candidate(draft, story_id)["selected"] = "roundup"
+    return Change("demote", story_id, title, "roundup", {"op": "demote", "story_id": story_id})

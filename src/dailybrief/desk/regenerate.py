@@ -84,3 +84,33 @@ def regenerate(draft: Draft, store: Store, writer: Any, lang: str, target: str, 
     renumber_references(brief)
     after = " ".join(s.text for p in paragraphs for s in p.sentences)
     return Change("regenerate", f"{lang} {target}", before, after)
+
+
+def promote(draft: Draft, store: Store, embedder: Any, story_id: str, check: Checker) -> Change:
+    """A roundup item or an unselected candidate gets a section of its own, written by the extractive writer,
+    in every language; the roundup lines citing its items leave the roundup."""
+    from ..write import ExtractiveWriter
+
+    if any(s.story_id == story_id for s in draft.briefs[0].sections if s.kind == "story"):
+        raise DeskError("this story already has a section")
+    story = _story(draft, store, story_id)
+    ids = {i.id for i in story.items}
+    writer = ExtractiveWriter(embedder)
+    for brief in draft.briefs:
+        book = _book(brief)
+        section = writer.section(story, brief.language, book)
+        brief.references = book.refs
+        theirs = {r.n for r in brief.references if r.item_id in ids}
+        for sec in brief.sections:
+            if sec.kind == "roundup":
+                sec.paragraphs = [p for p in sec.paragraphs if not any(set(s.refs) & theirs for s in p.sentences)]
+        brief.sections = [s for s in brief.sections if s.kind != "roundup" or s.paragraphs]
+        for p in section.paragraphs:
+            for s in p.sentences:
+                s.supported = check(brief, s, p.part)[0]
+        at = next((i for i, s in enumerate(brief.sections) if s.kind != "story"), len(brief.sections))
+        brief.sections.insert(at, section)
+        renumber_references(brief)
+    cand = next(c for c in draft.candidates if c["story_id"] == story_id)
+    before, cand["selected"], cand["dropped"] = cand["selected"] or "not selected", "section", False
+    return Change("promote", story_id, before, "section", {"op": "promote", "story_id": story_id})

@@ -118,7 +118,12 @@ def hold_for_review(pipe: Pipeline, run: Any, day: date, ranked: list[Story], br
                 raise DeskError("the page it added is no longer in the store")
             add_story(d, found[0], check)
 
-        draft.stale = replay(draft, decisions, check, {"add_item": added})
+        def promoted(d: Draft, decision: dict[str, Any]) -> None:
+            from .regenerate import promote
+
+            promote(d, store, pipe.embedder, decision["story_id"], check)
+
+        draft.stale = replay(draft, decisions, check, {"add_item": added, "promote": promoted})
         draft.touched = True
     desk.put_draft(draft)
     desk.audit(day, "draft built", SYSTEM_USER, f"run {run.id}", "",
