@@ -7,6 +7,7 @@ import html as H
 import json
 import re
 from datetime import datetime, timezone
+from pathlib import Path
 
 from conftest import DAY, PASSWORD, XSS, client, csrf, feeds, login, post, version
 from dailybrief.desk.auth import LoginLimiter
@@ -378,3 +379,24 @@ def test_two_approvals_at_once_send_each_target_one_copy(make_env) -> None:
     statuses = sorted(getattr(o, "status", repr(o)) for o in outcomes)
     assert statuses == ["already", "published"], outcomes
     assert env.deliveries("hook") == 1 and draft(env).status == "published"
+
+
+def test_desk_adduser_hashes_the_password_and_checks_the_role(monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from dailybrief.cli import main
+    from dailybrief.store import Store
+
+    Path("dailybrief.toml").write_text("", "utf-8")
+    monkeypatch.setenv("DAILYBRIEF_DESK_PASSWORD", PASSWORD)
+    r = CliRunner().invoke(main, ["desk", "adduser", "ada", "--role", "admin"])
+    assert r.exit_code == 0, r.output
+    from dailybrief import config as config_mod
+
+    store = Store.open(config_mod.load().db_path())
+    user = Desk(store).user("ada")
+    assert user["role"] == "admin" and user["password"].startswith("$argon2id$") and PASSWORD not in user["password"]
+    assert CliRunner().invoke(main, ["desk", "adduser", "bo", "--role", "boss"]).exit_code == 2
+    monkeypatch.setenv("DAILYBRIEF_DESK_PASSWORD", "short")
+    short = CliRunner().invoke(main, ["desk", "adduser", "bo"])
+    assert short.exit_code == 1 and "at least 10 characters" in short.output
