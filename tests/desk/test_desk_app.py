@@ -400,3 +400,14 @@ def test_desk_adduser_hashes_the_password_and_checks_the_role(monkeypatch) -> No
     monkeypatch.setenv("DAILYBRIEF_DESK_PASSWORD", "short")
     short = CliRunner().invoke(main, ["desk", "adduser", "bo"])
     assert short.exit_code == 1 and "at least 10 characters" in short.output
+
+
+def test_the_previews_are_the_readers_formats_in_each_language(make_env) -> None:
+    env = make_env()
+    c = client(env, "edna")
+    pdf = c.get(f"/edition/{DAY}/preview/en/pdf")
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.content[:5] == b"%PDF-"
+    zh = c.get(f"/edition/{DAY}/preview/zh/html").text
+    wechat = c.get(f"/edition/{DAY}/preview/zh/wechat").text
+    assert draft(env).briefs[0].title in zh and draft(env).briefs[0].title in wechat and "<style" not in wechat.split("<body")[1]
+    assert c.get(f"/edition/{DAY}/preview/fr/html").status_code == 400
