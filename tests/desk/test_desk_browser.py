@@ -63,6 +63,7 @@ def _page(browser, base: str):
     problems: list[str] = []
     page.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
     page.on("pageerror", lambda e: problems.append(str(e)))
+    page.on("console", lambda m: problems.append(f"console: {m.text}") if m.type == "error" else None)
     page.on("request", lambda r: None if r.url.startswith((base, "data:", "about:")) else problems.append(r.url))
     return page, problems
 
@@ -75,6 +76,16 @@ def _login(page, base: str, user: str = "abe") -> None:
     page.wait_for_selector("#version")
 
 
+def _changed(page, old: str) -> None:
+    """Wait for the page to show a newer version of the draft (htmx swaps the page in place)."""
+    page.wait_for_function("old => { const v = document.querySelector('#version'); return v && v.textContent !== old; }",
+                           arg=old)
+
+
+def _version(page) -> str:
+    return page.inner_text("#version")
+
+
 def _order(page) -> list[str]:
     return page.eval_on_selector_all("section.kind-story", "els => els.map(e => e.dataset.story)")
 
@@ -84,13 +95,18 @@ def test_log_in_reorder_drop_edit_merge_and_approve_once(make_env, browser) -> N
     with served(env) as base:
         page, problems = _page(browser, base)
         _login(page, base)
+        assert page.evaluate("typeof htmx") == "object"  # the shipped htmx runs under the desk's CSP
+        page.evaluate("window.__stay = 1")  # a full page load would lose it
         first, second, third = _order(page)
+        v = _version(page)
         page.click(f"section[data-story='{first}'] button.down")
-        page.wait_for_load_state()
+        _changed(page, v)
         assert _order(page) == [second, first, third]
+        v = _version(page)
         page.click(f"section[data-story='{third}'] button.drop")
-        page.wait_for_load_state()
+        _changed(page, v)
         assert _order(page) == [second, first]
+        assert page.evaluate("window.__stay") == 1  # htmx swapped the page in place: no full reload
         # Edit a sentence in the English brief: the grounding check flags what its sources don't say.
         page.goto(f"{base}/edition/{DAY}?lang=en")
         sentence = page.locator("section.kind-story .sentence").first
@@ -102,12 +118,13 @@ def test_log_in_reorder_drop_edit_merge_and_approve_once(make_env, browser) -> N
         # Merge the second section into the first.
         top, nxt = _order(page)
         page.select_option(f"section[data-story='{nxt}'] select[name=into]", top)
+        v = _version(page)
         page.click(f"section[data-story='{nxt}'] button.merge")
-        page.wait_for_load_state()
+        _changed(page, v)
         assert _order(page) == [top]
         page.click("#approve")
-        page.wait_for_selector("#deliveries")
-        rows = page.inner_text("#deliveries")
+        page.wait_for_selector("#outcome")
+        rows = page.inner_text("#outcome")
         assert "archive" in rows and "hook" in rows and rows.count("delivered") == 2
         assert env.deliveries("hook") == 1
         page.go_back()
@@ -168,13 +185,15 @@ def test_two_editors_at_once_see_the_conflict(make_env, browser) -> None:
             sec = page.locator(f"section[data-story='{sid}']")
             sec.locator("details.inline-details summary", has_text="title").click()
             sec.locator("input[name=text]").fill(title)
+        v = _version(one)
         one.locator(f"section[data-story='{sid}'] button.save-title").click()
-        one.wait_for_load_state()
+        _changed(one, v)
         two.locator(f"section[data-story='{sid}'] button.save-title").click()
         two.wait_for_selector("#reload")
         text = two.inner_text("main")
         assert "Someone else changed this edition" in text and "第一位编辑" in text and "第二位编辑" in text
         two.click("#reload")
+        two.wait_for_selector(f"section[data-story='{sid}']")
         assert two.inner_text(f"section[data-story='{sid}'] .title") == "第一位编辑"
 
 
