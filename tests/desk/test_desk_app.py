@@ -9,7 +9,19 @@ import re
 from datetime import datetime, timezone
 from pathlib import Path
 
-from conftest import DAY, PASSWORD, XSS, client, csrf, feeds, login, post, version
+from deskenv import (
+    DAY,
+    PASSWORD,
+    XSS,
+    _make_env,  # noqa: F401 - the make_env fixture
+    client,
+    csrf,
+    feeds,
+    login,
+    post,
+    version,
+)
+
 from dailybrief.desk.auth import LoginLimiter
 from dailybrief.desk.drafts import Desk
 from dailybrief.desk.review import auto_publish_due

@@ -11,8 +11,14 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from deskenv import (
+    DAY,
+    PASSWORD,
+    XSS,
+    _make_env,  # noqa: F401 - the make_env fixture
+    _shared_embedder,
+)
 
-from conftest import DAY, PASSWORD, XSS, _shared_embedder
 from dailybrief.demo import serve_directory
 from dailybrief.desk import app as desk_app
 from dailybrief.desk.drafts import Desk

@@ -1,4 +1,4 @@
-"""The desk's fixtures: a real run on feeds served from 127.0.0.1 that stops at a draft, real webhook
+"""The desk tests' world: a real run on feeds served from 127.0.0.1 that stops at a draft, real webhook
 targets (an echo server on 127.0.0.1), and a signed-in Starlette TestClient."""
 
 from __future__ import annotations
@@ -112,8 +112,8 @@ def desk_config(base: str, echo: Echo, root: Path, **review: Any) -> config.Conf
     return config.from_dict(data)
 
 
-@pytest.fixture
-def make_env(tmp_path: Path) -> Iterator[Any]:
+@pytest.fixture(name="make_env")
+def _make_env(tmp_path: Path) -> Iterator[Any]:
     """make_env(payload="", **review) -> DeskEnv: the day's run done, stopped at a draft."""
     stack: list[Any] = []
 
