@@ -63,6 +63,9 @@ def test_sign_in_sets_a_strict_secure_cookie_and_failed_sign_ins_are_rate_limite
     cookie = r.headers["set-cookie"].lower()
     assert r.status_code == 303 and "secure" in cookie and "httponly" in cookie and "samesite=strict" in cookie
     assert c.get(f"/edition/{DAY}").status_code == 200
+    Desk(env.store).set_disabled("abe")  # `dailybrief desk disable abe`: the open session ends now
+    assert c.get(f"/edition/{DAY}", follow_redirects=False).status_code == 303
+    Desk(env.store).set_disabled("abe", False)
     limited = client(env, user="", limiter=LoginLimiter(attempts=3, window=600))
     assert [login(limited, "abe", "wrong password!").status_code for _ in range(3)] == [401, 401, 401]
     refused = login(limited, "abe", PASSWORD)  # even the right password waits now
@@ -409,6 +412,8 @@ def test_desk_adduser_hashes_the_password_and_checks_the_role(monkeypatch) -> No
     user = Desk(store).user("ada")
     assert user["role"] == "admin" and user["password"].startswith("$argon2id$") and PASSWORD not in user["password"]
     assert CliRunner().invoke(main, ["desk", "adduser", "bo", "--role", "boss"]).exit_code == 2
+    assert CliRunner().invoke(main, ["desk", "disable", "ada"]).exit_code == 0 and Desk(store).user("ada")["disabled"]
+    assert CliRunner().invoke(main, ["desk", "disable", "nobody"]).exit_code == 1
     monkeypatch.setenv("DAILYBRIEF_DESK_PASSWORD", "short")
     short = CliRunner().invoke(main, ["desk", "adduser", "bo"])
     assert short.exit_code == 1 and "at least 10 characters" in short.output

@@ -56,3 +56,22 @@ def adduser(click_ctx: click.Context, name: str, role: str) -> None:
     except DailybriefError as exc:
         raise click.ClickException(str(exc)) from exc
     out.print(f"desk user {name} ({role}) saved")
+
+
+@desk.command(name="disable")
+@click.argument("name")
+@click.pass_context
+def disable(click_ctx: click.Context, name: str) -> None:
+    """Lock a desk user out at once: their open sessions end on their next request (adduser enables them again)."""
+    from ..store import Store
+    from .drafts import Desk
+
+    try:
+        store = Store.open(click_ctx.obj.cfg.db_path())
+        try:
+            Desk(store).set_disabled(name)
+        finally:
+            store.close()
+    except DailybriefError as exc:
+        raise click.ClickException(str(exc)) from exc
+    out.print(f"desk user {name} disabled")

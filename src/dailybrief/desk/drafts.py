@@ -66,12 +66,17 @@ class Desk:
             raise DeskError("a user name is 1 to 64 printable characters")
         with self.conn:
             self.conn.execute("INSERT INTO desk_users (name, role, password, created) VALUES (?, ?, ?, ?) "
-                              "ON CONFLICT(name) DO UPDATE SET role = excluded.role, password = excluded.password",
+                              "ON CONFLICT(name) DO UPDATE SET role = excluded.role, password = excluded.password, disabled = 0",
                               (name, role, password_hash, utcnow().isoformat()))
 
     def user(self, name: str) -> dict[str, Any] | None:
         row = self.conn.execute("SELECT name, role, password, disabled FROM desk_users WHERE name = ?", (name,)).fetchone()
         return None if row is None else {"name": row[0], "role": row[1], "password": row[2], "disabled": bool(row[3])}
+
+    def set_disabled(self, name: str, disabled: bool = True) -> None:
+        with self.conn:
+            if self.conn.execute("UPDATE desk_users SET disabled = ? WHERE name = ?", (int(disabled), name)).rowcount != 1:
+                raise DeskError(f"no desk user named {name!r}")
 
     def set_password(self, name: str, password_hash: str) -> None:
         with self.conn:
