@@ -681,5 +681,9 @@ def demo(out_dir: str, day: str | None) -> None:
     out.print(f"\nThe demo briefing is in {target.resolve()}/")
 
 
+from .desk.cli import desk as _desk  # noqa: E402 - the editor's desk (desk/)
+
+main.add_command(_desk)
+
 if __name__ == "__main__":  # pragma: no cover
     main()

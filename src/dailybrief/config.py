@@ -528,6 +528,28 @@ class WebhookTarget(_ChatTarget):
     max_length: int | None = Field(None, ge=200)
 
 
+class WechatTarget(_Target):
+    """The WeChat official account's draft box (公众号草稿箱): the editor publishes from WeChat (wechat.py)."""
+
+    kind: Literal["wechat"] = "wechat"
+    appid_env: str = "WECHAT_APPID"  # the NAMES of the env vars holding the AppID and the AppSecret
+    secret_env: str = "WECHAT_SECRET"  # noqa: S105 - the name of an env var
+    api_base: str = "https://api.weixin.qq.com"
+    language: Language | None = None
+    author: str = ""
+    timeout: float = Field(20.0, gt=0)
+
+    @field_validator("appid_env", "secret_env")
+    @classmethod
+    def _env(cls, v: str) -> str:
+        return _env_name(v)
+
+    @field_validator("api_base")
+    @classmethod
+    def _base(cls, v: str) -> str:
+        return _http(v).rstrip("/")
+
+
 def _publish_kind(value: Any) -> str:
     if isinstance(value, dict):
         return str(value.get("kind", "folder"))
@@ -539,7 +561,7 @@ PublishConfig = Annotated[
     | Annotated[EmailTarget, Tag("email")] | Annotated[FeishuTarget, Tag("feishu")]
     | Annotated[DingtalkTarget, Tag("dingtalk")] | Annotated[WecomTarget, Tag("wecom")]
     | Annotated[SlackTarget, Tag("slack")] | Annotated[TelegramTarget, Tag("telegram")]
-    | Annotated[WebhookTarget, Tag("webhook")],
+    | Annotated[WebhookTarget, Tag("webhook")] | Annotated[WechatTarget, Tag("wechat")],
     Discriminator(_publish_kind),
 ]
 
@@ -571,6 +593,21 @@ class ScheduleConfig(_Model):
 class AlertsConfig(_Model):
     target: str = ""  # the name of an email or chat [[publish]] target; empty: no alerts
     on_degraded: bool = True  # false: alert on failed and empty runs only
+
+class ReviewConfig(_Model):
+    """The editor's desk (desk/): a scheduled run stops at a draft that an approver publishes."""
+
+    required: bool = False  # true: runs stop at a draft; false: publish at once (the default)
+    auto_publish_at: str = ""  # "HH:MM" in [edition].timezone: an untouched draft is published then; empty: never
+    desk_url: str = "http://127.0.0.1:8750/"  # the desk's address in the alert that a draft waits
+
+    @field_validator("auto_publish_at")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        if v and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", v):
+            raise ValueError(f"auto_publish_at must be HH:MM (24-hour), or empty; got {v!r}")
+        return v
+
 
 class TopicConfig(_Model):
     """A topic the ranking weighs: matched by keywords (zh and en) in a story's titles and leads."""
@@ -653,6 +690,7 @@ class Config(_Model):
     publish: list[PublishConfig] = Field(default_factory=list)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    review: ReviewConfig = Field(default_factory=ReviewConfig)
     sources: list[SourceConfig] = Field(default_factory=list)
     rank: RankConfig = Field(default_factory=RankConfig)
 

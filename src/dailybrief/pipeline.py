@@ -558,14 +558,12 @@ class Pipeline:
                 self.comments(run, ranked)
                 self.lead_texts(run, ranked)
             briefs = self.write(run, day, ranked)
-            root = self.staging()
-            root.mkdir(parents=True, exist_ok=True)
-            with tempfile.TemporaryDirectory(prefix="dailybrief-", dir=root) as tmp:
-                files = self.render(run, briefs, Path(tmp))
-                placed = self.publish(run, day, files, out, briefs)
-            for brief, stem in ((b, file_stem(b.language, self.cfg.edition.languages)) for b in briefs):
-                where = next((str(p) for p in placed if p.name == f"{stem}.json"), "")
-                self.store.record_edition(day, brief.language, run.id, where, brief_digest(brief))
+            if self.cfg.review.required:  # the editor's desk publishes it on approval (desk/review.py)
+                from .desk.review import hold_for_review
+
+                hold_for_review(self, run, day, ranked, briefs)
+                return self.finish(run, "draft")
+            self.release(run, day, briefs, out)
             missed = missed_editions(self.cfg, self.store, day)
             if missed:
                 run.failures.append(
@@ -585,6 +583,18 @@ class Pipeline:
                 self.finish(run, "failed")
             raise
         return self.finish_and_alert(run, "degraded" if run.failures else "ok")
+
+
+    def release(self, run: RunReport, day: date, briefs: list[Brief], out: Path | None = None) -> None:
+        """Render the briefs, place them and deliver them to every target; record the edition."""
+        root = self.staging()
+        root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="dailybrief-", dir=root) as tmp:
+            files = self.render(run, briefs, Path(tmp))
+            placed = self.publish(run, day, files, out, briefs)
+        for brief, stem in ((b, file_stem(b.language, self.cfg.edition.languages)) for b in briefs):
+            where = next((str(p) for p in placed if p.name == f"{stem}.json"), "")
+            self.store.record_edition(day, brief.language, run.id, where, brief_digest(brief))
 
 
 def brief_digest(brief: Brief) -> str:

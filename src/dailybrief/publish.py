@@ -193,7 +193,7 @@ register_publisher("folder", FolderPublisher.from_config)
 
 def _load_builtins() -> None:
     # The other built-in kinds live in their own modules, which register themselves.
-    from . import mail, site, webhooks  # noqa: F401
+    from . import mail, site, webhooks, wechat  # noqa: F401
 
 
 def make_target(conf: Any, cfg: Config) -> Target:

@@ -229,6 +229,11 @@ def scheduler(cfg: Any, config_path: str | None, report: Callable[[Any], None] |
     if now:
         sched.add_job(daily_job, args=(config_path, report, sched), id="now", name="dailybrief run at start",
                       max_instances=1)
+    if cfg.review.required and cfg.review.auto_publish_at:  # the editor's desk: an untouched draft goes out then
+        from .desk.review import auto_publish_job
+
+        sched.add_job(auto_publish_job, "interval", minutes=1, args=(config_path,), id="auto_publish",
+                      name="dailybrief auto_publish_at", max_instances=1, coalesce=True)
     return sched
 
 

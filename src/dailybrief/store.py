@@ -106,6 +106,27 @@ MIGRATIONS: list[str] = [
     ALTER TABLE runs ADD COLUMN pid INTEGER;
     ALTER TABLE runs ADD COLUMN heartbeat TEXT;
     """,
+    # 8: the editor's desk (desk/): its users, each edition's draft with an optimistic version, the editors'
+    # decisions on stories (kept across a rebuilt draft), and the audit log of every change
+    """
+    CREATE TABLE desk_users (
+        name TEXT PRIMARY KEY, role TEXT NOT NULL, password TEXT NOT NULL, created TEXT, disabled INTEGER DEFAULT 0
+    );
+    CREATE TABLE desk_drafts (
+        edition TEXT PRIMARY KEY, version INTEGER NOT NULL DEFAULT 1, status TEXT NOT NULL, run_id TEXT,
+        briefs TEXT NOT NULL, candidates TEXT NOT NULL, stale TEXT NOT NULL DEFAULT '[]',
+        created TEXT, updated TEXT, touched INTEGER NOT NULL DEFAULT 0, decided_by TEXT, decided TEXT, note TEXT
+    );
+    CREATE TABLE desk_decisions (
+        edition TEXT, seq INTEGER, story_id TEXT, action TEXT, data TEXT, user TEXT, at TEXT,
+        PRIMARY KEY (edition, seq)
+    );
+    CREATE TABLE desk_audit (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, edition TEXT, version INTEGER, at TEXT, user TEXT, action TEXT,
+        target TEXT, before TEXT, after TEXT
+    );
+    CREATE INDEX desk_audit_edition ON desk_audit(edition, id);
+    """,
 ]
 
 STALE_HEARTBEAT = timedelta(hours=12)  # a "running" run silent this long is dead even if its PID was reused

@@ -109,6 +109,8 @@ WORDS: dict[str, dict[str, str]] = {
         "count": "共 {n} 期",
         "empty": "还没有简报。",
         "made": "由 dailybrief 生成",
+        # -- the editor's desk: uncited text an editor adds is labelled as theirs
+        "editor_note": "编者按：{text}",
     },
     "en": {
         "abstract": "Abstract",
@@ -200,6 +202,7 @@ WORDS: dict[str, dict[str, str]] = {
         "count": "{n} editions",
         "empty": "No editions yet.",
         "made": "Made by dailybrief",
+        "editor_note": "Editor's note: {text}",
     },
 }
 

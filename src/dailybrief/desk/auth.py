@@ -1,0 +1,109 @@
+"""Who may use the desk: argon2 password hashes, the session key, CSRF tokens and a login rate limit."""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from .drafts import Desk
+
+SECRET_ENV = "DAILYBRIEF_DESK_SECRET"  # noqa: S105 - an env var name; the session-signing key; else a file beside the database
+LOGIN_ATTEMPTS = 5  # failed logins allowed per window, per client address and per user name
+LOGIN_WINDOW = 600.0  # seconds
+MIN_PASSWORD = 10
+
+_hasher = PasswordHasher()
+CAN = {"edit": {"editor", "approver", "admin"}, "approve": {"approver", "admin"}}
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD:
+        from .drafts import DeskError
+
+        raise DeskError(f"a desk password has at least {MIN_PASSWORD} characters")
+    return _hasher.hash(password)
+
+
+def check_password(desk: Desk, name: str, password: str) -> dict[str, str] | None:
+    """The user, when the name and password match (the same work is done for an unknown name)."""
+    user = desk.user(name)
+    stored = user["password"] if user and not user["disabled"] else _DUMMY
+    try:
+        _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or user["disabled"]:
+        return None
+    if _hasher.check_needs_rehash(stored):
+        desk.set_password(name, _hasher.hash(password))
+    return {"name": user["name"], "role": user["role"]}
+
+
+_DUMMY = _hasher.hash(secrets.token_hex(8))
+
+
+def allowed(role: str, action: str) -> bool:
+    return role in CAN[action]
+
+
+def session_secret(db_path: Path) -> str:
+    """The key that signs session cookies: $DAILYBRIEF_DESK_SECRET, else a random one kept in a 0600 file."""
+    env = os.environ.get(SECRET_ENV)
+    if env:
+        return env
+    path = db_path.with_name(db_path.name + ".desk-secret") if str(db_path) != ":memory:" else None
+    if path is None:
+        return secrets.token_urlsafe(32)
+    try:
+        return path.read_text("ascii").strip()
+    except FileNotFoundError:
+        key = secrets.token_urlsafe(32)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(key)
+        return key
+
+
+def new_csrf() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def csrf_ok(expected: str | None, given: str | None) -> bool:
+    return bool(expected) and bool(given) and hmac.compare_digest(str(expected), str(given))
+
+
+@dataclass(slots=True)
+class LoginLimiter:
+    """Failed logins per key in a sliding window; a key over the limit is refused until it slides."""
+
+    attempts: int = LOGIN_ATTEMPTS
+    window: float = LOGIN_WINDOW
+    _fails: dict[str, deque[float]] = field(default_factory=dict)
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        q = self._fails.setdefault(key, deque())
+        while q and q[0] <= now - self.window:
+            q.popleft()
+        return q
+
+    def blocked(self, *keys: str) -> float:
+        """Seconds until a login may be tried again (0: now)."""
+        now = time.monotonic()
+        waits = [q[0] + self.window - now for k in keys if len(q := self._recent(k, now)) >= self.attempts]
+        return max(waits, default=0.0)
+
+    def failed(self, *keys: str) -> None:
+        now = time.monotonic()
+        for k in keys:
+            self._recent(k, now).append(now)
+
+    def succeeded(self, name_key: str) -> None:
+        self._fails.pop(name_key, None)

@@ -1,0 +1,77 @@
+"""`dailybrief desk` (serve the desk) and `dailybrief desk adduser` (the first admin, and every other user)."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from ..console import out
+from ..errors import DailybriefError
+from .drafts import ROLES
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8750
+PASSWORD_ENV = "DAILYBRIEF_DESK_PASSWORD"  # noqa: S105 - the name of an env var; adduser reads the password from here when set (scripts), else asks
+
+
+@click.group(name="desk", invoke_without_command=True)
+@click.option("--host", default=DEFAULT_HOST, show_default=True,
+              help="Address to listen on. Keep 127.0.0.1 and put a TLS proxy (nginx, Caddy) in front to expose it.")
+@click.option("--port", default=DEFAULT_PORT, show_default=True, type=int)
+@click.option("--plain-http-cookie", is_flag=True,
+              help="Send the session cookie without the Secure flag: only for a desk reached over plain HTTP on a "
+                   "name browsers do not treat as local.")
+@click.pass_context
+def desk(click_ctx: click.Context, host: str, port: int, plain_http_cookie: bool) -> None:
+    """The editor's desk: review, edit and approve each edition before it goes out."""
+    if click_ctx.invoked_subcommand is not None:
+        return
+    from .app import serve
+
+    cfg = click_ctx.obj.cfg
+    out.print(f"the desk is at http://{host}:{port}/ (database {cfg.db_path()})")
+    serve(cfg, host, port, secure_cookie=not plain_http_cookie)
+
+
+@desk.command(name="adduser")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), default="editor", show_default=True,
+              help="editor: edits; approver: edits and approves; admin: everything.")
+@click.pass_context
+def adduser(click_ctx: click.Context, name: str, role: str) -> None:
+    """Add a desk user, or set an existing one's role and password."""
+    from ..store import Store
+    from .auth import hash_password
+    from .drafts import Desk
+
+    cfg = click_ctx.obj.cfg
+    password = os.environ.get(PASSWORD_ENV) or click.prompt("password", hide_input=True, confirmation_prompt=True)
+    try:
+        store = Store.open(cfg.db_path())
+        try:
+            Desk(store).add_user(name, role, hash_password(password))
+        finally:
+            store.close()
+    except DailybriefError as exc:
+        raise click.ClickException(str(exc)) from exc
+    out.print(f"desk user {name} ({role}) saved")
+
+
+@desk.command(name="disable")
+@click.argument("name")
+@click.pass_context
+def disable(click_ctx: click.Context, name: str) -> None:
+    """Lock a desk user out at once: their open sessions end on their next request (adduser enables them again)."""
+    from ..store import Store
+    from .drafts import Desk
+
+    try:
+        store = Store.open(click_ctx.obj.cfg.db_path())
+        try:
+            Desk(store).set_disabled(name)
+        finally:
+            store.close()
+    except DailybriefError as exc:
+        raise click.ClickException(str(exc)) from exc
+    out.print(f"desk user {name} disabled")

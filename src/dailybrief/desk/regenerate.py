@@ -1,0 +1,116 @@
+"""Regenerate one section, or the abstract, with the configured model writer and the editor's instruction.
+
+The instruction is the editor's: it goes into the system message, as theirs. The sources go where they
+always go, in the data block the system message declares to be data, never instructions. The new text
+cites the same kind of references (the story's items) and every sentence is checked again.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import date
+from typing import Any
+
+from ..records import Brief, Story
+from ..store import Store
+from ..verify import renumber_references
+from ..write import ReferenceBook, WriterContext, get_writer
+from .drafts import DeskError, Draft
+from .edits import Change, Checker
+
+INSTRUCTION_MAX = 300  # characters of the editor's instruction
+EDITOR_LINE = ("\n- The desk editor asks for this rewrite (an instruction from the editor, not from the sources): "
+               "{instruction}")
+
+
+def model_writer(cfg: Any, store: Store, embedder: Any, instruction: str) -> Any:
+    if cfg.writer.kind == "extractive":
+        raise DeskError("no model writer is configured ([writer].kind = \"extractive\"); set [writer] to a model "
+                        "endpoint to regenerate with it")
+    writer = get_writer(cfg.writer.kind)(WriterContext(cfg.writer, embedder, store, cfg.base_dir))
+    instruction = " ".join(instruction.split())[:INSTRUCTION_MAX]
+    if instruction:
+        ask = writer._ask
+
+        def with_instruction(messages: list[dict[str, str]], *args: Any) -> Any:
+            messages = [dict(m) for m in messages]
+            messages[0]["content"] += EDITOR_LINE.format(instruction=instruction)
+            return ask(messages, *args)
+
+        writer._ask = with_instruction
+    return writer
+
+
+def _book(brief: Brief) -> ReferenceBook:
+    book = ReferenceBook(refs=copy.deepcopy(brief.references))
+    book._by_item = {r.item_id: r.n for r in book.refs}
+    return book
+
+
+def _story(draft: Draft, store: Store, story_id: str) -> Story:
+    cand = next((c for c in draft.candidates if c["story_id"] == story_id), None)
+    if cand is None:
+        raise DeskError(f"story {story_id} is not among this edition's candidates")
+    items = store.items([i["id"] for i in cand["items"]])
+    if not items:
+        raise DeskError("this story's items are no longer in the store")
+    day: date = draft.edition
+    return Story(id=story_id, items=items, first_seen=day, last_seen=day, title=cand["title"])
+
+
+def regenerate(draft: Draft, store: Store, writer: Any, lang: str, target: str, check: Checker) -> Change:
+    """Rewrite the section of story `target` (or the abstract, target = "abstract") in one language."""
+    brief = next((b for b in draft.briefs if b.language == lang), None)
+    if brief is None:
+        raise DeskError(f"this draft has no {lang!r} brief")
+    book = _book(brief)
+    if target == "abstract":
+        before = " ".join(s.text for p in brief.abstract for s in p.sentences)
+        brief.abstract = writer.abstract(brief, lang, book)
+        paragraphs = brief.abstract
+    else:
+        old = next((s for s in brief.sections if s.kind == "story" and s.story_id == target), None)
+        if old is None:
+            raise DeskError(f"no section for story {target} in the {lang} brief")
+        before = " ".join(s.text for p in old.paragraphs for s in p.sentences)
+        new = writer.section(_story(draft, store, target), lang, book)
+        new.notes = old.notes  # the editor's notes stay
+        brief.sections[brief.sections.index(old)] = new
+        paragraphs = new.paragraphs
+    brief.references = book.refs
+    for p in paragraphs:
+        for s in p.sentences:
+            s.supported = check(brief, s, p.part)[0]
+    renumber_references(brief)
+    after = " ".join(s.text for p in paragraphs for s in p.sentences)
+    return Change("regenerate", f"{lang} {target}", before, after)
+
+
+def promote(draft: Draft, store: Store, embedder: Any, story_id: str, check: Checker) -> Change:
+    """A roundup item or an unselected candidate gets a section of its own, written by the extractive writer,
+    in every language; the roundup lines citing its items leave the roundup."""
+    from ..write import ExtractiveWriter
+
+    if any(s.story_id == story_id for s in draft.briefs[0].sections if s.kind == "story"):
+        raise DeskError("this story already has a section")
+    story = _story(draft, store, story_id)
+    ids = {i.id for i in story.items}
+    writer = ExtractiveWriter(embedder)
+    for brief in draft.briefs:
+        book = _book(brief)
+        section = writer.section(story, brief.language, book)
+        brief.references = book.refs
+        theirs = {r.n for r in brief.references if r.item_id in ids}
+        for sec in brief.sections:
+            if sec.kind == "roundup":
+                sec.paragraphs = [p for p in sec.paragraphs if not any(set(s.refs) & theirs for s in p.sentences)]
+        brief.sections = [s for s in brief.sections if s.kind != "roundup" or s.paragraphs]
+        for p in section.paragraphs:
+            for s in p.sentences:
+                s.supported = check(brief, s, p.part)[0]
+        at = next((i for i, s in enumerate(brief.sections) if s.kind != "story"), len(brief.sections))
+        brief.sections.insert(at, section)
+        renumber_references(brief)
+    cand = next(c for c in draft.candidates if c["story_id"] == story_id)
+    before, cand["selected"], cand["dropped"] = cand["selected"] or "not selected", "section", False
+    return Change("promote", story_id, before, "section", {"op": "promote", "story_id": story_id})
