@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from dailybrief.cli import main
 from helpers import rss
 
 COMMANDS = ["init", "run", "fetch", "build", "render", "publish", "deliveries", "schedule", "sources", "extract",
-            "runs", "demo", "stories", "eval"]
+            "runs", "demo", "stories", "eval", "check"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -129,3 +130,25 @@ def test_stories_explains_each_score(feed_dir: Path, feed_server: str) -> None:
     assert "authority" not in plain.output and "Chipmaker beats forecasts" in plain.output
     empty = CliRunner().invoke(main, ["stories", "--date", "2020-01-01"])
     assert empty.exit_code == 1 and "no items published" in empty.output
+
+
+def test_check_prints_one_verdict_per_line_and_a_summary(tmp_path: Path) -> None:
+    source = "Meta has signed an AI infrastructure agreement worth $21 billion with CoreWeave."
+    lines = [json.dumps({"id": "right", "claim": "Meta 与 CoreWeave 签署了价值 210 亿美元的协议。", "source_text": source},
+                        ensure_ascii=False),
+             json.dumps({"id": "scale", "claim": "Meta 与 CoreWeave 签署了价值 21 亿美元的协议。", "source_text": source},
+                        ensure_ascii=False),
+             json.dumps({"claim": "Meta signed with Oracle for $21 billion.", "source_text": source}),
+             "{not json", json.dumps({"claim": "no source"})]
+    path = tmp_path / "claims.jsonl"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    result = CliRunner().invoke(main, ["check", str(path)])
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [r.get("id") for r in rows[:5]] == ["right", "scale", "3", "4", "5"]
+    assert rows[0] == {"id": "right", "supported": True, "reasons": []}
+    assert rows[1]["supported"] is False and rows[1]["reasons"][0].startswith("number:")
+    assert rows[2]["supported"] is False and any(r.startswith("entity:") for r in rows[2]["reasons"])
+    assert rows[3]["supported"] is None and "one JSON object per line" in rows[3]["error"]
+    assert "source_text" in rows[4]["error"]
+    assert rows[5]["summary"] == {"claims": 3, "supported": 1, "unsupported": 2, "errors": 2, "checker": "2"}
+    assert result.exit_code == 1

@@ -323,7 +323,10 @@ def test_rerun_is_served_from_the_cache_at_zero_tokens(chat_stub, feed_dir: Path
     assert one == two
     data = json.loads(one)
     assert [s["writer"] for s in data["sections"]] == ["llm", "llm"]
-    assert data["faithfulness"] == {"sentences": 3, "cited": 3, "supported": 3}
+    f = data["faithfulness"]
+    assert (f["sentences"], f["cited"], f["supported"]) == (3, 3, 3)
+    assert f["by_part"]["facts"] == {"sentences": 2, "supported": 2} and f["by_part"]["titles"]["sentences"] == 2
+    assert f["by_writer"]["llm"]["sentences"] == 4 and f["checker"]
     assert data["themes"] == ["open models"]
 
 

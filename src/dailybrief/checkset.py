@@ -12,6 +12,7 @@ instance, file and sentence range.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -140,3 +141,16 @@ def load(claims: Path, sources: Path, shared: Path) -> list[LabelledClaim]:
         out.append(LabelledClaim(row["id"], row["claim"], source, bool(row["supported"]), row["category"],
                                  _lang(row["claim"]), _lang(source), resolver.author(refs[key])))
     return out
+
+
+def scores(rows: Sequence[tuple[bool, bool]]) -> dict[str, float | int]:
+    """rows: (gold supported, predicted supported). The positive class is "unsupported"."""
+    tp = sum(1 for g, p in rows if not g and not p)
+    fp = sum(1 for g, p in rows if g and not p)
+    fn = sum(1 for g, p in rows if not g and p)
+    faithful = [p for g, p in rows if g]
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"n": len(rows), "misstatements": tp + fn, "precision": precision, "recall": recall, "f1": f1,
+            "faithful_passed": sum(faithful) / len(faithful) if faithful else 1.0, "faithful": len(faithful)}

@@ -556,3 +556,49 @@ def demo(out_dir: str, day: str | None) -> None:
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+@main.command()
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+def check(file: click.utils.LazyFile) -> None:
+    """Check claims against their sources: dailybrief check FILE.jsonl (use - for stdin).
+
+    Each line holds "claim" and "source_text" (optionally "id", "part", "claim_lang", "source_lang").
+    Prints one JSON line per input, {"id", "supported", "reasons"}, with the same checker the pipeline
+    uses, then a summary line. A line that cannot be read gets an "error" naming the fix; the others
+    are still checked, and the exit code is 1.
+    """
+    from .embed import default_embedder
+    from .grounding import CHECKER_VERSION, Checker, Passage
+
+    rows: list[tuple[str, dict[str, str] | None, str]] = []
+    for n, line in enumerate(file, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            if not isinstance(row, dict) or not isinstance(row.get("claim"), str) \
+                    or not isinstance(row.get("source_text"), str):
+                raise ValueError("needs \"claim\" and \"source_text\", both strings")
+            rows.append((str(row.get("id", n)), row, ""))
+        except ValueError as exc:
+            rows.append((str(n), None, f"line {n}: {exc}; write one JSON object per line, "
+                                       "e.g. {\"claim\": \"...\", \"source_text\": \"...\"}"))
+    checker = Checker(default_embedder())
+    good = [r for _, r, _ in rows if r is not None]
+    checker.prepare_pairs([r["claim"] for r in good], [r["source_text"] for r in good])
+    supported = errors = 0
+    for rid, row, error in rows:
+        if row is None:
+            errors += 1
+            click.echo(json.dumps({"id": rid, "supported": None, "reasons": [], "error": error}, ensure_ascii=False))
+            continue
+        result = checker.check(row["claim"], [Passage(rid, row["source_text"])], str(row.get("part", "facts")))
+        supported += result.supported
+        click.echo(json.dumps({"id": rid, "supported": result.supported, "reasons": result.reasons},
+                              ensure_ascii=False))
+    checked = len(rows) - errors
+    click.echo(json.dumps({"summary": {"claims": checked, "supported": supported, "unsupported": checked - supported,
+                                       "errors": errors, "checker": CHECKER_VERSION}}))
+    if errors:
+        raise SystemExit(1)

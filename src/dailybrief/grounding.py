@@ -40,11 +40,14 @@ REASONS = ("number", "date", "entity", "polarity", "unsupported", "off-topic")
 
 @dataclass(slots=True)
 class CheckSettings:
-    semantic: float = 0.70  # same language: a sentence (or pair) of the passage at least this close
+    semantic: float = 0.65  # same language: a sentence (or pair) of the passage at least this close
     cross_semantic: float = 0.40  # a Chinese claim on an English passage, or the reverse
-    lexical: float = 0.6  # or this share of the claim's content words in the passage (same language)
+    lexical: float = 0.5  # or this share of the claim's content words in the passage (same language)
     off_topic: float = 0.30  # below this the claim is about something else
-    analysis_semantic: float = 0.40  # analysis: on the topic of the passage
+    analysis_semantic: float = 0.35  # analysis: on the topic of the passage
+
+
+CHECK_DEFAULTS = CheckSettings()
 
 
 @dataclass(slots=True)
@@ -91,7 +94,7 @@ very via where why yet
 _NEG_EN = re.compile(r"(?<![a-z])(?:not|never|no|none|nobody|nothing|neither|nor|without|cannot|n't|no\s+longer|"
                      r"failed\s+to|fails\s+to|no\s+one|rather\s+than|instead\s+of)(?![a-z])|n't(?![a-z])", re.I)
 _NEG_ZH = re.compile(r"(?:没有|没能|未能|尚未|并未|从未|不再|不会|不能|不是|不对|不向|不打算|不公开|无人|无法|并非|非)"
-                     r"|未(?![来知])|不(?![过同断少仅久错足论满料但只止妨如然外得变])|没(?!收)|无(?![论须需线人机])")
+                     r"|未(?![来知])|不(?![过同断少仅久错足论满料但止妨如然外得变])|没(?!收)|无(?![论须需线人机])")
 # Pairs of words that turn a statement around; either side of the claim against the other in the evidence.
 _REVERSALS: list[tuple[str, str]] = [
     (r"ris(?:e|es|en|ing)\b|rose|increas(?:e|ed|es|ing)|grew|grow(?:s|n|th)?\b|gain(?:s|ed)?|climb(?:s|ed)?"
@@ -140,7 +143,7 @@ _HEDGE_ANY = re.compile(_HEDGE_STRONG.pattern + r"|(?<![a-z])(?:according|report
 _CAUSE_CLAIM = re.compile(r"(?<![a-z])(?:because|due\s+to|owing\s+to|as\s+a\s+result|led\s+to|caused|in\s+order\s+to)"
                           r"(?![a-z])|因为|由于|导致|是为了|因(?=[^此为]{1,12}(?:才|而))", re.I)
 _CAUSE = re.compile(r"(?<![a-z])(?:because|since|due\s+to|owing\s+to|as\s+a\s+result|thanks\s+to|so\s+that|"
-                    r"in\s+order\s+to|led\s+to|leads?\s+to|caused?|why|after|so)(?![a-z])"
+                    r"in\s+order\s+to|led\s+to|leads?\s+to|caused?|why|given)(?![a-z])"
                     r"|因为|由于|因此|所以|是为了|为了|导致|使得|因而|考虑到|借此|意在|旨在|因(?=[^此为]{1,12}(?:才|而))",
                     re.I)
 _SPEAKER = re.compile(r"(?:^|[，,。:：\s])(?P<who>[\w\u4e00-\u9fff]{2,12}?)\s*"
@@ -208,6 +211,10 @@ class Names:
             term = self.glossary._by_spelling[m.group()]
             out.setdefault(term.en.casefold(), []).append(m.start())
         return out
+
+    @property
+    def keys(self) -> set[str]:
+        return {t.en.casefold() for t in self.glossary.terms}
 
     def spellings(self, key: str) -> list[str]:
         for t in self.glossary.terms:
@@ -289,10 +296,12 @@ class Checker:
         cross = chinese(claim) != chinese(text)
         s = self.settings
         if part == "analysis":
-            if sim < s.analysis_semantic:
+            mine = _content_words(claim)
+            shared = len(mine & _content_words(text)) / len(mine) if mine and not cross else 0.0
+            if sim < s.analysis_semantic and shared < s.lexical / 2:
                 reasons.append(f"off-topic: closest passage sentence {sim:.2f}")
             return Check(not reasons, reasons, passage.id, sim)
-        reasons += self._roles(claim, text)
+        reasons += self._roles(claim, text) or self._together(claim, text)
         reasons += self._polarity(claim, text)
         lexical = 0.0
         if not cross:
@@ -391,7 +400,34 @@ class Checker:
                     out.append(f"entity: {a} and {b} swap roles against the source")
         return out
 
-    def _mentions(self, sentence: str) -> list[tuple[str, int, int]]:
+    def _together(self, claim: str, text: str) -> list[str]:
+        """Names one clause of a claim ties together must occur together in the passage (a sentence or two)."""
+        windows = [_flat(w) for w in self.windows(text)]
+        whole = _flat(text)
+        zh_names = chinese(text)
+        for sent in split_sentences(claim):
+            for clause in [c for c in re.split(r"[，,;；:：]\s*", sent) if c.strip()]:
+                names: dict[str, list[str]] = {}
+                for key, a, b in self._mentions(clause, zh_names):
+                    surface = clause[a:b]
+                    words = surface.split()
+                    if words and words[0].casefold() in _SENTENCE_START:
+                        words = words[1:]
+                    if a == 0 and len(words) == 1 and key not in self.names.keys and not chinese(clause):
+                        continue  # a capitalised first word is not a name by itself
+                    spellings = self.names.spellings(key) if key in self.names.keys else [" ".join(words)]
+                    flat = [_flat(re.sub(r"['’]s$", "", x)) for x in spellings if x]
+                    flat = [x for x in flat if x and x in whole]
+                    if flat:
+                        names.setdefault(key, flat)
+                keys = list(names)
+                for i, x in enumerate(keys):
+                    for y in keys[i + 1:]:
+                        if not any(any(p in w for p in names[x]) and any(q in w for q in names[y]) for w in windows):
+                            return [f"entity: the source does not tie {x} to {y}"]
+        return []
+
+    def _mentions(self, sentence: str, zh_names: bool = True) -> list[tuple[str, int, int]]:
         """Names in a sentence, in order: (key, start, end); glossary terms first, then other Latin names."""
         spans: list[tuple[str, int, int]] = []
         regex = self.names.glossary._regex
@@ -403,15 +439,15 @@ class Checker:
                 continue
             if not any(a <= m.start() < b for _, a, b in spans):
                 spans.append((m.group().casefold(), m.start(), m.end()))
-        if chinese(sentence):
+        if zh_names and chinese(sentence):
             for name in set(_zh_names(sentence)):
                 for m in re.finditer(re.escape(name), sentence):
                     if not any(a <= m.start() < b for _, a, b in spans):
                         spans.append((name, m.start(), m.end()))
         return sorted(spans, key=lambda s: s[1])
 
-    def _aligned(self, sentence: str, text: str) -> list[str]:
-        """The passage sentences or clauses a claim sentence restates: the closest, and any within 0.05 of it."""
+    def _aligned(self, sentence: str, text: str, margin: float = 0.05) -> list[str]:
+        """The passage sentences or clauses a claim sentence restates: the closest, and any within a margin of it."""
         units = list(dict.fromkeys(u for t in split_sentences(text) for u in [t, *_clauses(t)]))
         if not units:
             return []
@@ -420,34 +456,38 @@ class Checker:
         sims = np.array([float(self._vectors[t] @ v) for t in units])
         order = np.argsort(-sims)
         top = float(sims[order[0]])
-        return [units[i] for i in order if float(sims[i]) >= top - 0.05]
+        return [units[i] for i in order if float(sims[i]) >= top - margin]
 
     def _polarity(self, claim: str, text: str) -> list[str]:
         out: list[str] = []
         for sentence in split_sentences(claim):
-            aligned = self._aligned(sentence, text)
+            aligned = self._aligned(sentence, text, 0.08)
             if not aligned:
                 continue
-            out += _polarity(sentence, aligned[0], aligned, hedged=bool(_HEDGE_ANY.search(claim)))
+            out += _polarity(sentence, aligned, hedged=bool(_HEDGE_ANY.search(claim)))
         if _UNIVERSAL.search(claim) and not _UNIVERSAL.search(text):
             out.append(f"polarity: '{_UNIVERSAL.search(claim).group()}' generalises the source")  # type: ignore[union-attr]
-        if _CAUSE_CLAIM.search(claim) and not _CAUSE.search(text):
+        if _CAUSE_CLAIM.search(claim) and not any(_CAUSE.search(a) for s in split_sentences(claim)
+                                                  for a in self._aligned(s, text)):
             out.append("unsupported: a cause the source does not give")
         return list(dict.fromkeys(out))
 
 
 def _clauses(sentence: str) -> list[str]:
     parts = [p.strip() for p in re.split(r"[，,;；:：]\s*", sentence)]
-    return [p for p in parts if len(p) >= 6] if len(parts) > 1 else []
+    return [p for p in parts if len(p.split()) >= 3 or len(_CJK_RUN.findall(p) and "".join(_CJK_RUN.findall(p))) >= 6] \
+        if len(parts) > 1 else []
 
 
-def _polarity(sentence: str, best: str, aligned: list[str], hedged: bool) -> list[str]:
-    """Negation, reversal words and certainty of one claim sentence against the passage sentences it restates."""
+def _polarity(sentence: str, aligned: list[str], hedged: bool) -> list[str]:
+    """Negation, reversal words and certainty of one claim sentence against the passage sentences it restates
+    (closest first; negation must differ from all of them, the others are read in the closest few)."""
     out = []
     neg = _negations(sentence)
     if neg <= 1 and all(_negations(a) <= 1 and _negations(a) % 2 != neg % 2 for a in aligned):
         out.append("polarity: negation differs from the source")
-    near = " ".join(aligned)
+    best = aligned[0]
+    near = " ".join(aligned[:3])
     for pos, negw in _REV:
         c_pos, c_neg = bool(pos.search(sentence)), bool(negw.search(sentence))
         if c_pos == c_neg:

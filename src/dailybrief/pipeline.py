@@ -284,9 +284,10 @@ class Pipeline:
             branding = self.cfg.branding.to_branding(self.cfg.base_dir)
             v = self.cfg.verify
             settings = VerifySettings(unsupported=v.unsupported, lexical=v.lexical, semantic=v.semantic,
-                                      cross_semantic=v.cross_semantic, analysis_semantic=v.analysis_semantic)
+                                      cross_semantic=v.cross_semantic, off_topic=v.off_topic,
+                                      analysis_semantic=v.analysis_semantic)
             items = {i.id: i for s in [*top, *rest] for i in s.items}
-            source = SourceText(items, self.embedder)
+            source = SourceText(items, self.embedder, None, settings.check_settings())
             faithful = Faithfulness()
             themes = self.themes(top)
             for lang in ed.languages:
@@ -305,10 +306,17 @@ class Pipeline:
                 run.failures.append(f"write: {fallback}")
             for flagged in faithful.flagged[:20]:
                 rep.errors.append(f"unsupported ({settings.unsupported}): {flagged}")
+            for title in faithful.dropped_sections:
+                rep.errors.append(f"section dropped, none of its sentences is supported: {title}")
             sections = [s for b in briefs for s in b.sections if s.kind == "story"]
             rep.counts = {"themes": len(themes), "sections": len(sections),
                           "references": sum(len(b.references) for b in briefs),
-                          **faithful.as_brief_dict(), "dropped": faithful.dropped, "marked": faithful.marked,
+                          **{k: faithful.as_brief_dict()[k] for k in ("sentences", "cited", "supported")},
+                          "dropped": faithful.dropped, "marked": faithful.marked,
+                          "dropped_sections": len(faithful.dropped_sections),
+                          **{f"supported_{part}": f"{row['supported']}/{row['sentences']}"
+                             for part, row in sorted(faithful.by_part.items())},
+                          "checker": faithful.as_brief_dict()["checker"],
                           **{f"by_{name}": sum(1 for s in sections if s.writer == name)
                              for name in sorted({s.writer for s in sections})},
                           "fallbacks": len(writer.fallbacks)}
