@@ -219,6 +219,8 @@ class VerifyConfig(_Model):
     lexical: float = Field(CHECK_DEFAULTS.lexical, ge=0, le=1)
     off_topic: float = Field(CHECK_DEFAULTS.off_topic, ge=0, le=1)
     analysis_semantic: float = Field(CHECK_DEFAULTS.analysis_semantic, ge=0, le=1)
+    # With a model writer, also ask the model to judge each story's sentences (one call per story, cached).
+    judge: bool = True
 
 
 class FetchConfig(_Model):

@@ -31,6 +31,7 @@ from .dedup import exact_duplicates, mark_near_duplicates
 from .embed import Embedder, default_embedder, embed_items, item_text
 from .errors import DailybriefError, NoBriefError, RenderError
 from .fetch import fetch_comments, fetch_sources
+from .judge import ModelJudge
 from .publish import Delivery, Edition, FolderPublisher, deliver, file_stem
 from .records import Brief, Item, RunReport, SourceResult, StageReport, Story, brief_from_dict
 from .store import Store, utcnow
@@ -290,9 +291,12 @@ class Pipeline:
             source = SourceText(items, self.embedder, None, settings.check_settings())
             faithful = Faithfulness()
             themes = self.themes(top)
+            client = next((c for c in (getattr(w, "client", None) for w in writer.writers) if c is not None), None)
+            judge = ModelJudge(client) if client is not None and v.judge else None
             for lang in ed.languages:
                 brief = writer.write(top, rest, day, lang, ed.title_for(lang), branding)
-                faithful.add(verify_brief(brief, items, self.embedder, settings, source))
+                usable = judge if judge is not None and not writer.down else None  # not a model that gave up
+                faithful.add(verify_brief(brief, items, self.embedder, settings, source, usable))
                 briefs.append(brief)
             for brief in briefs:
                 if not writer.model_themes.get(brief.language):  # a model's own themes stand
@@ -317,6 +321,7 @@ class Pipeline:
                           **{f"supported_{part}": f"{row['supported']}/{row['sentences']}"
                              for part, row in sorted(faithful.by_part.items())},
                           "checker": faithful.as_brief_dict()["checker"],
+                          **{f"judge_{k}": n for k, n in faithful.judge.items()},
                           **{f"by_{name}": sum(1 for s in sections if s.writer == name)
                              for name in sorted({s.writer for s in sections})},
                           "fallbacks": len(writer.fallbacks)}

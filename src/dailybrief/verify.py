@@ -22,12 +22,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .embed import Embedder
 from .glossary import Glossary
 from .grounding import CHECK_DEFAULTS, CHECKER_VERSION, Checker, CheckSettings, Passage, comment_passage
 from .records import Brief, Item, Paragraph, Section, Sentence
 from .text import split_sentences
+
+if TYPE_CHECKING:
+    from .judge import JudgeVerdict, ModelJudge
 
 # -- text addressed to a model -------------------------------------------------
 
@@ -98,6 +102,7 @@ class Faithfulness:
     by_part: dict[str, dict[str, int]] = field(default_factory=dict)  # part -> {sentences, supported}
     by_writer: dict[str, dict[str, int]] = field(default_factory=dict)  # writer -> {sentences, supported}
     dropped_sections: list[str] = field(default_factory=list)  # sections emptied by "drop", by title
+    judge: dict[str, int] = field(default_factory=dict)  # the model judge's calls, sentences, rejected, failed
 
     def count(self, part: str, writer: str, supported: bool) -> None:
         for table, key in ((self.by_part, part), (self.by_writer, writer)):
@@ -109,13 +114,15 @@ class Faithfulness:
         return {"sentences": self.sentences, "cited": self.cited, "supported": self.supported,
                 "by_part": {k: dict(v) for k, v in sorted(self.by_part.items())},
                 "by_writer": {k: dict(v) for k, v in sorted(self.by_writer.items())},
-                "checker": CHECKER_VERSION}
+                "checker": CHECKER_VERSION, **({"judge": dict(self.judge)} if self.judge else {})}
 
     def add(self, other: Faithfulness) -> None:
         for name in ("sentences", "cited", "supported", "dropped", "marked", "bad_citations"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.flagged.extend(other.flagged)
         self.dropped_sections.extend(other.dropped_sections)
+        for k, v in other.judge.items():
+            self.judge[k] = self.judge.get(k, 0) + v
         for mine, theirs in ((self.by_part, other.by_part), (self.by_writer, other.by_writer)):
             for key, row in theirs.items():
                 into = mine.setdefault(key, {"sentences": 0, "supported": 0})
@@ -159,7 +166,8 @@ class SourceText:
 
 
 def verify_brief(brief: Brief, items: dict[str, Item], embedder: Embedder,
-                 settings: VerifySettings | None = None, source: SourceText | None = None) -> Faithfulness:
+                 settings: VerifySettings | None = None, source: SourceText | None = None,
+                 judge: ModelJudge | None = None) -> Faithfulness:
     """Check every sentence of a brief in place; returns the counts (also stored on ``brief.faithfulness``).
 
     Citations of numbers with no reference are removed; a sentence left with
@@ -168,6 +176,8 @@ def verify_brief(brief: Brief, items: dict[str, Item], embedder: Embedder,
     marked (``Sentence.supported = False``) or dropped, as settings say; a
     section that "drop" leaves empty is removed and named in ``dropped_sections``.
     A model's section titles are checked against the passages the section cites.
+    With a ``judge`` (a model writer is configured), each story section's sentences also go to the model in
+    one batched call, and a sentence fails when either check fails.
     """
     settings = settings or VerifySettings()
     source = source or SourceText(items, embedder, settings=settings.check_settings())
@@ -177,6 +187,7 @@ def verify_brief(brief: Brief, items: dict[str, Item], embedder: Embedder,
     result = Faithfulness()
     owners: list[tuple[str, list[Paragraph]]] = [("extractive", list(brief.abstract))]
     owners += [(s.writer, s.paragraphs) for s in brief.sections]
+    story_of = {id(p): k for k, s in enumerate(brief.sections) if s.kind == "story" for p in s.paragraphs}
     for writer, paragraphs in owners:
         for para in paragraphs:
             writer_of[id(para)] = writer
@@ -191,15 +202,23 @@ def verify_brief(brief: Brief, items: dict[str, Item], embedder: Embedder,
     titles = _model_titles(brief, ref_item, items)
     source.prepare([s.text for _, s, _, _ in todo] + [t for _, t, _ in titles],
                    (i for _, _, ids, _ in todo for i in ids))
+    judged = _judge(judge, todo, source, story_of) if judge is not None else {}
     for para, sentence, ids, writer in todo:
         passages = [p for i in ids for p in source.passages(i)]
         verdict = source.checker.check(sentence.text, passages, para.part)
-        sentence.supported = verdict.supported
-        result.count(para.part, writer, verdict.supported)
-        if verdict.supported:
+        reasons = list(verdict.reasons)
+        second = judged.get(id(sentence))
+        if second is not None and not second.supported:
+            reasons.append(second.reason)
+        sentence.supported = not reasons
+        result.count(para.part, writer, sentence.supported)
+        if sentence.supported:
             result.supported += 1
         else:
-            result.flagged.append(f"{sentence.text[:80]!r}: {'; '.join(verdict.reasons)}")
+            result.flagged.append(f"{sentence.text[:80]!r}: {'; '.join(reasons)}")
+    if judge is not None:
+        result.judge = {"calls": judge.stats.calls, "sentences": judge.stats.sentences,
+                        "rejected": judge.stats.rejected, "failed": judge.stats.failed}
     for section, title, ids in titles:
         passages = [p for i in ids for p in source.passages(i)]
         verdict = source.checker.check(title, passages, "titles")
@@ -227,6 +246,25 @@ def verify_brief(brief: Brief, items: dict[str, Item], embedder: Embedder,
     renumber_references(brief)
     brief.faithfulness = result.as_brief_dict()
     return result
+
+
+def _judge(judge: ModelJudge, todo: list[tuple[Paragraph, Sentence, list[str], str]], source: SourceText,
+           story_of: dict[int, int]) -> dict[int, JudgeVerdict]:
+    """The model's verdicts on each story section's sentences, one call per section: sentence id -> verdict."""
+    groups: dict[int, list[tuple[Paragraph, Sentence, list[str]]]] = {}
+    for para, sentence, ids, _ in todo:
+        if id(para) in story_of:
+            groups.setdefault(story_of[id(para)], []).append((para, sentence, ids))
+    out: dict[int, JudgeVerdict] = {}
+    for rows in groups.values():
+        item_ids = list(dict.fromkeys(i for _, _, ids in rows for i in ids))
+        passages = [p for i in item_ids for p in source.passages(i)]
+        verdicts = judge.judge([(s.text, para.part) for para, s, _ in rows], passages)
+        if verdicts is None:
+            continue  # the answer could not be used: the rules decide
+        for (_, sentence, _), verdict in zip(rows, verdicts, strict=True):
+            out[id(sentence)] = verdict
+    return out
 
 
 def _drops(policy: str, part: str) -> bool:
