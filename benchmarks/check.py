@@ -1,6 +1,7 @@
 """Grounding check on the labelled claims: how many misstatements it catches, how many faithful claims it passes.
 
     PYTHONPATH=src python benchmarks/check.py [--json]
+    PYTHONPATH=src python benchmarks/check.py --judge-url http://127.0.0.1:8080/v1 --judge-model qwen --every 4
 
 Prints precision, recall and F1 of "unsupported", and the share of faithful
 claims passed, per language pair (en←en, zh←en, zh←zh) and per category, for
@@ -9,6 +10,11 @@ replaces (words, numbers by their significant digits, and one embedding bar),
 and the trivial rule ("half the content words occur in the source, and every
 number occurs exactly"). The claims are hand-written; their sources are read
 from the demo and ../shared at run time (dailybrief.checkset).
+
+With --judge-url, a model (any OpenAI-compatible server, e.g. llama.cpp with
+Qwen) also judges the claims, one call per source passage: the columns become
+the checker alone, the judge alone and both (a claim fails if either fails), on
+the subset of every N-th source (--every) since a local model is slow.
 """
 
 from __future__ import annotations
@@ -29,6 +35,8 @@ from dailybrief import checkset
 from dailybrief.checkset import scores
 from dailybrief.embed import default_embedder
 from dailybrief.grounding import Checker, Passage, chinese
+from dailybrief.judge import ModelJudge, judge_by_source
+from dailybrief.llm import ChatClient, LLMSettings
 from dailybrief.text import normalise, split_sentences
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,7 +100,8 @@ def trivial(claim: str, source: str) -> bool:
     return bool(words) and len(words & have) / len(words) >= 0.5 and not numbers
 
 
-def run(claims: list[checkset.LabelledClaim]) -> dict[str, dict[str, dict[str, float | int]]]:
+def run(claims: list[checkset.LabelledClaim],
+        judge: ModelJudge | None = None) -> dict[str, dict[str, dict[str, float | int]]]:
     embedder = default_embedder()
     checker = Checker(embedder)
     t0 = time.perf_counter()
@@ -106,11 +115,20 @@ def run(claims: list[checkset.LabelledClaim]) -> dict[str, dict[str, dict[str, f
         return np.vstack([cache[t] for t in texts])
 
     old = OldCheck(embed)
+    rules = {c.id: checker.check(c.claim, [Passage(c.id, c.source_text, c.author)]).supported for c in claims}
     checks: dict[str, Callable[[checkset.LabelledClaim], bool]] = {
-        "checker": lambda c: checker.check(c.claim, [Passage(c.id, c.source_text, c.author)]).supported,
+        "checker": lambda c: rules[c.id],
         "old": lambda c: old(c.claim, c.source_text),
         "trivial": lambda c: trivial(c.claim, c.source_text),
     }
+    if judge is not None:
+        t1 = time.perf_counter()
+        verdicts = judge_by_source(judge, [(c.claim, "facts", Passage(c.id, c.source_text, c.author)) for c in claims])
+        said = {c.id: (v.supported if v is not None else None) for c, v in zip(claims, verdicts, strict=True)}
+        model_seconds = time.perf_counter() - t1
+        checks = {"checker": checks["checker"],
+                  "judge": lambda c: said[c.id] is not False,  # an unusable answer passes (the rules decide)
+                  "both": lambda c: rules[c.id] and said[c.id] is not False}
     out: dict[str, dict[str, dict[str, float | int]]] = {}
     for name, fn in checks.items():
         groups: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
@@ -120,6 +138,9 @@ def run(claims: list[checkset.LabelledClaim]) -> dict[str, dict[str, dict[str, f
                 groups[key].append(verdict)
         out[name] = {k: scores(v) for k, v in sorted(groups.items())}
     out["_seconds"] = {"all": {"seconds": time.perf_counter() - t0}}
+    if judge is not None:
+        out["_judge"] = {"all": {"calls": judge.stats.calls, "failed": judge.stats.failed,
+                                 "tokens": judge.client.usage.tokens, "seconds": model_seconds}}
     return out
 
 
@@ -130,9 +151,21 @@ def load() -> list[checkset.LabelledClaim]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--judge-url", help="an OpenAI-compatible endpoint (…/v1) whose model also judges")
+    parser.add_argument("--judge-model", default="qwen", help="the model name to ask (default: qwen)")
+    parser.add_argument("--every", type=int, default=1, help="with a judge: only every N-th source's claims")
     args = parser.parse_args()
     claims = load()
-    result = run(claims)
+    judge = None
+    if args.judge_url:
+        keep = sorted({c.source_text for c in claims}, key=lambda t: [c.source_text for c in claims].index(t))
+        keep_set = set(keep[:: args.every])
+        claims = [c for c in claims if c.source_text in keep_set]
+        judge = ModelJudge(ChatClient(LLMSettings(base_url=args.judge_url, model=args.judge_model,
+                                                  response_format="json_object_schema", max_tokens=400, timeout=900,
+                                                  cache=False, token_budget=0)))
+    result = run(claims, judge)
+    names = ("checker", "judge", "both") if judge is not None else ("checker", "old", "trivial")
     if args.json:
         json.dump(result, sys.stdout, ensure_ascii=False, indent=1)
         return
@@ -140,13 +173,13 @@ def main() -> None:
     print(f"{len(claims)} labelled claims ({sum(not c.supported for c in claims)} misstatements), "
           f"{sum(c.claim_lang == 'zh' for c in claims)} Chinese; pairs: "
           + ", ".join(f"{p} {sum(c.pair == p for c in claims)}" for p in pairs))
-    head = f"{'':26}" + "".join(f"{name:>34}" for name in ("checker", "old", "trivial"))
+    head = f"{'':26}" + "".join(f"{name:>34}" for name in names)
     print(head)
     print(f"{'':26}" + "".join(f"{'P    R    F1   faithful-passed':>34}" for _ in range(3)))
     keys = ["all", *[f"pair {p}" for p in pairs], *sorted(k for k in result["checker"] if k.startswith("category"))]
     for key in keys:
         cells = []
-        for name in ("checker", "old", "trivial"):
+        for name in names:
             s = result[name][key]
             if s["misstatements"]:
                 cells.append(f"{s['precision']:.2f} {s['recall']:.2f} {s['f1']:.2f}   " +
@@ -155,6 +188,10 @@ def main() -> None:
                 cells.append(f"{'-    -    -':>14}   {s['faithful_passed']:.2f}")
         print(f"{key + ' (' + str(result['checker'][key]['n']) + ')':26}" + "".join(f"{c:>34}" for c in cells))
     print(f"seconds: {result['_seconds']['all']['seconds']:.1f}")
+    if judge is not None:
+        j = result["_judge"]["all"]
+        print(f"judge: {j['calls']} calls ({j['failed']} unusable answers), {j['tokens']} tokens, "
+              f"{j['seconds']:.0f} s in the model; subset: every {args.every}. source, {len(claims)} claims")
 
 
 if __name__ == "__main__":

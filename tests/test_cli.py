@@ -55,7 +55,9 @@ def test_run_prints_summary_and_paths(feed_dir: Path, feed_server: str, tmp_path
     assert result.exit_code == 0, result.output
     assert "items fetched: 1" in result.output and "sections written: 1" in result.output
     flat = " ".join(result.output.split())  # the console wraps long lines
-    assert "faithfulness: 2 sentences · 2 cited · 2 supported · sections by writer: extractive 1" in flat  # fact, abstract
+    # the fact, the abstract's fact and its theme sentence
+    assert "faithfulness: 3 sentences · 3 cited · 3 supported · sections by writer: extractive 1" in flat
+    assert "supported by part: abstract 2/2 · facts 1/1 · checker 2" in flat
     assert str(tmp_path / "o" / "brief.md") in result.output
     runs = CliRunner().invoke(main, ["runs"])
     assert "2026-04-10" in runs.output and "ok" in runs.output

@@ -122,3 +122,32 @@ def test_qwen_judges_a_story_in_one_call(qwen_base: str) -> None:
     assert out is not None and len(out) == 3 and client.usage.calls == 1
     assert all(v.passages in ([], ["deal"]) for v in out)
     assert out[0].supported and not out[2].supported
+
+
+def test_check_command_with_model_batches_claims_per_source(chat_stub, tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from dailybrief.cli import main
+
+    stub, base = chat_stub
+    stub.default = (200, lambda body: verdicts(body, [True, False]), {})
+    Path("dailybrief.toml").write_text(f'[writer]\nkind = "openai"\nbase_url = "{base}"\nmodel = "m"\n', "utf-8")
+    path = tmp_path / "claims.jsonl"
+    path.write_text("\n".join(json.dumps({"id": i, "claim": c, "source_text": DEAL.text})
+                              for i, c in (("a", RIGHT), ("b", SUBTLE))) + "\n", "utf-8")
+    result = CliRunner().invoke(main, ["check", "--model", str(path)])
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert len(stub.requests) == 1 and result.exit_code == 0, result.output
+    assert [r["supported"] for r in rows[:2]] == [True, False] and rows[1]["reasons"][0].startswith("judge:")
+    assert rows[2]["summary"]["judge"]["calls"] == 1 and rows[2]["summary"]["judge"]["tokens"] == 120
+
+
+def test_check_command_with_model_needs_a_model_writer(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from dailybrief.cli import main
+
+    path = tmp_path / "claims.jsonl"
+    path.write_text(json.dumps({"claim": RIGHT, "source_text": DEAL.text}) + "\n", "utf-8")
+    result = CliRunner().invoke(main, ["check", "--model", str(path)])
+    assert result.exit_code == 2 and "kind = \"openai\"" in result.output

@@ -111,3 +111,19 @@ def test_an_obeyed_injection_has_nothing_to_rest_on() -> None:
     brief.references[0].item_id = attacked.id
     verify_brief(brief, items, default_embedder(), MARK)
     assert verdicts(brief) == [False]
+
+
+def test_the_theme_sentence_is_checked_against_the_sections_it_names() -> None:
+    from dailybrief.verify import Faithfulness, SourceText, verify_themes
+
+    brief = brief_of(Sentence("Meta has unveiled Muse Spark, a new foundation model.", [1]))
+    brief.sections[0].story_id = "s1"
+    theme = Sentence("The day's top stories run along one thread: Meta's new model (section 1).", [])
+    brief.abstract = [Paragraph("abstract", [theme])]
+    source = SourceText(ITEMS, default_embedder())
+    result = Faithfulness()
+    verify_themes(brief, [("Meta's new foundation model", ["s1"])], source, result)
+    assert theme.supported is True and result.by_part["abstract"] == {"sentences": 1, "supported": 1}
+    verify_themes(brief, [("Wheat harvests in Kansas", ["s1"])], source, result)
+    assert theme.supported is False and "Kansas" in result.flagged[-1]
+    assert brief.faithfulness["by_part"]["abstract"] == {"sentences": 2, "supported": 1}

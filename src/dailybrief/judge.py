@@ -110,3 +110,20 @@ class ModelJudge:
                                           "" if ok else "judge: the model finds no passage that states it")
         self.stats.rejected += sum(not v.supported for v in out)
         return out
+
+
+def judge_by_source(judge: ModelJudge, claims: Sequence[tuple[str, str, Passage]],
+                    batch: int = 8) -> list[JudgeVerdict | None]:
+    """Verdicts for (claim, part, passage) rows: the claims resting on one passage go in batches of one call."""
+    groups: dict[str, list[int]] = {}
+    for k, (_, _, passage) in enumerate(claims):
+        groups.setdefault(passage.text, []).append(k)
+    out: list[JudgeVerdict | None] = [None] * len(claims)
+    for rows in groups.values():
+        for start in range(0, len(rows), batch):
+            chunk = rows[start:start + batch]
+            verdicts = judge.judge([(claims[k][0], claims[k][1]) for k in chunk], [claims[chunk[0]][2]])
+            if verdicts is not None:
+                for k, v in zip(chunk, verdicts, strict=True):
+                    out[k] = v
+    return out

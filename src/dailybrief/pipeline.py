@@ -36,7 +36,7 @@ from .publish import Delivery, Edition, FolderPublisher, deliver, file_stem
 from .records import Brief, Item, RunReport, SourceResult, StageReport, Story, brief_from_dict
 from .store import Store, utcnow
 from .themes import Theme, build_themes
-from .verify import Faithfulness, SourceText, VerifySettings, verify_brief
+from .verify import Faithfulness, SourceText, VerifySettings, verify_brief, verify_themes
 from .write import WriterContext, apply_themes, build_writer
 
 FAILING_STREAK = 3  # the default of [fetch].failing_runs
@@ -293,14 +293,17 @@ class Pipeline:
             themes = self.themes(top)
             client = next((c for c in (getattr(w, "client", None) for w in writer.writers) if c is not None), None)
             judge = ModelJudge(client) if client is not None and v.judge else None
+            checked = []
             for lang in ed.languages:
                 brief = writer.write(top, rest, day, lang, ed.title_for(lang), branding)
                 usable = judge if judge is not None and not writer.down else None  # not a model that gave up
-                faithful.add(verify_brief(brief, items, self.embedder, settings, source, usable))
+                checked.append(verify_brief(brief, items, self.embedder, settings, source, usable))
                 briefs.append(brief)
-            for brief in briefs:
+            for brief, result in zip(briefs, checked, strict=True):
                 if not writer.model_themes.get(brief.language):  # a model's own themes stand
                     apply_themes(brief, themes)
+                    verify_themes(brief, [(t.name(brief.language), t.story_ids) for t in themes], source, result)
+                faithful.add(result)
             figures.annotate(briefs, top, self.store, day)
             for brief in briefs:
                 brief.url = self.cfg.output.edition_link(day, brief.language, file_stem(brief.language, ed.languages))

@@ -20,7 +20,7 @@ nothing to rest on.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -246,6 +246,34 @@ def verify_brief(brief: Brief, items: dict[str, Item], embedder: Embedder,
     renumber_references(brief)
     brief.faithfulness = result.as_brief_dict()
     return result
+
+
+def verify_themes(brief: Brief, themes: Sequence[tuple[str, Sequence[str]]], source: SourceText,
+                  result: Faithfulness) -> None:
+    """Check the abstract's theme sentence: each theme's name must stay on the topic of the sections it names.
+
+    ``themes`` holds (name, story ids); the section numbers the sentence gives are the code's own. The
+    sentence is marked unsupported when a name is off its sections' topic, and counted under "abstract".
+    """
+    sentence = next((s for p in brief.abstract[:1] for s in p.sentences[:1] if not s.refs), None)
+    if sentence is None or not themes:
+        return
+    stories = {s.story_id: s for s in brief.sections if s.kind == "story"}
+    failed = []
+    for name, story_ids in themes:
+        passages = [Passage(sid, "\n".join([stories[sid].title, *(t.text for p in stories[sid].paragraphs
+                                                                   for t in p.sentences)]))
+                    for sid in story_ids if sid in stories]
+        if passages and not source.checker.check(name, passages, "analysis").supported:
+            failed.append(name)
+    sentence.supported = not failed
+    result.sentences += 1
+    result.cited += 1  # it rests on the sections it names
+    result.supported += int(not failed)
+    result.count("abstract", "extractive", not failed)
+    if failed:
+        result.flagged.append(f"theme sentence: {', '.join(failed)} off the topic of its sections")
+    brief.faithfulness = result.as_brief_dict()
 
 
 def _judge(judge: ModelJudge, todo: list[tuple[Paragraph, Sentence, list[str], str]], source: SourceText,
