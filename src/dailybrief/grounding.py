@@ -163,7 +163,8 @@ _SENTENCE_START = frozenset("the a an in on at for to and but or of as if when w
 _COMMON_CAPS = frozenset("i ai api apis gpu gpus tpu tpus ceo cto rce pc us u.s. uk eu un x".split())
 
 
-def _content_words(text: str) -> set[str]:
+def content_words(text: str) -> set[str]:
+    """Content words (a crude plural fold) and Chinese character pairs."""
     out: set[str] = set()
     low = text.casefold()
     for m in _EN_WORD.finditer(low):
@@ -302,8 +303,8 @@ class Checker:
         cross = chinese(claim) != chinese(text)
         s = self.settings
         if part == "analysis":
-            mine = _content_words(claim)
-            shared = len(mine & _content_words(text)) / len(mine) if mine and not cross else 0.0
+            mine = content_words(claim)
+            shared = len(mine & content_words(text)) / len(mine) if mine and not cross else 0.0
             if sim < s.analysis_semantic and shared < s.lexical / 2:
                 reasons.append(f"off-topic: closest passage sentence {sim:.2f}")
             return Check(not reasons, reasons, passage.id, sim)
@@ -311,8 +312,8 @@ class Checker:
         reasons += self._polarity(claim, text)
         lexical = 0.0
         if not cross:
-            mine = _content_words(claim)
-            lexical = len(mine & _content_words(text)) / len(mine) if mine else 0.0
+            mine = content_words(claim)
+            lexical = len(mine & content_words(text)) / len(mine) if mine else 0.0
         bar = s.cross_semantic if cross else s.semantic
         if sim < s.off_topic and lexical < s.lexical / 2:
             reasons.append(f"off-topic: closest passage sentence {sim:.2f}")
@@ -390,7 +391,7 @@ class Checker:
                 for b, ib, _eb in mentions[i + 1:]:
                     if a == b:
                         continue
-                    between = _content_words(sent[ea:ib])
+                    between = content_words(sent[ea:ib])
                     if not between:
                         continue
                     same, swapped = self._ties(text, a, b, between)
@@ -405,7 +406,7 @@ class Checker:
         for ps in split_sentences(text):
             pm = self._mentions(ps)
             for (x, _ix, ex), (y, iy, _ey) in ((p, q) for p in pm for q in pm if p[1] < q[1]):
-                words = _content_words(ps[ex:iy])
+                words = content_words(ps[ex:iy])
                 if len(between) == 1 and len(words) > 2:
                     continue
                 share = len(between & words) / len(between)

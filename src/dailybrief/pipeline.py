@@ -31,6 +31,7 @@ from .dedup import exact_duplicates, mark_near_duplicates
 from .embed import Embedder, default_embedder, embed_items, item_text
 from .errors import DailybriefError, NoBriefError, RenderError
 from .fetch import fetch_comments, fetch_sources
+from .glossary import Glossary
 from .judge import ModelJudge
 from .publish import Delivery, Edition, FolderPublisher, deliver, file_stem
 from .records import Brief, Item, RunReport, SourceResult, StageReport, Story, brief_from_dict
@@ -288,7 +289,8 @@ class Pipeline:
                                       cross_semantic=v.cross_semantic, off_topic=v.off_topic,
                                       analysis_semantic=v.analysis_semantic)
             items = {i.id: i for s in [*top, *rest] for i in s.items}
-            source = SourceText(items, self.embedder, None, settings.check_settings())
+            glossary = Glossary.load(self.cfg.writer.glossary_path(self.cfg.base_dir))  # the writer's names
+            source = SourceText(items, self.embedder, glossary, settings.check_settings())
             faithful = Faithfulness()
             themes = self.themes(top)
             client = next((c for c in (getattr(w, "client", None) for w in writer.writers) if c is not None), None)
@@ -302,7 +304,8 @@ class Pipeline:
             for brief, result in zip(briefs, checked, strict=True):
                 if not writer.model_themes.get(brief.language):  # a model's own themes stand
                     apply_themes(brief, themes)
-                    verify_themes(brief, [(t.name(brief.language), t.story_ids) for t in themes], source, result)
+                    verify_themes(brief, [(t.name(brief.language), t.story_ids, t.topic) for t in themes], source,
+                                  result)
                 faithful.add(result)
             figures.annotate(briefs, top, self.store, day)
             for brief in briefs:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from .embed import Embedder
 from .glossary import Glossary
-from .grounding import CHECK_DEFAULTS, CHECKER_VERSION, Checker, CheckSettings, Passage, comment_passage
+from .grounding import CHECK_DEFAULTS, CHECKER_VERSION, Checker, CheckSettings, Passage, comment_passage, content_words
 from .records import Brief, Item, Paragraph, Section, Sentence
 from .text import split_sentences
 
@@ -248,23 +248,31 @@ def verify_brief(brief: Brief, items: dict[str, Item], embedder: Embedder,
     return result
 
 
-def verify_themes(brief: Brief, themes: Sequence[tuple[str, Sequence[str]]], source: SourceText,
+def verify_themes(brief: Brief, themes: Sequence[tuple[str, Sequence[str], str]], source: SourceText,
                   result: Faithfulness) -> None:
     """Check the abstract's theme sentence: each theme's name must stay on the topic of the sections it names.
 
-    ``themes`` holds (name, story ids); the section numbers the sentence gives are the code's own. The
-    sentence is marked unsupported when a name is off its sections' topic, and counted under "abstract".
+    ``themes`` holds (name, story ids, configured topic); a configured topic's name is the editor's own
+    label and stands, and the section numbers the sentence gives are the code's own. A name drawn from
+    the stories must have its words in those sections or be close to them in meaning. The sentence is
+    marked unsupported when a name is not, and counted under "abstract".
     """
     sentence = next((s for p in brief.abstract[:1] for s in p.sentences[:1] if not s.refs), None)
     if sentence is None or not themes:
         return
     stories = {s.story_id: s for s in brief.sections if s.kind == "story"}
     failed = []
-    for name, story_ids in themes:
+    for name, story_ids, topic in themes:
         passages = [Passage(sid, "\n".join([stories[sid].title, *(t.text for p in stories[sid].paragraphs
                                                                    for t in p.sentences)]))
                     for sid in story_ids if sid in stories]
-        if passages and not source.checker.check(name, passages, "analysis").supported:
+        if topic or not passages:
+            continue
+        words = content_words(name)
+        found = content_words(" ".join(p.text for p in passages))
+        if words and len(words & found) / len(words) >= 0.5:
+            continue
+        if not source.checker.check(name, passages, "analysis").supported:
             failed.append(name)
     sentence.supported = not failed
     result.sentences += 1
@@ -304,7 +312,7 @@ def _model_titles(brief: Brief, ref_item: dict[int, str], items: dict[str, Item]
     """A model's section titles, with the items each section cites (an extractive title is a source's own)."""
     out = []
     for section in brief.sections:
-        if section.writer == "extractive" or section.kind != "story" or not section.title:
+        if section.writer.endswith("extractive") or section.kind != "story" or not section.title:
             continue
         ids = list(dict.fromkeys(ref_item[n] for p in section.paragraphs for s in p.sentences for n in s.refs
                                  if n in ref_item and ref_item[n] in items))
