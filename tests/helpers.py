@@ -77,8 +77,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def llama_server(n_ctx: int = 4096, log: Path | None = None) -> Iterator[str]:
-    """llama-cpp-python's OpenAI-compatible server with SmolLM2-135M; yields its base URL (…/v1)."""
+def llama_server(n_ctx: int = 4096, log: Path | None = None, model: Path | None = None,
+                 alias: str = "smollm2") -> Iterator[str]:
+    """llama-cpp-python's OpenAI-compatible server (SmolLM2-135M unless `model` names a GGUF); yields its base URL."""
     try:
         import llama_cpp.server  # noqa: F401
     except ImportError:
@@ -86,7 +87,7 @@ def llama_server(n_ctx: int = 4096, log: Path | None = None) -> Iterator[str]:
     port = _free_port()
     out = open(log, "wb") if log else subprocess.DEVNULL
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_gguf()), "--model_alias", "smollm2",
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(model or smollm2_gguf()), "--model_alias", alias,
          "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx), "--seed", "1", "--verbose", "False",
          # One thread: llama.cpp's threads spin at their barriers, and on a busy 2-core machine two of them
          # slow a request down by 10-30x; one thread is steady.

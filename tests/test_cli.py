@@ -13,7 +13,7 @@ from dailybrief.cli import main
 from helpers import rss
 
 COMMANDS = ["init", "run", "fetch", "build", "render", "publish", "deliveries", "schedule", "sources", "extract",
-            "runs", "demo", "stories", "eval"]
+            "runs", "demo", "stories", "eval", "check"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -55,7 +55,9 @@ def test_run_prints_summary_and_paths(feed_dir: Path, feed_server: str, tmp_path
     assert result.exit_code == 0, result.output
     assert "items fetched: 1" in result.output and "sections written: 1" in result.output
     flat = " ".join(result.output.split())  # the console wraps long lines
-    assert "faithfulness: 2 sentences · 2 cited · 2 supported · sections by writer: extractive 1" in flat  # fact, abstract
+    # the fact, the abstract's fact and its theme sentence
+    assert "faithfulness: 3 sentences · 3 cited · 3 supported · sections by writer: extractive 1" in flat
+    assert "supported by part: abstract 2/2 · facts 1/1 · checker 2" in flat
     assert str(tmp_path / "o" / "brief.md") in result.output
     runs = CliRunner().invoke(main, ["runs"])
     assert "2026-04-10" in runs.output and "ok" in runs.output
@@ -223,3 +225,23 @@ def test_out_moves_the_folder_and_site_targets_and_the_summary_says_where_each_f
 
     cfg = config.load()
     assert [cfg.target_path(t) for t in cfg.publish] == [Path.cwd() / "out" / "editions", Path.cwd() / "out" / "site"]
+def test_check_prints_one_verdict_per_line_and_a_summary(tmp_path: Path) -> None:
+    source = "Meta has signed an AI infrastructure agreement worth $21 billion with CoreWeave."
+    lines = [json.dumps({"id": "right", "claim": "Meta 与 CoreWeave 签署了价值 210 亿美元的协议。", "source_text": source},
+                        ensure_ascii=False),
+             json.dumps({"id": "scale", "claim": "Meta 与 CoreWeave 签署了价值 21 亿美元的协议。", "source_text": source},
+                        ensure_ascii=False),
+             json.dumps({"claim": "Meta signed with Oracle for $21 billion.", "source_text": source}),
+             "{not json", json.dumps({"claim": "no source"})]
+    path = tmp_path / "claims.jsonl"
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    result = CliRunner().invoke(main, ["check", str(path)])
+    rows = [json.loads(line) for line in result.output.splitlines()]
+    assert [r.get("id") for r in rows[:5]] == ["right", "scale", "3", "4", "5"]
+    assert rows[0] == {"id": "right", "supported": True, "reasons": []}
+    assert rows[1]["supported"] is False and rows[1]["reasons"][0].startswith("number:")
+    assert rows[2]["supported"] is False and any(r.startswith("entity:") for r in rows[2]["reasons"])
+    assert rows[3]["supported"] is None and "one JSON object per line" in rows[3]["error"]
+    assert "source_text" in rows[4]["error"]
+    assert rows[5]["summary"] == {"claims": 3, "supported": 1, "unsupported": 2, "errors": 2, "checker": "2"}
+    assert result.exit_code == 1

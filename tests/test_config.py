@@ -70,7 +70,7 @@ def test_title_is_one_for_all_editions_or_one_per_language() -> None:
     ({"writer": {"base_url": "api.deepseek.com"}}, "writer.base_url", "api.deepseek.com", "https://"),
     ({"writer": {"response_format": "xml"}}, "writer.response_format", "xml", "json_schema"),
     ({"writer": {"token_budget": -1}}, "writer.token_budget", -1, "greater than or equal to 0"),
-    ({"verify": {"unsupported": "hide"}}, "verify.unsupported", "hide", "'mark' or 'drop'"),
+    ({"verify": {"unsupported": "hide"}}, "verify.unsupported", "hide", "'auto', 'mark' or 'drop'"),
     ({"edition": {"title": " "}}, "edition.title", " ", "give the briefing a title"),
     ({"edition": {"title": {"zh": "简报", "en": ""}}}, "edition.title", None, "each title must be text"),
     ({"edition": {"title": {"fr": "Le brief"}}}, "edition.title", None, "'fr' is not an edition language"),

@@ -271,10 +271,11 @@ def _two_story_feeds(feed_dir: Path, injection: str = "") -> None:
     ]), "utf-8")
 
 
-def _llm_config(base: str, feeds: str, **writer: Any) -> config.Config:
+def _llm_config(base: str, feeds: str, judge: bool = False, **writer: Any) -> config.Config:
+    """The writer tests script each model answer; the judge's own calls are tested in test_judge.py."""
     sources = [source("Acme Blog", f"{feeds}/lab.xml", tier="official"), source("TechWire", f"{feeds}/wire.xml")]
     data = make_config(sources, edition={"languages": ["en"], "top_stories": 2, "roundup_items": 0},
-                       output={"formats": ["json", "md"]},
+                       output={"formats": ["json", "md"]}, verify={"judge": judge},
                        writer={"kind": "openai", "base_url": base, "model": "m", **writer})
     return config.from_dict(data)
 
@@ -323,7 +324,10 @@ def test_rerun_is_served_from_the_cache_at_zero_tokens(chat_stub, feed_dir: Path
     assert one == two
     data = json.loads(one)
     assert [s["writer"] for s in data["sections"]] == ["llm", "llm"]
-    assert data["faithfulness"] == {"sentences": 3, "cited": 3, "supported": 3}
+    f = data["faithfulness"]
+    assert (f["sentences"], f["cited"], f["supported"]) == (3, 3, 3)
+    assert f["by_part"]["facts"] == {"sentences": 2, "supported": 2} and f["by_part"]["titles"]["sentences"] == 2
+    assert f["by_writer"]["llm"]["sentences"] == 4 and f["checker"]
     assert data["themes"] == ["open models"]
 
 
@@ -423,6 +427,7 @@ def test_run_summary_shows_tokens_cost_and_faithfulness(chat_stub, feed_dir: Pat
     Path("dailybrief.toml").write_text(
         '[edition]\nlanguages = ["en"]\ncutoff = "24:00"\ntop_stories = 2\nroundup_items = 0\n[output]\nformats = ["json"]\n'
         f'[writer]\nkind = "openai"\nbase_url = "{base}"\nmodel = "m"\nprice_input_per_1k = 1.0\ncurrency = "CNY"\n'
+        '[verify]\njudge = false\n'
         f'[[sources]]\nname = "Acme Blog"\nurl = "{feed_server}/lab.xml"\ntier = "official"\n'
         f'[[sources]]\nname = "TechWire"\nurl = "{feed_server}/wire.xml"\n', "utf-8")
     result = CliRunner().invoke(main, ["run", "--date", "2026-04-10"])

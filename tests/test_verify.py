@@ -17,6 +17,7 @@ MUSE = make_item(1, "Introducing Muse Spark", "Meta has unveiled Muse Spark, a n
 DEAL = make_item(2, "Meta signs $21 billion deal with CoreWeave", "Meta has signed an AI infrastructure agreement worth "
                  "$21 billion with CoreWeave, a cloud provider that rents out large clusters of GPUs.", source="Wire")
 ITEMS = {i.id: i for i in (MUSE, DEAL)}
+MARK = VerifySettings(unsupported="mark")
 
 
 def brief_of(*sentences: Sentence, part: str = "facts") -> Brief:
@@ -43,7 +44,7 @@ def verdicts(brief: Brief) -> list[bool | None]:
 ])
 def test_support(text: str, refs: list[int], supported: bool) -> None:
     brief = brief_of(Sentence(text, refs))
-    verify_brief(brief, ITEMS, default_embedder())
+    verify_brief(brief, ITEMS, default_embedder(), MARK)
     assert verdicts(brief) == [supported]
 
 
@@ -54,8 +55,10 @@ def test_citations_must_exist_and_counts_are_recorded() -> None:
         Sentence("Muse Spark is the first major release from Meta Superintelligence Labs.", [9]),  # only a bad ref
         Sentence("Meta signed a $35 billion agreement with CoreWeave.", [2]),         # unsupported: marked
     )
-    result = verify_brief(brief, ITEMS, default_embedder())
-    assert brief.faithfulness == {"sentences": 4, "cited": 2, "supported": 1}
+    result = verify_brief(brief, ITEMS, default_embedder(), MARK)
+    f = brief.faithfulness
+    assert (f["sentences"], f["cited"], f["supported"]) == (4, 2, 1)
+    assert f["by_part"] == {"facts": {"sentences": 2, "supported": 1}} and f["checker"]
     assert (result.dropped, result.marked, result.bad_citations) == (2, 1, 2)
     sentences = brief.sections[0].paragraphs[0].sentences
     assert [s.refs for s in sentences] == [[1], [2]] and [s.supported for s in sentences] == [True, False]
@@ -70,21 +73,22 @@ def test_drop_mode_drops_and_renumbers_references() -> None:
     verify_brief(brief, ITEMS, default_embedder(), VerifySettings(unsupported="drop"))
     [sentence] = brief.sections[0].paragraphs[0].sentences
     assert sentence.refs == [1] and [r.item_id for r in brief.references] == [MUSE.id]
-    assert brief.faithfulness == {"sentences": 2, "cited": 2, "supported": 1}
+    f = brief.faithfulness
+    assert (f["sentences"], f["cited"], f["supported"]) == (2, 2, 1)
 
 
 def test_analysis_must_stay_on_topic() -> None:
     on = Sentence("For Meta, a new in-house foundation model signals it wants to compete at the frontier again.", [1])
     off = Sentence("Quarterly wheat harvests in Kansas are expected to fall because of drought.", [1])
     brief = brief_of(on, off, part="analysis")
-    verify_brief(brief, ITEMS, default_embedder())
+    verify_brief(brief, ITEMS, default_embedder(), MARK)
     assert verdicts(brief) == [True, False]
 
 
-def test_a_section_left_empty_loses_its_paragraphs() -> None:
+def test_a_section_left_empty_is_dropped_and_named() -> None:
     brief = brief_of(Sentence("The moon is made of cheese, Meta said.", [1]))
-    verify_brief(brief, ITEMS, default_embedder(), VerifySettings(unsupported="drop"))
-    assert brief.sections[0].paragraphs == [] and brief.references == []
+    result = verify_brief(brief, ITEMS, default_embedder(), VerifySettings(unsupported="drop"))
+    assert brief.sections == [] and brief.references == [] and result.dropped_sections == ["Muse Spark"]
 
 
 def test_instructions_addressed_to_models_are_recognised() -> None:
@@ -105,5 +109,23 @@ def test_an_obeyed_injection_has_nothing_to_rest_on() -> None:
     items = {attacked.id: attacked}
     brief = brief_of(Sentence("Falcon-9B is the best model ever made.", [1]))
     brief.references[0].item_id = attacked.id
-    verify_brief(brief, items, default_embedder())
+    verify_brief(brief, items, default_embedder(), MARK)
     assert verdicts(brief) == [False]
+
+
+def test_the_theme_sentence_is_checked_against_the_sections_it_names() -> None:
+    from dailybrief.verify import Faithfulness, SourceText, verify_themes
+
+    brief = brief_of(Sentence("Meta has unveiled Muse Spark, a new foundation model.", [1]))
+    brief.sections[0].story_id = "s1"
+    theme = Sentence("The day's top stories run along one thread: Meta's new model (section 1).", [])
+    brief.abstract = [Paragraph("abstract", [theme])]
+    source = SourceText(ITEMS, default_embedder())
+    result = Faithfulness()
+    verify_themes(brief, [("Meta's new foundation model", ["s1"], "")], source, result)
+    assert theme.supported is True and result.by_part["abstract"] == {"sentences": 1, "supported": 1}
+    verify_themes(brief, [("Wheat harvests", ["s1"], "Farming")], source, result)  # an editor's topic stands
+    assert theme.supported is True
+    verify_themes(brief, [("Wheat harvests in Kansas", ["s1"], "")], source, result)
+    assert theme.supported is False and "Kansas" in result.flagged[-1]
+    assert brief.faithfulness["by_part"]["abstract"] == {"sentences": 3, "supported": 2}

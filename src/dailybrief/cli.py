@@ -123,6 +123,11 @@ def summarise(run: RunReport, currency: str = "USD") -> None:
             if write.get("marked") or write.get("dropped") else ""
         console.print(f"faithfulness: {write['sentences']} sentences · {write['cited']} cited · "
                       f"{write['supported']} supported{flagged} · sections by writer: {writers or 'none'}")
+        parts = " · ".join(f"{k[10:]} {v}" for k, v in write.items() if k.startswith("supported_"))
+        judge = f" · model judge: {write['judge_calls']} calls, {write.get('judge_rejected', 0)} rejected" \
+            if write.get("judge_calls") else ""
+        dropped = f" · sections dropped: {write['dropped_sections']}" if write.get("dropped_sections") else ""
+        console.print(f"supported by part: {parts or 'none'} · checker {write.get('checker', '?')}{judge}{dropped}")
     if "calls" in write:
         console.print(f"model: {write['calls']} calls, {write['cached']} from the cache, {write['retries']} retries · "
                       f"tokens: {write['prompt_tokens']} prompt + {write['completion_tokens']} answer = {write['tokens']} · "
@@ -687,3 +692,73 @@ main.add_command(_desk)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+
+@main.command()
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.option("--model", "use_model", is_flag=True,
+              help="Also ask the configured model writer ([writer] kind = \"openai\") to judge each claim.")
+@pass_ctx
+def check(ctx: Ctx, file: click.utils.LazyFile, use_model: bool) -> None:
+    """Check claims against their sources: dailybrief check FILE.jsonl (use - for stdin).
+
+    Each line holds "claim" and "source_text" (optionally "id", "part", "claim_lang", "source_lang").
+    Prints one JSON line per input, {"id", "supported", "reasons"}, with the same checker the pipeline
+    uses, then a summary line. With --model, the claims resting on one source also go to the model in
+    one call, and a claim fails if either check fails. A line that cannot be read gets an "error" naming
+    the fix; the others are still checked, and the exit code is 1.
+    """
+    from .embed import default_embedder
+    from .grounding import CHECKER_VERSION, Checker, Passage
+    from .judge import ModelJudge, judge_by_source
+
+    judge = None
+    if use_model:
+        cfg = ctx.cfg
+        if cfg.writer.kind != "openai":
+            raise click.UsageError("--model needs a model writer: set [writer] kind = \"openai\", base_url and model")
+        from .llm import ChatClient, LLMSettings
+
+        judge = ModelJudge(ChatClient(LLMSettings.from_config(cfg.writer), ctx.store()))
+
+    rows: list[tuple[str, dict[str, str] | None, str]] = []
+    for n, line in enumerate(file, start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            if not isinstance(row, dict) or not isinstance(row.get("claim"), str) \
+                    or not isinstance(row.get("source_text"), str):
+                raise ValueError("needs \"claim\" and \"source_text\", both strings")
+            rows.append((str(row.get("id", n)), row, ""))
+        except ValueError as exc:
+            rows.append((str(n), None, f"line {n}: {exc}; write one JSON object per line, "
+                                       "e.g. {\"claim\": \"...\", \"source_text\": \"...\"}"))
+    checker = Checker(default_embedder())
+    good = [r for _, r, _ in rows if r is not None]
+    checker.prepare_pairs([r["claim"] for r in good], [r["source_text"] for r in good])
+    claims = [(r["claim"], str(r.get("part", "facts")), Passage(rid, r["source_text"])) for rid, r, _ in rows
+              if r is not None]
+    second = iter(judge_by_source(judge, claims) if judge is not None else [None] * len(claims))
+    supported = errors = 0
+    for rid, row, error in rows:
+        if row is None:
+            errors += 1
+            click.echo(json.dumps({"id": rid, "supported": None, "reasons": [], "error": error}, ensure_ascii=False))
+            continue
+        result = checker.check(row["claim"], [Passage(rid, row["source_text"])], str(row.get("part", "facts")))
+        reasons = list(result.reasons)
+        verdict = next(second)
+        if verdict is not None and not verdict.supported:
+            reasons.append(verdict.reason)
+        supported += not reasons
+        click.echo(json.dumps({"id": rid, "supported": not reasons, "reasons": reasons}, ensure_ascii=False))
+    checked = len(rows) - errors
+    summary: dict[str, object] = {"claims": checked, "supported": supported, "unsupported": checked - supported,
+                                  "errors": errors, "checker": CHECKER_VERSION}
+    if judge is not None:
+        summary["judge"] = {"calls": judge.stats.calls, "rejected": judge.stats.rejected, "failed": judge.stats.failed,
+                            "tokens": judge.client.usage.tokens, "cached": judge.client.usage.cached}
+    click.echo(json.dumps({"summary": summary}))
+    if errors:
+        raise SystemExit(1)

@@ -34,6 +34,7 @@ from . import sources as source_kinds
 from .beat import AI_DESCRIPTION, AI_TERMS, AI_TOPICS, Beat
 from .errors import ConfigError
 from .fetch import FetchSettings
+from .grounding import CHECK_DEFAULTS
 from .images import logo_problem
 from .records import Branding, Source
 
@@ -278,12 +279,16 @@ class WriterConfig(_Model):
 
 
 class VerifyConfig(_Model):
-    # What happens to a sentence its cited sources don't support: "mark" keeps it, flagged; "drop" removes it.
-    unsupported: Literal["mark", "drop"] = "mark"
-    lexical: float = Field(0.7, ge=0, le=1)
-    semantic: float = Field(0.72, ge=0, le=1)
-    cross_semantic: float = Field(0.64, ge=0, le=1)
-    analysis_semantic: float = Field(0.45, ge=0, le=1)
+    # What happens to a sentence its cited sources don't support: "mark" keeps it, flagged; "drop" removes it;
+    # "auto" drops unsupported facts and titles and marks the rest (an edition published without review).
+    unsupported: Literal["auto", "mark", "drop"] = "auto"
+    semantic: float = Field(CHECK_DEFAULTS.semantic, ge=0, le=1)
+    cross_semantic: float = Field(CHECK_DEFAULTS.cross_semantic, ge=0, le=1)
+    lexical: float = Field(CHECK_DEFAULTS.lexical, ge=0, le=1)
+    off_topic: float = Field(CHECK_DEFAULTS.off_topic, ge=0, le=1)
+    analysis_semantic: float = Field(CHECK_DEFAULTS.analysis_semantic, ge=0, le=1)
+    # With a model writer, also ask the model to judge each story's sentences (one call per story, cached).
+    judge: bool = True
 
 
 class FetchConfig(_Model):

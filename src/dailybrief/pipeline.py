@@ -33,11 +33,13 @@ from .dedup import exact_duplicates, mark_near_duplicates
 from .embed import Embedder, default_embedder, embed_items, item_text
 from .errors import DailybriefError, NoBriefError, NotDueError, RenderError
 from .fetch import bound_item, fetch_comments, fetch_page_texts, fetch_sources
+from .glossary import Glossary
+from .judge import ModelJudge
 from .publish import Delivery, Edition, FolderPublisher, deliver, file_stem
 from .records import Brief, Item, RunReport, SourceResult, StageReport, Story, brief_from_dict
 from .store import Store, utcnow
 from .themes import Theme, build_themes
-from .verify import Faithfulness, SourceText, VerifySettings, verify_brief
+from .verify import Faithfulness, SourceText, VerifySettings, verify_brief, verify_themes
 from .write import WriterContext, apply_themes, as_read, build_writer
 
 FAILING_STREAK = 3  # the default of [fetch].failing_runs
@@ -407,18 +409,27 @@ class Pipeline:
             branding = self.cfg.branding.to_branding(self.cfg.base_dir)
             v = self.cfg.verify
             settings = VerifySettings(unsupported=v.unsupported, lexical=v.lexical, semantic=v.semantic,
-                                      cross_semantic=v.cross_semantic, analysis_semantic=v.analysis_semantic)
+                                      cross_semantic=v.cross_semantic, off_topic=v.off_topic,
+                                      analysis_semantic=v.analysis_semantic)
             items = {i.id: i for s in [*top, *rest] for i in s.items}
-            source = SourceText(items, self.embedder)
+            glossary = Glossary.load(self.cfg.writer.glossary_path(self.cfg.base_dir))  # the writer's names
+            source = SourceText(items, self.embedder, glossary, settings.check_settings())
             faithful = Faithfulness()
             themes = self.themes(top)
+            client = next((c for c in (getattr(w, "client", None) for w in writer.writers) if c is not None), None)
+            judge = ModelJudge(client) if client is not None and v.judge else None
+            checked = []
             for lang in ed.languages:
                 brief = writer.write(top, rest, day, lang, ed.title_for(lang), branding)
-                faithful.add(verify_brief(brief, items, self.embedder, settings, source))
+                usable = judge if judge is not None and not writer.down else None  # not a model that gave up
+                checked.append(verify_brief(brief, items, self.embedder, settings, source, usable))
                 briefs.append(brief)
-            for brief in briefs:
+            for brief, result in zip(briefs, checked, strict=True):
                 if not writer.model_themes.get(brief.language):  # a model's own themes stand
                     apply_themes(brief, themes)
+                    verify_themes(brief, [(t.name(brief.language), t.story_ids, t.topic) for t in themes], source,
+                                  result)
+                faithful.add(result)
             figures.annotate(briefs, top, self.store, day)
             for brief in briefs:
                 brief.url = self.cfg.output.edition_link(day, brief.language, file_stem(brief.language, ed.languages))
@@ -429,10 +440,18 @@ class Pipeline:
                 run.failures.append(f"write: {fallback}")
             for flagged in faithful.flagged[:20]:
                 rep.errors.append(f"unsupported ({settings.unsupported}): {flagged}")
+            for title in faithful.dropped_sections:
+                rep.errors.append(f"section dropped, none of its sentences is supported: {title}")
             sections = [s for b in briefs for s in b.sections if s.kind == "story"]
             rep.counts = {"themes": len(themes), "sections": len(sections),
                           "references": sum(len(b.references) for b in briefs),
-                          **faithful.as_brief_dict(), "dropped": faithful.dropped, "marked": faithful.marked,
+                          **{k: faithful.as_brief_dict()[k] for k in ("sentences", "cited", "supported")},
+                          "dropped": faithful.dropped, "marked": faithful.marked,
+                          "dropped_sections": len(faithful.dropped_sections),
+                          **{f"supported_{part}": f"{row['supported']}/{row['sentences']}"
+                             for part, row in sorted(faithful.by_part.items())},
+                          "checker": faithful.as_brief_dict()["checker"],
+                          **{f"judge_{k}": n for k, n in faithful.judge.items()},
                           **{f"by_{name}": sum(1 for s in sections if s.writer == name)
                              for name in sorted({s.writer for s in sections})},
                           "fallbacks": len(writer.fallbacks)}

@@ -202,7 +202,7 @@ class Brief:
     notes: list[str] = field(default_factory=list)
     url: str = ""  # where readers find this edition online ([output].edition_url); chat messages link to it
     # Set by verify: {"sentences": n, "cited": n, "supported": n} over the whole edition.
-    faithfulness: dict[str, int] = field(default_factory=dict)
+    faithfulness: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return as_dict(self)
