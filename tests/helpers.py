@@ -75,8 +75,13 @@ def _free_port() -> int:
 
 
 @contextmanager
-def llama_server(n_ctx: int = 4096, log: Path | None = None) -> Iterator[str]:
-    """llama-cpp-python's OpenAI-compatible server with SmolLM2-135M; yields its base URL (…/v1)."""
+def llama_server(n_ctx: int = 4096, log: Path | None = None, model: Path | None = None, alias: str = "smollm2",
+                 threads: int = 1) -> Iterator[str]:
+    """llama-cpp-python's OpenAI-compatible server (SmolLM2-135M unless `model` is given); yields its base URL (…/v1).
+
+    One thread by default: llama.cpp's threads spin at their barriers, and on a busy 2-core machine two of them
+    slow a request down by 10-30x; one thread is steady.
+    """
     try:
         import llama_cpp.server  # noqa: F401
     except ImportError:
@@ -84,16 +89,14 @@ def llama_server(n_ctx: int = 4096, log: Path | None = None) -> Iterator[str]:
     port = _free_port()
     out = open(log, "wb") if log else subprocess.DEVNULL
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(smollm2_gguf()), "--model_alias", "smollm2",
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(model or smollm2_gguf()), "--model_alias", alias,
          "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx), "--seed", "1", "--verbose", "False",
-         # One thread: llama.cpp's threads spin at their barriers, and on a busy 2-core machine two of them
-         # slow a request down by 10-30x; one thread is steady.
-         "--n_threads", "1", "--n_threads_batch", "1"],
+         "--n_threads", str(threads), "--n_threads_batch", str(threads)],
         stdout=out, stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300  # a 1.1 GB model on a busy disk takes a while to map
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"llama_cpp.server exited with {proc.returncode}" + (f"; see {log}" if log else ""))
@@ -103,7 +106,7 @@ def llama_server(n_ctx: int = 4096, log: Path | None = None) -> Iterator[str]:
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError("llama_cpp.server did not become ready within 120 s")
+                raise RuntimeError("llama_cpp.server did not become ready within 300 s")
             time.sleep(0.3)
         yield base
     finally:
@@ -115,6 +118,15 @@ def llama_server(n_ctx: int = 4096, log: Path | None = None) -> Iterator[str]:
             proc.wait()
         if log:
             out.close()
+
+
+@contextmanager
+def qwen_server(n_ctx: int = 8192, log: Path | None = None) -> Iterator[str]:
+    """The same server with Qwen2.5-Coder-1.5B-Instruct (assembled by `make qwen`), answering to localmodel.ALIAS."""
+    import localmodel
+
+    with llama_server(n_ctx=n_ctx, log=log, model=localmodel.qwen_gguf(), alias=localmodel.ALIAS) as base:
+        yield base
 
 
 # -- records built by hand ---------------------------------------------------------------
