@@ -108,6 +108,8 @@ LABELS: dict[str, dict[str, str]] = {
         "list_sep": "、",
         "more": "等",
         "lead_sep": "：",
+        "holders": "（{holders}）",
+        "holders_sep": "；",
         "coverage": "报道覆盖",
         "coverage_note": "每个事件的报道媒体数，按来源类型",
         "tier_official": "官方",
@@ -146,6 +148,8 @@ LABELS: dict[str, dict[str, str]] = {
         "list_sep": ", ",
         "more": ", …",
         "lead_sep": ": ",
+        "holders": " ({holders})",
+        "holders_sep": "; ",
         "coverage": "Coverage",
         "coverage_note": "Outlets per story, by kind of source",
         "tier_official": "Official",
@@ -342,14 +346,14 @@ def _sentences_view(sentences: list[Sentence], ref_anchors: set[int], flag: str 
 
 
 def _paragraph_view(paragraph: Paragraph, labels: dict[str, str], ref_anchors: set[int]) -> dict[str, Any]:
-    lead = _clean(paragraph.lead)
-    lead_sep = ""
-    if lead:
-        lead_sep = "" if lead[-1] in ":：" else labels["lead_sep"]
+    lead = _clean(paragraph.lead).rstrip(":：")
+    holders = [h for h in (_clean(x) for x in paragraph.holders) if h]
     return {
         "part": paragraph.part,
         "lead": lead,
-        "lead_sep": lead_sep,
+        # Who holds a position, after its name: "（Hacker News · 412 分；TechWire）".
+        "holders": labels["holders"].format(holders=labels["holders_sep"].join(holders)) if lead and holders else "",
+        "lead_sep": labels["lead_sep"] if lead else "",
         "sentences": _sentences_view(paragraph.sentences, ref_anchors, labels.get("unsupported", "")),
     }
 
@@ -797,7 +801,7 @@ def render_text(brief: Brief) -> str:
 
     def para(p: dict[str, Any]) -> str:
         body = "".join(s["text"] + "".join(f"[{r['n']}]" for r in s["refs"]) + s["sep"] for s in p["sentences"])
-        return f"{p['lead']}{p['lead_sep']}{body}" if p["lead"] else body
+        return f"{p['lead']}{p['holders']}{p['lead_sep']}{body}" if p["lead"] else body
 
     def heading(text: str, mark: str) -> None:
         out.extend(["", text, mark * max(4, sum(2 if _CJK_ANY.match(c) else 1 for c in text))])

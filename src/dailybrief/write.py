@@ -170,6 +170,14 @@ def attribution(item: Item, language: str) -> str:
     return " · ".join([item.source_name, *_figures(item, language)])
 
 
+def holder(item: Item, language: str, author: str = "", score: int | None = None) -> str:
+    """Who holds a view: a comment's platform, author and score; a thread's platform and figures; else the outlet."""
+    if author:
+        figure = [WORDS[language]["comment_score"].format(n=score)] if score is not None else []
+        return " · ".join([item.source_name, author, *figure])
+    return attribution(item, language) if item.tier == "community" else item.source_name
+
+
 def reference_note(item: Item, language: str) -> str:
     """The one-line note of a reference: a thread's platform and figures, else the item's lead."""
     words = WORDS[language]
