@@ -75,7 +75,8 @@ def echo(body: dict[str, Any]) -> str:
 
 
 def writer_for(base: str, store: Store | None = None, sleeps: list[float] | None = None, **over: Any) -> LLMWriter:
-    settings = LLMSettings(base_url=base, model="stub-model", **{"backoff": 0.01, **over})
+    # The stub answers with one fact or two; the seed's shape (three at least) is asked of Qwen below.
+    settings = LLMSettings(base_url=base, model="stub-model", **{"backoff": 0.01, "facts": (1, 6), **over})
     client = ChatClient(settings, store, sleep=(sleeps.append if sleeps is not None else lambda s: None))
     return LLMWriter(client, Glossary.load())
 
@@ -86,14 +87,15 @@ def writer_for(base: str, store: Store | None = None, sleeps: list[float] | None
 def test_request_is_openai_chat_completions_with_key_schema_and_delimited_sources(chat_stub, monkeypatch) -> None:
     stub, base = chat_stub
     monkeypatch.setenv("DAILYBRIEF_API_KEY", "sk-test-123")
-    stub.reply(answer([("Acme Labs today released Falcon-9B, an open-weight model with nine billion parameters.", [1, 2])],
+    stub.reply(answer([("Acme Labs today released Falcon-9B, an open-weight model with nine billion parameters.", [1, 2]),
+                       ("It ships under the Apache 2.0 licence.", [1]), ("Analysts expect pressure on closed vendors.", [2])],
                       positions=[("The licence is the news", [("On Hacker News, alice called the Apache 2.0 licence "
                                                                "the real news.", [4])]),
                                  ("Pressure on closed vendors", [("TechWire expects it to pressure closed vendors.", [2]),
                                                                  ("Hacker News readers upvoted the thread to 412 points.",
                                                                   [3])])],
                       analysis=[("Open weights under Apache 2.0 raise the bar for closed model vendors.", [2, 4])]))
-    writer = writer_for(base)
+    writer = writer_for(base, facts=(3, 6))
     book = ReferenceBook()
     section = writer.section(falcon_story(), "en", book)
     [req] = stub.requests
@@ -113,7 +115,7 @@ def test_request_is_openai_chat_completions_with_key_schema_and_delimited_source
     assert props["positions"]["items"]["required"] == ["name", "sentences"]
     assert (props["analysis"]["minItems"], props["analysis"]["maxItems"]) == (2, 4)
     system = body["messages"][0]["content"]
-    assert "3 to 6 sentences" in system and "2 to 3 positions" in system and "2 to 4 sentences" in system
+    assert "3 to 6 different sentences" in system and "2 to 3 positions" in system and "2 to 4 sentences" in system
     passages = _block(body, "SOURCES")
     assert [p["id"] for p in passages] == [1, 2, 3, 4]
     assert passages[0]["kind"] == "official" and passages[3]["kind"] == "comment" and passages[3]["author"] == "alice"
@@ -133,6 +135,25 @@ def test_request_is_openai_chat_completions_with_key_schema_and_delimited_source
     assert [x.refs for x in pressure.sentences] == [[2], [3]]
     assert analysis.part == "analysis" and analysis.sentences[0].refs == [2, 3]
     assert writer.usage.calls == 1 and writer.usage.prompt_tokens == 100 and writer.usage.completion_tokens == 20
+
+
+def test_a_constrained_answer_must_start_each_string_in_the_editions_language(chat_stub) -> None:
+    stub, base = chat_stub
+    stub.reply(answer([("Acme 实验室发布了 Falcon-9B。", [1])], title="Falcon-9B 发布"))
+    writer_for(base).section(falcon_story(), "zh", ReferenceBook())
+    schema = stub.requests[0]["body"]["response_format"]["json_schema"]["schema"]
+    props = schema["properties"]
+    strings = [props["title"], props["facts"]["items"]["properties"]["text"],
+               props["positions"]["items"]["properties"]["name"], props["analysis"]["items"]["properties"]["text"]]
+    zh = {s["pattern"] for s in strings}
+    assert len(zh) == 1
+    [pattern] = zh
+    for text, ok in (("Anthropic 宣布 Mythos 不公开。", True), ("谷歌发布新模型", True), ("Acme Labs released a model.", False),
+                     ('含"引号', False)):
+        assert bool(re.match(pattern, text)) is ok, text
+    en = story_schema(3, language="en")["properties"]["title"]["pattern"]
+    assert re.match(en, "Acme ships Falcon-9B") and not re.match(en, "阿克米发布") and not re.match(en, "Acme 发布")
+    assert "pattern" not in story_schema(3)["properties"]["title"]  # no language given: only lengths
 
 
 def test_response_format_variants(chat_stub) -> None:
@@ -341,7 +362,7 @@ def _llm_config(base: str, feeds: str, **writer: Any) -> config.Config:
     sources = [source("Acme Blog", f"{feeds}/lab.xml", tier="official"), source("TechWire", f"{feeds}/wire.xml")]
     data = make_config(sources, edition={"languages": ["en"], "top_stories": 2, "roundup_items": 0},
                        output={"formats": ["json", "md"]},
-                       writer={"kind": "openai", "base_url": base, "model": "m", **writer})
+                       writer={"kind": "openai", "base_url": base, "model": "m", "facts": [1, 6], **writer})
     return config.from_dict(data)
 
 
@@ -492,6 +513,7 @@ def test_run_summary_shows_tokens_cost_and_faithfulness(chat_stub, feed_dir: Pat
     Path("dailybrief.toml").write_text(
         '[edition]\nlanguages = ["en"]\ntop_stories = 2\nroundup_items = 0\n[output]\nformats = ["json"]\n'
         f'[writer]\nkind = "openai"\nbase_url = "{base}"\nmodel = "m"\nprice_input_per_1k = 1.0\ncurrency = "CNY"\n'
+        'facts = [1, 6]\n'
         f'[[sources]]\nname = "Acme Blog"\nurl = "{feed_server}/lab.xml"\ntier = "official"\n'
         f'[[sources]]\nname = "TechWire"\nurl = "{feed_server}/wire.xml"\n', "utf-8")
     result = CliRunner().invoke(main, ["run", "--date", "2026-04-10"])
@@ -499,3 +521,4 @@ def test_run_summary_shows_tokens_cost_and_faithfulness(chat_stub, feed_dir: Pat
     flat = " ".join(result.output.split())  # the console wraps long lines
     assert "faithfulness: 3 sentences · 3 cited · 3 supported · sections by writer: llm 2" in flat
     assert "model: 3 calls, 0 from the cache, 0 retries · tokens: 300 prompt + 60 answer = 360 · cost: 0.3000 CNY" in flat
+

@@ -54,6 +54,14 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LANGUAGE_NAMES = {"zh": "Simplified Chinese (简体中文)", "en": "English"}
+# The last words of a section's prompt, in the language to write: a small model follows the language it was last
+# spoken to in, and copies the passages' language otherwise.
+WRITE_IN = {
+    "zh": "请用简体中文写这一节，回复一个 JSON 对象：标题、每一句话和每个观点的名称都用中文；英文来源的内容要译成中文，"
+          "产品名和机构名可保留原文。",
+    "en": "Write the section in English, as one JSON object: the title, every sentence and every position's name; "
+          "translate what the passages say in other languages.",
+}
 TIER_ORDER = {"official": 0, "press": 1, "paper": 2, "code": 3, "community": 4}
 
 
@@ -98,7 +106,9 @@ class Usage:
     calls: int = 0  # requests answered by the endpoint
     cached: int = 0  # answers served from the cache, costing nothing
     retries: int = 0
+    first_try: int = 0  # parts whose first answer was usable as it came
     repaired: int = 0  # answers that needed JSON repair
+    asked_again: int = 0  # parts whose first answer was unusable, so the model was asked once more
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost: float = 0.0
@@ -112,6 +122,14 @@ class Usage:
     def counts(self) -> dict[str, int | float]:
         return {**asdict(self), "tokens": self.tokens, "cost": round(self.cost, 6),
                 "model_seconds": round(self.model_seconds, 3)}
+
+    def add(self, other: Usage, sign: int = 1) -> Usage:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + sign * getattr(other, name))
+        return self
+
+    def copy(self) -> Usage:
+        return Usage(**asdict(self))
 
 
 def estimate_tokens(text: str) -> int:
@@ -283,13 +301,32 @@ def _retry_after(value: str | None) -> float:
 # JSON: schemas, parsing, repair
 
 
-def _sentences_schema(ids: Sequence[int], min_items: int, max_items: int) -> dict[str, Any]:
+# What a string in each language looks like, for endpoints that constrain the answer to the schema (llama.cpp,
+# vLLM, OpenAI): a Chinese one has a Chinese character within its first 16 (names like "Anthropic" may lead), an
+# English one starts with a Latin letter or digit and holds no CJK character or punctuation. A small model keeps
+# writing the language it has begun in, so this stops it from copying the passages' language into an edition.
+# Quotes and backslashes stay out.
+_PLAIN = r'[^"\\\n]'  # a character of a JSON string that needs no escape
+_PLAIN_LATIN = r'[^"\\\n' + "\u3000-\u9fff\uff00-\uffef]"  # ... and is not CJK
+LANGUAGE_PATTERNS = {
+    "zh": f"^{_PLAIN}{{0,15}}[\u4e00-\u9fff]{_PLAIN}*$",
+    "en": f"^[A-Za-z0-9]{_PLAIN_LATIN}*$",
+}
+
+
+def _text_schema(max_length: int, language: str | None) -> dict[str, Any]:
+    if language in LANGUAGE_PATTERNS:
+        return {"type": "string", "pattern": LANGUAGE_PATTERNS[language]}
+    return {"type": "string", "minLength": 1, "maxLength": max_length}
+
+
+def _sentences_schema(ids: Sequence[int], min_items: int, max_items: int, language: str | None = None) -> dict[str, Any]:
     return {
         "type": "array", "minItems": min_items, "maxItems": max_items,
         "items": {
             "type": "object",
             "properties": {
-                "text": {"type": "string", "minLength": 1, "maxLength": 400},
+                "text": _text_schema(400, language),
                 "sources": {"type": "array", "minItems": 1, "maxItems": 4, "items": {"type": "integer", "enum": list(ids)}},
             },
             "required": ["text", "sources"],
@@ -299,36 +336,34 @@ def _sentences_schema(ids: Sequence[int], min_items: int, max_items: int) -> dic
 
 
 def story_schema(n_passages: int, facts: tuple[int, int] = (3, 6), positions: tuple[int, int] = (2, 3),
-                 analysis: tuple[int, int] = (2, 4)) -> dict[str, Any]:
+                 analysis: tuple[int, int] = (2, 4), language: str | None = None) -> dict[str, Any]:
     """The section's JSON: a title, facts, named positions (each one to three sentences), the analysis."""
     ids = list(range(1, n_passages + 1))
     position = {
         "type": "object",
-        "properties": {"name": {"type": "string", "minLength": 1, "maxLength": 40},
-                       "sentences": _sentences_schema(ids, 1, 3)},
+        "properties": {"name": _text_schema(40, language), "sentences": _sentences_schema(ids, 1, 3, language)},
         "required": ["name", "sentences"],
         "additionalProperties": False,
     }
     return {
         "type": "object",
         "properties": {
-            "title": {"type": "string", "minLength": 1, "maxLength": 120},
-            "facts": _sentences_schema(ids, max(1, facts[0]), max(1, facts[1])),
+            "title": _text_schema(120, language),
+            "facts": _sentences_schema(ids, max(1, facts[0]), max(1, facts[1]), language),
             "positions": {"type": "array", "minItems": positions[0], "maxItems": positions[1], "items": position},
-            "analysis": _sentences_schema(ids, *analysis),
+            "analysis": _sentences_schema(ids, *analysis, language),
         },
         "required": ["title", "facts", "positions", "analysis"],
         "additionalProperties": False,
     }
 
 
-def abstract_schema(refs: Sequence[int]) -> dict[str, Any]:
+def abstract_schema(refs: Sequence[int], language: str | None = None) -> dict[str, Any]:
     return {
         "type": "object",
         "properties": {
-            "themes": {"type": "array", "minItems": 1, "maxItems": 3,
-                       "items": {"type": "string", "minLength": 1, "maxLength": 40}},
-            "abstract": _sentences_schema(refs, 1, 4),
+            "themes": {"type": "array", "minItems": 1, "maxItems": 3, "items": _text_schema(40, language)},
+            "abstract": _sentences_schema(refs, 1, 4, language),
         },
         "required": ["themes", "abstract"],
         "additionalProperties": False,
@@ -391,8 +426,9 @@ SYSTEM = "\n".join([
     "- Use only what the passages say. Add no names, numbers, dates or claims that are not in them.",
     "- Every sentence lists in \"sources\" the ids of the passages that support it.",
     "- \"title\": a short headline for the story.",
-    "- \"facts\": {facts} sentences on what happened: who did what, when, with which figures. Draw on several "
-    "passages, from different outlets when there are several, and on kind \"official\" or \"press\" first.",
+    "- \"facts\": {facts} different sentences on what happened: who did what, when, with which figures; each adds "
+    "something the others do not say. Draw on several passages, from different outlets when there are several, and "
+    "on kind \"official\" or \"press\" first.",
     "- \"positions\": the community and media views, grouped into {positions} positions that differ. Each has a "
     "\"name\", a few words that name the stance, and \"sentences\", one to three, that say who holds it (the platform "
     "or outlet, and the score or points when the passage gives them, e.g. \"On Hacker News (412 points), commenters "
@@ -400,7 +436,8 @@ SYSTEM = "\n".join([
     "- \"analysis\": one paragraph of {analysis} sentences on what the story means for the industry: for rivals, "
     "customers, the market or regulation, resting on the passages it cites.",
     "- Reply with one JSON object and nothing else: "
-    "{{\"title\": \"...\", \"facts\": [{{\"text\": \"...\", \"sources\": [1]}}], "
+    "{{\"title\": \"...\", \"facts\": [{{\"text\": \"...\", \"sources\": [1]}}, {{\"text\": \"...\", "
+    "\"sources\": [2, 3]}}], "
     "\"positions\": [{{\"name\": \"...\", \"sentences\": [{{\"text\": \"...\", \"sources\": [2]}}]}}], "
     "\"analysis\": [{{\"text\": \"...\", \"sources\": [1]}}]}}",
     "- Write the title, every sentence and every position's name in {language}, whatever the language of the "
@@ -465,10 +502,18 @@ class LLMWriter:
         self.client = client
         self.settings = client.settings
         self.glossary = glossary or Glossary()
+        self.by_language: dict[str, Usage] = {}  # what each edition's calls cost
 
     @property
     def usage(self) -> Usage:
         return self.client.usage
+
+    def _counted(self, language: str, write: Callable[[], Any]) -> Any:
+        before = self.usage.copy()
+        try:
+            return write()
+        finally:
+            self.by_language.setdefault(language, Usage()).add(self.usage.copy().add(before, -1))
 
     # -- prompts -----------------------------------------------------------------
     def passages(self, story: Story) -> list[Passage]:
@@ -515,7 +560,7 @@ class LLMWriter:
         facts, positions, analysis = self.shape(passages)
         system = SYSTEM.format(language=LANGUAGE_NAMES[language], glossary=glossary, facts=_span(*facts),
                                positions=_span(*positions), analysis=_span(*analysis))
-        task = "Write the section as one JSON object."
+        task = WRITE_IN[language]
         if story.follow_up and story.briefed_on is not None:
             task = (f"This story continues one briefed on {story.briefed_on.isoformat()}: let the facts lead with "
                     "what the latest passages add. " + task)
@@ -531,9 +576,12 @@ class LLMWriter:
         """A validated answer: parsed (repaired if need be), else asked once more, else BadAnswer."""
         content = self.client.complete(messages, schema_name, schema)
         try:
-            return self._accept(content, accept)
+            result = self._accept(content, accept)
+            self.usage.first_try += 1
+            return result
         except BadAnswer as first:
             log.info("unusable answer (%s); asking again", first)
+            self.usage.asked_again += 1
             retry = [*messages, {"role": "assistant", "content": clip(content, 2000)},
                      {"role": "user", "content": f"That answer could not be used: {first}. Reply again with one JSON "
                                                  "object that matches the schema, citing passage ids."}]
@@ -560,8 +608,11 @@ class LLMWriter:
         draft = Draft(title.strip() if isinstance(title, str) else "")
 
         def rows(source: dict[str, Any], key: str) -> list[tuple[str, list[int]]]:
-            return [(self.glossary.apply(text, language), [i for i in ids if 1 <= i <= n_passages])
-                    for text, ids in _sentences(source, key)]
+            # A small model may say the same sentence twice in a row: it is kept once.
+            said: dict[str, list[int]] = {}
+            for text, ids in _sentences(source, key):
+                said.setdefault(self.glossary.apply(text, language), [i for i in ids if 1 <= i <= n_passages])
+            return list(said.items())
 
         s = self.settings
         draft.parts["facts"] = rows(data, "facts")[: s.facts[1]]
@@ -579,17 +630,23 @@ class LLMWriter:
             draft.positions = [("", [row]) for row in rows(data, "views") if row[1]]
         if not any(ids for _, ids in draft.parts["facts"]):
             raise BadAnswer("no fact cites a passage that exists")
+        if len(draft.parts["facts"]) < min(s.facts[0], n_passages):
+            raise BadAnswer(f"the facts say {len(draft.parts['facts'])} different thing(s) where {s.facts[0]} different "
+                            "sentences were asked for (a repeated sentence counts once)")
         texts = [t for part in draft.parts.values() for t, _ in part] + [t for _, said in draft.positions for t, _ in said]
         self._check_language(texts, language)
         return draft
 
     # -- the SectionWriter interface ----------------------------------------------------
     def section(self, story: Story, language: str, book: ReferenceBook) -> Section:
+        return self._counted(language, lambda: self._section(story, language, book))
+
+    def _section(self, story: Story, language: str, book: ReferenceBook) -> Section:
         passages = self.passages(story)
         if not passages:
             raise WriterError("the story has no text to give the model")
         draft: Draft = self._ask(self.story_messages(story, language, passages), "story_section",
-                                 story_schema(len(passages), *self.shape(passages)),
+                                 story_schema(len(passages), *self.shape(passages), language),
                                  lambda d: self._draft(d, len(passages), language))
 
         def cite(ids: list[int]) -> list[int]:
@@ -611,8 +668,9 @@ class LLMWriter:
             cited = [passages[i - 1] for _, ids in said for i in ids]
             holders = list(dict.fromkeys(holder(p.item, language, p.author, p.score if p.kind == "comment" else None)
                                          for p in cited))
-            lead = name or (holders[0] if holders else "")
-            para = groups.setdefault(lead, Paragraph("views", lead=lead, holders=[] if lead in holders else holders))
+            # An unnamed view (the plain shape) is led by who holds it.
+            lead, holders = (name, holders) if name else (holders[0] if holders else "", holders[1:])
+            para = groups.setdefault(lead, Paragraph("views", lead=lead, holders=holders))
             para.sentences.extend(Sentence(t, cite(ids)) for t, ids in said)
         section.paragraphs.extend(groups.values())
         if draft.parts["analysis"]:
@@ -621,6 +679,9 @@ class LLMWriter:
 
     def abstract(self, brief: Brief, language: str, book: ReferenceBook) -> list[Paragraph]:
         """The abstract, and the themes (set on the brief unless something already set them)."""
+        return self._counted(language, lambda: self._abstract(brief, language, book))
+
+    def _abstract(self, brief: Brief, language: str, book: ReferenceBook) -> list[Paragraph]:
         sections = []
         allowed: set[int] = set()
         for s in brief.sections:
@@ -654,7 +715,7 @@ class LLMWriter:
                 if isinstance(themes, list) else []
             return themes, rows
 
-        themes, rows = self._ask(messages, "abstract", abstract_schema(sorted(allowed)), accept)
+        themes, rows = self._ask(messages, "abstract", abstract_schema(sorted(allowed), language), accept)
         if not brief.themes and themes:
             brief.themes = themes[:3]
         return [Paragraph("abstract", [Sentence(t, ids) for t, ids in rows])]

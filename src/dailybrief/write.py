@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -376,6 +377,7 @@ class ChainWriter:
         self.fallbacks: list[Fallback] = []
         self.down: dict[str, str] = {}  # writers that gave up for the whole run, with why
         self.model_themes: dict[str, bool] = {}  # per language: did a model name the themes itself?
+        self.seconds: dict[str, float] = {}  # per language: wall time spent writing its edition
 
     @property
     def name(self) -> str:
@@ -400,6 +402,14 @@ class ChainWriter:
 
     def write(self, stories: Sequence[Story], roundup: Sequence[Story], edition: date, language: str,
               title: str, branding: Branding) -> Brief:
+        started = time.perf_counter()
+        try:
+            return self._write(stories, roundup, edition, language, title, branding)
+        finally:
+            self.seconds[language] = self.seconds.get(language, 0.0) + time.perf_counter() - started
+
+    def _write(self, stories: Sequence[Story], roundup: Sequence[Story], edition: date, language: str,
+               title: str, branding: Branding) -> Brief:
         words = WORDS[language]
         book = ReferenceBook()
         brief = Brief(edition=edition, language=language, title=title, branding=branding)
