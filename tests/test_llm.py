@@ -27,8 +27,8 @@ from dailybrief.records import Comment
 from dailybrief.store import Store
 from dailybrief.verify import VerifySettings, verify_brief
 from dailybrief.write import ChainWriter, ExtractiveWriter, ReferenceBook
+from helpers import MORNING_FEEDS, MORNINGS, make_item, make_story, rss, source, write_morning
 from helpers import config as make_config
-from helpers import make_item, make_story, rss, source
 
 DAY = date(2026, 4, 10)
 REAL_TIMEOUT = 300.0  # a 135M model on 2 shared cores: slow when the machine is busy, never hung
@@ -522,3 +522,107 @@ def test_run_summary_shows_tokens_cost_and_faithfulness(chat_stub, feed_dir: Pat
     assert "faithfulness: 3 sentences · 3 cited · 3 supported · sections by writer: llm 2" in flat
     assert "model: 3 calls, 0 from the cache, 0 retries · tokens: 300 prompt + 60 answer = 360 · cost: 0.3000 CNY" in flat
 
+
+# -- the real server with Qwen2.5-Coder-1.5B-Instruct, which writes Chinese ----------------------------------
+# These need `make qwen` (make test runs it) and take minutes of one CPU thread each: few stories, short answers.
+
+QWEN_TIMEOUT = 900.0  # one answer of a 1.5B model on one busy thread can take minutes; never hours
+
+
+def qwen_settings(base: str, **over: Any) -> LLMSettings:
+    from localmodel import ALIAS
+
+    return LLMSettings(base_url=base, model=ALIAS, response_format="json_object_schema", timeout=QWEN_TIMEOUT,
+                       cache=False, **over)
+
+
+def seed_story() -> Any:
+    """A story told by a lab, two outlets (one Chinese) and a Hacker News thread whose readers disagree."""
+    return make_story(
+        make_item(1, "Acme Labs releases Falcon-9B, an open-weight model", "Acme Labs released Falcon-9B, an open-weight "
+                  "language model with nine billion parameters, under the Apache 2.0 licence. Acme says it matches "
+                  "larger models on coding benchmarks.", tier="official", source="Acme Blog"),
+        make_item(2, "Acme 发布开源权重模型 Falcon-9B", "Acme 实验室发布了 90 亿参数的开源权重模型 Falcon-9B，采用 Apache 2.0 "
+                  "许可证。分析人士认为，这将给闭源模型厂商带来价格压力。", source="AI 前哨", language="zh"),
+        make_item(3, "Falcon-9B is out", "", tier="community", source="Hacker News", points=412, comment_count=88,
+                  comments=[Comment("alice", "Open weights under Apache 2.0 is the real news here.", score=140),
+                            Comment("bob", "The benchmarks are self-reported; I want independent evaluations.",
+                                    score=95)]),
+    )
+
+
+@pytest.mark.qwen
+@pytest.mark.timeout(1500)
+def test_qwen_writes_the_seeds_shape_in_chinese(qwen_base: str) -> None:
+    """Structure, not prose: 3-6 cited facts, 2-3 named positions saying who holds them, an analysis paragraph,
+    all in Chinese."""
+    from dailybrief.render import render_text
+    from dailybrief.text import cjk_ratio
+
+    writer = LLMWriter(ChatClient(qwen_settings(qwen_base)), Glossary.load())
+    book = ReferenceBook()
+    story = seed_story()
+    section = writer.section(story, "zh", book)
+    assert section.writer == "llm", writer.usage  # valid the first time, or the second
+    parts = [p.part for p in section.paragraphs]
+    facts = section.paragraphs[0]
+    positions = [p for p in section.paragraphs if p.part == "views"]
+    analysis = [p for p in section.paragraphs if p.part == "analysis"]
+    assert parts == ["facts", *["views"] * len(positions), "analysis"]
+    assert 3 <= len(facts.sentences) <= 6
+    assert 2 <= len(positions) <= 3 and len(analysis) == 1 and 2 <= len(analysis[0].sentences) <= 4
+    numbers = {r.n for r in book.refs}
+    sentences = [x for p in section.paragraphs for x in p.sentences]
+    assert all(x.refs and set(x.refs) <= numbers for x in sentences)
+    outlets = {r.outlet for r in book.refs}
+    for p in positions:
+        assert p.lead and p.holders  # a name, and who holds it: the platforms and outlets its sentences cite
+        cited = {book.refs[n - 1].outlet for x in p.sentences for n in x.refs}
+        assert all(any(o in h for o in cited) for h in p.holders) and cited <= outlets
+    # Language: every sentence, the title and every position's name are Chinese.
+    assert all(cjk_ratio(x.text) >= 0.2 for x in sentences), [x.text for x in sentences]
+    assert all(cjk_ratio(p.lead) > 0 for p in positions) and cjk_ratio(section.title) > 0
+    brief = ExtractiveWriter(default_embedder()).write([story], [], DAY, "zh", "T", config.Config().branding.to_branding())
+    brief.sections, brief.references = [section], book.refs
+    text = render_text(brief)
+    assert all(f"{p.lead}（{'；'.join(p.holders)}）：" in text for p in positions)
+
+
+@pytest.mark.qwen
+@pytest.mark.timeout(1800)
+def test_three_mornings_with_qwen_write_every_edition_and_the_follow_ups(qwen_base: str, feed_dir: Path,
+                                                                          feed_server: str) -> None:
+    """`dailybrief run --date D` on three consecutive mornings with the model writer, zh and en: every edition is
+    written, and the story's follow-ups on days 2 and 3 are written by the model, in each edition's language."""
+    from click.testing import CliRunner
+
+    from dailybrief.cli import main
+    from dailybrief.text import cjk_ratio
+    from localmodel import ALIAS
+
+    sources = "".join(f'[[sources]]\nname = "{name}"\nurl = "{feed_server}/{file}"\ntier = "{tier}"\nlanguage = "{lang}"\n'
+                      for file, (name, tier, lang) in MORNING_FEEDS.items())
+    Path("dailybrief.toml").write_text(
+        '[edition]\nlanguages = ["zh", "en"]\ntimezone = "Asia/Shanghai"\ntop_stories = 1\nroundup_items = 0\n'
+        '[output]\nformats = ["json", "md"]\n'
+        f'[writer]\nkind = "openai"\nbase_url = "{qwen_base}"\nmodel = "{ALIAS}"\nresponse_format = "json_object_schema"\n'
+        f'timeout = {QWEN_TIMEOUT}\nmax_tokens = 300\nfacts = [1, 2]\npositions = [0, 1]\nanalysis = [0, 1]\n' + sources,
+        "utf-8")
+    story_id = ""
+    for n, day in enumerate(MORNINGS):
+        write_morning(feed_dir, n)  # the morning's feeds: the earlier mornings' entries and today's new ones
+        result = CliRunner().invoke(main, ["run", "--date", day.isoformat()])
+        assert result.exit_code == 0, result.output
+        for name, language in (("brief.json", "zh"), ("brief.en.json", "en")):
+            data = json.loads((Path("out") / day.isoformat() / name).read_text("utf-8"))
+            [section] = [s for s in data["sections"] if s["kind"] == "story"]
+            story_id = story_id or section["story_id"]
+            assert section["story_id"] == story_id  # the same story, continued
+            assert section["follow_up"] == (n > 0)
+            if n > 0:
+                assert section["writer"] == "llm", (day, language, section["notes"])  # not the extractive fallback
+                marker = "跟进：此事件已在" if language == "zh" else "Follow-up: this story was briefed on"
+                assert any(note.startswith(marker) for note in section["notes"])
+                texts = [x["text"] for p in section["paragraphs"] for x in p["sentences"]]
+                assert texts and all((cjk_ratio(t) >= 0.2) == (language == "zh") for t in texts), texts
+            assert (Path("out") / day.isoformat() / name.replace(".json", ".md")).is_file()
