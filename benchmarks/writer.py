@@ -112,7 +112,17 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=config.WriterConfig().max_tokens)
     parser.add_argument("--passage-budget", type=int, default=config.WriterConfig().passage_budget)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="dailybrief-bench-") as tmp, serve_directory(Path(tmp)) as feeds, \
+    with tempfile.TemporaryDirectory(prefix="dailybrief-bench-") as tmp:
+        try:
+            bench(args, tmp)
+        except RuntimeError:
+            log = Path(tmp) / "server.log"
+            print(log.read_text("utf-8", "replace")[-3000:] if log.exists() else "(no server log)", file=sys.stderr)
+            raise
+
+
+def bench(args: argparse.Namespace, tmp: str) -> None:
+    with serve_directory(Path(tmp)) as feeds, \
             llama_server(n_ctx=8192, log=Path(tmp) / "server.log", model=qwen_gguf(), alias=ALIAS,
                          threads=args.threads, prompt_cache=True) as llm:
         prompt_speed, answer_speed = speed(llm, args.repeats)
@@ -137,7 +147,7 @@ def main() -> None:
         rows: list[dict[str, float]] = []
         first = 0
         for n, day in enumerate(MORNINGS[: args.mornings]):
-            write_morning(Path(tmp), n, extra=True)
+            write_morning(Path(tmp), n, extra=args.stories > 1)  # a new story a morning when there is room
             out = Path(tmp) / "out" / day.isoformat()
             pipe = Pipeline(cfg, store)
             run = pipe.run(day, out)
