@@ -630,8 +630,9 @@ class LLMWriter:
             draft.positions = [("", [row]) for row in rows(data, "views") if row[1]]
         if not any(ids for _, ids in draft.parts["facts"]):
             raise BadAnswer("no fact cites a passage that exists")
-        if len(draft.parts["facts"]) < min(s.facts[0], n_passages):
-            raise BadAnswer(f"the facts say {len(draft.parts['facts'])} different thing(s) where {s.facts[0]} different "
+        need = min(s.facts[0], n_passages)  # a story of two passages cannot give three different facts
+        if len(draft.parts["facts"]) < need:
+            raise BadAnswer(f"the facts say {len(draft.parts['facts'])} different thing(s) where {need} different "
                             "sentences were asked for (a repeated sentence counts once)")
         texts = [t for part in draft.parts.values() for t, _ in part] + [t for _, said in draft.positions for t, _ in said]
         self._check_language(texts, language)
