@@ -17,7 +17,7 @@ import pytest
 
 import chatserver
 from dailybrief.demo import serve_directory
-from helpers import llama_server, rss
+from helpers import llama_server, qwen_server, rss
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -143,6 +143,17 @@ def llama_base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         with llama_server(log=log) as base:
             yield base
     except RuntimeError as exc:
+        pytest.fail(str(exc))
+
+
+@pytest.fixture(scope="session")
+def qwen_base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The same server with Qwen2.5-Coder-1.5B-Instruct (`make qwen`), which writes Chinese, for the whole session."""
+    log = tmp_path_factory.mktemp("qwen") / "server.log"
+    try:
+        with qwen_server(log=log) as base:
+            yield base
+    except RuntimeError as exc:  # localmodel.ModelMissing too: the message says to run `make qwen`
         pytest.fail(str(exc))
 
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,7 @@ from dailybrief.judge import ModelJudge
 from dailybrief.llm import ChatClient, LLMSettings
 from dailybrief.records import Branding, Brief, Paragraph, Reference, Section, Sentence
 from dailybrief.verify import VerifySettings, verify_brief
-from helpers import llama_server, make_item
+from helpers import make_item
 
 DEAL = make_item(1, "Meta signs $21 billion deal with CoreWeave", "Meta has signed an AI infrastructure agreement worth "
                  "$21 billion with CoreWeave, a cloud provider that rents out large clusters of GPUs. The deal was "
@@ -98,22 +96,12 @@ def test_the_judge_respects_the_token_budget(chat_stub) -> None:
 
 # -- against the local Qwen model ----------------------------------------------------------------------------------
 
-QWEN_ENV = "DAILYBRIEF_QWEN_GGUF"
-
-
-@pytest.fixture(scope="module")
-def qwen_base(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """llama.cpp serving Qwen2.5-Coder-1.5B-Instruct; the GGUF's path comes from $DAILYBRIEF_QWEN_GGUF."""
-    path = Path(os.environ.get(QWEN_ENV, ""))
-    if not os.environ.get(QWEN_ENV) or not path.is_file():
-        pytest.skip(f"the Qwen GGUF is absent: set {QWEN_ENV} to the assembled file (issue 11's assembler)")
-    log = tmp_path_factory.mktemp("qwen") / "server.log"
-    with llama_server(n_ctx=4096, log=log, model=path, alias="qwen") as base:
-        yield base
-
-
+@pytest.mark.qwen
+@pytest.mark.timeout(1500)
 def test_qwen_judges_a_story_in_one_call(qwen_base: str) -> None:
-    client = ChatClient(LLMSettings(base_url=qwen_base, model="qwen", response_format="json_object_schema",
+    from localmodel import ALIAS
+
+    client = ChatClient(LLMSettings(base_url=qwen_base, model=ALIAS, response_format="json_object_schema",
                                     max_tokens=200, timeout=600, cache=False))
     judge = ModelJudge(client)
     sentences = [(RIGHT, "facts"), ("Meta 与 CoreWeave 签署了价值 210 亿美元的 AI 基础设施协议。", "facts"),

@@ -918,6 +918,53 @@ def test_every_format_is_registered_and_named_for_both_languages(brief: Brief, t
         ["brief.en.md", "brief.en.html", "brief.en.wechat.html", "brief.en.chat.md", "brief.en.txt", "brief.en.json"])
 
 
+def _positions_brief(tmp_path: Path, language: str = "zh") -> Brief:
+    """The sample brief with its first story's views as the model writes them: named positions and who holds them."""
+    brief = _sample_brief(tmp_path, language)
+    story = brief.sections[0]
+    story.paragraphs[2:] = [
+        Paragraph("views", [Sentence("Hacker News 上的开发者质疑将漏洞挖掘能力垄断在少数公司手中。", [5])],
+                  lead="闭源审查的争议", holders=["Hacker News · 412 分 · 88 条评论", "Reddit"]),
+        Paragraph("views", [Sentence("安全博客认为防御方必须依赖同样强大的 AI。", [1])], lead="网络安全防御的质变",
+                  holders=["Times of India"]),
+    ]
+    return brief
+
+
+POSITION = "闭源审查的争议（Hacker News · 412 分 · 88 条评论；Reddit）："
+
+
+def test_positions_name_who_holds_them_in_every_format(tmp_path: Path) -> None:
+    from dailybrief.records import brief_from_dict
+    from dailybrief.render import render_text, render_wechat
+
+    brief = _positions_brief(tmp_path)
+    md = render_markdown(brief)
+    assert "**闭源审查的争议***（Hacker News · 412 分 · 88 条评论；Reddit）*：Hacker News 上的开发者" in md
+    assert "**网络安全防御的质变***（Times of India）*：" in md
+    html = render_html(brief)
+    assert ('<strong class="lead">闭源审查的争议</strong><span class="holders">（Hacker News · 412 分 · 88 条评论；'
+            'Reddit）</span>：Hacker News 上的开发者') in html
+    wechat = render_wechat(brief)
+    assert re.search(r"<strong[^>]*>闭源审查的争议</strong><span[^>]*>（Hacker News · 412 分 · 88 条评论；Reddit）</span>：",
+                     wechat)
+    assert POSITION + "Hacker News 上的开发者质疑将漏洞挖掘能力垄断在少数公司手中。[5]" in render_text(brief).splitlines()
+    again = brief_from_dict(json.loads(render_json(brief)))
+    assert again.sections[0].paragraphs[2].holders == ["Hacker News · 412 分 · 88 条评论", "Reddit"]
+    english = _positions_brief(tmp_path, "en")
+    assert "闭源审查的争议 (Hacker News · 412 分 · 88 条评论; Reddit): " in render_text(english)
+    # A paragraph without a name (the extractive writer's, led by its platform) shows no holders.
+    brief.sections[0].paragraphs[2].lead = ""
+    assert "88 条评论；Reddit" not in render_text(brief)
+
+
+@needs_poppler
+def test_pdf_positions_name_who_holds_them(tmp_path: Path) -> None:
+    path = render_pdf(_positions_brief(tmp_path), tmp_path / "positions.pdf")
+    flat = re.sub(r"\s+", "", _run("pdftotext", str(path), "-"))
+    assert re.sub(r"\s+", "", POSITION) in flat
+
+
 # ---------------------------------------------------------------------------
 # Untrusted text in every field, every format
 
@@ -940,6 +987,7 @@ def _hostile_brief(tmp_path: Path) -> Brief:
         section.notes = [f"<b onmouseover=alert(1)>note</b> {JS}"]
         for paragraph in section.paragraphs:
             paragraph.lead = f"{IMG} lead" if paragraph.lead else ""
+            paragraph.holders = [f"{SCRIPT} holder", IMG] if paragraph.lead else []
             for sentence in paragraph.sentences:
                 sentence.text = f"{sentence.text} {SCRIPT} {IMG} <a href='{JS}'>x</a>"
     for ref in brief.references:

@@ -226,6 +226,13 @@ class BrandingConfig(_Model):
         )
 
 
+# What a model call's prompt holds besides the passages, in tokens (the system prompt's rules, the delimiters),
+# what each passage's JSON fields add, and what one story adds to the abstract's prompt (its title and facts).
+PROMPT_FRAME_TOKENS = 900
+PASSAGE_FRAME_TOKENS = 30
+ABSTRACT_TOKENS_PER_STORY = 400
+
+
 class WriterConfig(_Model):
     kind: Literal["extractive", "openai"] = "extractive"
     base_url: str = ""
@@ -235,7 +242,7 @@ class WriterConfig(_Model):
     retries: int = Field(2, ge=0, le=10)
     backoff: float = Field(1.0, ge=0, le=60)
     requests_per_minute: float = Field(0, ge=0)
-    max_tokens: int = Field(1200, ge=16, le=32_000)
+    max_tokens: int = Field(1500, ge=16, le=32_000)
     temperature: float = Field(0.0, ge=0, le=2)
     token_budget: int = Field(200_000, ge=0)
     response_format: Literal["json_schema", "json_object_schema", "json_object", "none"] = "json_schema"
@@ -247,6 +254,27 @@ class WriterConfig(_Model):
     passage_chars: int = Field(1200, ge=100, le=20_000)
     max_passages: int = Field(12, ge=1, le=100)
     max_item_chars: int = Field(20_000, ge=1000, le=10_000_000)  # what the write stage reads of one item
+    passage_budget: int = Field(6000, ge=200, le=200_000)
+    # The section's shape, [fewest, most]: fact sentences, named positions of the views, analysis sentences.
+    facts: tuple[int, int] = (3, 6)
+    positions: tuple[int, int] = (2, 3)
+    analysis: tuple[int, int] = (2, 4)
+
+    @field_validator("facts", "positions", "analysis")
+    @classmethod
+    def _range(cls, v: tuple[int, int]) -> tuple[int, int]:
+        if not 0 <= v[0] <= v[1] <= 12:
+            raise ValueError("give [fewest, most] with 0 <= fewest <= most <= 12, e.g. [3, 6]")
+        return v
+
+    def story_tokens(self) -> int:
+        """The most one story's call may spend: the prompt's frame, a full passage budget and the longest answer."""
+        # A CJK character is about a token, other text about a quarter: count the budget as CJK to be safe.
+        return PROMPT_FRAME_TOKENS + self.passage_budget + self.max_passages * PASSAGE_FRAME_TOKENS + self.max_tokens
+
+    def edition_tokens(self, stories: int) -> int:
+        """The most one edition of `stories` sections may spend, abstract included."""
+        return stories * self.story_tokens() + PROMPT_FRAME_TOKENS + stories * ABSTRACT_TOKENS_PER_STORY + self.max_tokens
 
     @field_validator("base_url")
     @classmethod
@@ -714,6 +742,13 @@ class Config(_Model):
             if t.kind in CHAT_KINDS and t.editions and not t.link and not self.site_url():  # type: ignore[union-attr]
                 raise ConfigError(f"publish[{i}].link", "", "a chat message links to the edition: set link = "
                                   "'https://…/{date}/{stem}.html', or give a kind = 'site' target a base_url")
+        w = self.writer
+        need = len(self.edition.languages) * w.edition_tokens(self.edition.top_stories)
+        if w.kind != "extractive" and w.token_budget and need > w.token_budget:
+            raise ConfigError("writer.token_budget", w.token_budget,
+                              f"{len(self.edition.languages)} edition(s) of {self.edition.top_stories} stories may need "
+                              f"up to {need:,} tokens (writer.max_tokens, writer.passage_budget): raise the budget, or "
+                              "lower those or edition.top_stories")
         if self.alerts.target:
             target = next((t for t in self.publish if t.name == self.alerts.target), None)
             if target is None or target.kind not in ALERT_KINDS:

@@ -40,7 +40,7 @@ from .records import Brief, Item, RunReport, SourceResult, StageReport, Story, b
 from .store import Store, utcnow
 from .themes import Theme, build_themes
 from .verify import Faithfulness, SourceText, VerifySettings, verify_brief, verify_themes
-from .write import WriterContext, apply_themes, as_read, build_writer
+from .write import ChainWriter, WriterContext, apply_themes, as_read, build_writer
 
 FAILING_STREAK = 3  # the default of [fetch].failing_runs
 STALE_TEMP_SECONDS = 3600  # a dailybrief-* folder in TMPDIR untouched this long is a killed run's leftover
@@ -102,6 +102,7 @@ class Pipeline:
         self._embedder = embedder
         self.deliveries: list[Delivery] = []  # what the last publish stage did, target by target
         self.alert_note = ""  # what the last alert did ("" when none was due)
+        self.writer: ChainWriter | None = None  # the last write stage's writers, with their per-edition figures
 
     @property
     def embedder(self) -> Embedder:
@@ -405,7 +406,7 @@ class Pipeline:
             if self.hooks.write_total:
                 self.hooks.write_total(len(top) * len(ed.languages))
             ctx = WriterContext(self.cfg.writer, self.embedder, self.store, self.cfg.base_dir, self.hooks.wrote)
-            writer = build_writer(ctx)
+            writer = self.writer = build_writer(ctx)  # kept for inspection: per-edition figures (benchmarks)
             branding = self.cfg.branding.to_branding(self.cfg.base_dir)
             v = self.cfg.verify
             settings = VerifySettings(unsupported=v.unsupported, lexical=v.lexical, semantic=v.semantic,

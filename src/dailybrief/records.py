@@ -143,7 +143,8 @@ class Sentence:
 class Paragraph:
     part: str
     sentences: list[Sentence] = field(default_factory=list)
-    lead: str = ""  # optional bold lead-in, e.g. the platform of a view
+    lead: str = ""  # optional bold lead-in, e.g. the platform of a view, or the name of a position
+    holders: list[str] = field(default_factory=list)  # who holds a position: platform or outlet, with figures
 
 
 @dataclass(slots=True)
@@ -272,7 +273,7 @@ def brief_from_dict(data: dict[str, Any]) -> Brief:
     """The inverse of ``Brief.as_dict``: read a brief.json back."""
 
     def paragraphs(rows: list[dict[str, Any]]) -> list[Paragraph]:
-        return [Paragraph(part=p["part"], lead=p.get("lead", ""),
+        return [Paragraph(part=p["part"], lead=p.get("lead", ""), holders=list(p.get("holders", [])),
                           sentences=[Sentence(s["text"], list(s["refs"]), s.get("supported"))
                                      for s in p["sentences"]]) for p in rows]
 

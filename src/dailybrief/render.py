@@ -243,14 +243,14 @@ def _sentences_view(sentences: list[Sentence], ref_anchors: set[int], flag: str 
 
 
 def _paragraph_view(paragraph: Paragraph, labels: dict[str, str], ref_anchors: set[int]) -> dict[str, Any]:
-    lead = _clean(paragraph.lead)
-    lead_sep = ""
-    if lead:
-        lead_sep = "" if lead[-1] in ":：" else labels["lead_sep"]
+    lead = _clean(paragraph.lead).rstrip(":：")
+    holders = [h for h in (_clean(x) for x in paragraph.holders) if h]
     return {
         "part": paragraph.part,
         "lead": lead,
-        "lead_sep": lead_sep,
+        # Who holds a position, after its name: "（Hacker News · 412 分；TechWire）".
+        "holders": labels["holders"].format(holders=labels["holders_sep"].join(holders)) if lead and holders else "",
+        "lead_sep": labels["lead_sep"] if lead else "",
         "sentences": _sentences_view(paragraph.sentences, ref_anchors, labels.get("unsupported", "")),
     }
 
@@ -698,7 +698,7 @@ def render_text(brief: Brief) -> str:
 
     def para(p: dict[str, Any]) -> str:
         body = "".join(s["text"] + "".join(f"[{r['n']}]" for r in s["refs"]) + s["sep"] for s in p["sentences"])
-        return f"{p['lead']}{p['lead_sep']}{body}" if p["lead"] else body
+        return f"{p['lead']}{p['holders']}{p['lead_sep']}{body}" if p["lead"] else body
 
     def heading(text: str, mark: str) -> None:
         out.extend(["", text, mark * max(4, sum(2 if _CJK_ANY.match(c) else 1 for c in text))])

@@ -67,6 +67,8 @@ WORDS: dict[str, dict[str, str]] = {
         "fallback": "语言模型未能写出本节（{reason}），以下内容由抽取式写作生成。",
         "fallbacks": "{n} 个部分的语言模型输出不可用，已改用抽取式写作：{titles}。",
         "fallback_sep": "、",
+        "holders": "（{holders}）",
+        "holders_sep": "；",
         "title_only": "来源只给出了标题。",
         "tools_line": "工具与代码库",
         "papers_line": "论文",
@@ -96,6 +98,8 @@ WORDS: dict[str, dict[str, str]] = {
         "count_3": "三",
         # -- the language the model is asked to write in (the prompt is in English)
         "model_language": "Simplified Chinese (简体中文)",
+        "model_write_in": "请用简体中文写这一节，回复一个 JSON 对象：标题、每一句话和每个观点的名称都用中文；"
+                          "英文来源的内容要译成中文，产品名和机构名可保留原文。",
         # -- chat messages (digest)
         "digest_more": "另有 {n} 条，详见全文",
         "follow_up_mark": "（跟进）",
@@ -165,6 +169,8 @@ WORDS: dict[str, dict[str, str]] = {
         "fallback": "The model could not write this section ({reason}); what follows is extractive.",
         "fallbacks": "{n} part(s) fell back from the model to the extractive writer: {titles}.",
         "fallback_sep": "; ",
+        "holders": " ({holders})",
+        "holders_sep": "; ",
         "title_only": "The sources give only a headline.",
         "tools_line": "Tools and repos",
         "papers_line": "Papers",
@@ -191,6 +197,8 @@ WORDS: dict[str, dict[str, str]] = {
         "count_2": "two",
         "count_3": "three",
         "model_language": "English",
+        "model_write_in": "Write the section in English, as one JSON object: the title, every sentence and every position's "
+                          "name; translate what the passages say in other languages.",
         "digest_more": "{n} more in the full briefing",
         "follow_up_mark": " (follow-up)",
         "more_problems": "… and {n} more: see `dailybrief runs`",

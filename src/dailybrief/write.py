@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -145,6 +146,14 @@ def _figures(item: Item, language: str, score: bool = True) -> list[str]:
 def attribution(item: Item, language: str) -> str:
     """Platform and figures of a community item: 'Hacker News · 412 points · 318 comments'."""
     return " · ".join([item.source_name, *_figures(item, language)])
+
+
+def holder(item: Item, language: str, author: str = "", score: int | None = None) -> str:
+    """Who holds a view: a comment's platform, author and score; a thread's platform and figures; else the outlet."""
+    if author:
+        figure = [words(language)["comment_score"].format(n=score)] if score is not None else []
+        return " · ".join([item.source_name, author, *figure])
+    return attribution(item, language) if item.tier == "community" else item.source_name
 
 
 def reference_note(item: Item, language: str) -> str:
@@ -382,6 +391,7 @@ class ChainWriter:
         self.fallbacks: list[Fallback] = []
         self.down: dict[str, str] = {}  # writers that gave up for the whole run, with why
         self.model_themes: dict[str, bool] = {}  # per language: did a model name the themes itself?
+        self.seconds: dict[str, float] = {}  # per language: wall time spent writing its edition
 
     @property
     def name(self) -> str:
@@ -418,6 +428,14 @@ class ChainWriter:
 
     def write(self, stories: Sequence[Story], roundup: Sequence[Story], edition: date, language: str,
               title: str, branding: Branding) -> Brief:
+        started = time.perf_counter()
+        try:
+            return self._write(stories, roundup, edition, language, title, branding)
+        finally:
+            self.seconds[language] = self.seconds.get(language, 0.0) + time.perf_counter() - started
+
+    def _write(self, stories: Sequence[Story], roundup: Sequence[Story], edition: date, language: str,
+               title: str, branding: Branding) -> Brief:
         w = words(language)
         book = ReferenceBook()
         brief = Brief(edition=edition, language=language, title=title, branding=branding)
