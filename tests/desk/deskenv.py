@@ -98,7 +98,8 @@ def _after() -> datetime:
 
 def desk_config(base: str, echo: Echo, root: Path, **review: Any) -> config.Config:
     data = make_config([source("Outlet A", f"{base}/a.xml"), source("Outlet B", f"{base}/b.xml")],
-                       edition={"languages": ["zh", "en"], "top_stories": 3, "roundup_items": 2})
+                       edition={"languages": ["zh", "en"], "top_stories": 3, "roundup_items": 2,
+                                "beat": {"cut": 0.0}})  # the desk, not the beat, is tested here
     data["storage"] = {"path": str(root / "db.sqlite")}
     data["output"] = {"dir": str(root / "out"), "formats": ["html", "json"]}
     data["publish"] = [
