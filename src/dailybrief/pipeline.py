@@ -42,7 +42,6 @@ from .themes import Theme, build_themes
 from .verify import Faithfulness, SourceText, VerifySettings, verify_brief, verify_themes
 from .write import WriterContext, apply_themes, as_read, build_writer
 
-FAILING_STREAK = 3  # the default of [fetch].failing_runs
 STALE_TEMP_SECONDS = 3600  # a dailybrief-* folder in TMPDIR untouched this long is a killed run's leftover
 MISSED_LOOKBACK_DAYS = 7  # how far back a run looks for editions that were never written
 

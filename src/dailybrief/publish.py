@@ -40,8 +40,8 @@ if TYPE_CHECKING:
     from .store import Store
 
 __all__ = [
-    "PUBLISHERS", "Delivery", "Edition", "FolderPublisher", "Publisher", "Target", "deliver", "load_edition",
-    "make_target", "register_publisher",
+    "PUBLISHERS", "Delivery", "Edition", "FolderPublisher", "Target", "deliver", "load_edition", "make_target",
+    "register_publisher",
 ]
 
 log = logging.getLogger(__name__)
@@ -132,9 +132,6 @@ class Target(Protocol):
     resend_on_change: bool
 
     def deliver(self, edition: Edition) -> str: ...
-
-
-Publisher = Target  # the foundation's name for it
 
 
 class FolderPublisher:
