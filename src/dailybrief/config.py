@@ -208,7 +208,7 @@ class EditionConfig(_Model):
 
 
 class BrandingConfig(_Model):
-    organisation: list[str] = Field(default_factory=list)
+    organisation: list[str] = Field(default_factory=lambda: ["Your Organisation"])
     website: str = ""
     contact: list[str] = Field(default_factory=list)
     qr_url: str = ""
@@ -299,7 +299,7 @@ class FetchConfig(_Model):
     per_host: int = Field(4, ge=1, le=64)
     max_bytes: int = Field(10_000_000, ge=1024)
     max_redirects: int = Field(5, ge=0, le=30)
-    user_agent: str = Field("dailybrief/0.1", min_length=1)
+    user_agent: str = Field("dailybrief/0.1 (+https://github.com/dailybrief/dailybrief)", min_length=1)
     retries: int = Field(2, ge=0, le=10)
     backoff: float = Field(0.5, ge=0, le=60)
     max_retry_after: float = Field(30.0, ge=0, le=3600)
