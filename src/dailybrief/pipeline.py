@@ -470,7 +470,7 @@ class Pipeline:
         return build_themes(top, centroids, topics, tuple(self.cfg.edition.languages), glossary=glossary)
 
     def render(self, run: RunReport, briefs: list[Brief], staging: Path) -> list[Path]:
-        from .render import RENDERERS
+        from .render import get_renderer
 
         files: list[Path] = []
         with self.stage(run, "render") as rep:
@@ -478,7 +478,7 @@ class Pipeline:
             for brief in briefs:
                 stem = file_stem(brief.language, langs)
                 for fmt in self.cfg.output.formats:
-                    renderer = RENDERERS[fmt]
+                    renderer = get_renderer(fmt)
                     try:
                         files.append(renderer.render(brief, staging / f"{stem}{renderer.suffix}"))
                     except RenderError as exc:

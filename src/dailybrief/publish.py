@@ -32,6 +32,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from . import plugins
 from .errors import Interrupted, NotConfigured, PublishError
 from .records import Brief, brief_from_dict
 
@@ -196,6 +197,8 @@ def _load_builtins() -> None:
 def make_target(conf: Any, cfg: Config) -> Target:
     """Build the target a [[publish]] entry names; NotConfigured when its credentials are missing."""
     _load_builtins()
+    if conf.kind not in PUBLISHERS:
+        plugins.load(plugins.PUBLISHERS, conf.kind, register_publisher)
     factory = PUBLISHERS.get(conf.kind)
     if factory is None:
         raise PublishError(f"publish target '{conf.name}': no publisher for kind '{conf.kind}' "
