@@ -285,7 +285,7 @@ def _build(ctx: Ctx, d: date, folder: Path) -> None:
 @pass_ctx
 def render(ctx: Ctx, day: str | None, folder: str | None, formats: tuple[str, ...]) -> None:
     """Render brief*.json into Markdown, HTML and PDF."""
-    from .render import RENDERERS
+    from .render import get_renderer
 
     where = Path(folder) if folder else ctx.cfg.out_dir() / _date(day, ctx.cfg).isoformat()
     briefs = load_briefs(where)
@@ -294,7 +294,7 @@ def render(ctx: Ctx, day: str | None, folder: str | None, formats: tuple[str, ..
     langs = [b.language for b in briefs]
     for b in briefs:
         for fmt in formats or ctx.cfg.output.formats:
-            r = RENDERERS[fmt]
+            r = get_renderer(fmt)
             if fmt == "json":
                 continue
             path = r.render(b, where / f"{file_stem(b.language, langs)}{r.suffix}")

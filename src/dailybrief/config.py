@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -29,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from . import redact
+from . import plugins, redact
 from . import sources as source_kinds
 from .beat import AI_DESCRIPTION, AI_TERMS, AI_TOPICS, Beat
 from .errors import ConfigError
@@ -44,6 +45,22 @@ LANGUAGES = ("zh", "en")
 # as plain text), pdf, json.
 FORMATS = ("md", "html", "wechat", "chat", "txt", "pdf", "json")
 Format = Literal["md", "html", "wechat", "chat", "txt", "pdf", "json"]
+WRITER_KINDS = ("extractive", "openai")  # the built-in writers; plugins add theirs (dailybrief.writers)
+
+
+def _registered(name: str, builtin: tuple[str, ...], group: str, what: str) -> str:
+    """A built-in name or one an installed plugin declares in `group`."""
+    if name in builtin:
+        return name
+    installed = plugins.declared(group)
+    if name not in installed:
+        raise ValueError(f"unknown {what} {name!r}; use one of {', '.join([*builtin, *installed])}")
+    return name
+
+
+def _format(name: str) -> str:
+    return _registered(name, FORMATS, plugins.RENDERERS, "output format")
+
 
 Tier = Literal["official", "press", "community", "paper", "code"]
 Language = Literal["zh", "en"]
@@ -208,7 +225,7 @@ class EditionConfig(_Model):
 
 
 class BrandingConfig(_Model):
-    organisation: list[str] = Field(default_factory=list)
+    organisation: list[str] = Field(default_factory=lambda: ["Your Organisation"])
     website: str = ""
     contact: list[str] = Field(default_factory=list)
     qr_url: str = ""
@@ -234,7 +251,7 @@ ABSTRACT_TOKENS_PER_STORY = 400
 
 
 class WriterConfig(_Model):
-    kind: Literal["extractive", "openai"] = "extractive"
+    kind: str = "extractive"  # a built-in writer (WRITER_KINDS) or a plugin's
     base_url: str = ""
     model: str = ""
     api_key_env: str = "DAILYBRIEF_API_KEY"
@@ -275,6 +292,11 @@ class WriterConfig(_Model):
     def edition_tokens(self, stories: int) -> int:
         """The most one edition of `stories` sections may spend, abstract included."""
         return stories * self.story_tokens() + PROMPT_FRAME_TOKENS + stories * ABSTRACT_TOKENS_PER_STORY + self.max_tokens
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, v: str) -> str:
+        return _registered(v, WRITER_KINDS, plugins.WRITERS, "writer")
 
     @field_validator("base_url")
     @classmethod
@@ -327,7 +349,7 @@ class FetchConfig(_Model):
     per_host: int = Field(4, ge=1, le=64)
     max_bytes: int = Field(10_000_000, ge=1024)
     max_redirects: int = Field(5, ge=0, le=30)
-    user_agent: str = Field("dailybrief/0.1", min_length=1)
+    user_agent: str = Field("dailybrief/0.1 (+https://github.com/dailybrief/dailybrief)", min_length=1)
     retries: int = Field(2, ge=0, le=10)
     backoff: float = Field(0.5, ge=0, le=60)
     max_retry_after: float = Field(30.0, ge=0, le=3600)
@@ -365,7 +387,8 @@ class StorageConfig(_Model):
 
 class OutputConfig(_Model):
     dir: str = "out"
-    formats: list[Format] = Field(default_factory=lambda: list(FORMATS), min_length=1)
+    formats: list[Annotated[str, AfterValidator(_format)]] = Field(  # built-in or a plugin's
+        default_factory=lambda: list(FORMATS), min_length=1)
     # Where readers find an edition online; {date} and {lang} are filled in. A
     # URL ending in "/" is a folder: the edition's HTML file name is added.
     edition_url: str = ""
@@ -583,10 +606,18 @@ class WechatTarget(_Target):
         return _http(v).rstrip("/")
 
 
+class PluginTarget(_Target):
+    """A [[publish]] target of a kind a plugin registers: its own keys are passed on as they are written."""
+
+    model_config = ConfigDict(extra="allow")
+    kind: str
+
+
 def _publish_kind(value: Any) -> str:
-    if isinstance(value, dict):
-        return str(value.get("kind", "folder"))
-    return str(getattr(value, "kind", "folder"))
+    kind = str(value.get("kind", "folder") if isinstance(value, dict) else getattr(value, "kind", "folder"))
+    if kind not in PUBLISH_KINDS and kind in plugins.declared(plugins.PUBLISHERS):
+        return "plugin"
+    return kind
 
 
 PublishConfig = Annotated[
@@ -594,7 +625,8 @@ PublishConfig = Annotated[
     | Annotated[EmailTarget, Tag("email")] | Annotated[FeishuTarget, Tag("feishu")]
     | Annotated[DingtalkTarget, Tag("dingtalk")] | Annotated[WecomTarget, Tag("wecom")]
     | Annotated[SlackTarget, Tag("slack")] | Annotated[TelegramTarget, Tag("telegram")]
-    | Annotated[WebhookTarget, Tag("webhook")] | Annotated[WechatTarget, Tag("wechat")],
+    | Annotated[WebhookTarget, Tag("webhook")] | Annotated[WechatTarget, Tag("wechat")]
+    | Annotated[PluginTarget, Tag("plugin")],
     Discriminator(_publish_kind),
 ]
 

@@ -42,7 +42,6 @@ from .themes import Theme, build_themes
 from .verify import Faithfulness, SourceText, VerifySettings, verify_brief, verify_themes
 from .write import ChainWriter, WriterContext, apply_themes, as_read, build_writer
 
-FAILING_STREAK = 3  # the default of [fetch].failing_runs
 STALE_TEMP_SECONDS = 3600  # a dailybrief-* folder in TMPDIR untouched this long is a killed run's leftover
 MISSED_LOOKBACK_DAYS = 7  # how far back a run looks for editions that were never written
 
@@ -472,7 +471,7 @@ class Pipeline:
         return build_themes(top, centroids, topics, tuple(self.cfg.edition.languages), glossary=glossary)
 
     def render(self, run: RunReport, briefs: list[Brief], staging: Path) -> list[Path]:
-        from .render import RENDERERS
+        from .render import get_renderer
 
         files: list[Path] = []
         with self.stage(run, "render") as rep:
@@ -480,7 +479,7 @@ class Pipeline:
             for brief in briefs:
                 stem = file_stem(brief.language, langs)
                 for fmt in self.cfg.output.formats:
-                    renderer = RENDERERS[fmt]
+                    renderer = get_renderer(fmt)
                     try:
                         files.append(renderer.render(brief, staging / f"{stem}{renderer.suffix}"))
                     except RenderError as exc:

@@ -32,6 +32,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
+from . import plugins
 from .errors import Interrupted, NotConfigured, PublishError
 from .records import Brief, brief_from_dict
 
@@ -40,8 +41,8 @@ if TYPE_CHECKING:
     from .store import Store
 
 __all__ = [
-    "PUBLISHERS", "Delivery", "Edition", "FolderPublisher", "Publisher", "Target", "deliver", "load_edition",
-    "make_target", "register_publisher",
+    "PUBLISHERS", "Delivery", "Edition", "FolderPublisher", "Target", "deliver", "load_edition", "make_target",
+    "register_publisher",
 ]
 
 log = logging.getLogger(__name__)
@@ -134,9 +135,6 @@ class Target(Protocol):
     def deliver(self, edition: Edition) -> str: ...
 
 
-Publisher = Target  # the foundation's name for it
-
-
 class FolderPublisher:
     """Copies the edition into ``<root>/<YYYY-MM-DD>/`` (or exactly ``root`` with dated=False)."""
 
@@ -199,6 +197,8 @@ def _load_builtins() -> None:
 def make_target(conf: Any, cfg: Config) -> Target:
     """Build the target a [[publish]] entry names; NotConfigured when its credentials are missing."""
     _load_builtins()
+    if conf.kind not in PUBLISHERS:
+        plugins.load(plugins.PUBLISHERS, conf.kind, register_publisher)
     factory = PUBLISHERS.get(conf.kind)
     if factory is None:
         raise PublishError(f"publish target '{conf.name}': no publisher for kind '{conf.kind}' "

@@ -14,9 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
-Tier = Literal["official", "press", "community", "paper", "code"]
 TIERS: tuple[str, ...] = ("official", "press", "community", "paper", "code")
-Part = Literal["facts", "views", "analysis", "roundup", "abstract"]
 
 
 @dataclass(slots=True)

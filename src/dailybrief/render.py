@@ -45,6 +45,7 @@ from urllib.parse import urlsplit
 import jinja2
 from markupsafe import Markup
 
+from . import plugins
 from .errors import RenderError
 from .images import LOGO_TYPES, logo_problem
 from .records import Brief, Paragraph, Section, Sentence
@@ -964,10 +965,12 @@ def register_renderer(renderer: Renderer) -> Renderer:
 
 
 def get_renderer(name: str) -> Renderer:
+    if name not in RENDERERS:
+        plugins.load(plugins.RENDERERS, name, lambda _name, renderer: register_renderer(renderer))
     try:
         return RENDERERS[name]
     except KeyError:
-        known = ", ".join(sorted(RENDERERS))
+        known = ", ".join(sorted({*RENDERERS, *plugins.declared(plugins.RENDERERS)}))
         raise RenderError(f"unknown output format {name!r}; known formats: {known}") from None
 
 

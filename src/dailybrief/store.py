@@ -464,15 +464,6 @@ class Store:
         return {date.fromisoformat(r[0]) for r in self.conn.execute(
             "SELECT DISTINCT day FROM story_items WHERE day >= ? AND day < ?", (lo.isoformat(), hi.isoformat()))}
 
-    def earlier_stories(self, before: date, days: int) -> list[dict[str, Any]]:
-        lo = date.fromordinal(before.toordinal() - days).isoformat()
-        rows = self.db.query(
-            "SELECT id, title, first_seen, last_seen, briefed_on, centroid FROM stories "
-            "WHERE last_seen >= ? AND first_seen < ? ORDER BY id",
-            (lo, before.isoformat()),
-        )
-        return [{**r, "centroid": np.frombuffer(r["centroid"], dtype=np.float32)} for r in rows if r["centroid"]]
-
     def save_story(self, story_id: str, title: str, first_seen: date, last_seen: date,
                    centroid: np.ndarray, item_ids: list[str], day: date) -> None:
         with self.conn:
@@ -487,10 +478,6 @@ class Store:
                 "INSERT OR REPLACE INTO story_items (item_id, story_id, day) VALUES (?, ?, ?)",
                 [(i, story_id, day.isoformat()) for i in item_ids],
             )
-
-    def story_item_ids(self, story_id: str, before: date) -> list[str]:
-        return [r[0] for r in self.conn.execute(
-            "SELECT item_id FROM story_items WHERE story_id=? AND day < ?", (story_id, before.isoformat()))]
 
     def story_day_counts(self, story_ids: Iterable[str], start: date, end: date) -> dict[str, dict[date, int]]:
         """Items filed under each story per day, for the days start..end (inclusive)."""

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from . import plugins
 from .embed import Embedder
 from .errors import WriterError
 from .records import Branding, Brief, Comment, Item, Paragraph, Reference, Section, Sentence, Story
@@ -501,10 +502,12 @@ def register_writer(name: str, factory: WriterFactory) -> WriterFactory:
 def get_writer(name: str) -> WriterFactory:
     if name not in WRITERS and name in _BUILTIN_MODULES:
         importlib.import_module(_BUILTIN_MODULES[name])
+    if name not in WRITERS:
+        plugins.load(plugins.WRITERS, name, register_writer)
     try:
         return WRITERS[name]
     except KeyError:
-        known = ", ".join(sorted({*WRITERS, *_BUILTIN_MODULES}))
+        known = ", ".join(sorted({*WRITERS, *_BUILTIN_MODULES, *plugins.declared(plugins.WRITERS)}))
         raise WriterError(f"no writer named {name!r}; use one of {known}") from None
 
 

@@ -23,11 +23,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
+from .. import plugins
 from ..errors import FetchError
 
 if TYPE_CHECKING:
@@ -145,11 +145,7 @@ def _load_plugins() -> None:
     if _plugins_loaded:
         return
     _plugins_loaded = True
-    for ep in entry_points(group="dailybrief.sources"):
-        try:
-            register(ep.load())
-        except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the built-ins
-            log.warning("source kind plugin %s could not be loaded: %s", ep.name, exc)
+    plugins.load(plugins.SOURCES, None, lambda _name, kind: register(kind))
 
 
 def get(name: str) -> SourceKind | None:

@@ -1,0 +1,77 @@
+"""default_config.toml documents every default, and each value there is the model's own default.
+
+The pydantic models are the one source of truth: `dailybrief init` writes the packaged file for people to
+read and edit, so a key the models gained, lost or changed must show up there the same.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from typing import Any
+
+from pydantic import BaseModel
+
+from dailybrief import config
+
+
+def _pairs(model: type[BaseModel], table: dict[str, Any], where: str) -> list[tuple[str, Any, Any]]:
+    """(key, toml value, model default) for every field of `model`, descending into sub-tables."""
+    out = []
+    defaults = model.model_construct()
+    for name, field in model.model_fields.items():
+        if field.exclude:  # set by the loader (where the file was), never written by people
+            continue
+        key = field.alias or name
+        default = getattr(defaults, name)
+        if isinstance(default, BaseModel):
+            out += _pairs(type(default), table.get(key, {}), f"{where}{key}.")
+        else:
+            out.append((f"{where}{key}", table.get(key, KeyError), default))
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True)
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def test_every_model_default_is_written_in_the_packaged_file_with_the_same_value() -> None:
+    packaged = tomllib.loads(config.default_text())
+    pairs = _pairs(config.Config, packaged, "")
+    missing = [key for key, written, _ in pairs
+               if written is KeyError and key.split(".")[0] not in LISTS and key not in NOT_WRITTEN]
+    assert not missing, f"keys with a model default that default_config.toml does not show: {missing}"
+    differ = [(key, written, default) for key, written, default in pairs
+              if written is not KeyError and key.split(".")[0] not in LISTS and _plain(default) != _plain(written)]
+    assert not differ, f"default_config.toml and the models disagree (key, file, model): {differ}"
+
+
+def test_the_packaged_file_names_no_key_the_models_do_not_have() -> None:
+    packaged = tomllib.loads(config.default_text())
+    known = {key for key, _, _ in _pairs(config.Config, packaged, "")}
+    tables = {key.split(".")[0] for key in known}
+
+    def keys(table: dict[str, Any], where: str) -> list[str]:
+        out = []
+        for k, v in table.items():
+            if isinstance(v, dict) and f"{where}{k}" in tables | {t for t in known if "." in t and t.startswith(f"{where}{k}.")}:
+                out += keys(v, f"{where}{k}.")
+            elif isinstance(v, dict) and any(t.startswith(f"{where}{k}.") for t in known):
+                out += keys(v, f"{where}{k}.")
+            else:
+                out.append(f"{where}{k}")
+        return out
+
+    unknown = [k for k in keys(packaged, "") if k.split(".")[0] not in LISTS and k not in known]
+    assert not unknown, f"default_config.toml keys no model declares: {unknown}"
+
+
+# arrays of tables replace the default list as a whole; their entries are checked by the kind's own model
+LISTS = {"sources", "publish"}
+# keys the file leaves to the model on purpose, each saying so in its comments
+NOT_WRITTEN = {"edition.beat.terms"}  # the AI beat's long term list; the file says a given `terms` replaces it
