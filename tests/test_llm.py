@@ -517,8 +517,8 @@ def test_run_summary_shows_tokens_cost_and_faithfulness(chat_stub, feed_dir: Pat
     Path("dailybrief.toml").write_text(
         '[edition]\nlanguages = ["en"]\ncutoff = "24:00"\ntop_stories = 2\nroundup_items = 0\n[output]\nformats = ["json"]\n'
         f'[writer]\nkind = "openai"\nbase_url = "{base}"\nmodel = "m"\nprice_input_per_1k = 1.0\ncurrency = "CNY"\n'
-        '[verify]\njudge = false\n'
         'facts = [1, 6]\n'
+        '[verify]\njudge = false\n'
         f'[[sources]]\nname = "Acme Blog"\nurl = "{feed_server}/lab.xml"\ntier = "official"\n'
         f'[[sources]]\nname = "TechWire"\nurl = "{feed_server}/wire.xml"\n', "utf-8")
     result = CliRunner().invoke(main, ["run", "--date", "2026-04-10"])
