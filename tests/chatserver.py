@@ -17,9 +17,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from httpd import listening
 
 FEISHU_SECRET = "feishu-signing-secret-123"  # noqa: S105 - a test fixture's secret
 DINGTALK_SECRET = "SECdingtalk0123456789abcdef"  # noqa: S105 - a test fixture's secret
@@ -161,15 +163,9 @@ def chat_server() -> Iterator[ChatServer]:
             self.end_headers()
             self.wfile.write(out)
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    state.base = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with listening(Handler) as base:
+        state.base = base
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def targets(base: str, **over: Any) -> list[dict[str, Any]]:

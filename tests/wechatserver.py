@@ -12,9 +12,11 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from httpd import listening
 
 APPID, SECRET = "wx-standin-appid", "standin-secret-0123456789"
 IMAGE_TYPES = ("image/png", "image/jpeg")
@@ -164,12 +166,6 @@ def wechat_server() -> Iterator[WeChat]:
                     return self._send({"media_id": f"DRAFT{len(state.drafts)}"})
                 self._send(_err(-1, "no such API"))
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-    state.base = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with listening(Handler) as base:
+        state.base = base
         yield state
-    finally:
-        server.shutdown()
-        server.server_close()
