@@ -430,21 +430,20 @@ def report_lines(days: Sequence[DayScore]) -> list[str]:
 
 # -- merge pairs ---------------------------------------------------------------------------------------------------
 @dataclass(slots=True)
-class PairScore:
-    """Confusion counts of predicted "same story" against the labels."""
+class Confusion:
+    """Confusion counts of a yes/no prediction against labels, with precision and recall of "yes"."""
 
     tp: int = 0
     fp: int = 0
     fn: int = 0
     tn: int = 0
-    missing: int = 0  # pairs with a candidate the run did not keep (out of the window, say): predicted different
 
-    def add(self, predicted: bool, same: bool) -> None:
-        if predicted and same:
+    def add(self, predicted: bool, actual: bool) -> None:
+        if predicted and actual:
             self.tp += 1
         elif predicted:
             self.fp += 1
-        elif same:
+        elif actual:
             self.fn += 1
         else:
             self.tn += 1
@@ -456,6 +455,13 @@ class PairScore:
     @property
     def recall(self) -> float:
         return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+
+@dataclass(slots=True)
+class PairScore(Confusion):
+    """Predicted "same story" against the labels."""
+
+    missing: int = 0  # pairs with a candidate the run did not keep (out of the window, say): predicted different
 
     def line(self, name: str) -> str:
         return (f"{name:<15} same {self.tp + self.fn:>3}  different {self.fp + self.tn:>3}  "
@@ -522,23 +528,13 @@ def evaluate_pairs(path: str | Path, embedder: Embedder, runs: dict[str, DayRun]
 
 # -- relevance to the beat ------------------------------------------------------------------------------------------
 @dataclass(slots=True)
-class TopicsReport:
-    tp: int = 0
-    fp: int = 0
-    fn: int = 0
-    tn: int = 0
+class TopicsReport(Confusion):
+    """The beat's keep decision against the labels "yes"/"no" (borderline apart)."""
+
     borderline_kept: int = 0
     borderline: int = 0
     missing: int = 0
     wrong: list[str] = field(default_factory=list)
-
-    @property
-    def precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
-
-    @property
-    def recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
 
 
 def evaluate_topics(path: str | Path, embedder: Embedder, runs: dict[str, DayRun] | None = None) -> TopicsReport:
@@ -568,12 +564,8 @@ def evaluate_topics(path: str | Path, embedder: Embedder, runs: dict[str, DayRun
             if label == "borderline":
                 report.borderline += 1
                 report.borderline_kept += keep
-            elif label == "yes":
-                report.tp += keep
-                report.fn += not keep
             else:
-                report.fp += keep
-                report.tn += not keep
+                report.add(keep, label == "yes")
             if label in ("yes", "no") and keep != (label == "yes"):
                 report.wrong.append(f"{'fp' if keep else 'fn'} {got[0]:.2f} {got[1]:<28} {str(r.get('title'))[:70]}")
     return report
