@@ -452,9 +452,7 @@ def eval_pairs(pairs_file: str) -> None:
         out.print(f"  {line}", markup=False, highlight=False)
     for name, sc in (("all pairs", report.all), ("same URL", report.same_url), ("different URLs", report.different_url)):
         out.print(sc.line(name), markup=False)
-    d = report.different_url
-    f1 = 2 * d.precision * d.recall / (d.precision + d.recall) if d.precision + d.recall else 0.0
-    out.print(f"different_url_f1={f1:.4f}", markup=False)
+    out.print(f"different_url_f1={report.different_url.f1:.4f}", markup=False)
 
 
 @eval_group.command(name="topics")
@@ -473,8 +471,7 @@ def eval_topics(labels_file: str) -> None:
         out.print(f"  {line}", markup=False, highlight=False)
     out.print(f"on the beat: precision={r.precision:.3f} recall={r.recall:.3f} (tp {r.tp} fp {r.fp} fn {r.fn} tn {r.tn}); "
               f"borderline kept {r.borderline_kept} of {r.borderline}; not found {r.missing}", markup=False)
-    f1 = 2 * r.precision * r.recall / (r.precision + r.recall) if r.precision + r.recall else 0.0
-    out.print(f"relevance_f1={f1:.4f}", markup=False)
+    out.print(f"relevance_f1={r.f1:.4f}", markup=False)
 
 
 @main.command()
