@@ -62,6 +62,8 @@ qwen: | $(STAMP)
 
 test: install system-deps llm-server qwen
 	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	$(PY) -m pytest -q
 
 clean:

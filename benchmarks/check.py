@@ -31,13 +31,13 @@ from pathlib import Path
 
 import numpy as np
 
-from dailybrief import checkset
-from dailybrief.checkset import scores
-from dailybrief.embed import default_embedder
-from dailybrief.grounding import Checker, Passage, chinese
-from dailybrief.judge import ModelJudge, judge_by_source
-from dailybrief.llm import ChatClient, LLMSettings
+from dailybrief.evals import checkset
+from dailybrief.evals.checkset import scores
+from dailybrief.stories.embed import default_embedder
 from dailybrief.text import normalise, split_sentences
+from dailybrief.write.grounding import Checker, Passage, chinese
+from dailybrief.write.judge import ModelJudge, judge_by_source
+from dailybrief.write.llm import ChatClient, LLMSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -29,12 +29,13 @@ from datetime import date, datetime, timedelta, timezone
 
 import numpy as np
 
-from dailybrief.cluster import StoryIndex, cluster_items
-from dailybrief.dedup import content_hash, dedup_text, minhash_many, near_duplicates
-from dailybrief.embed import USEEmbedder, item_text
-from dailybrief.evaluate import pairwise
-from dailybrief.rank import RankSettings, rank
+from dailybrief.evals.cluster import pairwise
+from dailybrief.ids import content_hash
 from dailybrief.records import Item
+from dailybrief.stories.cluster import StoryIndex, cluster_items
+from dailybrief.stories.dedup import dedup_text, minhash_many, near_duplicates
+from dailybrief.stories.embed import USEEmbedder, item_text
+from dailybrief.stories.rank import RankSettings, rank
 
 COMPANIES = [
     ("OpenAI", "OpenAI"), ("Google", "谷歌"), ("Meta", "Meta"), ("Microsoft", "微软"), ("Nvidia", "英伟达"),

@@ -121,7 +121,7 @@ def _config(ports: list[int], feeds: int, db: str) -> Any:
 
 
 def phase_pipeline(ports: list[int], feeds: int, db: str, out: Any) -> None:
-    from dailybrief.pipeline import Pipeline
+    from dailybrief.run.pipeline import Pipeline
     from dailybrief.store import Store
 
     cfg = _config(ports, feeds, db)
@@ -143,7 +143,7 @@ def phase_pipeline(ports: list[int], feeds: int, db: str, out: Any) -> None:
 def phase_sequential(ports: list[int], feeds: int, db: str, out: Any) -> None:
     import httpx
 
-    from dailybrief.sources.feed import parse_items
+    from dailybrief.ingest.sources.feed import parse_items
     from dailybrief.store import Store
 
     cfg = _config(ports, feeds, db)

@@ -25,10 +25,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from briefs import make_brief
 from dailybrief import config
-from dailybrief.digest import digest_of, fit
-from dailybrief.publish import make_target
-from dailybrief.render import render_json
-from dailybrief.site import build_site
+from dailybrief.publish.delivery import make_target
+from dailybrief.publish.site import build_site
+from dailybrief.render.digest import digest_of, fit
+from dailybrief.render.formats import render_json
 
 
 def median_seconds(fn, repeat: int) -> float:

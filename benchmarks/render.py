@@ -28,7 +28,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from dailybrief.records import Branding, Brief, Paragraph, Reference, Section, Sentence
-from dailybrief.render import RENDERERS
+from dailybrief.render.formats import RENDERERS
 
 EDITION = date(2026, 4, 10)
 

@@ -31,9 +31,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from dailybrief.embed import default_embedder  # noqa: E402
 from dailybrief.records import Item, Story  # noqa: E402
-from dailybrief.write import ExtractiveWriter, ReferenceBook  # noqa: E402
+from dailybrief.stories.embed import default_embedder  # noqa: E402
+from dailybrief.write.writer import ExtractiveWriter, ReferenceBook  # noqa: E402
 
 DATA = ROOT.parent / "shared" / "eval-data" / "multiling2011-en-sample"
 _TOKEN = re.compile(r"[a-z0-9]+")

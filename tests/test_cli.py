@@ -182,7 +182,7 @@ def test_stories_reports_what_the_build_wrote_with_its_titles_and_changes_nothin
 
 def test_fetch_build_and_stories_wait_for_no_one_and_take_the_run_lock(feed_dir: Path, feed_server: str) -> None:
     from dailybrief import config
-    from dailybrief.schedule import lock_path, run_lock
+    from dailybrief.run.schedule import lock_path, run_lock
 
     _mythos_day(feed_dir, feed_server)
     with run_lock(lock_path(config.load()), "run"):

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from conftest import closed_port
 from dailybrief import config
 from dailybrief.cli import main
-from dailybrief.schedule import lock_path, run_lock
+from dailybrief.run.schedule import lock_path, run_lock
 
 
 def _cfg(text: str) -> None:

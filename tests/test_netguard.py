@@ -13,7 +13,8 @@ import ipaddress
 import pytest
 
 from dailybrief import config
-from dailybrief.fetch import Fetcher, FetchSettings, fetch_sources
+from dailybrief.ingest.fetch import fetch_sources
+from dailybrief.ingest.http import Fetcher, FetchSettings
 from dailybrief.netguard import Guard, Refused, blocked, literal_ip
 from dailybrief.records import Source
 from helpers import rss
@@ -260,7 +261,7 @@ def test_tls_keeps_the_host_name_for_sni_and_the_certificate_check() -> None:
 def test_comment_threads_fetched_after_ranking_are_checked() -> None:
     from datetime import datetime, timezone
 
-    from dailybrief.fetch import fetch_comments
+    from dailybrief.ingest.fetch import fetch_comments
     from dailybrief.records import Item
 
     with serve() as public, serve() as internal:

@@ -22,11 +22,11 @@ import pytest
 from dailybrief import config
 from dailybrief.demo import DEMO_DATE, demo_config, demo_dir, serve_directory
 from dailybrief.errors import ConfigError
-from dailybrief.pipeline import Pipeline
-from dailybrief.publish import PUBLISHERS
-from dailybrief.render import RENDERERS
+from dailybrief.publish.base import PUBLISHERS
+from dailybrief.render.formats import RENDERERS
+from dailybrief.run.pipeline import Pipeline
 from dailybrief.store import Store
-from dailybrief.write import WRITERS
+from dailybrief.write.writer import WRITERS
 
 PLUGIN = '''
 """A throwaway dailybrief plugin: a writer, a renderer and a publisher."""

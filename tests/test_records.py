@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from briefs import _sample_brief
 from dailybrief.records import brief_from_dict
-from test_render import _sample_brief
 
 
 def test_brief_round_trips_through_json(tmp_path: Path) -> None:

@@ -30,11 +30,11 @@ def test_every_key_exists_in_every_language() -> None:
 
 def test_every_word_the_code_asks_for_is_in_the_table() -> None:
     asked: dict[str, set[str]] = {}
-    for path in SRC.glob("*.py"):
+    for path in SRC.rglob("*.py"):
         if path.name != "words.py":
             for key in ASKED_PY.findall(path.read_text("utf-8")):
                 asked.setdefault(key, set()).add(path.name)
-    for path in (SRC / "templates").iterdir():
+    for path in (SRC / "render" / "templates").iterdir():
         for a, b in ASKED_TEMPLATE.findall(path.read_text("utf-8")):
             asked.setdefault(a or b, set()).add(path.name)
     assert len(asked) > 40  # the scan sees the writers, renderers, digest and site

@@ -8,9 +8,11 @@ publish target failed; 2 bad config or usage; 3 another run holds the lock.
 from __future__ import annotations
 
 import json
+import logging
+import os
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -20,10 +22,22 @@ from . import __version__
 from . import config as config_mod
 from .console import WARN, out, styled, tinted
 from .console import err as console
+from .demo import DEMO_DATE, demo_config, demo_dir, serve_directory
 from .errors import BusyError, ConfigError, DailybriefError, NoBriefError, NotDueError, PublishError
-from .pipeline import Hooks, Pipeline, brief_digest, check_due, file_stem, load_briefs
-from .records import RunReport
+from .evals.cluster import BASELINE_DISTANCE, EvalError, evaluate
+from .evals.days import EvalDaysError, day_folders, evaluate_pairs, evaluate_topics, read_day, report_lines, run_day, score_day
+from .ingest.extract import extract_file
+from .publish.base import load_edition
+from .records import RunReport, as_dict
+from .render.formats import get_renderer, render_json
+from .run.pipeline import Hooks, Pipeline, brief_digest, check_due, file_stem, load_briefs
+from .run.schedule import lock_path, run_lock, scheduler, serve, timezone_of
 from .store import Store
+from .stories.embed import default_embedder
+from .stories.rank import PARTS
+from .write.grounding import CHECKER_VERSION, Checker, Passage
+from .write.judge import ModelJudge, judge_by_source
+from .write.llm import ChatClient, LLMSettings
 
 
 def _today(cfg: config_mod.Config) -> date:
@@ -163,8 +177,6 @@ def init(path: str, force: bool) -> None:
 
 def _locked(ctx: Ctx, what: str) -> Any:
     """The run lock beside the database: two runs never overlap."""
-    from .schedule import lock_path, run_lock
-
     return run_lock(lock_path(ctx.cfg), what)
 
 
@@ -257,8 +269,6 @@ def build(ctx: Ctx, day: str | None, out_dir: str | None) -> None:
 
 
 def _build(ctx: Ctx, d: date, folder: Path) -> None:
-    from .render import render_json
-
     store = ctx.store()
     pipe = Pipeline(ctx.cfg, store)
     run = pipe.new_run(d)
@@ -285,8 +295,6 @@ def _build(ctx: Ctx, d: date, folder: Path) -> None:
 @pass_ctx
 def render(ctx: Ctx, day: str | None, folder: str | None, formats: tuple[str, ...]) -> None:
     """Render brief*.json into Markdown, HTML and PDF."""
-    from .render import get_renderer
-
     where = Path(folder) if folder else ctx.cfg.out_dir() / _date(day, ctx.cfg).isoformat()
     briefs = load_briefs(where)
     if not briefs:
@@ -311,8 +319,6 @@ def stories(ctx: Ctx, day: str | None, explain: bool, limit: int) -> None:
 
     A day no build has clustered yet is clustered and ranked first (under the run lock).
     """
-    from .rank import PARTS
-
     d = _date(day, ctx.cfg)
     store = ctx.store()
     pipe = Pipeline(ctx.cfg, store)
@@ -375,9 +381,6 @@ def eval_cluster(csv_file: str, text_columns: tuple[str, ...], label_column: str
 
     Prints pairwise precision/recall/F1, B-cubed F1 and ARI; the last line is pairwise_f1=<value>.
     """
-    from .embed import default_embedder
-    from .evaluate import BASELINE_DISTANCE, EvalError, evaluate
-
     try:
         report = evaluate(csv_file, text_columns, label_column, default_embedder())
     except EvalError as exc:
@@ -421,9 +424,6 @@ def eval_days(folder: str) -> None:
 
     The last line is lead_recall=<pooled lead@N / strict ceiling>.
     """
-    from .embed import default_embedder
-    from .evaldays import EvalDaysError, day_folders, read_day, report_lines, run_day, score_day
-
     embedder = default_embedder()
     scores = []
     try:
@@ -441,9 +441,6 @@ def eval_days(folder: str) -> None:
 def eval_pairs(pairs_file: str) -> None:
     """Merge precision and recall on labelled same-event pairs (in their data set's folder, beside the days),
     all pairs and the pairs at different URLs apart. The last line is different_url_f1=<value>."""
-    from .embed import default_embedder
-    from .evaldays import EvalDaysError, evaluate_pairs
-
     try:
         report = evaluate_pairs(pairs_file, default_embedder())
     except EvalDaysError as exc:
@@ -460,9 +457,6 @@ def eval_pairs(pairs_file: str) -> None:
 def eval_topics(labels_file: str) -> None:
     """Precision and recall of the edition's beat (relevance) on items labelled on the beat or not (in their data
     set's folder, beside the days); borderline items are counted apart. The last line is relevance_f1=<value>."""
-    from .embed import default_embedder
-    from .evaldays import EvalDaysError, evaluate_topics
-
     try:
         r = evaluate_topics(labels_file, default_embedder())
     except EvalDaysError as exc:
@@ -484,8 +478,6 @@ def eval_topics(labels_file: str) -> None:
 @pass_ctx
 def publish(ctx: Ctx, day: str | None, folder: str | None, targets: tuple[str, ...], force: bool) -> None:
     """Deliver an already-built edition to the [[publish]] targets, each once."""
-    from .publish import load_edition
-
     cfg = ctx.cfg
     known = {t.name: t for t in cfg.publish}
     for name in targets:
@@ -540,10 +532,6 @@ def deliveries(ctx: Ctx, day: str | None, limit: int) -> None:
 @pass_ctx
 def schedule(ctx: Ctx, now: bool) -> None:
     """Run the day's edition every day at [schedule].cron, in its time zone (stays in the foreground)."""
-    import logging
-
-    from .schedule import scheduler, serve, timezone_of
-
     cfg = ctx.cfg
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("apscheduler", "httpx", "httpcore"):  # httpx logs every request at INFO
@@ -569,7 +557,7 @@ def sources(ctx: Ctx, as_json: bool) -> None:
     store = ctx.store()
     health = {r["id"]: r for r in store.sources()}
     flag_after = ctx.cfg.fetch.failing_runs
-    rows = []
+    rows: list[dict[str, Any]] = []
     for s in ctx.cfg.enabled_sources():
         h = health.get(s.id, {})
         history = store.source_history(s.id, 7)
@@ -617,8 +605,6 @@ def extract(files: tuple[str, ...], as_json: bool) -> None:
     A file that cannot be read is named with the cause on stderr (its text is
     null in --json output), the others are still extracted, and the exit code is 1.
     """
-    from .extract import extract_file
-
     texts: dict[str, str | None] = {}
     for path in files:
         try:
@@ -645,8 +631,6 @@ def extract(files: tuple[str, ...], as_json: bool) -> None:
 @pass_ctx
 def runs(ctx: Ctx, limit: int, as_json: bool) -> None:
     """List recent runs with their stages, counts and failures."""
-    from .records import as_dict
-
     items = ctx.store().runs(limit)
     if as_json:
         out.print_json(json.dumps(as_dict(items), ensure_ascii=False))
@@ -666,10 +650,6 @@ def runs(ctx: Ctx, limit: int, as_json: bool) -> None:
 @click.option("--date", "day", default=None, help="Edition date (default: the demo day, 2026-04-10).")
 def demo(out_dir: str, day: str | None) -> None:
     """Serve the bundled demo day on 127.0.0.1 and run the whole pipeline against it."""
-    import os
-
-    from .demo import DEMO_DATE, demo_config, demo_dir, serve_directory
-
     target = Path(out_dir)
     db = Path(os.environ.get("DAILYBRIEF_DB") or target / ".state" / "dailybrief.db")
     with serve_directory(demo_dir()) as base:
@@ -696,7 +676,7 @@ if __name__ == "__main__":  # pragma: no cover
 @click.option("--model", "use_model", is_flag=True,
               help="Also ask the configured model writer ([writer] kind = \"openai\") to judge each claim.")
 @pass_ctx
-def check(ctx: Ctx, file: click.utils.LazyFile, use_model: bool) -> None:
+def check(ctx: Ctx, file: TextIO, use_model: bool) -> None:
     """Check claims against their sources: dailybrief check FILE.jsonl (use - for stdin).
 
     Each line holds "claim" and "source_text" (optionally "id", "part", "claim_lang", "source_lang").
@@ -705,16 +685,11 @@ def check(ctx: Ctx, file: click.utils.LazyFile, use_model: bool) -> None:
     one call, and a claim fails if either check fails. A line that cannot be read gets an "error" naming
     the fix; the others are still checked, and the exit code is 1.
     """
-    from .embed import default_embedder
-    from .grounding import CHECKER_VERSION, Checker, Passage
-    from .judge import ModelJudge, judge_by_source
-
     judge = None
     if use_model:
         cfg = ctx.cfg
         if cfg.writer.kind != "openai":
             raise click.UsageError("--model needs a model writer: set [writer] kind = \"openai\", base_url and model")
-        from .llm import ChatClient, LLMSettings
 
         judge = ModelJudge(ChatClient(LLMSettings.from_config(cfg.writer), ctx.store()))
 

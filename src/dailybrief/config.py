@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from importlib import resources
@@ -31,13 +32,58 @@ from pydantic import (
 )
 
 from . import plugins, redact
-from . import sources as source_kinds
-from .beat import AI_DESCRIPTION, AI_TERMS, AI_TOPICS, Beat
+from .cron import cron_trigger
 from .errors import ConfigError
-from .fetch import FetchSettings
-from .grounding import CHECK_DEFAULTS
+from .glossary import Glossary
 from .images import logo_problem
+from .ingest import sources as source_kinds
+from .ingest.http import FetchSettings
+from .netguard import parse_allow
 from .records import Branding, Source
+
+
+@dataclass(slots=True)
+class CheckSettings:
+    semantic: float = 0.65  # same language: a sentence (or pair) of the passage at least this close
+    cross_semantic: float = 0.40  # a Chinese claim on an English passage, or the reverse
+    lexical: float = 0.5  # or this share of the claim's content words in the passage (same language)
+    off_topic: float = 0.30  # below this the claim is about something else
+    analysis_semantic: float = 0.35  # analysis: on the topic of the passage
+
+
+CHECK_DEFAULTS = CheckSettings()
+
+AI_DESCRIPTION = ("Artificial intelligence: AI models and language models, AI labs, AI products and agents, "
+                  "machine learning research, compute for AI, and AI policy.")
+AI_TOPICS = (
+    "a new AI language model release from an AI lab",
+    "an AI chatbot or AI coding agent product",
+    "machine learning and deep learning research on neural networks",
+    "GPUs, AI chips and data centres for training AI models",
+    "government policy and regulation of artificial intelligence",
+    "an open-source LLM tool, AI agent framework or model weights",
+    "人工智能大模型发布",
+)
+# Terms that name the beat outright. Latin terms match as whole words (case as written when the term has capitals
+# inside a word, so "AI" is not "ai" in a URL slug, else case-insensitively); CJK terms as substrings.
+AI_TERMS = (
+    "AI", "A.I.", "AGI", "artificial intelligence", "machine learning", "deep learning", "neural network",
+    "neural networks", "neural", "LLM", "LLMs", "language model", "language models", "foundation model",
+    "GPT", "ChatGPT", "Claude", "Claude Code", "Gemini", "Llama", "Mistral", "Qwen", "DeepSeek", "Kimi", "Grok",
+    "OpenAI", "Anthropic", "DeepMind", "Hugging Face", "Copilot", "Codex", "Sora", "Cursor", "OpenClaw", "Ollama",
+    "llama.cpp", "GGUF", "LoRA", "MCP", "RAG", "agent", "agents", "agentic", "chatbot", "chatbots", "prompt",
+    "prompts", "prompt injection", "inference", "fine-tuning", "fine-tune", "transformer", "transformers",
+    "diffusion model", "embeddings", "quantization", "vibe coding", "vibe-coded", "reasoning model",
+    "open weights", "open-weight", "open model", "open models", "NPU", "TPU", "Neural Engine", "computer vision",
+    "speech-to-text",
+    "text-to-speech", "speech-to-speech", "voice AI", "tokenizer", "pretraining", "pre-training", "vision-language",
+    "1-bit", "parameters", "generative", "pose estimation", "SOTA", "object detection", "speech recognition",
+    "benchmark", "multimodal", "GPT-5", "Nano Banana", "Midjourney",
+    "Stable Diffusion", "PyTorch", "TensorFlow", "JAX", "CUDA", "vLLM", "SGLang", "Unsloth", "ComfyUI",
+    "SWE-bench", "ARC-AGI", "Sam Altman", "Altman", "Dario Amodei", "Amodei", "Demis Hassabis", "Yann LeCun",
+    "LeCun", "Karpathy", "Sutskever", "Mythos", "Sonnet", "Opus", "Gemma", "Phi-4",
+    "人工智能", "大模型", "模型", "智能体", "机器学习", "深度学习", "神经网络", "算力", "生成式",
+)
 
 LANGUAGES = ("zh", "en")
 # Output formats: md, html (standalone page), wechat (brief.wechat.html for the
@@ -142,15 +188,11 @@ class BeatConfig(_Model):
     terms: list[str] = Field(default_factory=lambda: list(AI_TERMS))
     cut: float = Field(0.5, ge=0, le=1)
 
-    def to_beat(self) -> Beat:
-        return Beat(name=self.name, description=self.description, topics=list(self.topics),
-                    terms=[t for t in self.terms if t.strip()], cut=self.cut)
-
 
 class EditionConfig(_Model):
     # One title for every edition, or one per language: {zh = "…", en = "…"}.
     title: str | dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_TITLES))
-    languages: list[Language] = Field(default_factory=lambda: ["zh"], min_length=1)
+    languages: list[Language] = Field(default_factory=lambda: list[Language](["zh"]), min_length=1)
     timezone: str = "Asia/Shanghai"
     # Edition D covers (cutoff on D-1, cutoff on D], local time in `timezone`: editions tile time.
     cutoff: str = "07:30"
@@ -370,8 +412,6 @@ class FetchConfig(_Model):
     @field_validator("allow_private")
     @classmethod
     def _allow(cls, v: list[str]) -> list[str]:
-        from .netguard import parse_allow
-
         parse_allow(v)
         return v
 
@@ -643,8 +683,6 @@ class ScheduleConfig(_Model):
     @field_validator("cron")
     @classmethod
     def _cron(cls, v: str) -> str:
-        from .schedule import cron_trigger
-
         if v.strip():
             cron_trigger(v, "UTC")
         return v.strip()
@@ -967,8 +1005,6 @@ def from_dict(data: dict[str, Any], base: Path | None = None) -> Config:
 def _check_paths(cfg: Config) -> None:
     """Every file and folder the config names, checked now rather than mid-run or after the whole build;
     errors name the key."""
-    from .glossary import Glossary
-
     if cfg.writer.glossary:
         where = cfg.writer.glossary_path(cfg.base_dir)
         if where is None or not where.is_file():

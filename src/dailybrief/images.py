@@ -34,7 +34,7 @@ def logo_problem(path: str | Path, data: bytes | None = None) -> str:
     if suffix == ".svg":
         return "" if b"<svg" in data[:4096] else "the file is not an SVG image; use a real image file"
     try:
-        from PIL import Image
+        from PIL import Image  # lazy: Pillow, when a logo or image is checked or embedded
 
         with Image.open(io.BytesIO(data)) as image:
             image.verify()

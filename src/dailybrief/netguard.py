@@ -24,6 +24,7 @@ NAT64) are judged by the address they embed. Legacy IPv4 spellings (``2130706433
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
 import ssl
@@ -140,8 +141,6 @@ def parse_allow(entries: Iterable[str]) -> tuple[list[Network], set[str]]:
 
 
 async def system_resolver(host: str, port: int) -> list[str]:
-    import asyncio
-
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Literal
 
+from .ids import content_hash
+
 TIERS: tuple[str, ...] = ("official", "press", "community", "paper", "code")
 
 
@@ -33,8 +35,6 @@ class Source:
 
     @property
     def id(self) -> str:
-        from .dedup import content_hash
-
         return content_hash(self.kind, self.url, self.key) if self.key else content_hash(self.kind, self.url)
 
 
@@ -238,7 +238,7 @@ class SourceResult:
 class StageReport:
     name: str
     seconds: float = 0.0
-    counts: dict[str, int | float] = field(default_factory=dict)
+    counts: dict[str, int | float | str] = field(default_factory=dict)  # str: a share ("3/4") or a version
     errors: list[str] = field(default_factory=list)
     ok: bool = True
 
@@ -259,7 +259,8 @@ class RunReport:
     def count(self, stage: str, key: str) -> int | float:
         for s in self.stages:
             if s.name == stage:
-                return s.counts.get(key, 0)
+                value = s.counts.get(key, 0)
+                return value if isinstance(value, int | float) else 0
         return 0
 
 

@@ -223,7 +223,7 @@ class Store:
             for s in sources
         ]
         if rows:
-            self.db["sources"].upsert_all(rows, pk="id")
+            self.db.table("sources").upsert_all(rows, pk="id")
 
     def source_state(self, source_id: str) -> dict[str, Any]:
         row = self.conn.execute(

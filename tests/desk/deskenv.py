@@ -16,7 +16,7 @@ from dailybrief import config
 from dailybrief.demo import serve_directory
 from dailybrief.desk.auth import LoginLimiter, hash_password
 from dailybrief.desk.drafts import Desk
-from dailybrief.pipeline import Pipeline
+from dailybrief.run.pipeline import Pipeline
 from dailybrief.store import Store
 from echoserver import Echo, echo_server
 from helpers import config as make_config
@@ -86,7 +86,7 @@ _EMBEDDER: list[Any] = []
 
 def _shared_embedder() -> Any:
     if not _EMBEDDER:
-        from dailybrief.embed import default_embedder
+        from dailybrief.stories.embed import default_embedder
 
         _EMBEDDER.append(default_embedder())
     return _EMBEDDER[0]

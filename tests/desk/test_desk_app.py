@@ -307,7 +307,7 @@ def test_a_story_added_from_a_url_goes_through_the_fetch_path_and_cites_the_page
 
 
 def test_the_scheduler_checks_auto_publish_at_every_minute_only_when_reviewing(make_env) -> None:
-    from dailybrief.schedule import scheduler
+    from dailybrief.run.schedule import scheduler
 
     env = make_env(auto_publish_at="09:00")
     assert scheduler(env.cfg, None).get_job("auto_publish") is not None

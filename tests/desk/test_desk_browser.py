@@ -10,7 +10,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import pytest
 from deskenv import (
     DAY,
     PASSWORD,
@@ -19,22 +18,10 @@ from deskenv import (
     _shared_embedder,
 )
 
+from browser import _browser  # noqa: F401 - the browser fixture
 from dailybrief.demo import serve_directory
 from dailybrief.desk import app as desk_app
 from dailybrief.desk.drafts import Desk
-from test_render_browser import ARGS, CHROMIUM
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium is missing: install Debian's chromium (make test does this as root)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def _port() -> int:

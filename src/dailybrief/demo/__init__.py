@@ -34,7 +34,7 @@ class _QuietHandler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
-    def send_head(self):  # type: ignore[no-untyped-def]
+    def send_head(self) -> Any:
         path = self.translate_path(self.path)
         self._etag = None
         if os.path.isfile(path):
@@ -56,7 +56,7 @@ class _QuietHandler(SimpleHTTPRequestHandler):
             self.send_header("ETag", self._etag)
         super().end_headers()
 
-    def guess_type(self, path: str | Path) -> str:
+    def guess_type(self, path: str | os.PathLike[str]) -> str:
         return "application/xml; charset=utf-8" if str(path).endswith(".xml") else super().guess_type(path)
 
 

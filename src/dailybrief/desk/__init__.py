@@ -7,5 +7,9 @@
                          └─ review.py  a run that stops at a draft; approve / hold / auto-publish
 
 It sits on top of the pipeline, the store, render, publish and verify, and
-nothing outside it imports it except the pipeline's one review hook.
+nothing below it imports it: importing the package registers its review step with the pipeline
+(``run.pipeline.register_review``), and the CLI imports it.
 """
+
+from . import review as review  # registers the review step
+

@@ -6,10 +6,11 @@ from __future__ import annotations
 import asyncio
 from urllib.parse import urlsplit
 
-from ..dedup import canonical_url, content_hash
 from ..errors import FetchError
-from ..extract import extract
-from ..fetch import Fetcher, bound_item
+from ..ids import canonical_url, content_hash
+from ..ingest.extract import extract
+from ..ingest.fetch import bound_item
+from ..ingest.http import Fetcher
 from ..records import Item, Paragraph, Reference, Section, Sentence
 from ..store import Store, utcnow
 from ..text import split_sentences

@@ -30,11 +30,15 @@ from starlette.staticfiles import StaticFiles
 
 from ..config import Config
 from ..errors import DailybriefError
+from ..render import formats as render
 from ..store import Store
+from ..stories.embed import default_embedder
 from . import edits
+from .addstory import add_story, fetch_item
 from .auth import LoginLimiter, allowed, check_password, csrf_ok, new_csrf, session_secret
 from .drafts import Conflict, Desk, DeskError, Draft
-from .review import grounding_checker, hold, publish_draft
+from .regenerate import model_writer, promote, regenerate
+from .review import auto_publish_due, grounding_checker, hold, publish_draft
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +83,6 @@ class DeskApp:
     def check(self) -> edits.Checker:
         if self._check is None:
             if self._embedder is None:
-                from ..embed import default_embedder
 
                 self._embedder = default_embedder()
             self._check = grounding_checker(self.cfg, self.store, self._embedder)
@@ -251,8 +254,6 @@ def build_app(cfg: Config, store: Store, **options: Any) -> Starlette:
 
     @guarded()
     def preview(request: Request, user: dict[str, str]) -> Response:
-        from .. import render
-
         day = _day(request)
         d = _draft(day)
         lang, fmt = request.path_params["lang"], request.path_params["fmt"]
@@ -289,7 +290,6 @@ def build_app(cfg: Config, store: Store, **options: Any) -> Starlette:
         if op == "split":
             return edits.split_item(d, f["lang"], sid, int(f.get("ref", "0")))
         if op == "regenerate":
-            from .regenerate import model_writer, regenerate
 
             A.check  # noqa: B018 - loads the embedder the writer shares
             writer = model_writer(A.cfg, A.store, A._embedder, f.get("instruction", ""))
@@ -297,12 +297,10 @@ def build_app(cfg: Config, store: Store, **options: Any) -> Starlette:
         if op == "demote":
             return edits.demote(d, sid)
         if op == "promote":
-            from .regenerate import promote
 
             A.check  # noqa: B018 - loads the embedder
             return promote(d, A.store, A._embedder, sid, A.check)
         if op == "add_url":
-            from .addstory import add_story, fetch_item
 
             return add_story(d, fetch_item(A.cfg, A.store, f.get("url", "").strip()), A.check)
         if op in ("edit", "delete"):
@@ -383,8 +381,6 @@ def _safe_next(target: str) -> str:
 
 
 async def _auto_publisher(A: DeskApp) -> None:
-    from .review import auto_publish_due
-
     while True:
         await asyncio.sleep(AUTO_PUBLISH_POLL)
         try:
@@ -407,7 +403,7 @@ def open_store(cfg: Config) -> Store:
 
 
 def serve(cfg: Config, host: str, port: int, secure_cookie: bool = True) -> None:
-    import uvicorn
+    import uvicorn  # lazy: the web server, for `dailybrief desk` only
 
     store = open_store(cfg)
     app = build_app(cfg, store, secure_cookie=secure_cookie)

@@ -13,7 +13,7 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from .drafts import Desk
+from .drafts import Desk, DeskError
 
 SECRET_ENV = "DAILYBRIEF_DESK_SECRET"  # noqa: S105 - an env var name; the session-signing key; else a file beside the database
 LOGIN_ATTEMPTS = 5  # failed logins allowed per window, per client address and per user name
@@ -26,7 +26,6 @@ CAN = {"edit": {"editor", "approver", "admin"}, "approve": {"approver", "admin"}
 
 def hash_password(password: str) -> str:
     if len(password) < MIN_PASSWORD:
-        from .drafts import DeskError
 
         raise DeskError(f"a desk password has at least {MIN_PASSWORD} characters")
     return _hasher.hash(password)

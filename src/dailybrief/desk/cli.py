@@ -8,7 +8,10 @@ import click
 
 from ..console import out
 from ..errors import DailybriefError
-from .drafts import ROLES
+from ..store import Store
+from .app import serve
+from .auth import hash_password
+from .drafts import ROLES, Desk
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8750
@@ -27,7 +30,6 @@ def desk(click_ctx: click.Context, host: str, port: int, plain_http_cookie: bool
     """The editor's desk: review, edit and approve each edition before it goes out."""
     if click_ctx.invoked_subcommand is not None:
         return
-    from .app import serve
 
     cfg = click_ctx.obj.cfg
     out.print(f"the desk is at http://{host}:{port}/ (database {cfg.db_path()})")
@@ -41,10 +43,6 @@ def desk(click_ctx: click.Context, host: str, port: int, plain_http_cookie: bool
 @click.pass_context
 def adduser(click_ctx: click.Context, name: str, role: str) -> None:
     """Add a desk user, or set an existing one's role and password."""
-    from ..store import Store
-    from .auth import hash_password
-    from .drafts import Desk
-
     cfg = click_ctx.obj.cfg
     password = os.environ.get(PASSWORD_ENV) or click.prompt("password", hide_input=True, confirmation_prompt=True)
     try:
@@ -63,9 +61,6 @@ def adduser(click_ctx: click.Context, name: str, role: str) -> None:
 @click.pass_context
 def disable(click_ctx: click.Context, name: str) -> None:
     """Lock a desk user out at once: their open sessions end on their next request (adduser enables them again)."""
-    from ..store import Store
-    from .drafts import Desk
-
     try:
         store = Store.open(click_ctx.obj.cfg.db_path())
         try:

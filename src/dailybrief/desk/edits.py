@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..records import Brief, Paragraph, Reference, Section, Sentence
-from ..verify import renumber_references
 from ..words import words
+from ..write.verify import renumber_references
 from .drafts import DeskError, Draft
 
 # (brief, sentence, part) -> (supported, reason): the grounding check, swappable (verify.py today)

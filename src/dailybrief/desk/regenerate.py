@@ -13,14 +13,13 @@ from typing import Any
 
 from ..records import Brief, Story
 from ..store import Store
-from ..verify import renumber_references
-from ..write import ReferenceBook, WriterContext, get_writer
+from ..write.llm import LLMWriter
+from ..write.verify import renumber_references
+from ..write.writer import ExtractiveWriter, ReferenceBook, WriterContext, get_writer
 from .drafts import DeskError, Draft
 from .edits import Change, Checker
 
 INSTRUCTION_MAX = 300  # characters of the editor's instruction
-EDITOR_LINE = ("\n- The desk editor asks for this rewrite (an instruction from the editor, not from the sources): "
-               "{instruction}")
 
 
 def model_writer(cfg: Any, store: Store, embedder: Any, instruction: str) -> Any:
@@ -28,16 +27,8 @@ def model_writer(cfg: Any, store: Store, embedder: Any, instruction: str) -> Any
         raise DeskError("no model writer is configured ([writer].kind = \"extractive\"); set [writer] to a model "
                         "endpoint to regenerate with it")
     writer = get_writer(cfg.writer.kind)(WriterContext(cfg.writer, embedder, store, cfg.base_dir))
-    instruction = " ".join(instruction.split())[:INSTRUCTION_MAX]
-    if instruction:
-        ask = writer._ask
-
-        def with_instruction(messages: list[dict[str, str]], *args: Any) -> Any:
-            messages = [dict(m) for m in messages]
-            messages[0]["content"] += EDITOR_LINE.format(instruction=instruction)
-            return ask(messages, *args)
-
-        writer._ask = with_instruction
+    if isinstance(writer, LLMWriter):
+        writer.instruction = " ".join(instruction.split())[:INSTRUCTION_MAX]
     return writer
 
 
@@ -89,8 +80,6 @@ def regenerate(draft: Draft, store: Store, writer: Any, lang: str, target: str, 
 def promote(draft: Draft, store: Store, embedder: Any, story_id: str, check: Checker) -> Change:
     """A roundup item or an unselected candidate gets a section of its own, written by the extractive writer,
     in every language; the roundup lines citing its items leave the roundup."""
-    from ..write import ExtractiveWriter
-
     if any(s.story_id == story_id for s in draft.briefs[0].sections if s.kind == "story"):
         raise DeskError("this story already has a section")
     story = _story(draft, store, story_id)

@@ -17,17 +17,23 @@ from typing import TYPE_CHECKING, Any
 
 from .. import redact
 from ..errors import BusyError, DailybriefError, NotConfigured
-from ..records import Brief, Paragraph, Reference, Sentence, Story
+from ..records import Brief, Paragraph, Reference, RunReport, Sentence, Story
 from ..store import Store, utcnow
-from ..verify import VerifySettings, verify_brief
+from ..write.verify import VerifySettings, verify_brief
 from .drafts import OPEN, Desk, DeskError, Draft
 from .edits import Checker, replay
 
 if TYPE_CHECKING:
     from ..config import Config
-    from ..embed import Embedder
-    from ..pipeline import Pipeline
-    from ..publish import Delivery
+    from ..publish.base import Delivery
+    from ..run.pipeline import Pipeline, Review, register_review
+    from ..stories.embed import Embedder
+from .. import config as config_mod
+from ..publish.alerts import send_alert
+from ..run.pipeline import Pipeline, Review, register_review
+from ..run.schedule import lock_path, run_lock
+from .addstory import add_story
+from .regenerate import promote
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +85,6 @@ def grounding_checker(cfg: Config, store: Store, embedder: Embedder) -> Checker:
 
 
 def _alert(cfg: Config, store: Store, run_id: str, day: date, subject: str, lines: list[str]) -> str:
-    from ..alerts import send_alert
-
     name = cfg.alerts.target
     if not name:
         return ""
@@ -99,7 +103,7 @@ def desk_link(cfg: Config, day: date) -> str:
     return cfg.review.desk_url.rstrip("/") + f"/edition/{day.isoformat()}"
 
 
-def hold_for_review(pipe: Pipeline, run: Any, day: date, ranked: list[Story], briefs: list[Brief]) -> Draft:
+def hold_for_review(pipe: Pipeline, run: RunReport, day: date, ranked: list[Story], briefs: list[Brief]) -> Draft:
     """Keep the written briefs as the day's draft, replay the editors' decisions, and tell the editors."""
     cfg, store = pipe.cfg, pipe.store
     desk = Desk(store)
@@ -108,7 +112,6 @@ def hold_for_review(pipe: Pipeline, run: Any, day: date, ranked: list[Story], br
                   candidates=candidates(ranked, ed.top_stories, ed.roundup_items), run_id=run.id)
     decisions = desk.decisions(day)
     if decisions:
-        from .addstory import add_story
 
         check = grounding_checker(cfg, store, pipe.embedder)
 
@@ -119,8 +122,6 @@ def hold_for_review(pipe: Pipeline, run: Any, day: date, ranked: list[Story], br
             add_story(d, found[0], check)
 
         def promoted(d: Draft, decision: dict[str, Any]) -> None:
-            from .regenerate import promote
-
             promote(d, store, pipe.embedder, decision["story_id"], check)
 
         draft.stale = replay(draft, decisions, check, {"add_item": added, "promote": promoted})
@@ -152,9 +153,6 @@ class Outcome:
 def publish_draft(cfg: Config, store: Store, day: date, user: str, have: int | None = None,
                   note: str = "approved") -> Outcome:
     """Publish the draft once: move it to ``publishing`` (one caller wins), release it, mark it ``published``."""
-    from ..pipeline import Pipeline
-    from ..schedule import lock_path, run_lock
-
     desk = Desk(store)
     draft = desk.draft(day)
     if draft is None:
@@ -224,8 +222,6 @@ def auto_publish_due(cfg: Config, store: Store, now: datetime | None = None) -> 
 
 def auto_publish_job(config_path: str | None) -> list[Outcome]:
     """The scheduler's minute job: fresh config, then auto_publish_due."""
-    from .. import config as config_mod
-
     cfg = config_mod.load(config_path)
     store = Store.open(cfg.db_path())
     try:
@@ -235,3 +231,6 @@ def auto_publish_job(config_path: str | None) -> list[Outcome]:
     for o in outcomes:
         log.info("auto_publish_at: %s", o.message)
     return outcomes
+
+
+register_review(Review(hold=hold_for_review, auto_publish_job=auto_publish_job))

@@ -1,0 +1,661 @@
+"""The daily run: call the stages in order and record what each did.
+
+    fetch ─▶ store ─▶ dedup ─▶ embed ─▶ cluster ─▶ rank ─▶ write ─▶ render ─▶ publish
+
+Each stage is its own module; this one only wires them together, times
+them, and writes the run record. A failing source or format is reported and
+the run goes on; only "nothing to brief" stops it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from .. import redact
+from ..config import Config
+from ..errors import ConfigError, DailybriefError, NoBriefError, NotDueError, RenderError
+from ..glossary import Glossary
+from ..ingest.fetch import bound_item, fetch_comments, fetch_page_texts, fetch_sources
+from ..publish.alerts import notify_run
+from ..publish.base import Delivery, Edition, FolderPublisher, file_stem
+from ..publish.delivery import deliver
+from ..records import Brief, Item, RunReport, SourceResult, StageReport, Story, brief_from_dict
+from ..render.formats import get_renderer
+from ..store import Store, utcnow
+from ..stories import cluster as cluster_stage
+from ..stories import rank as rank_stage
+from ..stories.beat import Beat, BeatScorer, story_relevance
+from ..stories.dedup import exact_duplicates, mark_near_duplicates
+from ..stories.embed import Embedder, default_embedder, embed_items, item_text
+from ..stories.themes import Theme, build_themes
+from ..write import figures
+from ..write.judge import ModelJudge
+from ..write.verify import CHECKER_VERSION, Faithfulness, SourceText, VerifySettings, verify_brief, verify_themes
+from ..write.writer import ChainWriter, WriterContext, apply_themes, as_read, build_writer
+
+STALE_TEMP_SECONDS = 3600  # a dailybrief-* folder in TMPDIR untouched this long is a killed run's leftover
+MISSED_LOOKBACK_DAYS = 7  # how far back a run looks for editions that were never written
+
+
+@dataclass(slots=True)
+class Hooks:
+    """Progress callbacks the CLI fills in; all optional."""
+
+    fetch_total: Callable[[int], None] | None = None
+    fetched: Callable[[SourceResult], None] | None = None
+    write_total: Callable[[int], None] | None = None
+    wrote: Callable[[str], None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Review:
+    """The editor's desk as the run sees it. desk/review.py registers it: the run never imports the desk.
+
+    ``hold`` keeps a written day as a draft instead of publishing it; ``auto_publish_job`` is the scheduler's
+    minute job that publishes an untouched draft at ``[review] auto_publish_at``.
+    """
+
+    hold: Callable[[Pipeline, RunReport, date, list[Story], list[Brief]], object]
+    auto_publish_job: Callable[[str | None], object]
+
+
+_REVIEW: list[Review] = []
+
+
+def register_review(review: Review) -> None:
+    """Install the review step (the desk does, when it is imported); the last one registered wins."""
+    _REVIEW[:] = [review]
+
+
+def registered_review() -> Review:
+    """The installed review step, or a config error naming the fix."""
+    if not _REVIEW:
+        raise ConfigError("review.required", True, "the editor's desk is not loaded; run through the `dailybrief` "
+                          "command, or `import dailybrief.desk` before building a Pipeline")
+    return _REVIEW[0]
+
+
+def edition_window(cfg: Config, day: date) -> tuple[datetime, datetime]:
+    """(start, end] of edition `day`: from the cutoff on the day before to the cutoff on `day`.
+
+    Consecutive editions tile time, so every item belongs to exactly one edition's window.
+    """
+    return cfg.edition.window(day)
+
+
+def check_due(cfg: Config, day: date, now: datetime) -> None:
+    """Refuse to write an edition whose window is still open: what is published later would belong to no edition."""
+    _, end = edition_window(cfg, day)
+    if now < end:
+        tz = cfg.edition.tz
+        latest = cfg.edition.due(now)
+        raise NotDueError(
+            f"the edition of {day} briefs what is published up to {end:%Y-%m-%d %H:%M} ({cfg.edition.timezone}), "
+            f"and it is {now.astimezone(tz):%Y-%m-%d %H:%M} now; run it at or after its cutoff "
+            f"([edition].cutoff = \"{cfg.edition.cutoff}\"), or write the latest complete edition, {latest}, "
+            f"with `dailybrief run --date {latest}` (or `dailybrief run` with no --date)")
+
+
+def missed_editions(cfg: Config, store: Store, day: date) -> list[date]:
+    """Days in the week before `day`, after the first edition ever written, that have no edition."""
+    written = store.edition_days(day - timedelta(days=MISSED_LOOKBACK_DAYS), day)
+    first = store.first_edition()
+    if first is None:
+        return []
+    return [d for d in (day - timedelta(days=k) for k in range(MISSED_LOOKBACK_DAYS, 0, -1))
+            if d > first and d not in written]
+
+
+class Pipeline:
+    def __init__(self, cfg: Config, store: Store, hooks: Hooks | None = None,
+                 embedder: Embedder | None = None, as_of: datetime | None = None,
+                 span: timedelta = timedelta(days=1)) -> None:
+        self.cfg = cfg
+        # When set, the edition is made as of this moment: its window ends here instead of at the end of the day
+        # (eval days: a briefing published at 09:00 saw only what was out by then).
+        self.as_of = as_of
+        self.span = span  # with as_of: how far back from that moment the window reaches (eval days)
+        self.store = store
+        self.hooks = hooks or Hooks()
+        self._embedder = embedder
+        self.deliveries: list[Delivery] = []  # what the last publish stage did, target by target
+        self.alert_note = ""  # what the last alert did ("" when none was due)
+        self.writer: ChainWriter | None = None  # the last write stage's writers, with their per-edition figures
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = default_embedder()
+        return self._embedder
+
+    # -- recording ------------------------------------------------------------
+    def new_run(self, day: date) -> RunReport:
+        """Record a new run. Call it holding the run lock, as every command that records a run does (run,
+        fetch, build, stories, publish, demo, schedule): what a killed run left behind is recovered first, here
+        in one place, and named in this run's failures."""
+        recovered = self.recover()
+        started = utcnow()
+        run_id = hashlib.sha256(f"{day}|{started.isoformat()}".encode()).hexdigest()[:16]
+        run = RunReport(id=run_id, edition=day, started=started)
+        run.failures.extend(recovered)
+        self.store.save_run(run)
+        return run
+
+    @contextmanager
+    def stage(self, run: RunReport, name: str) -> Iterator[StageReport]:
+        report = StageReport(name)
+        run.stages.append(report)
+        self.store.heartbeat(run.id)  # a sign of life at each stage's start and end (save_run)
+        start = time.perf_counter()
+        try:
+            yield report
+        except DailybriefError as exc:
+            report.ok = False
+            report.errors.append(str(exc))
+            raise
+        finally:
+            report.seconds = round(time.perf_counter() - start, 3)
+            self.store.save_run(run)
+
+    def finish(self, run: RunReport, status: str) -> RunReport:
+        run.status = status
+        run.finished = utcnow()
+        self.store.save_run(run)
+        return run
+
+    def window(self, day: date) -> tuple[datetime, datetime]:
+        """(start, end] of the edition of `day`; with as_of, the `span` up to that moment (of an earlier day: as many
+        days before)."""
+        if self.as_of is None:
+            return edition_window(self.cfg, day)
+        end = self.as_of - timedelta(days=(self.as_of.astimezone(self.cfg.edition.tz).date() - day).days)
+        return end - self.span, end
+
+    # -- stages ---------------------------------------------------------------
+    def fetch(self, run: RunReport) -> list[Item]:
+        sources = self.cfg.enabled_sources()
+        with self.stage(run, "fetch") as rep:
+            self.store.upsert_sources(sources)
+            states = {}
+            for s in sources:
+                state = self.store.source_state(s.id)
+                if s.full_text or s.kind == "webpage":
+                    state["known"] = self.store.known_urls(s.id)
+                states[s.id] = state
+            if self.hooks.fetch_total:
+                self.hooks.fetch_total(len(sources))
+            results = asyncio.run(fetch_sources(sources, self.cfg.fetch.settings(), states, self.hooks.fetched))
+            fetched: list[Item] = []
+            flag_after = self.cfg.fetch.failing_runs
+            for result, got in results:
+                streak = self.store.record_fetch(result, got.etag if got else None, got.last_modified if got else None,
+                                                 cache=got.cache if got else None, run_id=run.id)
+                name = result.source.name
+                if result.error:
+                    run.failures.append(f"{name}: {result.error}")
+                    rep.errors.append(f"{name}: {result.error}")
+                    if streak >= flag_after:
+                        run.failures.append(f"{name}: has failed {streak} runs in a row; check or disable it")
+                for w in got.warnings if got else []:
+                    rep.errors.append(f"{name}: {w}")
+                for line in [*(f"refused {r}" for r in result.refused), *result.notes]:
+                    run.failures.append(f"{name}: {line}")
+                    rep.errors.append(run.failures[-1])
+                fetched.extend(result.items)
+            rep.counts = {"sources": len(sources), "failed": sum(1 for r, _ in results if r.error),
+                          "not_modified": sum(1 for r, _ in results if r.not_modified), "fetched": len(fetched)}
+        with self.stage(run, "store") as rep:
+            new = self.store.add_items(fetched)
+            per_source: dict[str, int] = {}
+            for item in new:
+                per_source[item.source_id] = per_source.get(item.source_id, 0) + 1
+            self.store.set_new_items(run.id, {s.id: per_source.get(s.id, 0) for s in sources})
+            rep.counts = {"fetched": len(fetched), "new": len(new)}
+        with self.stage(run, "dedup") as rep:
+            marked: set[str] = set()
+            exact = exact_duplicates(new)
+            for item_id, of in exact.items():
+                self.store.mark_duplicate(item_id, of)
+                marked.add(item_id)
+            for item in new:
+                if item.id in exact:
+                    continue
+                earlier = self.store.find_by_hash(item.content_hash, item.id)
+                if earlier and earlier < item.id:
+                    self.store.mark_duplicate(item.id, earlier)
+                    marked.add(item.id)
+            near = mark_near_duplicates(self.store, [i for i in new if i.id not in marked])
+            rep.counts = {"duplicates": len(marked), "near_duplicates": len(near)}
+        return new
+
+    def comments(self, run: RunReport, ranked: list[Story]) -> None:
+        """Fetch the top comments of the community threads that made the briefing and still have none."""
+        by_id = {s.id: s for s in self.cfg.enabled_sources()}
+        wanted = [(by_id[i.source_id], i) for story in ranked[: self.cfg.edition.top_stories] for i in story.items
+                  if i.tier == "community" and not i.comments and i.comments_url and i.source_id in by_id
+                  and by_id[i.source_id].comments]
+        if not wanted or not self.cfg.fetch.top_comments:
+            return
+        with self.stage(run, "comments") as rep:
+            refused: list[str] = []
+            found, errors = asyncio.run(fetch_comments(wanted, self.cfg.fetch.settings(), refused))
+            run.failures.extend(refused)
+            for _, item in wanted:
+                if item.id in found:
+                    item.comments = found[item.id]
+                    self.store.set_comments(item.id, item.comments)
+            rep.errors.extend(errors)
+            rep.counts = {"threads": len(wanted), "with_comments": len(found)}
+
+    def lead_texts(self, run: RunReport, ranked: list[Story]) -> None:
+        """The page text of each section's lead item that came with no summary (the full-text path), so its facts
+        are the article's, not the headline again."""
+        top, _ = sections_and_roundup(ranked, self.cfg.edition.top_stories, 0)
+        wanted = [it for it in (cluster_stage.heading_item(s.items) for s in top) if not it.body.strip()]
+        if not wanted:
+            return
+        with self.stage(run, "lead_text") as rep:
+            found, errors = asyncio.run(fetch_page_texts(wanted, self.cfg.fetch.settings()))
+            for item in wanted:
+                if item.id in found:
+                    item.text = found[item.id]
+                    self.store.set_text(item.id, item.text)
+            rep.errors.extend(errors)
+            rep.counts = {"wanted": len(wanted), "fetched": len(found)}
+
+    def stories(self, run: RunReport, day: date) -> list[Story]:
+        start, end = self.window(day)
+        settings = cluster_stage.ClusterSettings()
+        with self.stage(run, "cluster") as rep:
+            items = self._bounded(self.store.items_between(start, end))
+            if not items:
+                raise NoBriefError(
+                    f"no items published after {start:%Y-%m-%d %H:%M} and up to {end:%Y-%m-%d %H:%M} "
+                    f"({self.cfg.edition.timezone}), the window of the edition of {day}; fetch first, or pick a "
+                    "--date that has news"
+                )
+            # Earlier days not clustered yet are clustered first, oldest first, so today's items can
+            # join the stories they continue.
+            lo = day - timedelta(days=settings.lookback_days)
+            done = self.store.clustered_days(lo, day)
+            caught_up = 0
+            for back in range(settings.lookback_days, 0, -1):
+                earlier = day - timedelta(days=back)
+                if earlier in done:
+                    continue
+                earlier_items = self.store.items_between(*self.window(earlier))
+                if earlier_items:
+                    self._cluster(earlier, earlier_items, settings)
+                    caught_up += 1
+            stories, counts = self._cluster(day, items, settings)
+            rep.counts = {"items": len(items), "stories": len(stories),
+                          "multi_outlet": sum(1 for s in stories if len(s.outlets) > 1), **counts,
+                          "earlier_days_clustered": caught_up}
+        with self.stage(run, "rank") as rep:
+            ranked = self._rank(stories, day)
+            rep.counts = {"stories": len(ranked), "off_beat": sum(1 for s in ranked if not s.on_beat),
+                          "code_only": sum(1 for s in ranked if s.on_beat and s.code_only)}
+        return ranked
+
+    def _bounded(self, items: list[Item]) -> list[Item]:
+        """Items as the stages may read them: no more text each than [fetch].max_item_chars (rows stored
+        before the cap existed included), so a run's time follows its inputs' size, not their content."""
+        return [bound_item(i, self.cfg.fetch.max_item_chars) for i in items]
+
+    def _rank(self, stories: list[Story], day: date) -> list[Story]:
+        """Each story's relevance to the beat, then the ranking."""
+        self.beat(stories)
+        return rank_stage.rank(stories, self.window(day)[1], rank_stage.RankSettings.from_config(self.cfg.rank))
+
+    def stored_stories(self, day: date) -> list[Story] | None:
+        """The stories clustering filed under `day`, as the build saw them, ranked; None if `day` was never clustered.
+
+        Reads only: nothing is re-clustered or recorded (``dailybrief stories``).
+        """
+        rows = self.store.day_stories(day)
+        if not rows:
+            return None
+        ids = sorted({r["story_id"] for r in rows})
+        members = self.store.story_members(ids, day)
+        items = {i.id: i for i in self.store.items({r["item_id"] for r in rows} | {m[0] for m in members})}
+        stories = []
+        for sid in ids:
+            mine = [r for r in rows if r["story_id"] == sid]
+            briefed = date.fromisoformat(mine[0]["briefed_on"]) if mine[0]["briefed_on"] else None
+            cutoff = (briefed or day - timedelta(days=1)).isoformat()
+            before = [items[i] for i, s, d in members if s == sid and d <= cutoff and i in items]
+            story = Story(id=sid, items=sorted((items[r["item_id"]] for r in mine if r["item_id"] in items),
+                                               key=cluster_stage.item_order),
+                          first_seen=date.fromisoformat(mine[0]["first_seen"]), last_seen=day,
+                          follow_up=briefed is not None, briefed_on=briefed, earlier_items=len(before),
+                          earlier_outlets=list(dict.fromkeys(i.source_name for i in before)))
+            story.new_items = len(story.items)
+            story.title = cluster_stage.story_title(story.items) if story.items else ""
+            stories.append(story)
+        return self._rank(stories, day)
+
+    def beat(self, stories: list[Story]) -> int:
+        """Set each story's relevance to the edition's beat; the number off the beat."""
+        beat = Beat.from_config(self.cfg.edition.beat)
+        items = [i for s in stories for i in s.items]
+        scored = BeatScorer(beat, self.embedder).score(items, embed_items(items, self.embedder, self.store))
+        relevance = dict(zip([i.id for i in items], scored, strict=True))
+        for story in stories:
+            story.relevance, story.relevance_note = story_relevance(story, relevance)
+            story.on_beat = story.relevance >= beat.cut
+        return sum(1 for s in stories if not s.on_beat)
+
+    def _cluster(self, day: date, items: list[Item], settings: cluster_stage.ClusterSettings
+                 ) -> tuple[list[Story], dict[str, int]]:
+        """Cluster one day's items against the stories still open, store the result, return the day's stories."""
+        self.store.forget_day(day)
+        index = cluster_stage.StoryIndex(settings=settings)
+        index.advance(day)
+        opened = self.store.open_stories(day, settings.lookback_days)
+        members = self.store.story_members([o["id"] for o in opened], day)
+        member_items = {i.id: i for i in self.store.items(sorted({m[0] for m in members}))}
+        members = [m for m in members if m[0] in member_items]
+        by_story: dict[str, list[tuple[str, str]]] = {}
+        for item_id, story_id, d in members:
+            by_story.setdefault(story_id, []).append((item_id, d))
+        ids = sorted(member_items)
+        vecs = dict(zip(ids, embed_items([member_items[i] for i in ids], self.embedder, self.store), strict=True))
+        prior: dict[str, str] = {}
+        for o in opened:
+            rows = by_story.get(o["id"], [])
+            if not rows:
+                continue
+            index.add_story(
+                o["id"], date.fromisoformat(o["first_seen"]), date.fromisoformat(o["last_seen"]),
+                np.vstack([vecs[i] for i, _ in rows]),
+                np.array([cluster_stage.is_short(member_items[i], settings) for i, _ in rows]),
+                np.array([(day - date.fromisoformat(d)).days for _, d in rows]),
+                date.fromisoformat(o["briefed_on"]) if o["briefed_on"] else None,
+                [item_text(member_items[i]) for i, _ in rows],
+                cluster_stage.story_kind([member_items[i].tier for i, _ in rows]),
+                frozenset().union(*(cluster_stage.release_keys(member_items[i].title) for i, _ in rows)),
+                frozenset().union(*(cluster_stage.artifacts_of(member_items[i]) for i, _ in rows)),
+            )
+            prior.update({i: o["id"] for i, _ in rows})
+        # Items of this window already in an earlier day's story (overlapping windows) stay there.
+        fresh = [i for i in items if i.id not in prior]
+        carried = [i for i in items if i.id in prior]
+        vectors = embed_items(fresh, self.embedder, self.store)
+        stories, result = cluster_stage.cluster_items(fresh, vectors, day, index)
+        by_id = {s.id: s for s in stories}
+        for item in carried:
+            k = index.ids.index(prior[item.id])
+            story = by_id.get(prior[item.id])
+            if story is None:
+                briefed = index.briefed_on[k]
+                story = by_id[prior[item.id]] = Story(
+                    id=index.ids[k], items=[], first_seen=index.first_seen[k], last_seen=day,
+                    follow_up=briefed is not None and briefed < day, briefed_on=briefed)
+            story.items.append(item)
+        stories = []
+        day_of = {item_id: d for item_id, _, d in members}
+        for story in sorted(by_id.values(), key=lambda s: s.id):
+            # What it had before: up to its last briefing, or before today when it was never briefed.
+            cutoff = (story.briefed_on or day - timedelta(days=1)).isoformat()
+            before = [member_items[i] for i, d in by_story.get(story.id, []) if d <= cutoff]
+            story.earlier_items = len(before)
+            story.earlier_outlets = list(dict.fromkeys(i.source_name for i in before))
+            story.new_items = sum(1 for i in story.items if day_of.get(i.id, day.isoformat()) > cutoff)
+            story.items.sort(key=cluster_stage.item_order)
+            story.title = story.title or cluster_stage.story_title(story.items)
+            if story.follow_up and not story.new_items:
+                continue  # briefed already and nothing new since: not presented again
+            stories.append(story)
+        for story in stories:
+            k = index.ids.index(story.id)
+            new_ids = [i.id for i in story.items if i.id not in prior]
+            if new_ids:
+                self.store.save_story(story.id, story.title, story.first_seen, day, index.centroid(k), new_ids, day)
+        return stories, {"joined_earlier": len(result.joined), "follow_ups": sum(1 for s in stories if s.follow_up),
+                         "linked_pairs": result.linked}
+
+    def write(self, run: RunReport, day: date, ranked: list[Story]) -> list[Brief]:
+        ed = self.cfg.edition
+        top, rest = sections_and_roundup(ranked, ed.top_stories, ed.roundup_items)
+        cap = self.cfg.writer.max_item_chars
+        top, rest = [as_read(s, cap) for s in top], [as_read(s, cap) for s in rest]
+        briefs = []
+        with self.stage(run, "write") as rep:
+            if self.hooks.write_total:
+                self.hooks.write_total(len(top) * len(ed.languages))
+            ctx = WriterContext(self.cfg.writer, self.embedder, self.store, self.cfg.base_dir, self.hooks.wrote)
+            writer = self.writer = build_writer(ctx)  # kept for inspection: per-edition figures (benchmarks)
+            branding = self.cfg.branding.to_branding(self.cfg.base_dir)
+            v = self.cfg.verify
+            settings = VerifySettings(unsupported=v.unsupported, lexical=v.lexical, semantic=v.semantic,
+                                      cross_semantic=v.cross_semantic, off_topic=v.off_topic,
+                                      analysis_semantic=v.analysis_semantic)
+            items = {i.id: i for s in [*top, *rest] for i in s.items}
+            glossary = Glossary.load(self.cfg.writer.glossary_path(self.cfg.base_dir))  # the writer's names
+            source = SourceText(items, self.embedder, glossary, settings.check_settings())
+            faithful = Faithfulness()
+            themes = self.themes(top)
+            client = next((c for c in (getattr(w, "client", None) for w in writer.writers) if c is not None), None)
+            judge = ModelJudge(client) if client is not None and v.judge else None
+            checked = []
+            for lang in ed.languages:
+                brief = writer.write(top, rest, day, lang, ed.title_for(lang), branding)
+                usable = judge if judge is not None and not writer.down else None  # not a model that gave up
+                checked.append(verify_brief(brief, items, self.embedder, settings, source, usable))
+                briefs.append(brief)
+            for brief, result in zip(briefs, checked, strict=True):
+                if not writer.model_themes.get(brief.language):  # a model's own themes stand
+                    apply_themes(brief, themes)
+                    verify_themes(brief, [(t.name(brief.language), t.story_ids, t.topic) for t in themes], source,
+                                  result)
+                faithful.add(result)
+            figures.annotate(briefs, top, self.store, day)
+            for brief in briefs:
+                brief.url = self.cfg.output.edition_link(day, brief.language, file_stem(brief.language, ed.languages))
+                redact.scrub_fields(brief)  # a fallback's note may quote what an endpoint echoed back
+            self.store.mark_briefed([s.id for s in top], day)
+            for fallback in writer.fallbacks:
+                rep.errors.append(str(fallback))
+                run.failures.append(f"write: {fallback}")
+            for flagged in faithful.flagged[:20]:
+                rep.errors.append(f"unsupported ({settings.unsupported}): {flagged}")
+            for title in faithful.dropped_sections:
+                rep.errors.append(f"section dropped, none of its sentences is supported: {title}")
+            sections = [s for b in briefs for s in b.sections if s.kind == "story"]
+            rep.counts = {"themes": len(themes), "sections": len(sections),
+                          "references": sum(len(b.references) for b in briefs),
+                          "sentences": faithful.sentences, "cited": faithful.cited, "supported": faithful.supported,
+                          "dropped": faithful.dropped, "marked": faithful.marked,
+                          "dropped_sections": len(faithful.dropped_sections),
+                          **{f"supported_{part}": f"{row['supported']}/{row['sentences']}"
+                             for part, row in sorted(faithful.by_part.items())},
+                          "checker": CHECKER_VERSION,
+                          **{f"judge_{k}": n for k, n in faithful.judge.items()},
+                          **{f"by_{name}": sum(1 for s in sections if s.writer == name)
+                             for name in sorted({s.writer for s in sections})},
+                          "fallbacks": len(writer.fallbacks)}
+            for w in writer.writers:
+                usage = getattr(w, "usage", None)
+                if usage is not None:
+                    rep.counts.update(usage.counts())
+        return briefs
+
+    def themes(self, top: list[Story]) -> list[Theme]:
+        """The top stories' themes, from the configured topics and the stories' centroids."""
+        centroids = {s.id: cluster_stage.centroid(embed_items(s.items, self.embedder, self.store)) for s in top}
+
+        topics = rank_stage.RankSettings.from_config(self.cfg.rank).topics
+        glossary = Glossary.load(self.cfg.writer.glossary_path(self.cfg.base_dir))
+        return build_themes(top, centroids, topics, tuple(self.cfg.edition.languages), glossary=glossary)
+
+    def render(self, run: RunReport, briefs: list[Brief], staging: Path) -> list[Path]:
+        files: list[Path] = []
+        with self.stage(run, "render") as rep:
+            langs = [b.language for b in briefs]
+            for brief in briefs:
+                stem = file_stem(brief.language, langs)
+                for fmt in self.cfg.output.formats:
+                    renderer = get_renderer(fmt)
+                    try:
+                        files.append(renderer.render(brief, staging / f"{stem}{renderer.suffix}"))
+                    except RenderError as exc:
+                        rep.errors.append(f"{fmt}: {exc}")
+                        run.failures.append(f"render {fmt}: {exc}")
+            rep.counts = {"files": len(files)}
+        return files
+
+    def publish(self, run: RunReport, day: date, files: list[Path], out: Path | None,
+                briefs: list[Brief] | None = None) -> list[Path]:
+        """Place the files in the edition's folder, then deliver the edition to every [[publish]] target."""
+        with self.stage(run, "publish") as rep:
+            main = FolderPublisher(out, dated=False) if out else FolderPublisher(self.cfg.out_dir())
+            placed = main.publish(files, day)
+            for p in placed:
+                run.outputs[p.name] = str(p)
+            cfg = self.cfg.model_copy(update={"out_override": out}) if out else self.cfg  # targets follow --out
+            counts = self._deliver(run, rep, Edition(day, briefs, placed), cfg=cfg) if briefs else {}
+            rep.counts = {"files": len(placed), **counts}
+        return placed
+
+    def publish_edition(self, run: RunReport, edition: Edition, names: list[str] | None = None,
+                        force: bool = False) -> list[Delivery]:
+        """Deliver an already-built edition (``dailybrief publish``)."""
+        with self.stage(run, "publish") as rep:
+            rep.counts = self._deliver(run, rep, edition, names, force)
+        return self.deliveries
+
+    def _deliver(self, run: RunReport, rep: StageReport, edition: Edition, names: list[str] | None = None,
+                 force: bool = False, cfg: Config | None = None) -> dict[str, int | float | str]:
+        self.deliveries = deliver(cfg or self.cfg, self.store, edition, names=names, force=force)
+        for d in self.deliveries:
+            if d.status in ("failed", "skipped", "interrupted"):
+                rep.errors.append(f"publish {d.target}: {d.detail}")
+                run.failures.append(rep.errors[-1])
+            elif d.status == "delivered" and d.kind in ("folder", "site"):
+                run.outputs[f"{d.kind} {d.target}"] = d.detail  # the summary says where every copy went
+        counts: dict[str, int | float | str] = {"targets": len(self.deliveries)}
+        for status in ("delivered", "unchanged", "skipped", "failed", "interrupted"):
+            counts[status] = sum(1 for d in self.deliveries if d.status == status)
+        return counts
+
+    def finish_and_alert(self, run: RunReport, status: str) -> RunReport:
+        """Finish the run; a failed or degraded run notifies [alerts].target."""
+        self.finish(run, status)
+        try:
+            self.alert_note = notify_run(self.cfg, self.store, run)
+        except Exception as exc:  # noqa: BLE001 - an alert must never turn into a crash of its own
+            self.alert_note = f"alert failed: {type(exc).__name__}: {exc}"
+        if self.alert_note and not self.alert_note.startswith(("alert sent", "alert already sent")):
+            run.failures.append(self.alert_note)
+            self.store.save_run(run)
+        return run
+
+    # -- whole runs ---------------------------------------------------------------
+    def build(self, run: RunReport, day: date) -> list[Brief]:
+        return self.write(run, day, self.stories(run, day))
+
+    def staging(self) -> Path:
+        """Where render writes before publish places the files: under the data directory, so a run
+        killed mid-render leaves nothing in TMPDIR, and the next run clears what it left."""
+        db = self.cfg.db_path()
+        return (db.parent if str(db) != ":memory:" else Path(tempfile.gettempdir())) / "staging"
+
+    def recover(self) -> list[str]:
+        """What a killed run left behind: its record still ``running`` (marked interrupted now) and its
+        staging folders (removed). Call it holding the run lock (new_run does)."""
+        notes = self.store.mark_orphans()
+        root = self.staging()
+        for stale in root.glob("dailybrief-*") if root.is_dir() else ():
+            shutil.rmtree(stale, ignore_errors=True)
+        # TMPDIR: the PDF's typst folder, and older versions' staging. Ours, and untouched for an hour (a
+        # `dailybrief render` running beside this run is never that slow).
+        cutoff = time.time() - STALE_TEMP_SECONDS
+        for stale in Path(tempfile.gettempdir()).glob("dailybrief-*"):
+            try:
+                info = stale.lstat()
+            except OSError:
+                continue
+            if stale.is_dir() and not stale.is_symlink() and info.st_uid == os.getuid() and info.st_mtime < cutoff:
+                shutil.rmtree(stale, ignore_errors=True)
+        return notes
+
+    def run(self, day: date, out: Path | None = None, fetch: bool = True, now: datetime | None = None) -> RunReport:
+        """Write, render and publish edition `day`; NotDueError (before any work) while its window is open."""
+        check_due(self.cfg, day, now or utcnow())
+        run = self.new_run(day)
+        try:
+            if fetch:
+                self.fetch(run)
+            ranked = self.stories(run, day)
+            if fetch:
+                self.comments(run, ranked)
+                self.lead_texts(run, ranked)
+            briefs = self.write(run, day, ranked)
+            if self.cfg.review.required:  # the editor's desk publishes it on approval (desk/review.py)
+                registered_review().hold(self, run, day, ranked, briefs)
+                return self.finish(run, "draft")
+            self.release(run, day, briefs, out)
+            missed = missed_editions(self.cfg, self.store, day)
+            if missed:
+                run.failures.append(
+                    f"missed editions: {', '.join(map(str, missed))} never written (the machine was off, or their "
+                    f"runs failed); backfill each with `dailybrief run --date {missed[0]}` and so on, oldest first")
+        except NoBriefError as exc:
+            run.failures.append(str(exc))
+            return self.finish_and_alert(run, "empty")
+        except DailybriefError as exc:
+            run.failures.append(str(exc))
+            return self.finish_and_alert(run, "failed")
+        except BaseException as exc:
+            run.failures.append(f"crashed: {type(exc).__name__}: {exc}")
+            if isinstance(exc, Exception):
+                self.finish_and_alert(run, "failed")
+            else:
+                self.finish(run, "failed")
+            raise
+        return self.finish_and_alert(run, "degraded" if run.failures else "ok")
+
+
+    def release(self, run: RunReport, day: date, briefs: list[Brief], out: Path | None = None) -> None:
+        """Render the briefs, place them and deliver them to every target; record the edition."""
+        root = self.staging()
+        root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="dailybrief-", dir=root) as tmp:
+            files = self.render(run, briefs, Path(tmp))
+            placed = self.publish(run, day, files, out, briefs)
+        for brief, stem in ((b, file_stem(b.language, self.cfg.edition.languages)) for b in briefs):
+            where = next((str(p) for p in placed if p.name == f"{stem}.json"), "")
+            self.store.record_edition(day, brief.language, run.id, where, brief_digest(brief))
+
+
+def brief_digest(brief: Brief) -> str:
+    """A short hash of a brief's content: the same edition rebuilt has the same digest."""
+    return hashlib.sha256(json.dumps(brief.as_dict(), sort_keys=True).encode()).hexdigest()[:16]
+def sections_and_roundup(ranked: list[Story], top: int, roundup: int) -> tuple[list[Story], list[Story]]:
+    """The stories that get a section, and those of the roundup. Off-beat stories get neither; repos and papers
+    alone (trending lists, paper lists) are not news by themselves, so they go to the roundup's own lines, and a
+    digest of many stories heads no section of its own."""
+    eligible = [s for s in ranked if s.on_beat]
+    sections = [s for s in eligible if not (s.code_only or s.papers_only)
+                and not all(cluster_stage.is_digest(i.title) for i in s.items)][:top]
+    chosen = {s.id for s in sections}
+    return sections, [s for s in eligible if s.id not in chosen][:roundup]
+
+
+def load_briefs(folder: Path) -> list[Brief]:
+    """Briefs saved as brief*.json in a folder, first language first."""
+    files = sorted(folder.glob("brief*.json"), key=lambda p: (p.name != "brief.json", p.name))
+    return [brief_from_dict(json.loads(p.read_text("utf-8"))) for p in files]

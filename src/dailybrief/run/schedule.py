@@ -1,0 +1,198 @@
+"""Scheduling: run the day's job at the configured time, and never two runs at once.
+
+    dailybrief schedule ─▶ APScheduler BlockingScheduler, CronTrigger([schedule].cron, time zone)
+                             └─▶ daily_job(): run_lock ─▶ Pipeline.run(the edition due now) ─▶ alerts (inside the run)
+                                   └─▶ retry_job() in [schedule].retry_minutes, for the targets that failed
+
+``run_lock`` is an exclusive lock on a file beside the database; ``dailybrief
+run``, ``dailybrief publish`` and every scheduled job take it, so two runs on
+one database never overlap. The operating system drops the lock when its
+process ends, so a crashed run never leaves a stale lock behind.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import filelock
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.date import DateTrigger
+
+from .. import config as config_mod
+from ..cron import cron_trigger
+from ..errors import BusyError, DailybriefError
+from ..publish import alerts
+from ..publish.base import load_edition
+from ..store import Store
+from .pipeline import Pipeline, registered_review
+
+__all__ = ["daily_job", "lock_path", "retry_job", "run_lock", "scheduler", "serve", "timezone_of"]
+
+log = logging.getLogger(__name__)
+
+
+def timezone_of(cfg: Any) -> str:
+    """The schedule's time zone: [schedule].timezone, else the edition's."""
+    return cfg.schedule.timezone or cfg.edition.timezone
+
+
+def lock_path(cfg: Any) -> Path:
+    """The lock file: beside the database, so one database never has two runs."""
+    db = cfg.db_path()
+    return db.with_name(db.name + ".lock") if str(db) != ":memory:" else Path(os.devnull + ".lock")
+
+
+@contextmanager
+def run_lock(path: Path, what: str = "run") -> Iterator[None]:
+    """Hold the exclusive run lock, or raise BusyError at once naming who holds it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = filelock.FileLock(str(path), timeout=0)
+    info = path.with_name(path.name + ".json")
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        holder = ""
+        try:
+            data = json.loads(info.read_text("utf-8"))
+            holder = f" (a {data.get('what', 'run')} by process {data.get('pid')}, started {data.get('started', '?')[:19]})"
+        except (OSError, ValueError):
+            pass
+        raise BusyError(f"another dailybrief run holds the lock {path}{holder}; this {what} did not start. "
+                        "Wait for it to finish (it releases the lock when its process ends).") from None
+    try:
+        info.write_text(json.dumps({"pid": os.getpid(), "what": what, "started": datetime.now().isoformat()}), "utf-8")
+        yield
+    finally:
+        info.unlink(missing_ok=True)
+        lock.release()
+
+
+def _failed_targets(store: Any, day: date) -> list[str]:
+    return [r["target"] for r in store.deliveries(day) if r["status"] == "failed"]
+
+
+def daily_job(config_path: str | None, report: Callable[[Any], None] | None = None, sched: Any = None) -> Any:
+    """One scheduled run: fresh config, lock, today's edition in the edition's time zone.
+
+    Returns the RunReport (None when the lock was busy or the config broke).
+    Nothing escapes: the scheduler must live to run tomorrow. With ``sched``,
+    targets that failed are queued for a retry (see ``retry_job``).
+    """
+    try:
+        cfg = config_mod.load(config_path)
+    except DailybriefError as exc:
+        log.error("scheduled run skipped: %s", exc)
+        return None
+    day: date = cfg.edition.due(datetime.now(cfg.edition.tz))  # the edition whose window has just closed
+    try:
+        with run_lock(lock_path(cfg), "scheduled run"):
+            store = Store.open(cfg.db_path())
+            try:
+                run = Pipeline(cfg, store).run(day)
+                failed = _failed_targets(store, day)
+            finally:
+                store.close()
+    except BusyError as exc:
+        log.warning("%s", exc)
+        return None
+    except Exception as exc:
+        log.exception("scheduled run for %s crashed", day)
+        alerts.notify_crash(cfg, day, exc)
+        return None
+    if report:
+        report(run)
+    if sched is not None and failed:
+        _queue_retry(sched, cfg, config_path, day, 1, failed, report)
+    return run
+
+
+def _queue_retry(sched: Any, cfg: Any, config_path: str | None, day: date, attempt: int, failed: list[str],
+                 report: Callable[[Any], None] | None) -> None:
+    if attempt > cfg.schedule.retries:
+        log.warning("publish targets %s still failing for %s after %d retries; `dailybrief publish --date %s` "
+                    "tries again", ", ".join(failed), day, cfg.schedule.retries, day)
+        return
+
+    when = datetime.now(ZoneInfo(timezone_of(cfg))) + timedelta(minutes=cfg.schedule.retry_minutes)
+    sched.add_job(retry_job, DateTrigger(when), args=(config_path, day, attempt, sched, report),
+                  id=f"retry-{day}-{attempt}", replace_existing=True, misfire_grace_time=None)
+    log.info("publish targets %s failed for %s; retry %d of %d at %s", ", ".join(failed), day, attempt,
+             cfg.schedule.retries, when.strftime("%H:%M:%S"))
+
+
+def retry_job(config_path: str | None, day: date, attempt: int, sched: Any = None,
+              report: Callable[[Any], None] | None = None) -> Any:
+    """Publish an edition again to the targets that failed; the delivery log keeps the others from a second copy."""
+    try:
+        cfg = config_mod.load(config_path)
+    except DailybriefError as exc:
+        log.error("publish retry for %s skipped: %s", day, exc)
+        return None
+    run = None
+    try:
+        with run_lock(lock_path(cfg), "publish retry"):
+            store = Store.open(cfg.db_path())
+            try:
+                failed = _failed_targets(store, day)
+                if failed:
+                    pipe = Pipeline(cfg, store)
+                    run = pipe.new_run(day)
+                    pipe.publish_edition(run, load_edition(cfg.out_dir() / day.isoformat(), day), failed)
+                    pipe.finish_and_alert(run, "degraded" if run.failures else "ok")
+                still = _failed_targets(store, day)
+            finally:
+                store.close()
+    except DailybriefError as exc:  # busy, or the edition's folder is gone: try again later
+        log.warning("publish retry %d for %s did not run: %s", attempt, day, exc)
+        still = ["(retry did not run)"]
+    except Exception:
+        log.exception("publish retry for %s crashed", day)
+        return None
+    if run is not None and report:
+        report(run)
+    if sched is not None and still:
+        _queue_retry(sched, cfg, config_path, day, attempt + 1, still, report)
+    return run
+
+
+def scheduler(cfg: Any, config_path: str | None, report: Callable[[Any], None] | None = None,
+              now: bool = False) -> Any:
+    """A BlockingScheduler with the daily job on the configured cron line (not started).
+
+    ``now`` also runs the job once as soon as the scheduler starts.
+    """
+    tz = ZoneInfo(timezone_of(cfg))
+    sched = BlockingScheduler(timezone=tz)
+    sched.add_job(daily_job, cron_trigger(cfg.cron(), tz), args=(config_path, report, sched), id="daily",
+                  name="dailybrief daily run", max_instances=1, coalesce=True,
+                  misfire_grace_time=cfg.schedule.misfire_grace_minutes * 60)
+    if now:
+        sched.add_job(daily_job, args=(config_path, report, sched), id="now", name="dailybrief run at start",
+                      max_instances=1)
+    if cfg.review.required and cfg.review.auto_publish_at:  # the editor's desk: an untouched draft goes out then
+        sched.add_job(registered_review().auto_publish_job, "interval", minutes=1, args=(config_path,), id="auto_publish",
+                      name="dailybrief auto_publish_at", max_instances=1, coalesce=True)
+    return sched
+
+
+def serve(sched: Any) -> None:
+    """Run the scheduler until SIGINT or SIGTERM."""
+
+    def stop(signum: int, frame: object) -> None:
+        log.info("stopping the scheduler (signal %s)", signum)
+        sched.shutdown(wait=False)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        sched.start()
+    except (KeyboardInterrupt, SystemExit):
+        pass

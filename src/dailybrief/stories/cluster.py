@@ -1,0 +1,641 @@
+"""Cluster stage: items become stories, incrementally across days.
+
+    stories of the last days (sums of their items' vectors, older days weighing less)
+                 ▲ join the closest, or start a story
+    the day's items ──average linkage──▶ the day's groups
+
+An item is its embedding (title and lead, multilingual, see embed.py). Two items' similarity is their
+cosine, plus a small calibration for title-only texts, which embed less alike than texts with a lead.
+
+Groups are compared by *average* linkage: the mean similarity over all pairs of their items. For unit
+vectors that mean is exact from the groups' sums, mean(a·b) = (Σa)·(Σb) / (|A|·|B|), so a story is kept as
+one sum, however many items it has, and the day's groups are scored against every active story in one
+matrix product. Guards against chained merges:
+
+- average linkage, never single linkage: one odd item cannot pull two stories together;
+- a day's group joins at most one earlier story, and stories never merge with each other;
+- a day's group larger than ``max_size`` is re-cut more strictly, and a story that would grow past
+  ``max_size`` needs a closer match (``large_margin``) to take more items.
+
+Names count too. The names an item mentions (Latin script: Mythos, CoreWeave, GPT-5; Chinese tech news
+writes them the same way) are hashed into extra dimensions of its vector, so that ``name_weight`` of a
+similarity comes from shared names; very common ones (OpenAI, Meta; COMMON_NAMES) are left out. And two of
+the day's groups whose average similarity is within ``name_margin`` below the threshold are one story when a
+name ties them: it is in most items of both, and most of the day's items that mention it are in them. Two
+lone items are never tied this way, and ties are only made within a day: across days a lesser-known
+company's name would tie its unrelated stories together.
+
+Everything is deterministic: items are taken in a fixed order, ties break on that order, and ids are
+content hashes.
+"""
+
+from __future__ import annotations
+
+import re
+import zlib
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+
+import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import squareform
+
+from ..ids import content_hash
+from ..records import Item, Story
+from .embed import item_text, text_cost
+
+TIER_ORDER = {"official": 0, "press": 1, "paper": 2, "code": 3, "community": 4}
+
+
+@dataclass(slots=True)
+class ClusterSettings:
+    threshold: float = 0.43     # average similarity of two groups' items for them to be one story
+    short_bonus: float = 0.16   # added to the similarity of two title-only items (half when one is)
+    short_chars: int = 40       # an item whose body is shorter than this is title-only
+    link: float = 0.88          # items this alike are one report (a translation, a rewrite): always one story
+    lookback_days: int = 7      # stories seen within this many days stay open for new items
+    decay: float = 0.8          # weight per day of age of a story's earlier items
+    max_size: int = 300         # a day's group above this is re-cut; a story above it needs large_margin more
+    large_margin: float = 0.08
+    name_margin: float = 0.1    # two of the day's groups this close below the threshold merge when a name ties them
+    name_share: float = 0.6     # ... a name (Mythos, CoreWeave) found in this share of each group's items
+    name_focus: float = 0.6     # ... and this share of all the day's items that mention it are in the two
+    max_pool: int = 1000        # the day's linkage runs on at most this many items at once (time and memory: n²)
+    name_weight: float = 0.2    # the share of an item's similarity that comes from the names it mentions
+    name_dims: int = 256        # names are hashed into this many dimensions, appended to the embedding
+    title_only_penalty: float = 0.2  # taken from two title-only texts' similarity when one is a community thread
+    release_bonus: float = 0.25  # added when two titles share a name with a version (DeepSeek V4, GPT-5.5)
+
+
+def _day_pool_distances(vectors: np.ndarray, offsets: np.ndarray, link: float,
+                         apart: np.ndarray | None = None, adjust: np.ndarray | None = None) -> tuple[np.ndarray, int]:
+    """Condensed distances (1 - calibrated similarity) for scipy's linkage, and how many pairs are linked
+    as one report (similarity >= link: their distance is 0, so they always end in one group). Pairs marked
+    `apart` (no evidence of one event beyond similarity, see apart_pairs) are as far as unrelated texts."""
+    dist = vectors @ vectors.T               # similarities first, then turned into distances in place
+    linked = dist >= link
+    np.subtract(1.0, dist, out=dist)
+    if offsets.any():
+        dist -= offsets[:, None].astype(np.float32)
+        dist -= offsets[None, :].astype(np.float32)
+    if apart is not None:
+        dist[apart & ~linked] = 1.0
+    if adjust is not None:
+        dist -= adjust
+    dist[linked] = 0.0
+    np.maximum(dist, 0.0, out=dist)
+    np.fill_diagonal(dist, 0.0)
+    return squareform(dist, checks=False), int((np.count_nonzero(linked) - len(vectors)) // 2)
+
+
+def average_linkage_groups(vectors: np.ndarray, offsets: np.ndarray, threshold: float, link: float,
+                           max_size: int, apart: np.ndarray | None = None) -> np.ndarray:
+    """Labels 0..k-1 of average-linkage groups cut at `threshold`, no group larger than `max_size`."""
+    return _groups(vectors, offsets, threshold, link, max_size, apart)[0]
+
+
+def _groups(vectors: np.ndarray, offsets: np.ndarray, threshold: float, link: float,
+            max_size: int, apart: np.ndarray | None = None, adjust: np.ndarray | None = None
+            ) -> tuple[np.ndarray, int]:
+    n = len(vectors)
+    if n == 1:
+        return np.zeros(1, dtype=np.int64), 0
+    condensed, linked = _day_pool_distances(vectors, offsets, link, apart, adjust)
+    z = linkage(condensed, method="average")
+    labels = fcluster(z, t=1.0 - threshold, criterion="distance").astype(np.int64) - 1
+    counts = np.bincount(labels)
+    if counts.max() > max_size and threshold < 0.95:
+        for big in np.flatnonzero(counts > max_size):
+            idx = np.flatnonzero(labels == big)
+            sub = _groups(vectors[idx], offsets[idx], threshold + 0.05, link, max_size,
+                          apart[np.ix_(idx, idx)] if apart is not None else None,
+                          adjust[np.ix_(idx, idx)] if adjust is not None else None)[0]
+            top = int(labels.max())
+            labels[idx[sub > 0]] = top + sub[sub > 0]
+    # Renumber by first appearance, so labels follow the input order.
+    uniq, first = np.unique(labels, return_index=True)
+    order = np.argsort(first, kind="stable")
+    remap = np.empty(int(labels.max()) + 1, dtype=np.int64)
+    remap[uniq[order]] = np.arange(len(order))
+    return remap[labels], linked
+
+
+_NAME = re.compile(r"(?<![A-Za-z0-9])(?:[A-Z][A-Za-z0-9]*|[a-z]+[A-Z][A-Za-z0-9]*)(?:[-.][A-Za-z0-9]+)*(?![A-Za-z0-9])")
+_NOT_NAMES = frozenset("""
+a about after ai all also an and as at be but by can could d did do does for from has have he her his how i if in
+into is it its just may more most new no not now of on one or our out over report says she so some than that the
+their them then there these they this to up update us was we were what when where which while who why will with
+would you your exclusive opinion analysis breaking show ask hn first look review today week monday tuesday wednesday
+thursday friday saturday sunday
+""".split())
+
+
+# Names so common in technology news that sharing one says nothing about sharing a story: companies that
+# are in many stories a day, outlets, and acronyms. Event, product and model names are what tie stories.
+COMMON_NAMES = frozenset("""
+openai google deepmind anthropic meta microsoft nvidia apple amazon aws ibm intel amd arm tsmc qualcomm samsung
+tesla xai spacex oracle salesforce adobe netflix uber baidu alibaba tencent bytedance huawei xiaomi deepseek
+mistral cohere perplexity hugging face github gitlab linkedin youtube reddit twitter facebook instagram whatsapp
+bloomberg reuters axios cnbc wsj techcrunch verge wired arxiv hn
+api apis llm llms gpu gpus cpu tpu sdk ceo cto cfo ipo us usa eu uk un china chinese american european
+""".split())
+
+
+def names(text: str) -> frozenset[str]:
+    """Latin-script names in a text (Mythos, CoreWeave, OpenBSD, GPT-5, iPhone), lower-cased; Chinese text
+    about technology writes most of them in Latin letters too."""
+    return frozenset(n for n in (m.lower() for m in _NAME.findall(text))
+                     if len(n) > 1 and n not in _NOT_NAMES and n not in COMMON_NAMES)
+
+
+def name_features(found: Sequence[frozenset[str]], dims: int) -> np.ndarray:
+    """Names hashed (signed) into `dims` dimensions, one unit row per item; a row without names is zero."""
+    out = np.zeros((len(found), dims), dtype=np.float32)
+    for row, ns in enumerate(found):
+        for name in ns:
+            h = zlib.crc32(name.encode("utf-8"))
+            out[row, h % dims] += 1.0 if (h >> 16) & 1 else -1.0
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    return np.divide(out, norms, out=out, where=norms > 0)
+
+
+def features(vectors: np.ndarray, found: Sequence[frozenset[str]] | None, settings: ClusterSettings) -> np.ndarray:
+    """Unit vectors to cluster: the embedding and, for items that name something, their hashed names, weighted
+    so that name_weight of a similarity comes from shared names."""
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if found is None or settings.name_weight <= 0:
+        return np.hstack([vectors, np.zeros((len(vectors), settings.name_dims), dtype=np.float32)])
+    named = name_features(found, settings.name_dims)
+    has = np.abs(named).sum(axis=1) > 0
+    scale = np.where(has, np.sqrt(1.0 - settings.name_weight), 1.0).astype(np.float32)[:, None]
+    return np.hstack([vectors * scale, named * np.float32(np.sqrt(settings.name_weight))])
+
+
+def tied(a: Counter[str], size_a: int, b: Counter[str], size_b: int, df: Counter[str],
+         settings: ClusterSettings) -> list[str]:
+    """Names that tie two of the day's groups: in name_share of the items of each, and name_focus of the
+    day's items that mention them (df) are in the two."""
+    s = settings
+    return [n for n, ca in a.items()
+            if ca >= s.name_share * size_a and b.get(n, 0) >= s.name_share * size_b
+            and ca + b[n] >= s.name_focus * df[n]]
+
+
+def _name_merges(members: list[np.ndarray], gsum: np.ndarray, gsize: np.ndarray, goff: np.ndarray,
+                 item_names: Sequence[frozenset[str]], day_counts: Callable[[], Counter[str]],
+                 settings: ClusterSettings, apart: np.ndarray | None = None
+                 ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+    """Merge the day's groups that average linkage left just apart (within name_margin below the threshold)
+    when a name ties them: it is in most items of both, and most of the day's items that mention it are in
+    these two groups, so it names this story rather than a company in many (OpenAI, Meta). Best pair first;
+    only groups that share a dominant name are compared."""
+    s = settings
+    if len(members) < 2:
+        return members, gsum, gsize, goff
+    counts: dict[int, Counter[str]] = {}
+
+    def count(g: int) -> Counter[str]:
+        if g not in counts:
+            counts[g] = Counter(x for i in members[g] for x in item_names[int(i)])
+        return counts[g]
+
+    dominant: dict[str, list[int]] = {}
+    for g, m in enumerate(members):
+        found = item_names[int(m[0])] if len(m) == 1 else \
+            [x for x, k in count(g).items() if k >= s.name_share * len(m)]
+        for name in found:
+            dominant.setdefault(name, []).append(g)
+    # Groups that share a dominant name; two lone items are too little to go on.
+    pairs = sorted({(a, b) for gs in dominant.values() if 1 < len(gs) <= 20
+                    for i, a in enumerate(gs) for b in gs[i + 1 :] if gsize[a] + gsize[b] >= 3})
+    alive = np.ones(len(members), dtype=bool)
+    if not pairs:
+        return members, gsum, gsize, goff
+    df = day_counts()
+
+    def similarity(a: int, b: int) -> float:
+        return float(gsum[a] @ gsum[b]) / (gsize[a] * gsize[b]) + goff[a] / gsize[a] + goff[b] / gsize[b]
+
+    cut = s.threshold - s.name_margin
+    scored = sorted(((similarity(a, b), a, b) for a, b in pairs), key=lambda t: (-t[0], t[1], t[2]))
+    for sim, a, b in scored:
+        if sim < cut:
+            break
+        if not (alive[a] and alive[b]) or similarity(a, b) < cut:  # a merged group moved on
+            continue
+        if apart is not None and apart[np.ix_(members[a], members[b])].any():
+            continue  # a repo or paper without evidence: a shared name is not that
+        if tied(count(a), int(gsize[a]), count(b), int(gsize[b]), df, s):
+            members[a] = np.concatenate([members[a], members[b]])
+            gsum[a] += gsum[b]
+            gsize[a] += gsize[b]
+            goff[a] += goff[b]
+            counts[a] = count(a) + count(b)
+            alive[b] = False
+    keep = np.flatnonzero(alive)
+    return [np.sort(members[k]) for k in keep], gsum[keep], gsize[keep], goff[keep]
+
+
+_SLUG = re.compile(r"^\s*[\w.-]+\s*/\s*([\w.-]+)\s*$")
+_VARIANT = re.compile(r"[-_.](gguf|awq|gptq|mlx|fp8|bf16|int4|int8|\d+bit|instruct|base|it|chat|hf)$", re.I)
+
+
+def artifact_name(title: str) -> str:
+    """The name a repo or model page is about ("owner / Qwen3.6-27B-GGUF" -> "qwen3.6-27b"), "" if none."""
+    m = _SLUG.match(title)
+    if not m:
+        return ""
+    name = m.group(1).lower()
+    while (short := _VARIANT.sub("", name)) != name:
+        name = short
+    return name if len(name) >= 3 else ""
+
+
+_DIGEST_SEP = re.compile(r"[；;|｜]")
+
+
+def is_digest(title: str) -> bool:
+    """A title that lists several stories ("AI日报：Kimi K2.6发布；腾讯QClaw上线；…"): a daily digest's."""
+    return len(_DIGEST_SEP.findall(title)) >= 2
+
+
+def _artifact_keys(name: str) -> list[str]:
+    """What another text must contain (letters and digits only) to name an artifact: its whole name, or for a
+    versioned one ("deepseek-v4-flash") the name up to its version ("deepseekv4")."""
+    if not name:
+        return []
+    parts = re.split(r"[-_]", name)
+    keys = [re.sub(r"[\W_]+", "", name)]
+    if len(parts) > 2 and re.search(r"\d", parts[1]):
+        keys.append(re.sub(r"[\W_]+", "", "".join(parts[:2])))
+    return [k for k in keys if len(k) >= 4]
+
+
+def apart_pairs(tiers: Sequence[str], titles: Sequence[str], texts: Sequence[str]) -> np.ndarray | None:
+    """Pairs of a day's items that only evidence, not similarity, may put in one story (True = kept apart):
+
+    - a repo or model page (tier code) and anything that does not name it: a repo that uses a model is not
+      the model's release, and two trending repos on one theme are two repos; an official model and its
+      GGUF repackaging share the name, so they may meet;
+    - a paper and anything that does not share its title's opening words: papers merge only with the same
+      paper or its announcement;
+    - a digest of many stories ("AI日报：A；B；C") and anything: it belongs to none of them.
+    None when the day has none of these."""
+    code = np.array([t == "code" for t in tiers])
+    paper = np.array([t == "paper" for t in tiers])
+    digest = np.array([is_digest(t) for t in titles], dtype=bool)
+    if not (code.any() or paper.any() or digest.any()):
+        return None
+    n = len(tiers)
+    low = [t.lower() for t in texts]
+    apart = np.zeros((n, n), dtype=bool)
+    apart[digest, :] = True
+    apart[:, digest] = True
+    arts = [artifact_name(t) if c else "" for t, c in zip(titles, code, strict=True)]
+    flat = [re.sub(r"[\W_]+", "", t) for t in low]
+    keys = [_artifact_keys(a) for a in arts]
+    heads = [" ".join(re.findall(r"\w+", t.lower())[:4]) if p else "" for t, p in zip(titles, paper, strict=True)]
+    for i in np.flatnonzero(code | paper):
+        for j in range(n):
+            if i == j:
+                continue
+            if code[i]:
+                name = arts[i]
+                other = arts[j] if code[j] else ""
+                ok = bool(name) and (name == other or (not code[j] and any(k in flat[j] for k in keys[i])))
+            else:
+                ok = bool(heads[i]) and heads[i] in " ".join(re.findall(r"\w+", low[j]))
+            if not ok:
+                apart[i, j] = apart[j, i] = True
+    return apart
+
+
+_RELEASE = re.compile(r"(?<![\w.])([A-Z][A-Za-z]+)[\s-]?([VvKkMm]?\d+(?:\.\d+)*)(?![\w.])")
+_NOT_RELEASES = frozenset("part issue chapter top page section episode day week year season vol volume no number "
+                          "rfc windows cve".split())
+
+
+def release_keys(title: str) -> frozenset[str]:
+    """Names with a version in a title ("DeepSeek v4", "DeepSeek-V4-Flash" -> deepseekv4; "Kimi K2.6" -> kimik26;
+    "GPT-5.5" -> gpt55): a shared one is evidence of one release, where a shared company name is not."""
+    return frozenset(f"{w.lower()}{re.sub(r'[^0-9a-z]', '', v.lower())}" for w, v in _RELEASE.findall(title)
+                     if w.lower() not in _NOT_RELEASES)
+
+
+def thread_evidence(items: Sequence[Item], settings: ClusterSettings) -> np.ndarray | None:
+    """Per pair of a day's items, what evidence adds to their similarity, beyond the embedding: for two title-only
+    texts of which one is a community thread, -title_only_penalty (a day's threads are many short titles, and
+    titles that share a word, Claude Code or FreeBSD, are mostly different stories), unless their titles share a
+    name with a version, which adds release_bonus instead; posts of one page (its canonical URL) always meet. None
+    when no pair needs it."""
+    s = settings
+    thread = np.array([i.tier == "community" and is_short(i, s) for i in items])
+    short = np.array([is_short(i, s) or i.tier == "code" for i in items])
+    keys = [release_keys(i.title) for i in items]
+    has_key = np.array([bool(k) for k in keys])
+    pages: dict[str, list[int]] = {}
+    for n, item in enumerate(items):
+        if item.canonical_url:
+            pages.setdefault(item.canonical_url, []).append(n)
+    same_page = [rows for rows in pages.values() if len(rows) > 1]
+    if not (thread.any() or has_key.sum() > 1 or same_page):
+        return None
+    n = len(items)
+    adjust = np.zeros((n, n), dtype=np.float32)
+    both_short = short[:, None] & short[None, :]
+    adjust[both_short & (thread[:, None] | thread[None, :])] = -s.title_only_penalty
+    for i in np.flatnonzero(has_key):
+        for j in np.flatnonzero(has_key):
+            if i < j and keys[i] & keys[j]:
+                adjust[i, j] = adjust[j, i] = s.release_bonus
+    for rows in same_page:  # one page, however its posts are titled ("Wiz joins Google" / "Google acquires Wiz")
+        adjust[np.ix_(rows, rows)] = 1.0
+    np.fill_diagonal(adjust, 0.0)
+    return adjust
+
+
+@dataclass(slots=True)
+class DayResult:
+    """Where each of a day's items went: the index of its story in the StoryIndex."""
+
+    labels: np.ndarray
+    new: list[int] = field(default_factory=list)       # story indices started this day
+    joined: list[int] = field(default_factory=list)    # earlier stories that took items this day
+    linked: int = 0                                     # item pairs linked as one report (cross-language too)
+
+
+class StoryIndex:
+    """The open stories as arrays: what the next day's items are clustered against."""
+
+    def __init__(self, dim: int = 512, settings: ClusterSettings | None = None) -> None:
+        self.settings = settings or ClusterSettings()
+        self.dim = dim + self.settings.name_dims  # the embedding, then the hashed names
+        self.ids: list[str] = []
+        self.kinds: list[str] = []  # "code", "paper" (all its items are) or "news": only like joins like
+        self.releases: list[frozenset[str]] = []  # versioned names in its items' titles (release_keys)
+        self.artifacts: list[frozenset[str]] = []  # the repos and model pages it holds (artifact_name)
+        self.first_seen: list[date] = []
+        self.briefed_on: list[date | None] = []
+        self.last_seen = np.zeros(0, dtype=np.int64)    # date ordinals
+        self.sums = np.zeros((0, self.dim), dtype=np.float32)
+        self.weight = np.zeros(0, dtype=np.float64)     # Σ w over the story's items
+        self.bonus = np.zeros(0, dtype=np.float64)      # Σ w·offset
+        self.size = np.zeros(0, dtype=np.int64)
+        self.day: int | None = None                    # the ordinal the decay has been applied up to
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def offsets(self, short: np.ndarray) -> np.ndarray:
+        return np.where(short, self.settings.short_bonus / 2, 0.0)
+
+    def add_story(self, story_id: str, first_seen: date, last_seen: date, vectors: np.ndarray, short: np.ndarray,
+                  ages: np.ndarray, briefed_on: date | None = None, texts: Sequence[str] = (),
+                  kind: str = "news", releases: frozenset[str] = frozenset(),
+                  artifacts: frozenset[str] = frozenset()) -> int:
+        """Add an earlier story from its items' vectors, ages in days (as of the index's day) and texts."""
+        w = self.settings.decay ** np.asarray(ages, dtype=np.float64)
+        found = [names(t) for t in texts] if texts else None
+        vectors = features(vectors, found, self.settings)
+        self.ids.append(story_id)
+        self.kinds.append(kind)
+        self.releases.append(releases)
+        self.artifacts.append(artifacts)
+        self.first_seen.append(first_seen)
+        self.briefed_on.append(briefed_on)
+        self.last_seen = np.append(self.last_seen, last_seen.toordinal())
+        total = (vectors.astype(np.float64) * w[:, None]).sum(axis=0).astype(np.float32)
+        self.sums = np.vstack([self.sums, total[None, :]])
+        self.weight = np.append(self.weight, w.sum())
+        self.bonus = np.append(self.bonus, float((w * self.offsets(short)).sum()))
+        self.size = np.append(self.size, len(vectors))
+        return len(self.ids) - 1
+
+    def centroid(self, k: int) -> np.ndarray:
+        """Story k's centroid in the embedding space (without the hashed names)."""
+        c = self.sums[k, : self.dim - self.settings.name_dims]
+        return (c / max(float(np.linalg.norm(c)), 1e-9)).astype(np.float32)
+
+    def advance(self, day: date) -> None:
+        """Age the stories to `day` and close those not seen within the lookback."""
+        d = day.toordinal()
+        if self.day is not None and d > self.day:
+            f = self.settings.decay ** (d - self.day)
+            self.sums *= np.float32(f)
+            self.weight *= f
+            self.bonus *= f
+        self.day = d if self.day is None else max(self.day, d)
+        s = self.settings
+        keep = self.last_seen >= d - s.lookback_days
+        if not keep.all():
+            idx = np.flatnonzero(keep)
+            self.ids = [self.ids[i] for i in idx]
+            self.kinds = [self.kinds[i] for i in idx]
+            self.releases = [self.releases[i] for i in idx]
+            self.artifacts = [self.artifacts[i] for i in idx]
+            self.first_seen = [self.first_seen[i] for i in idx]
+            self.briefed_on = [self.briefed_on[i] for i in idx]
+            self.last_seen, self.sums = self.last_seen[idx], self.sums[idx]
+            self.weight, self.bonus, self.size = self.weight[idx], self.bonus[idx], self.size[idx]
+
+    def _thresholds(self, incoming: np.ndarray) -> np.ndarray:
+        """Per (incoming group, story): the similarity needed to join, higher for stories grown large."""
+        s = self.settings
+        grown = (self.size[None, :] + incoming[:, None]) > s.max_size
+        return s.threshold + s.large_margin * grown
+
+    def cluster_day(self, day: date, vectors: np.ndarray, short: np.ndarray, ids: list[str],
+                    texts: Sequence[str] | None = None, apart: np.ndarray | None = None,
+                    adjust: np.ndarray | None = None, tiers: Sequence[str] | None = None,
+                    bare: Sequence[bool] | None = None,
+                    releases: Sequence[frozenset[str]] | None = None,
+                    artifacts: Sequence[frozenset[str]] | None = None) -> DayResult:
+        """Put a day's items (in a fixed order) into earlier stories or new ones. With their `texts` (title
+        and lead), names can tie groups that the vectors leave just apart."""
+        s = self.settings
+        self.advance(day)
+        d = day.toordinal()
+        n = len(vectors)
+        labels = np.full(n, -1, dtype=np.int64)
+        result = DayResult(labels)
+        if n == 0:
+            return result
+        item_names = [names(t) for t in texts] if texts is not None else None
+        feature_names = item_names
+        if item_names is not None and bare is not None:  # names tie groups, but are not part of these vectors
+            feature_names = [frozenset() if b else ns for ns, b in zip(item_names, bare, strict=True)]
+        vectors = np.ascontiguousarray(features(vectors, feature_names, s))
+        offsets = self.offsets(np.asarray(short, dtype=bool))
+        day_df: list[Counter[str]] = []
+
+        def day_counts() -> Counter[str]:
+            if not day_df:
+                day_df.append(Counter(x for ns in item_names or [] for x in ns))
+            return day_df[0]
+
+        joined: set[int] = set()
+        k0 = len(self.ids)
+        group_kinds = (lambda rows: story_kind([tiers[r] for r in rows])) if tiers is not None else None
+        # 1. The day's items: average linkage among themselves, in pools of at most max_pool items (in their
+        #    fixed order; a later pool's groups can join the stories an earlier pool started); groups that a
+        #    name ties are merged.
+        for start in range(0, n, s.max_pool):
+            pool = np.arange(start, min(n, start + s.max_pool))
+            groups, linked = _groups(vectors[pool], offsets[pool], s.threshold, s.link, s.max_size,
+                                     apart[np.ix_(pool, pool)] if apart is not None else None,
+                                     adjust[np.ix_(pool, pool)] if adjust is not None else None)
+            result.linked += linked
+            order = np.argsort(groups, kind="stable")
+            starts = np.concatenate([[0], np.flatnonzero(np.diff(groups[order])) + 1])
+            members = np.split(pool[order], starts[1:])
+            gsum = np.add.reduceat(vectors[pool[order]], starts, axis=0)
+            gsize = np.diff(np.append(starts, len(order)))
+            goff = np.add.reduceat(offsets[pool[order]], starts)
+            if item_names:
+                members, gsum, gsize, goff = _name_merges(members, gsum, gsize, goff, item_names, day_counts, s,
+                                                          apart)
+            # 2. Each group joins the open story it is closest to on average, or starts a story.
+            rows = np.arange(len(members))
+            if len(self.ids):
+                sim = (gsum @ self.sums.T) / (gsize[:, None] * self.weight[None, :]) \
+                    + (goff / gsize)[:, None] + (self.bonus / self.weight)[None, :]
+                need = self._thresholds(gsize)
+                # A shared versioned name (DeepSeek V4) is evidence: it lowers the bar by release_bonus, and lets a
+                # model page join its release's news. Without it, bare thread titles need title_only_penalty more to
+                # join an earlier story, as to meet each other, and a repo's group never joins a news story.
+                shared = np.zeros((len(members), len(self.ids)), dtype=bool)
+                if releases is not None:
+                    gr = [frozenset().union(*(releases[int(i)] for i in m)) for m in members]
+                    for g, keys in enumerate(gr):
+                        if keys:
+                            shared[g] = [bool(keys & k) for k in self.releases]
+                if bare is not None:
+                    only_bare = np.array([all(bare[int(i)] for i in m) for m in members])
+                    need = need + (s.title_only_penalty * only_bare)[:, None] * ~shared
+                need = need - s.release_bonus * shared
+                if group_kinds is not None:
+                    gk = [group_kinds([int(i) for i in m]) for m in members]
+                    unlike = np.array([[a != b for b in self.kinds] for a in gk], dtype=bool)
+                    need = np.where(unlike & ~shared, np.inf, need)
+                if artifacts is not None:  # a repo or model page joins a repos' story only by name (its GGUF)
+                    ga = [frozenset().union(*(artifacts[int(i)] for i in m)) for m in members]
+                    code_story = np.array([k == "code" for k in self.kinds], dtype=bool)
+                    named = np.array([bool(a) for a in ga], dtype=bool)
+                    apart_names = np.array([[not (a & b) for b in self.artifacts] for a in ga], dtype=bool)
+                    need = np.where(apart_names & named[:, None] & code_story[None, :], np.inf, need)
+                best = np.argmax(sim - need, axis=1)
+                ok = sim[rows, best] >= need[rows, best]
+            else:
+                best = np.zeros(len(members), dtype=np.int64)
+                ok = np.zeros(len(members), dtype=bool)
+            fresh: list[int] = []
+            for g, m in enumerate(members):
+                if ok[g]:
+                    k = int(best[g])
+                    self.sums[k] += gsum[g]
+                    self.weight[k] += gsize[g]
+                    self.bonus[k] += goff[g]
+                    self.size[k] += gsize[g]
+                    self.last_seen[k] = max(int(self.last_seen[k]), d)
+                    joined.add(k)
+                    labels[m] = k
+                else:
+                    labels[m] = len(self.ids) + len(fresh)
+                    fresh.append(g)
+            if fresh:  # new stories, appended at once
+                self.ids.extend(content_hash("story", ids[int(members[g].min())]) for g in fresh)
+                self.kinds.extend(group_kinds([int(i) for i in members[g]]) if group_kinds else "news" for g in fresh)
+                self.releases.extend(frozenset().union(*(releases[int(i)] for i in members[g])) if releases
+                                     else frozenset() for g in fresh)
+                self.artifacts.extend(frozenset().union(*(artifacts[int(i)] for i in members[g])) if artifacts
+                                      else frozenset() for g in fresh)
+                self.first_seen.extend([day] * len(fresh))
+                self.briefed_on.extend([None] * len(fresh))
+                self.last_seen = np.concatenate([self.last_seen, np.full(len(fresh), d, dtype=np.int64)])
+                self.sums = np.vstack([self.sums, gsum[fresh].astype(np.float32)])
+                self.weight = np.concatenate([self.weight, gsize[fresh].astype(np.float64)])
+                self.bonus = np.concatenate([self.bonus, goff[fresh]])
+                self.size = np.concatenate([self.size, gsize[fresh]])
+                result.new.extend(range(len(self.ids) - len(fresh), len(self.ids)))
+        result.joined = sorted(k for k in joined if k < k0)
+        return result
+
+
+def artifacts_of(item: Item) -> frozenset[str]:
+    """The repo or model page an item is (by artifact_name), for code items; empty otherwise."""
+    name = artifact_name(item.title) if item.tier == "code" else ""
+    return frozenset([name]) if name else frozenset()
+
+
+def story_kind(tiers: Sequence[str]) -> str:
+    """"code" or "paper" when all of a story's items are repos/model pages or papers, else "news"."""
+    for kind in ("code", "paper"):
+        if tiers and all(t == kind for t in tiers):
+            return kind
+    return "news"
+
+
+def is_short(item: Item, settings: ClusterSettings) -> bool:
+    """A title-only item: its body is missing or shorter than settings.short_chars (a CJK character counts 3)."""
+    return text_cost(item.body.strip()[: settings.short_chars]) < settings.short_chars
+
+
+def item_order(item: Item) -> tuple:
+    """The fixed order a day's items are clustered in: by tier, then time, then id."""
+    when = item.published or item.fetched
+    return (TIER_ORDER.get(item.tier, 9), when is None, when.isoformat() if when else "", item.id)
+
+
+HEADING_ORDER = {"official": 0, "press": 1, "community": 2, "paper": 3, "code": 4}
+
+
+def heading_item(items: list[Item], language: str | None = None) -> Item:
+    """The item a story is headed by: the most authoritative one with a real title (the lab's own post over a repo
+    slug, the press before community posts), in `language` when one is."""
+    def key(i: Item) -> tuple:
+        return (bool(artifact_name(i.title)), HEADING_ORDER.get(i.tier, 9), language is not None and
+                i.language != language)
+    return min(items, key=key)
+
+
+def story_title(items: list[Item], language: str | None = None) -> str:
+    return heading_item(items, language).title
+
+
+def cluster_items(items: list[Item], vectors: np.ndarray, day: date, index: StoryIndex,
+                  texts: Sequence[str] | None = None) -> tuple[list[Story], DayResult]:
+    """The day's stories: the day's items put into `index` (earlier stories, or new ones). `texts` are the
+    items' embedded texts (item_text), when the caller has them already."""
+    order = sorted(range(len(items)), key=lambda i: item_order(items[i]))
+    ordered = [items[i] for i in order]
+    # Community posts get no title-only bonus: a day's threads are many short titles about unrelated things.
+    short = np.array([is_short(i, index.settings) and i.tier != "community" for i in ordered], dtype=bool)
+    ordered_texts = [texts[i] for i in order] if texts is not None else [item_text(i) for i in ordered]
+    # A thread's bare title: the names it shares with other texts add nothing to their similarity (thread_evidence);
+    # only a name's tie between groups, which needs the name to be that story's, still counts.
+    bare = [i.tier == "community" and is_short(i, index.settings) for i in ordered]
+    apart = apart_pairs([i.tier for i in ordered], [i.title for i in ordered],
+                        [f"{t} {i.url}" for t, i in zip(ordered_texts, ordered, strict=True)])
+    adjust = thread_evidence(ordered, index.settings)
+    result = index.cluster_day(day, vectors[order] if len(order) else vectors, short, [i.id for i in ordered],
+                               ordered_texts, apart, adjust, [i.tier for i in ordered], bare,
+                               [release_keys(i.title) for i in ordered], [artifacts_of(i) for i in ordered])
+    by_story: dict[int, list[Item]] = {}
+    for item, k in zip(ordered, result.labels, strict=True):
+        by_story.setdefault(int(k), []).append(item)
+    stories = []
+    for k, members in by_story.items():
+        briefed = index.briefed_on[k]
+        stories.append(Story(
+            id=index.ids[k], items=members, first_seen=index.first_seen[k], last_seen=day,
+            follow_up=briefed is not None and briefed < day, title=story_title(members), briefed_on=briefed,
+        ))
+    stories.sort(key=lambda st: st.id)
+    return stories, result
+
+
+def centroid(vectors: np.ndarray) -> np.ndarray:
+    c = vectors.mean(axis=0)
+    return (c / max(float(np.linalg.norm(c)), 1e-9)).astype(np.float32)

@@ -1,0 +1,204 @@
+"""Dedup stage: canonical URLs, content hashes, exact and near-duplicate marking.
+
+Two reports are the same item when their canonical URLs match (tracking
+parameters, fragments and host case stripped) or when their normalised
+title and text hash the same. A report is a near-duplicate of another when
+their texts share most of their shingles (MinHash, below): a syndicated or
+reposted copy at another URL. Translations and close rewrites in another
+language are found by embedding similarity in the cluster stage, which keeps
+them (each language's edition wants its own) but always puts them in one story.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..records import Item
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+
+def exact_duplicates(items: Iterable[Item]) -> dict[str, str]:
+    """Map each item id whose content repeats an earlier item to that item's id."""
+    first: dict[str, str] = {}
+    dupes: dict[str, str] = {}
+    for item in sorted(items, key=lambda i: (i.published is None, i.published, i.id)):
+        if not item.content_hash:
+            continue
+        if item.content_hash in first and first[item.content_hash] != item.id:
+            dupes[item.id] = first[item.content_hash]
+        else:
+            first.setdefault(item.content_hash, item.id)
+    return dupes
+
+
+# -- near-duplicates: MinHash over shingles that handle Chinese ---------------------------------------------
+#
+# A text becomes tokens: every CJK character is a token of its own, every run of Latin letters or digits is
+# one. Shingles are runs of three tokens, so Chinese gets character trigrams and English word trigrams, and
+# mixed text ("Meta 与 CoreWeave 签下") both. Shingles are hashed with CRC32 and MinHashed with NUM_PERM
+# universal hash functions; LSH banding finds candidate pairs, and the estimated Jaccard similarity decides.
+
+_TOKEN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3040-\u30ff]|[^\W_]+", re.UNICODE)
+NUM_PERM = 128
+BANDS = 32                       # 32 bands of 4 rows: pairs above ~0.42 Jaccard become candidates
+_PRIME = np.uint64((1 << 61) - 1)
+_MAX32 = np.uint64(0xFFFFFFFF)
+_rng = np.random.RandomState(1)  # fixed seed: signatures are stable across runs and machines
+_PERM_A = _rng.randint(1, 1 << 32, size=NUM_PERM, dtype=np.uint64)
+_PERM_B = _rng.randint(0, 1 << 32, size=NUM_PERM, dtype=np.uint64)
+
+
+def tokens(text: str) -> list[str]:
+    """Case-folded tokens: one per CJK character, one per Latin word or number."""
+    return _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold())
+
+
+def shingles(text: str, n: int = 3) -> set[str]:
+    """Runs of `n` tokens (character n-grams for Chinese, word n-grams for Latin script)."""
+    toks = tokens(text)
+    if len(toks) <= n:
+        return {" ".join(toks)} if toks else set()
+    return {" ".join(toks[i : i + n]) for i in range(len(toks) - n + 1)}
+
+
+def minhash(text: str) -> np.ndarray:
+    """The MinHash signature (NUM_PERM uint32 values) of a text's shingles."""
+    sh = shingles(text)
+    if not sh:
+        return np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)
+    hv = np.fromiter((zlib.crc32(s.encode("utf-8")) for s in sh), dtype=np.uint64, count=len(sh))
+    # (a·h + b) mod p, p = 2^61 - 1; a, b, h < 2^32 (the uint64 product may wrap; it stays deterministic).
+    perm = (hv[:, None] * _PERM_A[None, :] + _PERM_B[None, :]) % _PRIME
+    return (perm & _MAX32).min(axis=0).astype(np.uint32)
+
+
+def minhash_many(texts: list[str], chunk: int = 400) -> np.ndarray:
+    """MinHash signatures of many texts at once, one row each (the same values as minhash)."""
+    out = np.full((len(texts), NUM_PERM), 0xFFFFFFFF, dtype=np.uint32)
+    for start in range(0, len(texts), chunk):
+        hashes: list[int] = []
+        rows: list[int] = []
+        for row, text in enumerate(texts[start : start + chunk], start=start):
+            sh = shingles(text)
+            hashes.extend(zlib.crc32(x.encode("utf-8")) for x in sh)
+            rows.extend([row] * len(sh))
+        if not hashes:
+            continue
+        hv = np.array(hashes, dtype=np.uint64)
+        perm = ((hv[:, None] * _PERM_A[None, :] + _PERM_B[None, :]) % _PRIME) & _MAX32
+        at = np.array(rows)
+        starts = np.flatnonzero(np.r_[True, at[1:] != at[:-1]])
+        out[at[starts]] = np.minimum.reduceat(perm, starts, axis=0).astype(np.uint32)
+    return out
+
+
+def band_keys(sigs: np.ndarray) -> np.ndarray:
+    """One 64-bit key per LSH band of each signature (rows x BANDS): equal bands give equal keys."""
+    rows = NUM_PERM // BANDS
+    mix = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9, 0x27D4EB2F165667C5,
+                    0x85EBCA77C2B2AE63, 0xFF51AFD7ED558CCD, 0xC4CEB9FE1A85EC53, 0x94D049BB133111EB],
+                   dtype=np.uint64)[:rows]
+    with np.errstate(over="ignore"):
+        return (sigs.astype(np.uint64).reshape(len(sigs), BANDS, rows) * mix).sum(axis=2)
+
+
+def jaccard(sig_a: np.ndarray, sig_b: np.ndarray) -> float:
+    """The Jaccard similarity two signatures estimate."""
+    return float(np.count_nonzero(sig_a == sig_b)) / len(sig_a)
+
+
+def dedup_text(item: Item) -> str:
+    """What near-duplicate detection compares: the title and the whole text."""
+    return f"{item.title}\n{item.body}"
+
+
+@dataclass(slots=True)
+class NearDuplicate:
+    item_id: str
+    of: str
+    similarity: float
+
+
+def _original_key(item: Item) -> tuple:
+    when = item.published or item.fetched
+    return (when is None, when.isoformat() if when else "", _TIER_RANK.get(item.tier, 9), item.id)
+
+
+_TIER_RANK = {"official": 0, "press": 1, "paper": 2, "code": 3, "community": 4}
+
+
+def near_duplicates(new: list[Item], signatures: dict[str, np.ndarray], pool: list[Item] | None = None,
+                    threshold: float = 0.5) -> list[NearDuplicate]:
+    """Items of `new` whose text nearly repeats an earlier item (of `new` or of `pool`), in the same language.
+
+    The original is the earliest report (then the more authoritative tier, then the smaller id); a copy
+    points at it. A translation is not a near-duplicate here: it stays, for the other language's edition,
+    and the embedding link in the cluster stage puts it in the original's story.
+    """
+    everyone = {i.id: i for i in [*(pool or []), *new]}
+    ordered = sorted((i for i in everyone.values() if i.id in signatures), key=_original_key)
+    if not ordered:
+        return []
+    all_keys = band_keys(np.vstack([signatures[i.id] for i in ordered])).tolist()
+    buckets: dict[tuple[int, int], list[str]] = {}
+    new_ids = {i.id for i in new}
+    found: dict[str, NearDuplicate] = {}
+    for item, item_keys in zip(ordered, all_keys, strict=True):
+        sig = signatures[item.id]
+        keys = list(enumerate(item_keys))
+        if item.id in new_ids:
+            seen: set[str] = set()
+            best: tuple[float, str] | None = None
+            for key in keys:
+                for other in buckets.get(key, ()):
+                    if other in seen:
+                        continue
+                    seen.add(other)
+                    if everyone[other].language != item.language:
+                        continue
+                    sim = jaccard(sig, signatures[other])
+                    if sim >= threshold and (best is None or sim > best[0]):
+                        best = (sim, other)
+            if best is not None:
+                root = found[best[1]].of if best[1] in found else best[1]
+                found[item.id] = NearDuplicate(item.id, root, round(best[0], 4))
+                continue  # a copy is not itself indexed: later copies match the original
+        for key in keys:
+            buckets.setdefault(key, []).append(item.id)
+    return sorted(found.values(), key=lambda d: d.item_id)
+
+
+def mark_near_duplicates(store: Store, new: list[Item], window_days: int = 3,
+                         threshold: float = 0.5) -> list[NearDuplicate]:
+    """Find near-duplicates of the new items among themselves and the stored items of the days around them,
+    mark them in the store, and return them. Each item's signature is computed once and stored."""
+    new = [i for i in new if i.duplicate_of is None]
+    if not new:
+        return []
+    times = [t for t in (i.published or i.fetched for i in new) if t is not None]
+    pool: list[Item] = []
+    if times:
+        pool = store.items_between(min(times) - timedelta(days=window_days), max(times) + timedelta(days=window_days))
+    everyone = {i.id: i for i in [*pool, *new]}
+    sigs = store.signatures(list(everyone))
+    todo = [i for i in everyone.values() if i.id not in sigs]
+    missing = dict(zip([i.id for i in todo], minhash_many([dedup_text(i) for i in todo]), strict=True))
+    if missing:
+        store.put_signatures(missing)
+        sigs.update(missing)
+    new_ids = {i.id for i in new}
+    found = near_duplicates([i for i in everyone.values() if i.id in new_ids], sigs,
+                            [i for i in everyone.values() if i.id not in new_ids], threshold)
+    for dup in found:
+        store.mark_duplicate(dup.item_id, dup.of)
+    return found

@@ -1,0 +1,525 @@
+"""Does one passage support one claim? The checker behind `verify` and `dailybrief check`.
+
+    claim ──┬── numbers, units, scales (quantities.py) ── each equals one in the passage
+            ├── dates and periods (quantities.py) ──────── each named by the passage
+            ├── names: glossary terms (zh↔en), Latin names, handles, Chinese proper nouns ── in the passage
+            ├── roles: two names in the passage's order when the passage ties them the same way
+            ├── polarity: negation, reversal words, quantifiers, hedges, causes ── as the aligned sentence has them
+            └── content: a multilingual embedding close to a sentence or a pair of the passage
+
+A claim rests on ONE passage: the text of one cited item (title, summary and
+text), or one comment of a thread with its author and score. Passages are never
+pooled, so citing more never lets a wrong figure or a chimera through: the
+claim passes when some single passage passes every check. Analysis keeps the
+factual checks (names, numbers, dates) and must stay on the topic of what it
+cites; its interpretation may go beyond the passage.
+
+The reasons name what failed: ``number``, ``date``, ``entity``, ``polarity``,
+``unsupported`` or ``off-topic``, each with what was found.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
+
+import numpy as np
+
+from ..config import CheckSettings
+from ..glossary import Glossary
+from ..stories.embed import Embedder
+from ..text import cjk_ratio, split_sentences
+from .quantities import IDENTIFIER, dates, quantities, same_quantity
+
+CHECKER_VERSION = "2"  # bump when the checks change; recorded in brief.json
+
+REASONS = ("number", "date", "entity", "polarity", "unsupported", "off-topic")
+
+
+@dataclass(slots=True)
+class Passage:
+    id: str
+    text: str
+    author: str = ""  # a comment's author: a claim that quotes someone else is misattributed
+
+
+@dataclass(slots=True)
+class Check:
+    supported: bool
+    reasons: list[str] = field(default_factory=list)
+    passage: str = ""  # the passage that supports it (or came closest)
+    similarity: float = 0.0
+
+    def kinds(self) -> list[str]:
+        return sorted({r.split(":", 1)[0] for r in self.reasons})
+
+
+def chinese(text: str) -> bool:
+    """Chinese text, even when it carries many Latin names (the threshold of text.detect_language)."""
+    return cjk_ratio(text) > 0.15
+
+
+def comment_passage(author: str, score: int | None, text: str, thread: str = "") -> str:
+    """A comment as a passage: its author and score as a view quotes them, its text, and the thread it is on."""
+    who = author + (f" ({score} points)" if score is not None else "")
+    return f"{who}: {text.strip()}" + (f"\n{thread}" if thread else "")
+
+
+# -- words and cues -----------------------------------------------------------------
+
+_EN_WORD = re.compile(r"[a-z][a-z0-9'’\-]+")
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
+STOPWORDS = frozenset("""
+a an and are as at be been but by can could did do does for from had has have he her his how i if in into is it
+its it's may might more most much must of on one or our out over says said she so such than that the their them
+then there these they this those to under up us was we were what when which while who will with would you your also
+about after any been before being both each few just like made make many new now only other own same still
+very via where why yet
+""".split())
+
+# Negation: the cue's count parity is compared with the aligned sentence's.
+_NEG_EN = re.compile(r"(?<![a-z])(?:not|never|no|none|nobody|nothing|neither|nor|without|cannot|n't|no\s+longer|"
+                     r"failed\s+to|fails\s+to|no\s+one|rather\s+than|instead\s+of)(?![a-z])|n't(?![a-z])", re.I)
+_NEG_ZH = re.compile(r"(?:没有|没能|未能|尚未|并未|从未|不再|不会|不能|不是|不对|不向|不打算|不公开|无人|无法|并非|非)"
+                     r"|未(?![来知])|不(?![过同断少仅久错足论满料但止妨如然外得变])|没(?!收)|无(?![论须需线人机])")
+# Pairs of words that turn a statement around; either side of the claim against the other in the evidence.
+_REVERSALS: list[tuple[str, str]] = [
+    (r"ris(?:e|es|en|ing)\b|rose|increas(?:e|ed|es|ing)|grew|grow(?:s|n|th)?\b|gain(?:s|ed)?|climb(?:s|ed)?"
+     r"|jump(?:s|ed)?|soar(?:s|ed)?|上涨|上升|增长|升至|升高|提高|增加|上调|涨",
+     r"f[ae]ll(?:s|en|ing)?\b|decreas(?:e|ed|es|ing)|declin(?:e|ed|es|ing)|drop(?:s|ped)?|shr[ai]nk(?:s)?"
+     r"|plung(?:e|ed)|slump(?:s|ed)?|下跌|下降|降至|降低|减少|下调|跌|回落"),
+    (r"rais(?:e|ed|es)\b|hik(?:e|ed)|boost(?:s|ed)?", r"\bcut(?:s)?\b|lower(?:s|ed)\b|reduc(?:e|ed|es)\b|trim(?:s|med)?"
+     r"|unchanged|kept|维持|不变"),
+    (r"\bbeat(?:s)?\b|exceed(?:s|ed)?|ahead of forecasts|超出预期|好于预期",
+     r"\bmiss(?:es|ed)?\b|fell short|不及预期|低于预期"),
+    (r"\blead(?:s|ing)?\b|\bahead\b|outperform(?:s|ed)?|surpass(?:es|ed)?|超过|领先|强于|优于|胜过",
+     r"trail(?:s|ed|ing)?|\blag(?:s|ged|ging)?|\bbehind\b|落后|不及|逊于|差距|弱于"),
+    (r"accept(?:s|ed)?|approv(?:e|ed|es)|support(?:s|ed)?\b|welcom(?:e|ed|es)|支持|赞成|接受|同意|认可",
+     r"reject(?:s|ed)?|\bden(?:y|ied|ies)|oppos(?:e|ed|es)|refus(?:e|ed|es)|反对|拒绝|否决"),
+    (r"\bopen(?:s|ed|ing)?\b(?! source| weights)|releas(?:e|ed|es|ing) (?:it )?to the (?:general )?public"
+     r"|available to the public|开放|公开发布|面向公众",
+     r"\bclos(?:e|ed|es)\b|restrict(?:s|ed)?|withh[eo]ld|keeps? .{0,30}out of|away from the public|关闭|不公开|限制"
+     r"|封闭"),
+    (r"\bprais(?:e|es|ed)\b|\bwelcom(?:e|es|ed)\b|称赞|好评|赞扬", r"\bcritici[sz](?:e|es|ed)\b|\bpann(?:ed|s)\b|批评|差评"),
+    (r"\bconcentrat(?:e|es|ed|ion)\b|集中|垄断|掌握在少数|攥在少数",
+     r"\bspread(?:s)? .{0,40}across (?:many|all)|widely (?:shared|available)|分散到|普及"),
+    (r"\bstrong(?:er|est)? point|\bsharp\b|\bclean\b|亮点|清晰", r"weak(?:er|est)? point|\bsoft\b|\bnoisy\b|短板|模糊|噪点"),
+    (r"\bwiden(?:s|ed)?|拉大|扩大", r"\bnarrow(?:s|ed)?|缩小"),
+    (r"(?:increas|rais)(?:es|ed|e)\s+(?:\S+\s+){0,2}dependence|增加.{0,16}依赖",
+     r"(?:reduc|lower|cut)(?:es|ed|e|s)?\s+(?:\S+\s+){0,2}dependence|降低.{0,16}依赖"),
+    (r"\brare\b|\bunusual\b|罕见|少见", r"\bstandard\b|\bcommon\b|\broutine\b|widespread|普遍做法|惯例"),
+    (r"succeed(?:s|ed)?|突破了|成功", r"\bfail(?:s|ed)? to|没能|未能|失败"),
+    (r"\bsafer\b|更安全", r"more dangerous|riskier|更危险"),
+    (r"\bdefensive\b|修补|防守|修复|patch", r"\boffensive\b|攻击"),
+    (r"\bbest\b|最好", r"\bworst\b|最坏|最差"),
+    (r"加快|激进|faster|aggressive", r"放缓|减缓|保守|slower"),
+    (r"\bhigh\b|很高|门槛高|困难|难以", r"\blow\b|不高|容易"),
+    (r"战胜|击败|\bbeat\b|\bwon\b", r"输给|败给|不敌|\blost to\b"),
+    (r"已经证实|证实|confirmed", r"等.{0,6}再下结论|尚无定论|未经证实|wait for independent|unsettled"),
+]
+_REV = [(re.compile(a, re.I), re.compile(b, re.I)) for a, b in _REVERSALS]
+_UNIVERSAL = re.compile(r"(?<![a-z])(?:all|every|everyone|always|entire(?:ly)?|whole|each|any)(?![a-z])"
+                        r"|所有|全部|一律|每一|全都|任何|一切", re.I)
+_PARTIAL = re.compile(r"(?<![a-z])(?:some|several|many|most|few|part|partly|certain)(?![a-z])"
+                      r"|部分|一些|多项|多家|不少|有的|一部分|少数", re.I)
+# Certainty: a hedged or attributed passage sentence needs a hedge or an attribution in the claim.
+_HEDGE_STRONG = re.compile(r"(?<![a-z])(?:may|might|could|possibly|perhaps|reportedly|rumou?red|allegedly|"
+                           r"said\s+to|believed\s+to|expected\s+to|likely|regard(?:s|ed)?|argue(?:s|d)?|"
+                           r"believe(?:s|d)?|consider(?:s|ed)?|suggest(?:s|ed)?|if)(?![a-z])"
+                           r"|可能|或许|也许|或为|或将|据称|据报道|有报道称|传闻|据悉|认为|视为|被认为|看来|预计|如果|若", re.I)
+_HEDGE_ANY = re.compile(_HEDGE_STRONG.pattern + r"|(?<![a-z])(?:according|report(?:s|ed)?|says?|said|wrote|writes|"
+                        r"told|claim(?:s|ed)?|expects?|argued|noted|warned|estimat(?:e|es|ed|ing)|poll|"
+                        r"asked|called|doubt(?:s|ed)?|think(?:s)?|worr(?:y|ied|ies)|hope(?:s|d)?|would)(?![a-z])"
+                        r"|据|报道|称|表示|指出|写道|提到|说|分析|观察人士|业内|希望|担心|质疑|解读|外界|意味着|认为",
+                        re.I)
+_CAUSE_CLAIM = re.compile(r"(?<![a-z])(?:because|due\s+to|owing\s+to|as\s+a\s+result|led\s+to|caused|in\s+order\s+to)"
+                          r"(?![a-z])|因为|由于|导致|是为了|因(?=[^此为]{1,12}(?:才|而))", re.I)
+_CAUSE = re.compile(r"(?<![a-z])(?:because|since|due\s+to|owing\s+to|as\s+a\s+result|thanks\s+to|so\s+that|"
+                    r"in\s+order\s+to|led\s+to|leads?\s+to|caused?|why|given)(?![a-z])"
+                    r"|因为|由于|因此|所以|是为了|为了|导致|使得|因而|考虑到|借此|意在|旨在|因(?=[^此为]{1,12}(?:才|而))",
+                    re.I)
+_SPEAKER = re.compile(r"(?:^|[，,。:：\s])(?P<who>[\w\u4e00-\u9fff]{2,12}?)\s*"
+                      r"(?:认为|表示|指出|写道|提到|说|称|觉得|担心|更担心|希望|回忆)")
+_LATIN_NAME = re.compile(r"(?<![\w.])[A-Z][A-Za-z0-9&’'\-.]*[A-Za-z0-9](?:\s+[A-Z][A-Za-z0-9&’'\-.]*[A-Za-z0-9])*")
+_LATIN_WORD = re.compile(r"(?<![\w])[A-Za-z][A-Za-z0-9\-.&]*[A-Za-z0-9]|(?<![\w])[A-Z](?![\w])")
+_HANDLE = re.compile(r"(?<![\w/])(?:/?u/)?[A-Za-z][\w\-]*_[\w\-]*")
+_SENTENCE_START = frozenset("the a an in on at for to and but or of as if when while after before with by from "
+                            "only ten besides prompted spreading access distillation analysts coverage critics "
+                            "one another many most some several this that these those its it their there".split())
+_COMMON_CAPS = frozenset("i ai api apis gpu gpus tpu tpus ceo cto rce pc us u.s. uk eu un x".split())
+
+
+def content_words(text: str) -> set[str]:
+    """Content words (a crude plural fold) and Chinese character pairs."""
+    out: set[str] = set()
+    low = text.casefold()
+    for m in _EN_WORD.finditer(low):
+        w = m.group().strip("'’-")
+        if len(w) > 2 and w not in STOPWORDS:
+            out.add(w[:-1] if w.endswith("s") and len(w) > 4 else w)
+    for m in _CJK_RUN.finditer(low):
+        run = m.group()
+        out.update(run[i : i + 2] for i in range(len(run) - 1)) if len(run) > 1 else out.add(run)
+    return out
+
+
+def _flat(text: str) -> str:
+    return re.sub(r"[\s\-_’'.]", "", text.casefold())
+
+
+def _negations(text: str) -> int:
+    return len(_NEG_EN.findall(text)) + len(_NEG_ZH.findall(text))
+
+
+# -- names --------------------------------------------------------------------------------
+
+_jieba_ready = False
+
+
+def _zh_names(text: str) -> list[str]:
+    """Chinese proper nouns (people, places, organisations) by jieba's part-of-speech tags."""
+    global _jieba_ready
+    import jieba  # lazy: jieba loads its dictionary (about a second), for Chinese theme names only
+    import jieba.posseg as pseg  # lazy: jieba loads its dictionary (about a second), for Chinese theme names only
+    if not _jieba_ready:
+        jieba.setLogLevel(logging.WARNING)
+        _jieba_ready = True
+    return [w.word for w in pseg.cut(text) if w.flag in ("nr", "ns", "nt", "nz", "nrt", "nrfg") and len(w.word) >= 2
+            and _CJK_RUN.fullmatch(w.word)]
+
+
+class Names:
+    """Who and what a text names: glossary terms (one key per term across zh and en), Latin names, handles."""
+
+    def __init__(self, glossary: Glossary) -> None:
+        self.glossary = glossary
+
+    def terms(self, text: str) -> dict[str, list[int]]:
+        """Glossary terms and where they occur: term key -> start offsets."""
+        out: dict[str, list[int]] = {}
+        regex = self.glossary._regex
+        if regex is None:
+            return out
+        for m in regex.finditer(text):
+            term = self.glossary._by_spelling[m.group()]
+            out.setdefault(term.en.casefold(), []).append(m.start())
+        return out
+
+    @property
+    def keys(self) -> set[str]:
+        return {t.en.casefold() for t in self.glossary.terms}
+
+    def spellings(self, key: str) -> list[str]:
+        for t in self.glossary.terms:
+            if t.en.casefold() == key:
+                return list(t.spellings)
+        return [key]
+
+
+# -- the checker -------------------------------------------------------------------------
+
+
+class Checker:
+    """Checks claims against passages; embeddings are computed in batches and kept by text."""
+
+    def __init__(self, embedder: Embedder, glossary: Glossary | None = None,
+                 settings: CheckSettings | None = None) -> None:
+        self.embedder = embedder
+        self.names = Names(glossary if glossary is not None else Glossary.load())
+        self.settings = settings or CheckSettings()
+        self._vectors: dict[str, np.ndarray] = {}
+        self._windows: dict[str, list[str]] = {}
+
+    # -- embeddings
+    def windows(self, text: str) -> list[str]:
+        """A passage's sentences and pairs of neighbouring sentences."""
+        if text not in self._windows:
+            sentences = split_sentences(text)
+            self._windows[text] = list(dict.fromkeys(sentences + [f"{a} {b}" for a, b in pairwise(sentences)]))
+        return self._windows[text]
+
+    def prepare(self, texts: Iterable[str]) -> None:
+        """Embed these texts (claims, and the windows of passages) in one batch."""
+        todo = [t for t in dict.fromkeys(texts) if t and t not in self._vectors]
+        if todo:
+            for t, v in zip(todo, self.embedder.encode(todo), strict=True):
+                self._vectors[t] = np.asarray(v, dtype=np.float32)
+
+    def prepare_pairs(self, claims: Iterable[str], passages: Iterable[str]) -> None:
+        texts = list(claims)
+        for p in passages:
+            texts.extend(self.windows(p))
+        self.prepare(texts)
+
+    def _vec(self, text: str) -> np.ndarray:
+        self.prepare([text])
+        return self._vectors[text]
+
+    # -- one claim
+    def check(self, claim: str, passages: Sequence[Passage], part: str = "facts") -> Check:
+        """Supported when one passage passes every check; otherwise the reasons of the closest passage."""
+        claim = claim.strip()
+        if not passages:
+            return Check(False, ["unsupported: it cites nothing that can be checked"])
+        self.prepare_pairs([claim], [p.text for p in passages])
+        best: Check | None = None
+        for p in passages:
+            result = self._against(claim, p, part)
+            if result.supported:
+                return result
+            if best is None or (len(result.reasons), -result.similarity) < (len(best.reasons), -best.similarity):
+                best = result
+        assert best is not None
+        return best
+
+    def _against(self, claim: str, passage: Passage, part: str) -> Check:
+        text = passage.text
+        windows = self.windows(text)
+        if not windows:
+            return Check(False, ["unsupported: the passage is empty"], passage.id)
+        cv = self._vec(claim)
+        sims = np.array([float(self._vectors[w] @ cv) for w in windows])
+        top = int(sims.argmax())
+        sim = float(sims[top])
+        reasons: list[str] = []
+        reasons += self._numbers(claim, text)
+        reasons += self._dates(claim, text)
+        reasons += self._entities(claim, text)
+        reasons += self._speaker(claim, passage.author)
+        cross = chinese(claim) != chinese(text)
+        s = self.settings
+        if part == "analysis":
+            mine = content_words(claim)
+            shared = len(mine & content_words(text)) / len(mine) if mine and not cross else 0.0
+            if sim < s.analysis_semantic and shared < s.lexical / 2:
+                reasons.append(f"off-topic: closest passage sentence {sim:.2f}")
+            return Check(not reasons, reasons, passage.id, sim)
+        reasons += self._roles(claim, text) or self._together(claim, text)
+        reasons += self._polarity(claim, text)
+        lexical = 0.0
+        if not cross:
+            mine = content_words(claim)
+            lexical = len(mine & content_words(text)) / len(mine) if mine else 0.0
+        bar = s.cross_semantic if cross else s.semantic
+        if sim < s.off_topic and lexical < s.lexical / 2:
+            reasons.append(f"off-topic: closest passage sentence {sim:.2f}")
+        elif sim < bar and lexical < s.lexical:
+            reasons.append(f"unsupported: closest passage sentence {sim:.2f}, words found {lexical:.0%}")
+        return Check(not reasons, reasons, passage.id, sim)
+
+    # -- the checks
+    @staticmethod
+    def _numbers(claim: str, text: str) -> list[str]:
+        evidence = quantities(text)
+        out = []
+        for q in quantities(claim):
+            if q.dim == "" and q.value in (0.0, 1.0):
+                continue  # "one of", "一家": too common to check
+            if not same_quantity(q, evidence):
+                out.append(f"number: {q} is not in the source")
+        return out
+
+    @staticmethod
+    def _dates(claim: str, text: str) -> list[str]:
+        missing = sorted(dates(claim) - dates(text))
+        return [f"date: {', '.join(missing)} not in the source"] if missing else []
+
+    def _entities(self, claim: str, text: str) -> list[str]:
+        out: list[str] = []
+        flat = _flat(text)
+        low = text.casefold()
+        terms_text = self.names.terms(text)
+        terms_claim = self.names.terms(claim)
+        for key in terms_claim:
+            if key not in terms_text and not any(_flat(s) in flat for s in self.names.spellings(key)):
+                out.append(f"entity: {key} is not in the source")
+        covered = {_flat(s) for key in terms_claim for s in self.names.spellings(key)}
+        # Names that carry digits or underscores, and handles, must occur as written.
+        for m in [*IDENTIFIER.finditer(claim), *_HANDLE.finditer(claim)]:
+            token = m.group().strip(".-")
+            if _flat(token) and _flat(token) not in flat and not re.fullmatch(r"[\d.,]+[a-z%]*", token, re.I):
+                out.append(f"entity: {token} is not in the source")
+        # Latin names: capitalised words in English, any Latin word in Chinese.
+        zh = chinese(claim)
+        candidates = _latin_names(claim, zh)
+        for name in candidates:
+            if _flat(name) in covered or _flat(name) in flat:
+                continue
+            if re.search(rf"(?<![a-z]){re.escape(name.casefold())}", low):
+                continue
+            out.append(f"entity: {name} is not in the source")
+        if zh and chinese(text):
+            for name in _zh_names(claim):
+                if name not in text and _flat(name) not in covered:
+                    out.append(f"entity: {name} is not in the source")
+        return list(dict.fromkeys(out))
+
+    @staticmethod
+    def _speaker(claim: str, author: str) -> list[str]:
+        """Who said it: against a comment, the speaker a claim names must be the comment's author."""
+        if not author:
+            return []
+        found = [s.group("who") for s in _SPEAKER.finditer(claim)]
+        found = [w for w in found if not re.fullmatch(r"[\d\W]+", w)]
+        me = _flat(author.removeprefix("/u/"))
+        if found and not any(me in _flat(w) or _flat(w) in me for w in found):
+            return [f"entity: the passage is {author}'s comment, the claim quotes {found[0]}"]
+        return []
+
+    def _roles(self, claim: str, text: str) -> list[str]:
+        """Two names in one sentence, tied by the same words as in the passage but in the other order."""
+        if chinese(claim) != chinese(text):
+            return []
+        for sent in split_sentences(claim):
+            mentions = self._mentions(sent)
+            for i, (a, _ia, ea) in enumerate(mentions):
+                for b, ib, _eb in mentions[i + 1:]:
+                    if a == b:
+                        continue
+                    between = content_words(sent[ea:ib])
+                    if not between:
+                        continue
+                    same, swapped = self._ties(text, a, b, between)
+                    if swapped >= 0.6 and swapped > same:
+                        return [f"entity: {a} and {b} swap roles against the source"]
+        return []
+
+    def _ties(self, text: str, a: str, b: str, between: set[str]) -> tuple[float, float]:
+        """How well the passage ties a to b (and b to a) by the claim's words between them; one word must be
+        nearly all that stands between them in the passage."""
+        same, swapped = 0.0, 0.0
+        for ps in split_sentences(text):
+            pm = self._mentions(ps)
+            for (x, _ix, ex), (y, iy, _ey) in ((p, q) for p in pm for q in pm if p[1] < q[1]):
+                words = content_words(ps[ex:iy])
+                if len(between) == 1 and len(words) > 2:
+                    continue
+                share = len(between & words) / len(between)
+                if (x, y) == (a, b):
+                    same = max(same, share)
+                elif (x, y) == (b, a):
+                    swapped = max(swapped, share)
+        return same, swapped
+
+    def _together(self, claim: str, text: str) -> list[str]:
+        """Names one clause of a claim ties together must occur together in the passage (a sentence or two)."""
+        windows = [_flat(w) for w in self.windows(text)]
+        whole = _flat(text)
+        zh_names = chinese(text)
+        for sent in split_sentences(claim):
+            for clause in [c for c in re.split(r"[，,;；:：]\s*", sent) if c.strip()]:
+                names: dict[str, list[str]] = {}
+                for key, a, b in self._mentions(clause, zh_names):
+                    surface = clause[a:b]
+                    words = surface.split()
+                    if words and words[0].casefold() in _SENTENCE_START:
+                        words = words[1:]
+                    if a == 0 and len(words) == 1 and key not in self.names.keys and not chinese(clause):
+                        continue  # a capitalised first word is not a name by itself
+                    spellings = self.names.spellings(key) if key in self.names.keys else [" ".join(words)]
+                    flat = [_flat(re.sub(r"['’]s$", "", x)) for x in spellings if x]
+                    flat = [x for x in flat if x and x in whole]
+                    if flat:
+                        names.setdefault(key, flat)
+                keys = list(names)
+                for i, x in enumerate(keys):
+                    for y in keys[i + 1:]:
+                        if not any(any(p in w for p in names[x]) and any(q in w for q in names[y]) for w in windows):
+                            return [f"entity: the source does not tie {x} to {y}"]
+        return []
+
+    def _mentions(self, sentence: str, zh_names: bool = True) -> list[tuple[str, int, int]]:
+        """Names in a sentence, in order: (key, start, end); glossary terms first, then other Latin names."""
+        spans: list[tuple[str, int, int]] = []
+        regex = self.names.glossary._regex
+        if regex is not None:
+            for m in regex.finditer(sentence):
+                spans.append((self.names.glossary._by_spelling[m.group()].en.casefold(), m.start(), m.end()))
+        for m in _LATIN_NAME.finditer(sentence):
+            if m.group().casefold().rstrip("s") in _COMMON_CAPS or m.group().casefold() in _COMMON_CAPS:
+                continue
+            if not any(a <= m.start() < b for _, a, b in spans):
+                spans.append((m.group().casefold(), m.start(), m.end()))
+        if zh_names and chinese(sentence):
+            for name in set(_zh_names(sentence)):
+                for m in re.finditer(re.escape(name), sentence):
+                    if not any(a <= m.start() < b for _, a, b in spans):
+                        spans.append((name, m.start(), m.end()))
+        return sorted(spans, key=lambda s: s[1])
+
+    def _aligned(self, sentence: str, text: str, margin: float = 0.05) -> list[str]:
+        """The passage sentences or clauses a claim sentence restates: the closest, and any within a margin of it."""
+        units = list(dict.fromkeys(u for t in split_sentences(text) for u in [t, *_clauses(t)]))
+        if not units:
+            return []
+        self.prepare([sentence, *units])
+        v = self._vectors[sentence]
+        sims = np.array([float(self._vectors[t] @ v) for t in units])
+        order = np.argsort(-sims)
+        top = float(sims[order[0]])
+        return [units[i] for i in order if float(sims[i]) >= top - margin]
+
+    def _polarity(self, claim: str, text: str) -> list[str]:
+        out: list[str] = []
+        for sentence in split_sentences(claim):
+            aligned = self._aligned(sentence, text, 0.08)
+            if not aligned:
+                continue
+            out += _polarity(sentence, aligned, hedged=bool(_HEDGE_ANY.search(claim)))
+        if _UNIVERSAL.search(claim) and not _UNIVERSAL.search(text):
+            out.append(f"polarity: '{_UNIVERSAL.search(claim).group()}' generalises the source")  # type: ignore[union-attr]
+        if _CAUSE_CLAIM.search(claim) and not any(_CAUSE.search(a) for s in split_sentences(claim)
+                                                  for a in self._aligned(s, text)):
+            out.append("unsupported: a cause the source does not give")
+        return list(dict.fromkeys(out))
+
+
+def _clauses(sentence: str) -> list[str]:
+    parts = [p.strip() for p in re.split(r"[，,;；:：]\s*", sentence)]
+    return [p for p in parts if len(p.split()) >= 3 or len("".join(_CJK_RUN.findall(p))) >= 4] \
+        if len(parts) > 1 else []
+
+
+def _polarity(sentence: str, aligned: list[str], hedged: bool) -> list[str]:
+    """Negation, reversal words and certainty of one claim sentence against the passage sentences it restates
+    (closest first; negation must differ from all of them, the others are read in the closest few)."""
+    out = []
+    neg = _negations(sentence)
+    if neg <= 1 and all(_negations(a) <= 1 and _negations(a) % 2 != neg % 2 for a in aligned):
+        out.append("polarity: negation differs from the source")
+    best = aligned[0]
+    near = " ".join(aligned[:2])
+    for pos, negw in _REV if not neg else []:  # a negated reversal word is the negation check's
+        c_pos, c_neg = bool(pos.search(sentence)), bool(negw.search(sentence))
+        if c_pos == c_neg:
+            continue
+        e_pos, e_neg = bool(pos.search(near)), bool(negw.search(near))
+        if (c_pos and e_neg and not e_pos) or (c_neg and e_pos and not e_neg):
+            word = (pos if c_pos else negw).search(sentence)
+            out.append(f"polarity: '{word.group() if word else ''}' reverses the source")
+            break
+    if not hedged and _HEDGE_STRONG.search(best):
+        out.append("polarity: states as fact what the source hedges or attributes")
+    return out
+
+
+def _latin_names(claim: str, zh: bool) -> list[str]:
+    if zh:
+        return [w for w in (m.group() for m in _LATIN_WORD.finditer(claim))
+                if w.casefold() not in _COMMON_CAPS and not IDENTIFIER.fullmatch(w)]
+    out = []
+    for sent in split_sentences(claim):
+        for m in _LATIN_NAME.finditer(sent):
+            words = m.group().split()
+            start = m.start()
+            if start == 0 or sent[:start].rstrip().endswith((":", "“", '"', "‘", "(")):
+                if words[0].casefold() in _SENTENCE_START or len(words) == 1:
+                    words = words[1:]
+            for w in words:
+                w = re.sub(r"['’]s$", "", w).strip(".")
+                if w and w.casefold() not in _COMMON_CAPS and not IDENTIFIER.fullmatch(w):
+                    out.append(w)
+    return out

@@ -1,0 +1,179 @@
+"""Scheduling: the cron line in its time zone, the run lock, and `dailybrief schedule` running for real."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from click.testing import CliRunner
+
+from dailybrief import config
+from dailybrief.cli import main
+from dailybrief.cron import cron_trigger
+from dailybrief.errors import BusyError, ConfigError
+from dailybrief.run.schedule import daily_job, lock_path, run_lock, timezone_of
+from dailybrief.store import Store
+from helpers import rss
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def due_edition() -> tuple[date, datetime]:
+    """The edition a scheduled run writes now (default cutoff, Shanghai), and a time inside its window."""
+    edition = config.from_dict({"edition": {"timezone": "Asia/Shanghai"}}).edition
+    day = edition.due(datetime.now(timezone.utc))
+    return day, edition.window(day)[1] - timedelta(hours=1)
+
+
+def next_fire(expr: str, tz: str, after: datetime) -> datetime:
+    trigger = cron_trigger(expr, tz)
+    fire = trigger.get_next_fire_time(None, after)
+    assert fire is not None
+    return fire
+
+
+def test_cron_runs_at_the_configured_time_in_its_time_zone() -> None:
+    after = datetime(2026, 4, 10, 8, 0, 1, tzinfo=SHANGHAI)  # a Friday, past 08:00 in Shanghai
+    fire = next_fire("30 7 * * *", "Asia/Shanghai", after)
+    assert fire == datetime(2026, 4, 11, 7, 30, tzinfo=SHANGHAI)
+    assert fire.astimezone(timezone.utc) == datetime(2026, 4, 10, 23, 30, tzinfo=timezone.utc)
+    # The same line in UTC is another instant: 08:00 in Shanghai is midnight UTC, so 07:30 UTC comes the same day.
+    assert next_fire("30 7 * * *", "UTC", after) == datetime(2026, 4, 10, 7, 30, tzinfo=timezone.utc)
+    # Day-of-week means what cron means: 0 and 7 are Sunday, 1-5 Monday to Friday.
+    assert next_fire("0 8 * * 0", "Asia/Shanghai", after).date().isoformat() == "2026-04-12"
+    assert next_fire("0 8 * * 7", "Asia/Shanghai", after).date().isoformat() == "2026-04-12"
+    assert next_fire("0 8 * * 1-5", "Asia/Shanghai", after).date().isoformat() == "2026-04-13"
+    assert next_fire("15 * * * * *", "UTC", datetime(2026, 4, 10, 0, 0, 1, tzinfo=timezone.utc)).second == 15
+
+
+def test_schedule_config_is_checked_and_defaults_to_the_edition_zone() -> None:
+    cfg = config.from_dict({"edition": {"timezone": "Europe/Berlin"}})
+    assert cfg.schedule.cron == "" and timezone_of(cfg) == "Europe/Berlin"
+    # The cron line defaults to the edition's cutoff: the run comes when the edition's window closes.
+    assert cfg.cron() == "30 7 * * *"
+    assert config.from_dict({"edition": {"cutoff": "06:45"}}).cron() == "45 6 * * *"
+    assert config.from_dict({"edition": {"cutoff": "24:00"}}).cron() == "0 0 * * *"
+    assert config.from_dict({"edition": {"cutoff": "06:45"}, "schedule": {"cron": "0 9 * * 1-5"}}).cron() == "0 9 * * 1-5"
+    assert timezone_of(config.from_dict({"schedule": {"timezone": "UTC"}})) == "UTC"
+    for bad, fix in (("61 * * * *", "higher than the maximum"), ("every day", "five fields"), ("0 8 * * 9", "0-7")):
+        with pytest.raises(ConfigError) as err:
+            config.from_dict({"schedule": {"cron": bad}})
+        assert err.value.key == "schedule.cron" and fix in str(err.value) and "'30 7 * * *'" in str(err.value)
+    with pytest.raises(ConfigError, match="IANA"):
+        config.from_dict({"schedule": {"timezone": "Moon/Base"}})
+
+
+def test_the_lock_lets_one_run_at_a_time(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite.lock"
+    with run_lock(path, "test"):
+        with pytest.raises(BusyError) as err:
+            with run_lock(path, "second run"):
+                pass
+        assert f"process {os.getpid()}" in str(err.value) and "this second run did not start" in str(err.value)
+    with run_lock(path, "after"):  # released: the next one gets it
+        pass
+
+
+def test_run_and_publish_wait_for_nobody_while_the_lock_is_held() -> None:
+    Path("dailybrief.toml").write_text("[output]\nformats = [\"md\"]\n", "utf-8")
+    with run_lock(lock_path(config.load()), "scheduled run"):
+        result = CliRunner().invoke(main, ["run", "--date", "2026-04-10", "--no-fetch"])
+        assert result.exit_code == 3
+        assert "another dailybrief run holds the lock" in " ".join(result.output.split())
+        assert daily_job(None) is None  # the scheduled job skips too, recording nothing
+    assert Store.open(config.load().db_path()).runs() == []
+
+
+def test_lock_is_released_when_its_holder_dies(tmp_path: Path) -> None:
+    path = tmp_path / "x.lock"
+    code = (f"import sys, time; from pathlib import Path; from dailybrief.run.schedule import run_lock\n"
+            f"with run_lock(Path({str(path)!r}), 'doomed run'):\n    print('held', flush=True); time.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+        with pytest.raises(BusyError, match="a doomed run by process"):
+            with run_lock(path):
+                pass
+    finally:
+        proc.kill()
+        proc.wait(10)
+    with run_lock(path):  # the OS dropped the dead process's lock: no stale lock
+        pass
+
+
+def test_dailybrief_schedule_runs_todays_edition_on_time_and_never_overlaps(feed_dir: Path, feed_server: str) -> None:
+    day, now = due_edition()
+    (feed_dir / "f.xml").write_text(rss("F", [
+        {"title": f"Lab {n} ships a model", "link": f"https://f.example/{n}", "published": now,
+         "description": f"Lab {n} shipped a new model today with better reasoning scores."} for n in range(3)]), "utf-8")
+    Path("dailybrief.toml").write_text(
+        '[edition]\nlanguages = ["en"]\ntimezone = "Asia/Shanghai"\n[output]\nformats = ["md", "json"]\n'
+        '[schedule]\ncron = "*/2 * * * * *"\n'  # every two seconds: seconds first
+        f'[[sources]]\nname = "F"\nurl = "{feed_server}/f.xml"\n', "utf-8")
+    today = day.isoformat()
+    proc = subprocess.Popen([sys.executable, "-m", "dailybrief", "schedule"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    db = config.load().db_path()
+    finished: list = []
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and len(finished) < 2 and proc.poll() is None:
+            time.sleep(0.5)
+            if db.exists():
+                store = Store.open(db)
+                finished = [r for r in store.runs() if r.finished]
+                store.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=60)
+    assert len(finished) >= 2, f"the scheduler did not run twice in time:\n{err}"
+    assert (Path("out") / today / "brief.md").exists()
+    assert proc.returncode == 0, err
+    assert "'*/2 * * * * *' in Asia/Shanghai; next run at" in err
+    store = Store.open(db)
+    runs = sorted(store.runs(50), key=lambda r: r.started)
+    assert all(r.edition.isoformat() == today for r in runs)
+    for earlier, later in itertools.pairwise(runs):  # one after another, never two at once
+        assert earlier.finished is not None and later.started >= earlier.finished
+    assert runs[0].status == "ok" and runs[0].count("fetch", "fetched") == 3
+
+
+def test_schedule_retries_a_failed_target_the_same_day_and_nobody_gets_two(feed_dir: Path, feed_server: str) -> None:
+    import chatserver
+
+    day, now = due_edition()
+    (feed_dir / "f.xml").write_text(rss("F", [
+        {"title": "Lab ships a model", "link": "https://f.example/1", "published": now,
+         "description": "A lab shipped a new model today with better reasoning scores."}]), "utf-8")
+    with chatserver.chat_server() as server:
+        server.fail_next["plain-b"] = [500, 503]  # down for the run and the first retry
+        Path("dailybrief.toml").write_text(
+            '[edition]\nlanguages = ["en"]\n[output]\nformats = ["md", "json"]\n'
+            '[schedule]\ncron = "0 0 1 1 *"\nretries = 3\nretry_minutes = 0.03\n'  # retries ~2 s apart
+            f'[[sources]]\nname = "F"\nurl = "{feed_server}/f.xml"\n'
+            + "".join(f'[[publish]]\nkind = "webhook"\nname = "{n}"\nurl = "{server.base}/plain-{n}/in"\nretries = 0\n'
+                      'link = "https://brief.example.org/{date}/"\n' for n in ("a", "b")), "utf-8")
+        proc = subprocess.Popen([sys.executable, "-m", "dailybrief", "schedule", "--now"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline and not server.accepted("plain-b"):
+                time.sleep(0.3)
+                assert proc.poll() is None, proc.communicate()
+            time.sleep(2.5)  # room for a wrong extra retry to show itself
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=60)
+        assert [r.accepted for r in server.of("plain-b")] == [False, False, True], err
+        assert [r.accepted for r in server.of("plain-a")] == [True]  # the healthy target got it once
+    assert "retry 1 of 3" in err and "retry 2 of 3" in err and "retry 3" not in err
+    store = Store.open(config.load().db_path())
+    assert store.delivery(day, "b")["attempts"] == 3

@@ -1,0 +1,191 @@
+"""The cluster stage: cross-lingual merges, no merges on a shared company name, incremental days, guards."""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import squareform
+
+from dailybrief.records import Item
+from dailybrief.stories.cluster import ClusterSettings, StoryIndex, average_linkage_groups, cluster_items
+from dailybrief.stories.embed import default_embedder, embed_items
+
+DAY = date(2026, 4, 10)
+
+
+def item(key: str, title: str, text: str = "", outlet: str = "Outlet", language: str = "en", hour: int = 3,
+         day: date = DAY, tier: str = "press") -> Item:
+    when = datetime(day.year, day.month, day.day, hour, tzinfo=timezone.utc)
+    return Item(id=key, source_id=outlet, source_name=outlet, tier=tier, url=f"https://{key}.example/",
+                canonical_url=f"https://{key}.example/", title=title, text=text, language=language, published=when)
+
+
+MYTHOS = [
+    item("m-en1", "Anthropic keeps its new Mythos model out of public hands, citing hacking risk",
+         "Anthropic will not release its newest model, Mythos, to the public after internal tests showed it could "
+         "find and exploit software vulnerabilities. Access goes to eleven organisations.", "TechLedger"),
+    item("m-zh1", "Anthropic 新模型 Mythos 只向 11 家机构开放：漏洞挖掘能力太强，不对公众发布",
+         "Anthropic 推出新一代前沿模型 Mythos，但决定不向公众开放，只向 11 家机构提供，用于修补操作系统和浏览器的高危漏洞。",
+         "AI 前哨", "zh"),
+]
+COREWEAVE = [
+    item("c-en1", "Meta signs $21 billion AI infrastructure deal with CoreWeave",
+         "Meta has agreed a $21 billion AI infrastructure deal with the GPU cloud provider CoreWeave, one of the "
+         "largest compute contracts so far.", "TechLedger"),
+    item("c-zh1", "Meta 与 CoreWeave 签下 210 亿美元 AI 基础设施协议",
+         "Meta 与 GPU 云服务商 CoreWeave 签署了价值 210 亿美元的 AI 基础设施协议，是迄今规模最大的算力合同之一。",
+         "算力观察", "zh"),
+]
+# Three unrelated OpenAI stories, two reports each: they share the company's name and nothing else.
+OPENAI = [
+    item("o-safety1", "OpenAI publishes a Child Safety Blueprint",
+         "OpenAI has published a blueprint describing how it protects minors who use its products, with age "
+         "prediction and parental controls.", "OpenAI News", tier="official"),
+    item("o-safety2", "OpenAI 发布《儿童安全蓝图》，介绍保护未成年人的做法",
+         "OpenAI 发布《儿童安全蓝图》，介绍年龄预测和家长控制等保护未成年用户的措施。", "机器视界", "zh"),
+    item("o-cyber1", "OpenAI is preparing Spud, a restricted model with advanced cyber capabilities",
+         "According to Axios, OpenAI is developing a model with advanced cybersecurity capabilities that it plans "
+         "to release only to a few vetted companies.", "TechLedger"),
+    item("o-cyber2", "OpenAI's cyber model is reportedly codenamed Spud",
+         "Axios reports that OpenAI will limit its new cyber-capable model, codenamed Spud, to a small set of "
+         "partners because it can find software flaws.", "Circuit Review"),
+    item("o-fund1", "OpenAI completes a $122 billion funding round",
+         "OpenAI has closed a funding round of $122 billion led by SoftBank, valuing the company far above its last "
+         "round.", "Wire"),
+    item("o-fund2", "OpenAI raises $122bn in record private funding round",
+         "The $122 billion round, the largest private raise on record, will pay for data centres and chips, OpenAI "
+         "said.", "Money Daily"),
+]
+
+
+@pytest.fixture(scope="module")
+def embedder():
+    return default_embedder()
+
+
+def stories_of(items: list[Item], embedder, index: StoryIndex | None = None, day: date = DAY):
+    index = index or StoryIndex()
+    stories, _ = cluster_items(items, embed_items(items, embedder), day, index)
+    return {frozenset(i.id for i in s.items) for s in stories}, stories, index
+
+
+def test_an_english_and_a_chinese_report_of_one_event_become_one_story(embedder) -> None:
+    groups, _, _ = stories_of(MYTHOS + COREWEAVE, embedder)
+    assert frozenset({"m-en1", "m-zh1"}) in groups
+    assert frozenset({"c-en1", "c-zh1"}) in groups
+    assert len(groups) == 2
+
+
+def test_unrelated_stories_that_share_a_company_name_are_not_merged(embedder) -> None:
+    groups, _, _ = stories_of(OPENAI, embedder)
+    assert groups == {frozenset({"o-safety1", "o-safety2"}), frozenset({"o-cyber1", "o-cyber2"}),
+                      frozenset({"o-fund1", "o-fund2"})}
+
+
+def test_same_input_in_any_order_gives_identical_stories(embedder) -> None:
+    items = MYTHOS + COREWEAVE + OPENAI
+    _, first, _ = stories_of(items, embedder)
+    for seed in (1, 2):
+        shuffled = items[:]
+        random.Random(seed).shuffle(shuffled)  # noqa: S311 - a shuffle, not a secret
+        _, again, _ = stories_of(shuffled, embedder)
+        assert [(s.id, [i.id for i in s.items], s.title) for s in again] == \
+            [(s.id, [i.id for i in s.items], s.title) for s in first]
+
+
+def test_next_day_items_join_earlier_stories_and_keep_first_seen(embedder) -> None:
+    _, day1, index = stories_of(MYTHOS + COREWEAVE, embedder)
+    mythos_id = next(s.id for s in day1 if any(i.id == "m-en1" for i in s.items))
+    day2 = DAY + timedelta(days=1)
+    follow = [
+        item("m-en2", "Mythos: eleven partners begin patching browsers with Anthropic's restricted model",
+             "A day after Anthropic kept Mythos from the public, the eleven organisations with access said they "
+             "had started fixing vulnerabilities it found in browsers.", "Circuit Review", day=day2),
+        item("new1", "EmberDB 4.0 adds SQL window functions to its embedded time-series database",
+             "The EmberDB project released version 4.0 with window functions and faster compaction.", "HN", day=day2),
+    ]
+    _, day2_stories, _ = stories_of(follow, embedder, index, day2)
+    by_item = {i.id: s for s in day2_stories for i in s.items}
+    continued = by_item["m-en2"]
+    assert continued.id == mythos_id
+    assert continued.first_seen == DAY and continued.last_seen == day2
+    assert by_item["new1"].first_seen == day2 and by_item["new1"].id != mythos_id
+
+
+def test_stories_older_than_the_lookback_are_closed(embedder) -> None:
+    _, day1, index = stories_of(MYTHOS, embedder)
+    later = DAY + timedelta(days=ClusterSettings().lookback_days + 1)
+    _, stories, _ = stories_of([item("m-late", MYTHOS[0].title, MYTHOS[0].text, day=later)], embedder, index, later)
+    assert stories[0].id != day1[0].id and stories[0].first_seen == later
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return (v / np.linalg.norm(v)).astype(np.float32)
+
+
+def _near(center: np.ndarray, rng: np.random.Generator, spread: float = 0.35) -> np.ndarray:
+    return _unit(center + spread * rng.standard_normal(center.shape) / np.sqrt(len(center)))
+
+
+def test_a_bridging_item_does_not_chain_two_stories_together() -> None:
+    rng = np.random.default_rng(0)
+    a, b = _unit(rng.standard_normal(64)), _unit(rng.standard_normal(64))
+    group_a = [_near(a, rng, 0.2) for _ in range(5)]
+    group_b = [_near(b, rng, 0.2) for _ in range(5)]
+    bridge = _unit(a + b)  # close to both: single linkage would chain a–bridge–b
+    vectors = np.vstack([*group_a, bridge, *group_b])
+    assert (vectors[5] @ vectors[:5].T).min() > 0.6 and (vectors[5] @ vectors[6:].T).min() > 0.6
+    single = fcluster(linkage(squareform(np.clip(1 - vectors @ vectors.T, 0, 2), checks=False), "single"),
+                      1 - 0.43, "distance")
+    assert len(set(single)) == 1  # what the guard is for
+    labels = average_linkage_groups(vectors, np.zeros(11), 0.43, 2.0, 300)
+    assert len(set(labels[:5])) == 1 and len(set(labels[6:])) == 1
+    assert labels[0] != labels[6]
+
+
+def test_a_group_too_large_is_split_and_a_large_story_needs_a_closer_match() -> None:
+    rng = np.random.default_rng(1)
+    base = _unit(rng.standard_normal(64))
+    subs = [_unit(base + 0.9 * _unit(rng.standard_normal(64))) for _ in range(3)]
+    vectors = np.vstack([_near(s, rng, 0.2) for s in subs for _ in range(4)])
+    assert len(set(average_linkage_groups(vectors, np.zeros(12), 0.43, 2.0, 300))) == 1
+    labels = average_linkage_groups(vectors, np.zeros(12), 0.43, 2.0, 5)
+    assert np.bincount(labels).max() <= 5 and len(set(labels)) == 3
+    assert all(len(set(labels[k * 4 : k * 4 + 4])) == 1 for k in range(3))
+    # A story already at max_size takes a group only with large_margin more similarity.
+    settings = ClusterSettings(max_size=4, large_margin=0.5)
+    index = StoryIndex(dim=64, settings=settings)
+    index.cluster_day(DAY, vectors[:4], np.zeros(4, bool), [f"a{i}" for i in range(4)])
+    result = index.cluster_day(DAY + timedelta(days=1), vectors[4:6], np.zeros(2, bool), ["b0", "b1"])
+    assert result.new and not result.joined
+    roomy = StoryIndex(dim=64, settings=ClusterSettings(max_size=300))
+    roomy.cluster_day(DAY, vectors[:4], np.zeros(4, bool), [f"a{i}" for i in range(4)])
+    assert roomy.cluster_day(DAY + timedelta(days=1), vectors[4:6], np.zeros(2, bool), ["b0", "b1"]).joined == [0]
+
+
+def test_a_repo_meets_news_only_when_the_news_names_it() -> None:
+    from dailybrief.stories.cluster import apart_pairs, artifact_name, release_keys
+
+    assert artifact_name("unsloth / Qwen3.6-27B-GGUF") == artifact_name("Qwen/Qwen3.6-27B") == "qwen3.6-27b"
+    assert artifact_name("Introducing Claude") == ""
+    tiers = ["code", "code", "community", "community"]
+    titles = ["Qwen/Qwen3.6-27B", "someone / claude-mem", "Qwen3.6-27B is out", "Claude Code outage"]
+    apart = apart_pairs(tiers, titles, [t.lower() for t in titles])
+    assert not apart[0, 2]          # the model page and the thread that names it
+    assert apart[1, 3] and apart[0, 1]  # a repo that uses Claude is not Claude's news; two repos are two
+    assert apart_pairs(["press", "press"], ["a", "b"], ["a", "b"]) is None
+    assert release_keys("DeepSeek v4") == release_keys("deepseek-ai/DeepSeek-V4-Flash") == {"deepseekv4"}
+    assert not release_keys("Part 2 of the series")
+
+
+def test_a_digest_of_many_stories_joins_none_of_them() -> None:
+    from dailybrief.stories.cluster import apart_pairs, is_digest
+
+    digest = "AI日报：Kimi K2.6模型发布；腾讯QClaw海外版上线；爱奇艺回应“签约AI演员”"
+    assert is_digest(digest) and not is_digest("Kimi K2.6: the new leading open weights model")
+    apart = apart_pairs(["press", "press"], [digest, "Kimi K2.6 released"], [digest, "Kimi K2.6 released"])
+    assert apart is not None and apart[0, 1] and apart[1, 0]

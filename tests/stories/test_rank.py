@@ -1,0 +1,94 @@
+"""Ranking: each part of the score moves it the right way, and the parts are explained."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+from dailybrief import config
+from dailybrief.records import Item, Story
+from dailybrief.stories.rank import PARTS, RankSettings, Topic, mentions, rank, score_story
+
+DAY = date(2026, 4, 10)
+NOW = datetime(2026, 4, 10, 16, tzinfo=timezone.utc)
+
+
+def item(key: str, tier: str = "press", outlet: str = "", hours_ago: float = 2, title: str = "A lab ships a model",
+         points: int | None = None, comments: int | None = None) -> Item:
+    return Item(id=key, source_id=outlet or key, source_name=outlet or key, tier=tier, url=f"https://{key}.example",
+                canonical_url=f"https://{key}.example", title=title, text="It is faster than the last one.",
+                published=NOW - timedelta(hours=hours_ago), points=points, comment_count=comments)
+
+
+def story(key: str, items: list[Item], **kw: object) -> Story:
+    return Story(id=key, items=items, first_seen=DAY, last_seen=DAY, **kw)  # type: ignore[arg-type]
+
+
+def test_official_and_primary_sources_rank_above_aggregators() -> None:
+    official = story("a", [item("a1", "official"), item("a2", "community")])
+    aggregator = story("b", [item("b1", "community"), item("b2", "community")])
+    ranked = rank([aggregator, official], NOW)
+    assert [s.id for s in ranked] == ["a", "b"]
+    assert official.score_parts["authority"] > aggregator.score_parts["authority"]
+    assert "official" in official.score_notes["authority"]
+
+
+def test_outlets_engagement_and_recency_each_raise_the_score() -> None:
+    base = score_story(story("x", [item("x1")]), NOW, RankSettings())[0]
+    more_outlets = score_story(story("y", [item("y1"), item("y2"), item("y3")]), NOW, RankSettings())[0]
+    engaged = score_story(story("z", [item("z1", points=900, comments=400)]), NOW, RankSettings())[0]
+    old = score_story(story("o", [item("o1", hours_ago=20)]), NOW, RankSettings())[0]
+    assert more_outlets["outlets"] > base["outlets"]
+    assert engaged["engagement"] > base["engagement"] == 0
+    assert old["recency"] < base["recency"]
+    # Ten reports from one outlet are one outlet.
+    same = score_story(story("s", [item(f"s{i}", outlet="Wire") for i in range(10)]), NOW, RankSettings())[0]
+    assert same["outlets"] == base["outlets"]
+
+
+def test_novelty_favours_new_stories_over_follow_ups_with_little_new() -> None:
+    fresh = story("f", [item("f1"), item("f2")])
+    stale = story("g", [item("g1", outlet="A"), item("g2", outlet="B")], follow_up=True, briefed_on=DAY - timedelta(1),
+                  earlier_outlets=["A", "B"])
+    news = story("h", [item("h1", outlet="A"), item("h2", outlet="C")], follow_up=True, briefed_on=DAY - timedelta(1),
+                 earlier_outlets=["A", "B"])
+    parts = {s.id: score_story(s, NOW, RankSettings())[0]["novelty"] for s in (fresh, stale, news)}
+    assert parts["f"] > parts["h"] > parts["g"]
+    _, notes = score_story(news, NOW, RankSettings())
+    assert "follow-up" in notes["novelty"] and "1 of 2 outlets new" in notes["novelty"]
+
+
+def test_topic_weights_and_watch_list_come_from_config() -> None:
+    cfg = config.from_dict({"rank": {"watchlist": ["DeepSeek"], "watch": 2.0, "topics": [
+        {"name": "security", "zh": "网络安全", "en": "Security", "weight": 3.0, "keywords": ["vulnerability", "漏洞"]},
+        {"name": "policy", "weight": 0.5, "keywords": ["regulation"]}]}})
+    settings = RankSettings.from_config(cfg.rank)
+    sec = story("s", [item("s1", title="Model finds a 27-year-old vulnerability")])
+    zh = story("z", [item("z1", title="新模型发现 27 年前的漏洞")])
+    pol = story("p", [item("p1", title="EU regulation for models")])
+    watched = story("w", [item("w1", title="DeepSeek ships a model")])
+    plain = story("n", [item("n1")])
+    parts = {s.id: score_story(s, NOW, settings)[0] for s in (sec, zh, pol, watched, plain)}
+    assert parts["s"]["topics"] == parts["z"]["topics"] > parts["p"]["topics"] > parts["n"]["topics"] == 0
+    assert parts["w"]["watch"] == 2.0 and parts["n"]["watch"] == 0
+    assert sec.topics == ["security"]
+
+
+def test_every_part_is_explained_and_sums_to_the_score() -> None:
+    s = story("e", [item("e1", "official", points=10), item("e2", "community", comments=5)])
+    [ranked] = rank([s], NOW, RankSettings(topics=[Topic("models", ["model"])]))
+    assert set(ranked.score_parts) == set(PARTS) == set(ranked.score_notes)
+    assert abs(ranked.score - sum(ranked.score_parts.values())) < 1e-6
+    assert all(ranked.score_notes[p] for p in PARTS)
+
+
+def test_keywords_match_whole_words_in_latin_and_substrings_in_chinese() -> None:
+    assert mentions("The chips are down", ["chip", "chips"]) == ["chips"]
+    assert mentions("Microchips", ["chips"]) == []
+    assert mentions("英伟达发布新芯片", ["芯片"]) == ["芯片"]
+    assert mentions("Anthropic's Mythos", ["mythos", "anthropic"]) == ["mythos", "anthropic"]
+
+
+def test_default_topics_are_in_the_commented_config() -> None:
+    from_file = config.load().rank  # the packaged default_config.toml
+    assert [t.name for t in from_file.topics] == [t.name for t in config.RankConfig().topics]
+    assert from_file.model_dump() == config.RankConfig().model_dump()

@@ -1,0 +1,215 @@
+"""The write stage: the extractive writer, the writer chain and its fallbacks, the registry."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from dailybrief.config import WriterConfig
+from dailybrief.errors import BadAnswer, WriterError
+from dailybrief.records import Branding, Brief, Comment, Paragraph, Section, Sentence
+from dailybrief.stories.embed import default_embedder
+from dailybrief.write.writer import ChainWriter, ExtractiveWriter, ReferenceBook, WriterContext, build_writer, get_writer
+from helpers import make_item, make_story
+
+DAY = date(2026, 4, 10)
+
+CHIP = make_story(
+    make_item(1, "Nimbus unveils Stratus accelerator", "Chipmaker Nimbus unveiled Stratus, an accelerator for training "
+              "AI models, at an event in San Jose. Nimbus says Stratus doubles training throughput per watt.",
+              tier="official", source="Nimbus Newsroom"),
+    make_item(2, "Stratus paper", "We present the Stratus architecture, which uses a novel systolic array design that "
+              "improves utilisation for transformer training workloads.", tier="paper", source="arXiv"),
+    make_item(3, "Nimbus Stratus chip announced", "", tier="community", source="Hacker News", points=300,
+              comment_count=120, comments=[Comment("bob", "Per-watt claims from vendors never survive independent "
+                                                           "benchmarks, so I will wait for MLPerf.", score=57)]),
+)
+MODEL = make_story(make_item(4, "Acme releases Falcon-9B open model", "Acme Labs released Falcon-9B, an open-weight "
+                             "language model with nine billion parameters, under the Apache 2.0 licence.", source="Wire"))
+
+
+def test_extractive_facts_views_and_notes() -> None:
+    writer = ExtractiveWriter(default_embedder())
+    book = ReferenceBook()
+    section = writer.section(CHIP, "en", book)
+    facts, views = section.paragraphs
+    # Facts come from the official item; the paper is only used when a story has no press or official text.
+    assert facts.part == "facts" and {r.item_id for r in book.refs if r.n in facts.sentences[0].refs} == {"item1"}
+    assert all("systolic" not in s.text for s in facts.sentences)
+    assert views.lead == "Hacker News · 300 points · 120 comments"
+    assert views.sentences[0].text.startswith("bob (57 points): Per-watt claims")
+    assert book.refs[views.sentences[0].refs[0] - 1].url == "https://news.example/3"  # the link to the thread
+    assert not any("Analysis needs a language model" in n for n in section.notes)  # once per edition instead
+    only_paper = make_story(CHIP.items[1])
+    assert "systolic" in writer.section(only_paper, "en", ReferenceBook()).paragraphs[0].sentences[0].text
+
+
+def test_facts_are_in_the_editions_language_when_it_has_enough_of_them() -> None:
+    en = ("Nimbus unveiled Stratus, an accelerator for training AI models. Nimbus has unveiled its Stratus "
+          "accelerator for AI training. Stratus, Nimbus's new AI training accelerator, was unveiled today. "
+          "The chip ships in June.")
+    zh = "Stratus 芯片采用三纳米工艺制造，内置 288GB 高带宽内存，由台积电代工，国内三家云厂商已确认首批采购。"
+    story = make_story(make_item(2, "Nimbus 发布 Stratus 加速器", zh, tier="official", source="Nimbus 中国", language="zh"),
+                       make_item(1, "Nimbus unveils Stratus", en, tier="official", source="Nimbus"))
+    writer = ExtractiveWriter(default_embedder())
+
+    def facts(language: str) -> list[str]:
+        return [s.text for s in writer.section(story, language, ReferenceBook()).paragraphs[0].sentences]
+
+    # English sentences can tell it: the English edition has no Chinese one, however new what it says.
+    assert facts("en") and all(s.isascii() for s in facts("en"))
+    # One Chinese sentence cannot tell it alone: the Chinese edition quotes both languages.
+    zh_facts = facts("zh")
+    assert any(not s.isascii() for s in zh_facts) and any(s.isascii() for s in zh_facts)
+
+
+def test_views_quote_the_comments_readers_voted_up() -> None:
+    said = [("ops_lead", "If a model can write working exploits for anyone, patch windows are about to shrink.", 312),
+            ("greybeard", "One old bug is a headline; the false-positive rate is what would convince me.", 201),
+            ("lurker", "Labs were asked for years not to ship dangerous capabilities, and this is what it looks like.",
+             96),
+            ("tabs", "Meanwhile I still cannot get my printer driver to compile on this laptop.", 12)]
+    post = make_item(7, "Lab keeps its security model private", tier="community", source="Forum", points=900,
+                     comment_count=400, comments=[Comment(a, t, score=s) for a, t, s in said])
+    writer = ExtractiveWriter(default_embedder())
+    [views] = writer.section(make_story(post), "en", ReferenceBook()).paragraphs[1:]
+    quoted = " ".join(s.text for s in views.sentences)
+    assert "ops_lead" in quoted and "greybeard" in quoted and "lurker" in quoted
+    assert "printer" not in quoted  # 12 points under a 312-point comment: an aside, not a view
+    # Without votes nothing is left out for want of them.
+    post.comments = [Comment(a, t) for a, t, _ in said]
+    [views] = writer.section(make_story(post), "en", ReferenceBook()).paragraphs[1:]
+    assert "printer" in " ".join(s.text for s in views.sentences)
+
+
+def test_abstract_is_built_from_the_themes() -> None:
+    writer = ExtractiveWriter(default_embedder())
+    book = ReferenceBook()
+    brief = Brief(edition=DAY, language="en", title="T", branding=Branding(),
+                  sections=[writer.section(CHIP, "en", book), writer.section(MODEL, "en", book)])
+    brief.themes = ["open-weight language models", "AI chips"]
+    [para] = writer.abstract(brief, "en", book)
+    assert [s.text.split(",")[0] for s in para.sentences] == ["Acme Labs released Falcon-9B",
+                                                              "Chipmaker Nimbus unveiled Stratus"]
+    assert all(s.refs for s in para.sentences)
+
+
+class Flaky:
+    """A section writer that cannot write stories whose title mentions a word."""
+
+    name = "llm"
+
+    def __init__(self, word: str, fatal: bool = False) -> None:
+        self.word, self.fatal, self.asked = word, fatal, 0
+
+    def section(self, story, language, book) -> Section:
+        self.asked += 1
+        if self.word in story.title:
+            err = WriterError("the endpoint is down") if self.fatal else BadAnswer("the model talked nonsense")
+            err.fatal = self.fatal
+            raise err
+        n = book.cite(story.items[0])
+        return Section(kind="story", title="LLM: " + story.title, writer=self.name,
+                       paragraphs=[Paragraph("facts", [Sentence(story.items[0].body, [n])])])
+
+    def abstract(self, brief, language, book) -> list[Paragraph]:
+        return [Paragraph("abstract", [Sentence("Chips and open models.", [1])])]
+
+
+def test_chain_falls_back_per_story_and_says_so() -> None:
+    flaky = Flaky("Nimbus")
+    chain = ChainWriter([flaky], ExtractiveWriter(default_embedder()))
+    brief = chain.write([CHIP, MODEL], [], DAY, "zh", "T", Branding())
+    assert [s.writer for s in brief.sections] == ["llm→extractive", "llm"]
+    assert brief.sections[0].notes[0].startswith("语言模型未能写出本节（the model talked nonsense）")
+    assert [str(f) for f in chain.fallbacks] == ["llm → extractive for 'Nimbus unveils Stratus accelerator' (zh): "
+                                                 "the model talked nonsense"]
+    assert any("已改用抽取式写作" in n for n in brief.notes)
+    assert [r.n for r in brief.references] == list(range(1, len(brief.references) + 1))
+
+
+def test_a_fatal_error_stops_asking_for_the_rest_of_the_run() -> None:
+    flaky = Flaky("Nimbus", fatal=True)
+    chain = ChainWriter([flaky], ExtractiveWriter(default_embedder()))
+    brief = chain.write([CHIP, MODEL], [], DAY, "en", "T", Branding())
+    assert flaky.asked == 1
+    assert [s.writer for s in brief.sections] == ["llm→extractive", "llm→extractive"]
+    assert len(chain.fallbacks) == 3  # two stories and the abstract
+
+
+class Broken:
+    """A section writer with a bug: it raises something that is not a WriterError."""
+
+    name = "llm"
+
+    def section(self, story, language, book) -> Section:
+        return {}["follow"]  # the KeyError a missing label once raised
+
+    def abstract(self, brief, language, book) -> list[Paragraph]:
+        raise ZeroDivisionError("division by zero")
+
+
+def test_any_exception_falls_back_to_extractive_with_its_traceback_logged(caplog) -> None:
+    chain = ChainWriter([Broken()], ExtractiveWriter(default_embedder()))
+    with caplog.at_level("WARNING", logger="dailybrief.write.writer"):
+        brief = chain.write([CHIP, MODEL], [], DAY, "en", "T", Branding())
+    assert [s.writer for s in brief.sections] == ["llm→extractive", "llm→extractive"]
+    assert all(s.paragraphs[0].sentences for s in brief.sections)
+    assert brief.abstract and brief.abstract[0].sentences  # the abstract fell back too
+    assert [f.reason for f in chain.fallbacks] == ["KeyError: 'follow'", "KeyError: 'follow'",
+                                                   "ZeroDivisionError: division by zero"]
+    assert "KeyError: 'follow'" in brief.sections[0].notes[0]
+    tracebacks = [r for r in caplog.records if r.exc_info]
+    assert len(tracebacks) == 3 and tracebacks[0].exc_info[0] is KeyError
+
+
+def test_a_story_no_writer_can_write_is_left_out_named_and_the_rest_written(caplog) -> None:
+    from dailybrief.records import Story
+
+    empty = Story(id="story-empty", items=[], first_seen=DAY, last_seen=DAY, title="A story with no items")
+    chain = ChainWriter([Broken()], ExtractiveWriter(default_embedder()))
+    brief = chain.write([CHIP, empty, MODEL], [], DAY, "zh", "T", Branding())
+    assert [s.story_id for s in brief.sections] == [CHIP.id, MODEL.id]
+    [gone] = [f for f in chain.fallbacks if f.left_out]
+    assert gone.part == "A story with no items" and gone.writer == "extractive"
+    assert str(gone).startswith("'A story with no items' (zh) left out: no writer could write it (")
+    assert gone.reason.split(":")[0] in ("IndexError", "ValueError")  # the error itself, named
+    assert any(r.exc_info and "extractive writer could not write" in r.getMessage() for r in caplog.records)
+    assert any(n.startswith("1 个事件无法写出，已从本期略去：A story with no items") for n in brief.notes)
+    # Extractive alone: the same story is left out, the others written.
+    alone = ChainWriter([], ExtractiveWriter(default_embedder()))
+    assert [s.story_id for s in alone.write([empty, MODEL], [], DAY, "en", "T", Branding()).sections] == [MODEL.id]
+    assert [f.left_out for f in alone.fallbacks] == [True]
+
+
+def test_registry() -> None:
+    ctx = WriterContext(WriterConfig(), default_embedder())
+    assert build_writer(ctx).name == "extractive"
+    ctx.config = WriterConfig(kind="openai", base_url="http://127.0.0.1:9/v1", model="m")
+    assert build_writer(ctx).name == "llm→extractive"
+    with pytest.raises(WriterError, match="no writer named 'gpt'; use one of extractive, openai"):
+        get_writer("gpt")
+
+
+def test_a_title_only_story_says_so_once_and_the_model_note_is_once_per_edition() -> None:
+    bare = make_story(make_item(7, "Show HN: a tiny compiler", "", tier="community", source="Hacker News", points=90))
+    writer = ExtractiveWriter(default_embedder())
+    brief = writer.write([bare, MODEL], [], DAY, "en", "T", Branding())
+    first = brief.sections[0]
+    texts = [s.text for p in first.paragraphs for s in p.sentences]
+    assert texts == ["Show HN: a tiny compiler"]  # the title once, as the fact; no view repeating it
+    assert first.notes == ["The sources give only a headline."]
+    assert not brief.sections[1].notes
+    assert sum("Analysis needs a language model" in n for n in brief.notes) == 1
+
+
+def test_repos_and_papers_alone_share_one_roundup_line_each() -> None:
+    repo = make_story(make_item(8, "someone / fast-agent", "An agent framework", tier="code", source="GitHub Trending"))
+    repo2 = make_story(make_item(9, "other / tiny-llm", "A small LLM", tier="code", source="GitHub Trending"))
+    paper = make_story(make_item(10, "Sparse Routers", "We route tokens.", tier="paper", source="arXiv"))
+    section = ExtractiveWriter(default_embedder()).roundup([repo, MODEL, paper, repo2], "en", ReferenceBook())
+    lines = [p.sentences[0].text for p in section.paragraphs]
+    assert lines[0] == "Tools and repos: someone / fast-agent; other / tiny-llm"
+    assert lines[1] == "Papers: Sparse Routers"
+    assert lines[2].startswith("Acme releases Falcon-9B")
