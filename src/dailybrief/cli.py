@@ -26,11 +26,12 @@ from .demo import DEMO_DATE, demo_config, demo_dir, serve_directory
 from .errors import BusyError, ConfigError, DailybriefError, NoBriefError, NotDueError, PublishError
 from .evals.cluster import BASELINE_DISTANCE, EvalError, evaluate
 from .evals.days import EvalDaysError, day_folders, evaluate_pairs, evaluate_topics, read_day, report_lines, run_day, score_day
+from .files import load_briefs, write_atomic
 from .ingest.extract import extract_file
 from .publish.base import load_edition
 from .records import RunReport, as_dict
 from .render.formats import get_renderer, render_json
-from .run.pipeline import Hooks, Pipeline, brief_digest, check_due, file_stem, load_briefs
+from .run.pipeline import Hooks, Pipeline, brief_digest, check_due, file_stem
 from .run.schedule import lock_path, run_lock, scheduler, serve, timezone_of
 from .store import Store
 from .stories.embed import default_embedder
@@ -281,7 +282,7 @@ def _build(ctx: Ctx, d: date, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for b in briefs:
         path = folder / f"{file_stem(b.language, ctx.cfg.edition.languages)}.json"
-        path.write_text(render_json(b), "utf-8")
+        write_atomic(path, render_json(b).encode("utf-8"))
         run.outputs[path.name] = str(path)
         store.record_edition(d, b.language, run.id, str(path), brief_digest(b))
     summarise(pipe.finish(run, "degraded" if run.failures else "ok"), ctx.cfg.writer.currency)

@@ -49,6 +49,7 @@ from markupsafe import Markup
 
 from .. import plugins
 from ..errors import RenderError
+from ..files import write_atomic
 from ..images import LOGO_TYPES, logo_problem
 from ..records import Brief, Paragraph, Section, Sentence
 from ..sanitize import clean_page, clean_wechat
@@ -922,14 +923,10 @@ class Renderer(Protocol):
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Write via a temporary sibling and a rename, so no reader sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    """`files.write_atomic`, its failure a RenderError."""
     try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        write_atomic(path, data)
     except OSError as err:
-        tmp.unlink(missing_ok=True)
         raise RenderError(f"cannot write {path}: {err}") from err
 
 
