@@ -19,7 +19,7 @@ from email.utils import formatdate, make_msgid
 from typing import Any
 
 from ..errors import Interrupted, NotConfigured, PublishError
-from ..render.formats import format_date
+from ..words import format_date
 from .base import Edition, idempotency_key, register_publisher
 
 __all__ = ["EmailPublisher"]
