@@ -51,7 +51,7 @@ from .. import plugins
 from ..errors import PublishError, RenderError
 from ..files import write_atomic
 from ..images import LOGO_TYPES, logo_problem
-from ..records import Brief, Paragraph, Section, Sentence
+from ..records import AUTHORITY, Brief, Paragraph, Section, Sentence
 from ..sanitize import clean_page, clean_wechat
 from ..text import join_sentences, sentence_sep
 from ..words import WORDS, format_date, words
@@ -100,7 +100,7 @@ _MAX_OUTLETS_SHOWN = 6
 
 # The coverage chart: kinds of source in the order their bar segments are
 # stacked, and their colours (chosen to read on light and dark backgrounds).
-TIER_ORDER = ("official", "press", "paper", "code", "community", "other")
+TIER_ORDER = (*AUTHORITY, "other")
 TIER_COLOURS = {
     "official": "#1f5a8c",
     "press": "#5b9bd5",

@@ -41,7 +41,7 @@ import json_repair
 
 from ..errors import BadAnswer, BudgetExceeded, ModelUnavailable, WriterError
 from ..glossary import Glossary
-from ..records import Brief, Item, Paragraph, Section, Sentence, Story
+from ..records import Brief, Item, Paragraph, Section, Sentence, Story, authority_rank
 from ..retry import Retries
 from ..text import cjk_ratio, clip
 from ..words import WORDS
@@ -58,7 +58,6 @@ LANGUAGE_NAMES = {lang: w["model_language"] for lang, w in WORDS.items()}  # the
 # The last words of a section's prompt, in the language to write: a small model follows the language it was last
 # spoken to in, and copies the passages' language otherwise.
 WRITE_IN = {lang: w["model_write_in"] for lang, w in WORDS.items()}
-TIER_ORDER = {"official": 0, "press": 1, "paper": 2, "code": 3, "community": 4}
 
 
 # ---------------------------------------------------------------------------
@@ -512,7 +511,7 @@ class LLMWriter:
     # -- prompts -----------------------------------------------------------------
     def passages(self, story: Story) -> list[Passage]:
         """Up to max_passages passages, each at most passage_chars, all together within passage_budget."""
-        items = sorted(story.items, key=lambda i: (TIER_ORDER.get(i.tier, 5), -i.engagement))
+        items = sorted(story.items, key=lambda i: (authority_rank(i.tier), -i.engagement))
         rows: list[tuple[Item, str, str, str, int | None]] = []
 
         def add(item: Item, kind: str, raw: str, author: str = "", score: int | None = None) -> None:
