@@ -36,7 +36,7 @@ from ..files import brief_files, load_briefs, write_atomic
 from ..records import Brief
 
 if TYPE_CHECKING:
-    from ..config import Config
+    from ..config import Config, FolderTarget
 
 __all__ = ["PUBLISHERS", "Delivery", "Edition", "FolderPublisher", "Target", "load_edition", "register_publisher"]
 
@@ -141,7 +141,7 @@ class FolderPublisher:
         self.name = name
 
     @classmethod
-    def from_config(cls, conf: Any, cfg: Config) -> FolderPublisher:
+    def from_config(cls, conf: FolderTarget, cfg: Config) -> FolderPublisher:
         return cls(cfg.target_path(conf), name=conf.name)
 
     def target(self, edition: date) -> Path:

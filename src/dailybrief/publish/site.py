@@ -23,7 +23,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from lxml import etree
@@ -35,6 +35,9 @@ from ..render.digest import digest_of, join_sentences
 from ..render.formats import PDF_ACCENT, TEMPLATE_DIR
 from ..words import words
 from .base import Edition, FolderPublisher, file_stem, register_publisher
+
+if TYPE_CHECKING:
+    from ..config import Config, SiteTarget
 
 __all__ = ["SitePublisher", "build_site", "scan"]
 
@@ -194,7 +197,7 @@ class SitePublisher:
     kind = "site"
     resend_on_change = True
 
-    def __init__(self, conf: Any, cfg: Any) -> None:
+    def __init__(self, conf: SiteTarget, cfg: Config) -> None:
         self.name = conf.name
         self.root = cfg.target_path(conf)
         self.base_url = conf.base_url

@@ -29,7 +29,7 @@ import json
 import logging
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus, urlsplit
 
 import httpx
@@ -39,6 +39,9 @@ from ..errors import Interrupted, NotConfigured, PublishError
 from ..render.digest import Digest, Measure, digest_of, fit, fit_lines, measure_bytes, measure_chars, measure_utf16
 from ..retry import RETRY_STATUSES, Retries
 from .base import Edition, idempotency_key, register_publisher
+
+if TYPE_CHECKING:
+    from ..config import Config, DingtalkTarget, FeishuTarget, TelegramTarget, WebhookTarget, _ChatTarget
 
 __all__ = ["ChatPublisher", "DingtalkPublisher", "FeishuPublisher", "SlackPublisher", "TelegramPublisher",
            "WebhookPublisher", "WecomPublisher", "dingtalk_sign", "feishu_sign", "webhook_signature"]
@@ -97,7 +100,7 @@ class ChatPublisher:
     measure: Measure = staticmethod(measure_chars)
     alert_limit: int | None = None  # a different limit for the plain-text alert message
 
-    def __init__(self, conf: Any, cfg: Any) -> None:
+    def __init__(self, conf: _ChatTarget, cfg: Config) -> None:
         self.conf = conf
         self.name: str = conf.name
         self.language: str = conf.language or cfg.edition.languages[0]
@@ -260,7 +263,7 @@ class FeishuPublisher(ChatPublisher):
     limit = 19_500  # the request body may not exceed 20 KB; the signature adds ~70 bytes
     measure = staticmethod(measure_bytes)
 
-    def __init__(self, conf: Any, cfg: Any) -> None:
+    def __init__(self, conf: FeishuTarget, cfg: Config) -> None:
         super().__init__(conf, cfg)
         self.secret = self._env(conf.secret_env, "the bot's signing secret") if conf.secret_env else ""
 
@@ -296,7 +299,7 @@ class DingtalkPublisher(ChatPublisher):
     limit = 20_000
     measure = staticmethod(measure_bytes)
 
-    def __init__(self, conf: Any, cfg: Any) -> None:
+    def __init__(self, conf: DingtalkTarget, cfg: Config) -> None:
         super().__init__(conf, cfg)
         self.secret = self._env(conf.secret_env, "the robot's SEC… signing secret") if conf.secret_env else ""
 
@@ -380,6 +383,7 @@ class SlackPublisher(ChatPublisher):
 
 
 class TelegramPublisher(ChatPublisher):
+    conf: TelegramTarget
     kind = "telegram"
     limit = 4096  # characters (UTF-16 units) of text
     measure = staticmethod(measure_utf16)
@@ -414,7 +418,7 @@ class WebhookPublisher(ChatPublisher):
     kind = "webhook"
     limit = 1_000_000  # no platform cap: max_length (default 4000 characters of text) rules
 
-    def __init__(self, conf: Any, cfg: Any) -> None:
+    def __init__(self, conf: WebhookTarget, cfg: Config) -> None:
         super().__init__(conf, cfg)
         self.max = conf.max_length or 4000
         self.secret = self._env(conf.secret_env, "the shared signing secret") if conf.secret_env else ""
