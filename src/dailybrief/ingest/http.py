@@ -14,7 +14,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import certifi
@@ -25,6 +25,9 @@ from ..errors import FetchError
 from ..netguard import Guard, GuardedTransport, Refusal, Refused, Resolver, current_source
 from ..retry import RETRY_STATUSES, Retries
 from .charset import decode
+
+if TYPE_CHECKING:
+    from .extract import Extracted
 
 __all__ = [
     "HTML_ACCEPT",
@@ -358,3 +361,10 @@ class Fetcher:
         if ctype and "html" not in ctype and "xml" not in ctype and not ctype.startswith("text/"):
             raise FetchError(f"not an HTML page ({ctype}); nothing to extract")
         return resp.url, decode(resp.body, resp.content_type, "html").text
+
+    async def article(self, url: str) -> Extracted:
+        """An article page (`page`) and its main text, title, author and date, extracted off the event loop."""
+        from .extract import extract  # lazy: trafilatura, for sources with full text and listing pages only
+
+        final, html = await self.page(url)
+        return await self.cpu(extract, html, final)

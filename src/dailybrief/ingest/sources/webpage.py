@@ -80,8 +80,6 @@ class WebPageKind(BaseKind):
     identity_keys = ("link_pattern",)
 
     async def fetch(self, fetcher: Fetcher, source: Source, state: dict[str, Any]) -> FeedFetch:
-        from ..extract import extract  # lazy: trafilatura, for listing pages only
-
         opts: Options = self.options(source)
         ok, why = await fetcher.allowed(source.url)
         if not ok:
@@ -99,8 +97,7 @@ class WebPageKind(BaseKind):
 
         async def one(url: str, anchor: str) -> Item | None:
             try:
-                final, page = await fetcher.page(url)
-                doc = await fetcher.cpu(extract, page, final)
+                doc = await fetcher.article(url)
             except SourceError as exc:
                 result.warnings.append(f"article {url}: {exc}")
                 return None
