@@ -19,7 +19,7 @@ from pydantic import Field, field_validator
 from ...errors import ParseError
 from ...ids import canonical_url, item_id, text_hash
 from ...records import Item, Source
-from ...text import html_to_text
+from ...sanitize import html_to_text
 from .base import BaseKind, FeedFetch, KindOptions, fetch_items, register
 from .feed import _when, feed_warnings, parse_feed
 
