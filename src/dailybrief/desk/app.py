@@ -33,11 +33,12 @@ from ..errors import DailybriefError
 from ..render import formats as render
 from ..store import Store
 from ..stories.embed import default_embedder
-from . import edits
+from ..write.writer import ChainWriter
+from . import edits, regroup
 from .addstory import add_story, fetch_item
 from .auth import LoginLimiter, allowed, check_password, csrf_ok, new_csrf, session_secret
 from .drafts import Conflict, Desk, DeskError, Draft
-from .regenerate import model_writer, promote, regenerate
+from .regenerate import model_writer, promote, regenerate, section_writer
 from .review import auto_publish_due, grounding_checker, hold, publish_draft
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,16 @@ class DeskApp:
             self._check = grounding_checker(self.cfg, self.store, self._embedder)
         return self._check
 
+    @property
+    def writer(self) -> ChainWriter:
+        """The configured writer (a model when one is configured), for sections written again on the desk."""
+        return section_writer(self.cfg, self.store, self.embedder)
+
+    @property
+    def embedder(self) -> Any:
+        self.check  # noqa: B018 - loads the embedder the checker and the writers share
+        return self._embedder
+
     # -- responses ---------------------------------------------------------------------
     def page(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         html = self.env.get_template(name).render(user=request.session.get("user"), csrf=_csrf(request),
@@ -126,6 +137,15 @@ async def _form(request: Request) -> dict[str, str] | None:
     if not _same_origin(request) or not csrf_ok(request.session.get("csrf"), given):
         return None
     return data
+
+
+def _cited(d: Draft, form: dict[str, str]) -> str:
+    """The item a split form names by its reference number [n] in one language."""
+    brief = next((b for b in d.briefs if b.language == form.get("lang")), d.briefs[0])
+    ref = next((r for r in brief.references if str(r.n) == form.get("ref", "")), None)
+    if ref is None:
+        raise DeskError(f"there is no source [{form.get('ref', '')}] in the {brief.language} brief")
+    return ref.item_id
 
 
 def _day(request: Request) -> date:
@@ -238,7 +258,8 @@ def build_app(cfg: Config, store: Store, **options: Any) -> Starlette:
                       history=A.desk.history(day)[:50], deliveries=A.store.deliveries(day),
                       can_approve=allowed(user["role"], "approve"), formats=PREVIEW_FORMATS, open=d.open,
                       model=A.cfg.writer.kind != "extractive",
-                      story_ids=[s.story_id for s in brief.sections if s.kind == "story"])
+                      story_ids=[s.story_id for s in brief.sections if s.kind == "story"],
+                      members={c["story_id"]: c["items"] for c in d.candidates if c.get("item_count", 2) > 1})
 
     @guarded()
     def candidates(request: Request, user: dict[str, str]) -> Response:
@@ -282,24 +303,20 @@ def build_app(cfg: Config, store: Store, **options: Any) -> Starlette:
         if op in ("pin", "unpin"):
             return edits.pin(d, sid, op == "pin")
         if op == "merge":
-            return edits.merge(d, sid, f.get("into", ""))
+            return regroup.merge(d, A.store, A.writer, sid, f.get("into", ""), A.check)
         if op == "title":
             return edits.edit_title(d, f["lang"], sid, f.get("text", ""))
         if op == "note":
             return edits.editor_note(d, f["lang"], sid, f.get("text", ""))
         if op == "split":
-            return edits.split_item(d, f["lang"], sid, int(f.get("ref", "0")))
+            return regroup.split(d, A.store, A.writer, sid, f.get("item_id") or _cited(d, f), A.check)
         if op == "regenerate":
-
-            A.check  # noqa: B018 - loads the embedder the writer shares
-            writer = model_writer(A.cfg, A.store, A._embedder, f.get("instruction", ""))
+            writer = model_writer(A.cfg, A.store, A.embedder, f.get("instruction", ""))
             return regenerate(d, A.store, writer, f["lang"], sid or "abstract", A.check)
         if op == "demote":
             return edits.demote(d, sid)
         if op == "promote":
-
-            A.check  # noqa: B018 - loads the embedder
-            return promote(d, A.store, A._embedder, sid, A.check)
+            return promote(d, A.store, A.writer, sid, A.check)
         if op == "add_url":
 
             return add_story(d, fetch_item(A.cfg, A.store, f.get("url", "").strip()), A.check)
@@ -329,6 +346,8 @@ def build_app(cfg: Config, store: Store, **options: Any) -> Starlette:
         except (KeyError, ValueError) as exc:
             raise DeskError(f"the {op!r} form lacks a field or has a bad one ({exc})") from None
         A.desk.save(d, have, user["name"], ch.action, ch.target, ch.before, ch.after, ch.decision)
+        if ch.then is not None:
+            ch.then(user["name"])  # the stored stories change too (a merge, a split), once the draft is saved
         if ch.flagged:
             request.session["flagged"] = {"text": str(ch.after), "reasons": ch.flagged}
         lang = form.get("lang") or ""
