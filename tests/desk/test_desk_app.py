@@ -6,6 +6,7 @@ from __future__ import annotations
 import html as H
 import json
 import re
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from deskenv import (
     version,
 )
 
-from dailybrief.desk.auth import LoginLimiter
+from dailybrief.desk.auth import LOGIN_WINDOW, LoginLimiter
 from dailybrief.desk.drafts import Desk
 from dailybrief.desk.review import auto_publish_due
 
@@ -66,12 +67,31 @@ def test_sign_in_sets_a_strict_secure_cookie_and_failed_sign_ins_are_rate_limite
     Desk(env.store).set_disabled("abe")  # `dailybrief desk disable abe`: the open session ends now
     assert c.get(f"/edition/{DAY}", follow_redirects=False).status_code == 303
     Desk(env.store).set_disabled("abe", False)
-    limited = client(env, user="", limiter=LoginLimiter(attempts=3, window=600))
+    limited = client(env, user="", limiter=LoginLimiter(Desk(env.store), attempts=3, window=600))
     assert [login(limited, "abe", "wrong password!").status_code for _ in range(3)] == [401, 401, 401]
     refused = login(limited, "abe", PASSWORD)  # even the right password waits now
     assert refused.status_code == 429 and "too many" in refused.text
     assert login(limited, "nobody", PASSWORD).status_code == 429  # the client's address is limited too
     assert login(client(env, user=""), "abe", "https://evil.example/").status_code == 401
+
+
+def test_the_sign_in_limit_holds_across_desk_processes_and_restarts(make_env) -> None:
+    env = make_env()
+    one, two = client(env, user=""), client(env, user="")  # two desks (own connections) on one database
+    assert [login(one, "edna", f"wrong password {k}").status_code for k in range(5)] == [401] * 5
+    refused = login(two, "edna", PASSWORD)
+    assert refused.status_code == 429 and "too many" in refused.text
+    del one, two
+    assert login(client(env, user=""), "edna", PASSWORD).status_code == 429  # a restarted desk still refuses
+    assert env.store.conn.execute("SELECT COUNT(*) FROM desk_login_failures").fetchone()[0] == 10  # name, address
+    # the window slides: once the failures are older than it, the right password works, and clears the name's
+    now = [time.time()]
+    later = LoginLimiter(Desk(env.store), clock=lambda: now[0])
+    assert later.blocked("user:edna") > 0
+    now[0] += LOGIN_WINDOW + 1
+    c = client(env, user="", limiter=later)
+    assert later.blocked("user:edna") == 0 and login(c, "edna", PASSWORD).status_code == 303
+    assert Desk(env.store).login_failures(("user:edna",), 0) == {}
 
 
 def test_every_state_changing_request_needs_the_csrf_token_and_same_origin(make_env) -> None:

@@ -66,7 +66,7 @@ class DeskApp:
                  limiter: LoginLimiter | None = None, auto_publish: bool = True) -> None:
         self.cfg, self.store, self.desk = cfg, store, Desk(store)
         self.env = _env()
-        self.limiter = limiter or LoginLimiter()
+        self.limiter = limiter or LoginLimiter(self.desk)
         self._embedder = embedder
         self._check: edits.Checker | None = None
         self.secure_cookie = secure_cookie

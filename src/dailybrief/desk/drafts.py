@@ -85,6 +85,25 @@ class Desk:
     def users(self) -> list[dict[str, Any]]:
         return [{"name": n, "role": r} for n, r in self.conn.execute("SELECT name, role FROM desk_users ORDER BY name")]
 
+    # -- failed sign-ins (the login rate limit) -------------------------------------------
+    def login_failures(self, keys: tuple[str, ...], since: float) -> dict[str, tuple[int, float]]:
+        """key -> (failed sign-ins after `since`, the oldest of them)."""
+        if not keys:
+            return {}
+        marks = ", ".join("?" * len(keys))
+        return {k: (int(n), float(oldest)) for k, n, oldest in self.conn.execute(
+            f"SELECT key, COUNT(*), MIN(at) FROM desk_login_failures WHERE key IN ({marks}) AND at > ? GROUP BY key",
+            (*keys, since))}
+
+    def add_login_failure(self, keys: tuple[str, ...], at: float, forget_before: float) -> None:
+        with self.conn:
+            self.conn.execute("DELETE FROM desk_login_failures WHERE at <= ?", (forget_before,))
+            self.conn.executemany("INSERT INTO desk_login_failures (key, at) VALUES (?, ?)", [(k, at) for k in keys])
+
+    def clear_login_failures(self, key: str) -> None:
+        with self.conn:
+            self.conn.execute("DELETE FROM desk_login_failures WHERE key = ?", (key,))
+
     # -- drafts --------------------------------------------------------------------
     @staticmethod
     def _draft(row: tuple[Any, ...]) -> Draft:
