@@ -388,6 +388,29 @@ def test_demote_a_section_to_the_roundup_and_promote_a_candidate_to_a_section(ma
                for s in p.sentences)
 
 
+def test_promote_writes_the_new_section_with_the_configured_model(make_env, chat_stub, monkeypatch) -> None:
+    from dailybrief.config import WriterConfig
+
+    stub, base = chat_stub
+    monkeypatch.setenv("DAILYBRIEF_API_KEY", "test-key")
+    env = make_env()
+    env.cfg = env.cfg.model_copy(update={"writer": WriterConfig(kind="openai", base_url=base, model="m", retries=0,
+                                                                facts=(1, 6), positions=(0, 3), analysis=(0, 4))})
+    c = client(env, "edna")
+    sparse = next(x for x in draft(env).candidates if any("sparse" in i["url"] for i in x["items"]))
+    assert sparse["story_id"] not in story_ids(c.get(f"/edition/{DAY}").text)
+    stub.default = (200, json.dumps({"title": "Sparse attention halves memory", "facts": [
+        {"text": "Researchers describe a sparse attention method that halves memory use.", "sources": [1]}],
+        "views": [], "analysis": []}), {})
+    asked = len(stub.requests)
+    r = post(c, "promote", story_id=sparse["story_id"])
+    assert r.status_code == 200, r.text[:300]
+    assert len(stub.requests) > asked  # the model was asked, not the extractive writer alone
+    sec = next(x for x in draft(env).briefs[1].sections if x.story_id == sparse["story_id"])
+    assert sec.writer == "llm" and sec.title == "Sparse attention halves memory"
+    assert [s.supported for p in sec.paragraphs for s in p.sentences] == [True]
+
+
 def test_two_approvals_at_once_send_each_target_one_copy(make_env) -> None:
     import threading
 
