@@ -188,7 +188,10 @@ def test_two_editors_cannot_lose_each_others_changes(make_env) -> None:
     assert late.status_code == 409
     assert "第一位编辑的标题" in late.text and "第二位编辑的标题" in late.text and "edna" in late.text
     assert next(s for s in draft(env).briefs[0].sections if s.story_id == sid).title == "第一位编辑的标题"
-    late_approve = two.post(f"/edition/{DAY}/approve", data={"csrf": csrf(page_two), "version": version(page_two)})
+    asked = two.post(f"/edition/{DAY}/approve", data={"csrf": csrf(page_two), "version": version(page_two)})
+    assert asked.status_code == 409 and "edna" in asked.text  # the confirmation shows the conflict first
+    late_approve = two.post(f"/edition/{DAY}/approve", data={"csrf": csrf(page_two), "version": version(page_two),
+                                                             "confirm": "yes"})
     assert late_approve.status_code == 400 and "changed since" in late_approve.text and env.deliveries("hook") == 0
 
 
@@ -200,13 +203,54 @@ def test_approval_publishes_to_every_target_once_and_only_approvers_may(make_env
     assert editor.post(f"/edition/{DAY}/approve", data={"csrf": csrf(page), "version": version(page)}).status_code == 403
     approver = client(env, "abe")
     page = approver.get(f"/edition/{DAY}").text
-    r = approver.post(f"/edition/{DAY}/approve", data={"csrf": csrf(page), "version": version(page)})
+    asked = approver.post(f"/edition/{DAY}/approve", data={"csrf": csrf(page), "version": version(page)})
+    # approving asks first, naming every target it goes to; nothing is sent until the approver confirms
+    assert asked.status_code == 200 and 'id="confirm"' in asked.text and "hook (webhook)" in asked.text
+    assert "alerts" not in asked.text and env.deliveries("hook") == 0 and draft(env).status == "draft"
+    r = approver.post(f"/edition/{DAY}/approve", data={"csrf": csrf(asked.text), "version": version(asked.text),
+                                                       "confirm": "yes"})
     assert r.status_code == 200 and "published the edition" in r.text
     assert env.deliveries("hook") == 1 and sorted(p.name for p in (env.root / "archive" / "2026-04-10").iterdir())
-    again = approver.post(f"/edition/{DAY}/approve", data={"csrf": csrf(page), "version": version(page)})
+    again = approver.post(f"/edition/{DAY}/approve", data={"csrf": csrf(page), "version": version(page),
+                                                           "confirm": "yes"})
     assert "nothing was sent again" in again.text and env.deliveries("hook") == 1
+    twice = approver.post(f"/edition/{DAY}/approve", data={"csrf": csrf(page), "version": version(page)})
+    assert twice.status_code == 400 and "published" in twice.text and env.deliveries("hook") == 1
     assert draft(env).status == "published" and {d["target"] for d in env.store.deliveries(DAY)} == {"archive", "hook"}
     assert "published" in approver.get(f"/edition/{DAY}").text and 'id="approve"' not in approver.get(f"/edition/{DAY}").text
+
+
+def _confirmed(c, action: str) -> object:
+    page = c.get(f"/edition/{DAY}").text
+    return c.post(f"/edition/{DAY}/{action}", data={"csrf": csrf(page), "version": version(page), "confirm": "yes"})
+
+
+def test_a_rerun_of_a_published_edition_keeps_it_and_says_so_until_an_approver_reopens_it(make_env) -> None:
+    env = make_env()
+    c = client(env, "abe")
+    assert "published the edition" in _confirmed(c, "approve").text
+    published = draft(env)
+    run = env.rebuild()  # the day run again, review on
+    [said] = [f for f in run.failures if "published already" in f]
+    assert "nothing sent again" in said and "Reopen for a revision" in said and run.outputs["draft"].endswith(str(DAY))
+    kept = draft(env)
+    assert (kept.status, kept.version, kept.briefs[0].as_dict()) == ("published", published.version,
+                                                                     published.briefs[0].as_dict())
+    assert env.deliveries("hook") == 1 and "rerun kept the published edition" in c.get(f"/edition/{DAY}/history").text
+    # reopening asks first, then makes it a draft again, marked touched (auto_publish_at leaves it alone)
+    page = c.get(f"/edition/{DAY}").text
+    asked = c.post(f"/edition/{DAY}/reopen", data={"csrf": csrf(page), "version": version(page)})
+    assert asked.status_code == 200 and "not sent" in asked.text and draft(env).status == "published"
+    assert _confirmed(c, "reopen").status_code == 200 and draft(env).status == "draft" and draft(env).touched
+    assert client(env, "edna").post(f"/edition/{DAY}/reopen", data={"csrf": "x"}).status_code == 403
+    run = env.rebuild()
+    assert run.status == "draft" and not any("published already" in f for f in run.failures)
+    rebuilt = draft(env)
+    assert rebuilt.status == "draft" and rebuilt.version > published.version and rebuilt.touched
+    assert auto_publish_due(env.cfg.model_copy(update={"review": env.cfg.review.model_copy(
+        update={"auto_publish_at": "00:01"})}), env.store, datetime(2026, 4, 11, 0, 0, tzinfo=timezone.utc)) == []
+    again = _confirmed(c, "approve").text
+    assert "hook: unchanged" in again and env.deliveries("hook") == 1  # a message once sent stays sent
 
 
 def test_a_rebuilt_draft_keeps_decisions_where_the_stories_remain(make_env) -> None:
@@ -258,7 +302,12 @@ def test_hold_stops_auto_publish_and_keeps_the_draft_editable(make_env) -> None:
     env = make_env(auto_publish_at="09:00")
     c = client(env, "abe")
     page = c.get(f"/edition/{DAY}").text
-    c.post(f"/edition/{DAY}/hold", data={"csrf": csrf(page), "version": version(page), "reason": "check the numbers"})
+    asked = c.post(f"/edition/{DAY}/hold", data={"csrf": csrf(page), "version": version(page),
+                                                 "reason": "check the numbers"})
+    assert asked.status_code == 200 and "Hold the edition" in asked.text and "check the numbers" in asked.text
+    assert draft(env).status == "draft"  # holding asks first too
+    c.post(f"/edition/{DAY}/hold", data={"csrf": csrf(page), "version": version(page), "reason": "check the numbers",
+                                         "confirm": "yes"})
     assert draft(env).status == "held"
     assert auto_publish_due(env.cfg, env.store, datetime(2026, 4, 10, 3, 0, tzinfo=timezone.utc)) == []
     assert post(c, "down", story_id=story_ids(c.get(f"/edition/{DAY}").text)[0]).status_code == 200

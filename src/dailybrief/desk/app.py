@@ -39,7 +39,7 @@ from .addstory import add_story, fetch_item
 from .auth import LoginLimiter, allowed, check_password, csrf_ok, new_csrf, session_secret
 from .drafts import Conflict, Desk, DeskError, Draft
 from .regenerate import model_writer, promote, regenerate, section_writer
-from .review import auto_publish_due, grounding_checker, hold, publish_draft
+from .review import auto_publish_due, grounding_checker, hold, publish_draft, reopen
 
 log = logging.getLogger(__name__)
 
@@ -353,18 +353,53 @@ def build_app(cfg: Config, store: Store, **options: Any) -> Starlette:
         lang = form.get("lang") or ""
         return RedirectResponse(f"/edition/{day}" + (f"?lang={lang}" if lang else ""), 303)
 
+    def confirm(request: Request, action: str, day: date, have: int, reason: str = "") -> Response:
+        """Approve and hold ask first: what goes out where (or that nothing does), at the version the page showed."""
+        d = _draft(day)
+        if d.open == (action == "reopen"):
+            raise DeskError(f"the edition of {day} is {d.status}; there is nothing to {action}")
+        if d.version != have:
+            raise Conflict(day, have, d.version)
+        flagged = sum(1 for b in d.briefs for p in [*b.abstract, *(p for s in b.sections for p in s.paragraphs)]
+                      for s in p.sentences if s.supported is False)
+        return A.page(request, "confirm.html", action=action, day=day, d=d, reason=reason, flagged=flagged,
+                      langs=[b.language for b in d.briefs], targets=[t for t in A.cfg.publish if t.editions],
+                      sections=sum(1 for s in d.briefs[0].sections if s.kind == "story"))
+
     @guarded("approve", post=True)
     def approve(request: Request, user: dict[str, str], form: dict[str, str]) -> Response:
         day = _day(request)
         have = int(form.get("version", "0") or 0)
+        if form.get("confirm") != "yes":
+            return confirm(request, "approve", day, have)
         outcome = publish_draft(A.cfg, A.store, day, user["name"], have)
         return A.page(request, "published.html", day=day, outcome=outcome)
 
     @guarded("approve", post=True)
     def hold_(request: Request, user: dict[str, str], form: dict[str, str]) -> Response:
         day = _day(request)
-        hold(A.store, day, user["name"], int(form.get("version", "0") or 0), form.get("reason", "")[:500])
+        have, reason = int(form.get("version", "0") or 0), form.get("reason", "")[:500]
+        if form.get("confirm") != "yes":
+            return confirm(request, "hold", day, have, reason)
+        hold(A.store, day, user["name"], have, reason)
         return RedirectResponse(f"/edition/{day}", 303)
+
+    @guarded("approve", post=True)
+    def reopen_(request: Request, user: dict[str, str], form: dict[str, str]) -> Response:
+        day = _day(request)
+        have = int(form.get("version", "0") or 0)
+        if form.get("confirm") != "yes":
+            return confirm(request, "reopen", day, have)
+        reopen(A.store, day, user["name"], have)
+        return RedirectResponse(f"/edition/{day}", 303)
+
+    async def back_to_edition(request: Request) -> Response:
+        if request.path_params["action"] not in ("approve", "hold", "reopen", "change"):
+            return A.error(request, "no such page", 404)
+        try:
+            return RedirectResponse(f"/edition/{_day(request)}", 303)
+        except DeskError as exc:
+            return A.error(request, str(exc), 400)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -384,6 +419,9 @@ def build_app(cfg: Config, store: Store, **options: Any) -> Starlette:
         Route("/edition/{day}/change", change, methods=["POST"]),
         Route("/edition/{day}/approve", approve, methods=["POST"]),
         Route("/edition/{day}/hold", hold_, methods=["POST"]),
+        Route("/edition/{day}/reopen", reopen_, methods=["POST"]),
+        # a GET of an action's address (the back button after a confirmation) shows the edition
+        Route("/edition/{day}/{action:str}", back_to_edition, methods=["GET"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     middleware = [Middleware(SessionMiddleware, secret_key=session_secret(cfg.db_path()), session_cookie=SESSION_COOKIE,

@@ -18,6 +18,7 @@ from ..store import Store, utcnow
 
 ROLES = ("editor", "approver", "admin")
 OPEN = ("draft", "held")  # statuses an editor may still change
+DONE = ("publishing", "published")  # statuses a rerun of the day leaves alone
 
 
 class DeskError(DailybriefError):
@@ -161,20 +162,24 @@ class Desk:
                      json.dumps(decision, ensure_ascii=False), user, now))
         return draft
 
-    def _why_not(self, edition: date, have: int) -> DeskError:
+    def _why_not(self, edition: date, have: int, reopening: bool = False) -> DeskError:
         row = self.conn.execute("SELECT version, status FROM desk_drafts WHERE edition = ?", (edition.isoformat(),)).fetchone()
         if row is None:
             return DeskError(f"there is no draft of {edition}")
-        if row[1] not in OPEN:
+        if reopening and row[1] != "published":
+            return DeskError(f"the edition of {edition} is {row[1]}, not published; there is nothing to reopen")
+        if not reopening and row[1] not in OPEN:
             return DeskError(f"the draft of {edition} is {row[1]}; it can no longer be changed")
         return Conflict(edition, have, row[0])
 
-    def transition(self, edition: date, have: int | None, frm: tuple[str, ...], to: str, user: str, note: str = "") -> bool:
-        """Move a draft from one of `frm` to `to` atomically; False when another request got there first."""
+    def transition(self, edition: date, have: int | None, frm: tuple[str, ...], to: str, user: str, note: str = "",
+                   touched: bool = False) -> bool:
+        """Move a draft from one of `frm` to `to` atomically; False when another request got there first.
+        `touched`: an editor acted (auto_publish_at leaves the draft alone then)."""
         now = utcnow().isoformat()
         marks = ", ".join("?" * len(frm))
         sql = (f"UPDATE desk_drafts SET status = ?, version = version + 1, updated = ?, decided_by = ?, decided = ?, "
-               f"note = ? WHERE edition = ? AND status IN ({marks})")
+               f"note = ?{', touched = 1' if touched else ''} WHERE edition = ? AND status IN ({marks})")
         args: list[Any] = [to, now, user, now, note, edition.isoformat(), *frm]
         if have is not None:
             sql += " AND version = ?"

@@ -21,7 +21,7 @@ from ..ids import split_story_id
 from ..records import Brief, Paragraph, Reference, RunReport, Sentence, Story
 from ..store import Store, utcnow
 from ..write.verify import VerifySettings, verify_brief
-from .drafts import OPEN, Desk, DeskError, Draft
+from .drafts import DONE, OPEN, Desk, DeskError, Draft
 from .edits import Change, Checker, replay
 
 if TYPE_CHECKING:
@@ -110,6 +110,10 @@ def hold_for_review(pipe: Pipeline, run: RunReport, day: date, ranked: list[Stor
     cfg, store = pipe.cfg, pipe.store
     desk = Desk(store)
     ed = cfg.edition
+    done = desk.draft(day)
+    if done is not None and done.status in DONE:
+        return _kept(desk, run, done, desk_link(cfg, day))
+    touched = done is not None and done.touched  # an editor acted on the day: auto_publish_at leaves it alone
     draft = Draft(edition=day, version=0, status="draft", briefs=briefs,
                   candidates=candidates(ranked, ed.top_stories, ed.roundup_items), run_id=run.id)
     decisions = desk.decisions(day)
@@ -156,6 +160,7 @@ def hold_for_review(pipe: Pipeline, run: RunReport, day: date, ranked: list[Stor
         draft.stale = replay(draft, decisions, check, {"add_item": added, "promote": promoted, "merge": merged,
                                                        "split": split})
         draft.touched = True
+    draft.touched = draft.touched or touched
     desk.put_draft(draft)
     desk.audit(day, "draft built", SYSTEM_USER, f"run {run.id}", "",
                f"{sum(len(b.sections) for b in briefs)} sections; {len(decisions) - len(draft.stale)} earlier decisions "
@@ -171,6 +176,26 @@ def hold_for_review(pipe: Pipeline, run: RunReport, day: date, ranked: list[Stor
     if note and not note.startswith(("alert sent", "alert already sent")):
         run.failures.append(note)
     return draft
+
+
+def _kept(desk: Desk, run: RunReport, done: Draft, link: str) -> Draft:
+    """A rerun of an edition the desk published (or is publishing) keeps it: nothing is rebuilt or sent."""
+    day = done.edition
+    msg = (f"the edition of {day} is {done.status} already (approved by {done.decided_by or 'someone'}); this rerun "
+           f"kept it as it is: no new draft, nothing sent again. To revise it, reopen it on the desk ({link}, "
+           f"\"Reopen for a revision\"), then run the day again")
+    run.failures.append(msg)
+    run.outputs["draft"] = link
+    desk.audit(day, "rerun kept the published edition", SYSTEM_USER, f"run {run.id}", "", msg)
+    return done
+
+
+def reopen(store: Store, day: date, user: str, have: int) -> None:
+    """A published edition becomes a draft again, for a revision: a rerun rebuilds it, approving sends it again
+    where its content changed (the folder and site copies; a message once sent stays sent: the delivery log)."""
+    desk = Desk(store)
+    if not desk.transition(day, have, ("published",), "draft", user, "reopened for a revision", touched=True):
+        raise desk._why_not(day, have, reopening=True)
 
 
 @dataclass(slots=True)
