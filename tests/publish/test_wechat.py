@@ -12,6 +12,7 @@ from dailybrief import config
 from dailybrief.demo import demo_dir
 from dailybrief.publish.base import load_edition
 from dailybrief.publish.delivery import deliver, make_target
+from dailybrief.render.formats import brief_view
 from dailybrief.store import Store
 from wechatserver import APPID, SECRET, wechat_server
 
@@ -31,6 +32,8 @@ def edition(tmp_path: Path):
 
 def _brief(language: str, **kw):
     brief = make_brief(language, **kw)
+    for k, sec in enumerate(s for s in brief.sections if s.kind == "story"):  # the coverage chart has bars to draw
+        sec.coverage = {"press": 2 + k, "community": 1}
     brief.branding.qr_url = "https://org.example/qr"
     brief.branding.logo = str(demo_dir() / "logo.png")
     brief.url = f"https://org.example/2026-04-10/{language}"
@@ -123,6 +126,9 @@ def test_each_language_edition_is_an_article_of_one_draft(bilingual, creds) -> N
         assert wx.count("/cgi-bin/material/add_material") == 1
         assert wx.count("/cgi-bin/media/uploadimg") == 2  # the logo and the QR code, once for both articles
         assert en["content"] != zh["content"] and all(u in zh["content"] + en["content"] for u in wx.images)
+        for article, brief in ((zh, bilingual.briefs[0]), (en, bilingual.briefs[1])):  # the charts travel along,
+            labels = brief_view(brief)["labels"]  # drawn as inline-styled bars (no image to upload)
+            assert labels["coverage"] in article["content"] and "background-color:" in article["content"]
 
 
 def test_a_target_with_a_language_sends_that_edition_alone(bilingual, creds) -> None:
