@@ -71,6 +71,10 @@ def merge(draft: Draft, store: Store, writer: ChainWriter, story_id: str, into: 
         raise DeskError(f"story {story_id if a is None else into} is not among this edition's candidates")
     if a.get("merged_into"):
         raise DeskError(f"story {story_id} was merged into {a['merged_into']} already")
+    for sid in (story_id, into):
+        if not store.story_item_ids(sid):
+            raise DeskError(f"story {sid} is not one clustering made (a page added from a URL?); only stored "
+                            "stories can be merged: drop or demote it instead")
     ids = list(dict.fromkeys([*_item_ids(b), *_item_ids(a)]))
     story = _story(draft, store, into, b["title"], ids)
     for brief in draft.briefs:
@@ -103,6 +107,8 @@ def split(draft: Draft, store: Store, writer: ChainWriter, story_id: str, item_i
     if item_id not in ids:
         raise DeskError("that source is not part of this story (any more); reload the page")
     rest = [i for i in ids if i != item_id]
+    if item_id not in store.story_item_ids(story_id):
+        raise DeskError("the store no longer files that source under this story; reload the page")
     if not rest:
         raise DeskError("this story has only that source; drop or demote it instead")
     kept = _story(draft, store, story_id, cand["title"], rest)
