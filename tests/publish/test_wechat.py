@@ -150,3 +150,18 @@ def test_an_article_over_the_content_limit_is_refused_before_any_upload(tmp_path
         assert d.status == "failed" and "the en WeChat article is" in d.detail and "20,000 characters" in d.detail
         assert "top_stories" in d.detail and "`language`" in d.detail and "nothing was sent" in d.detail
         assert wx.calls == []  # no token, no upload: the check comes first
+
+
+def test_a_gif_logo_is_uploaded_as_a_png(tmp_path: Path, creds) -> None:
+    from PIL import Image
+
+    gif = tmp_path / "logo.gif"
+    Image.new("RGB", (32, 32), (200, 30, 30)).save(gif, "GIF")
+    brief = _brief("zh")
+    brief.branding.logo = str(gif)
+    edition = render_edition(tmp_path / "gif", [brief], formats=("json",))
+    with wechat_server() as wx:
+        cfg = _cfg(wx.base)
+        [d] = deliver(cfg, Store.open(cfg.db_path()), edition)
+        assert d.status == "delivered", d.detail  # the stand-in, like uploadimg, refuses GIF
+        assert wx.count("/cgi-bin/media/uploadimg") == 2 and wx.problems == []

@@ -13,6 +13,7 @@ message, a log or the delivery log: errors name the API call and the platform's 
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import re
@@ -21,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from PIL import Image
 
 from ..errors import NotConfigured, PublishError
 from ..render.formats import qr_png_uri, render_wechat
@@ -128,13 +130,15 @@ class WechatPublisher:
             return self._json(call, lambda: send(self.token(fresh=True)))
 
     def upload_image(self, data: bytes, mime: str) -> str:
-        ext = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif"}[mime]
+        data, mime = as_uploadable(data, mime)
+        ext = {"image/png": "png", "image/jpeg": "jpg"}[mime]
         answer = self.call("uploadimg", lambda t: self.client.post(
             self._url("media/uploadimg"), params={"access_token": t}, files={"media": (f"image.{ext}", data, mime)}))
         return str(answer["url"])
 
     def add_cover(self, data: bytes, mime: str) -> str:
-        ext = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif"}[mime]
+        data, mime = as_uploadable(data, mime)
+        ext = {"image/png": "png", "image/jpeg": "jpg"}[mime]
         answer = self.call("add_material", lambda t: self.client.post(
             self._url("material/add_material"), params={"access_token": t, "type": "image"},
             files={"media": (f"cover.{ext}", data, mime)}))
@@ -193,6 +197,20 @@ class WechatPublisher:
 
     def alert(self, subject: str, lines: list[str]) -> str:
         raise PublishError("a wechat target takes editions only; name an email or chat target in [alerts].target")
+
+
+def as_uploadable(data: bytes, mime: str) -> tuple[bytes, str]:
+    """uploadimg takes JPEG and PNG only: a GIF (a logo) goes as a PNG of its first frame."""
+    if mime != "image/gif":
+        return data, mime
+    out = io.BytesIO()
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.convert("RGBA").save(out, "PNG")
+    except (OSError, ValueError) as exc:
+        raise PublishError(f"a GIF image of the WeChat article could not be converted to PNG ({exc}); use a PNG "
+                           "or JPEG logo") from None
+    return out.getvalue(), "image/png"
 
 
 def check_length(language: str, content: str, articles: int) -> None:
