@@ -32,7 +32,7 @@ from ..config import Config
 from ..errors import DailybriefError
 from ..render import formats as render
 from ..store import Store
-from ..stories.embed import default_embedder
+from ..stories.embed import Embedder, default_embedder
 from ..write.writer import ChainWriter
 from . import edits, regroup
 from .addstory import add_story, fetch_item
@@ -62,7 +62,7 @@ def _env() -> jinja2.Environment:
 class DeskApp:
     """The desk's state: config, store, templates, the login limiter and the grounding check."""
 
-    def __init__(self, cfg: Config, store: Store, embedder: Any = None, secure_cookie: bool = True,
+    def __init__(self, cfg: Config, store: Store, embedder: Embedder | None = None, secure_cookie: bool = True,
                  limiter: LoginLimiter | None = None, auto_publish: bool = True) -> None:
         self.cfg, self.store, self.desk = cfg, store, Desk(store)
         self.env = _env()
@@ -81,12 +81,16 @@ class DeskApp:
         return await asyncio.to_thread(locked)
 
     @property
+    def embedder(self) -> Embedder:
+        """The embedder the checker and the writers share, loaded on first use."""
+        if self._embedder is None:
+            self._embedder = default_embedder()
+        return self._embedder
+
+    @property
     def check(self) -> edits.Checker:
         if self._check is None:
-            if self._embedder is None:
-
-                self._embedder = default_embedder()
-            self._check = grounding_checker(self.cfg, self.store, self._embedder)
+            self._check = grounding_checker(self.cfg, self.store, self.embedder)
         return self._check
 
     @property
@@ -94,10 +98,6 @@ class DeskApp:
         """The configured writer (a model when one is configured), for sections written again on the desk."""
         return section_writer(self.cfg, self.store, self.embedder)
 
-    @property
-    def embedder(self) -> Any:
-        self.check  # noqa: B018 - loads the embedder the checker and the writers share
-        return self._embedder
 
     # -- responses ---------------------------------------------------------------------
     def page(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:

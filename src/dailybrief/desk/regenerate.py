@@ -11,19 +11,21 @@ import copy
 from datetime import date
 from typing import Any
 
+from ..config import Config
 from ..records import Brief, Paragraph, Section, Story
 from ..store import Store
 from ..stories.cluster import item_order
+from ..stories.embed import Embedder
 from ..write.llm import LLMWriter
 from ..write.verify import renumber_references
-from ..write.writer import ChainWriter, ReferenceBook, WriterContext, build_writer, get_writer
+from ..write.writer import ChainWriter, ReferenceBook, SectionWriter, WriterContext, build_writer, get_writer
 from .drafts import DeskError, Draft
 from .edits import Change, Checker
 
 INSTRUCTION_MAX = 300  # characters of the editor's instruction
 
 
-def model_writer(cfg: Any, store: Store, embedder: Any, instruction: str) -> Any:
+def model_writer(cfg: Config, store: Store, embedder: Embedder, instruction: str) -> SectionWriter:
     if cfg.writer.kind == "extractive":
         raise DeskError("no model writer is configured ([writer].kind = \"extractive\"); set [writer] to a model "
                         "endpoint to regenerate with it")
@@ -33,7 +35,7 @@ def model_writer(cfg: Any, store: Store, embedder: Any, instruction: str) -> Any
     return writer
 
 
-def section_writer(cfg: Any, store: Store, embedder: Any) -> ChainWriter:
+def section_writer(cfg: Config, store: Store, embedder: Embedder) -> ChainWriter:
     """The writer the run uses: the configured model when there is one, the extractive writer otherwise (and
     whenever the model cannot write a section)."""
     return build_writer(WriterContext(cfg.writer, embedder, store, cfg.base_dir))
