@@ -60,7 +60,7 @@ def candidates(n: int, sections: int) -> list[dict[str, object]]:
              "notes": {"coverage": "5 outlets, 2 official", "engagement": "HN 340 points, 120 comments"},
              "topics": ["compute", "models"], "outlets": [f"Outlet {j}" for j in range(5)], "follow_up": i % 7 == 0,
              "selected": "section" if i < sections else ("roundup" if i < sections + 6 else ""), "pinned": False,
-             "dropped": False, "item_count": 12,
+             "dropped": False, "item_count": 12, "item_ids": [f"i{i}-{j}" for j in range(12)],
              "items": [{"id": f"i{i}-{j}", "title": f"Item {j} of story {i}", "url": f"https://n{j}.example/{i}",
                         "source": f"Outlet {j}", "tier": "press", "published": "2026-04-10T03:00:00+00:00"}
                        for j in range(8)]} for i in range(n)]

@@ -158,6 +158,8 @@ def wechat_server() -> Iterator[WeChat]:
                     articles = data.get("articles") or []
                     if not articles:
                         return self._send(_err(47001, "data format error"))
+                    if len(articles) > 8:
+                        state.problems.append("more than 8 articles in one draft")
                     for a in articles:
                         bad = _check_article(state, a)
                         if bad:

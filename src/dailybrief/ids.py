@@ -23,6 +23,11 @@ def content_hash(*parts: object) -> str:
     return h.hexdigest()[:20]
 
 
+def split_story_id(item_id: str) -> str:
+    """The story of an item an editor split off its story (never the id clustering gives a story of its own)."""
+    return content_hash("story", "split", item_id)
+
+
 def canonical_url(url: str) -> str:
     """The URL without tracking parameters, fragment, default port or host case."""
     url = url.strip()

@@ -18,6 +18,7 @@ import numpy as np
 import sqlite_utils
 
 from .errors import StoreError
+from .ids import split_story_id
 from .records import Comment, Item, RunReport, Source, SourceResult, StageReport, as_dict
 from .redact import scrub, scrub_data
 
@@ -126,6 +127,16 @@ MIGRATIONS: list[str] = [
         target TEXT, before TEXT, after TEXT
     );
     CREATE INDEX desk_audit_edition ON desk_audit(edition, id);
+    """,
+    # 9: the editors' corrections to stories (the desk's merge and split), which clustering a day again keeps;
+    # and the desk's failed sign-ins, so its rate limit holds across restarts and processes
+    """
+    CREATE TABLE story_moves (
+        item_id TEXT PRIMARY KEY, story_id TEXT NOT NULL, action TEXT NOT NULL, by_name TEXT, at TEXT
+    );
+    CREATE INDEX story_moves_story ON story_moves(story_id);
+    CREATE TABLE desk_login_failures (key TEXT NOT NULL, at DOUBLE PRECISION NOT NULL);
+    CREATE INDEX desk_login_failures_key ON desk_login_failures(key, at);
     """,
 ]
 
@@ -488,6 +499,68 @@ class Store:
             )
             self.conn.executemany("INSERT OR IGNORE INTO briefings (story_id, day) VALUES (?, ?)",
                                   [(sid, day.isoformat()) for sid in story_ids])
+
+    # -- the editors' corrections to stories ------------------------------------
+    def story_moves(self, item_ids: Iterable[str]) -> dict[str, str]:
+        """item_id -> the story an editor put it in, for those of `item_ids` an editor moved."""
+        ids = list(dict.fromkeys(item_ids))
+        out: dict[str, str] = {}
+        for lo in range(0, len(ids), 500):
+            chunk = ids[lo : lo + 500]
+            out.update(self.conn.execute(f"SELECT item_id, story_id FROM story_moves WHERE item_id IN "
+                                         f"({','.join('?' * len(chunk))})", chunk).fetchall())
+        return out
+
+    def story_item_ids(self, story_id: str) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT item_id FROM story_items WHERE story_id = ? ORDER BY item_id",
+                                                (story_id,))]
+
+    def _record_moves(self, item_ids: list[str], story_id: str, action: str, by: str) -> None:
+        now = utcnow().isoformat()
+        self.conn.executemany(
+            "INSERT INTO story_moves (item_id, story_id, action, by_name, at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (item_id) DO UPDATE SET story_id = excluded.story_id, action = excluded.action, "
+            "by_name = excluded.by_name, at = excluded.at", [(i, story_id, action, by, now) for i in item_ids])
+
+    def merge_stories(self, story_id: str, into: str, by: str) -> list[str]:
+        """Every item of story `story_id` joins story `into`, for good: the items an editor moved stay where they
+        were put when their day is clustered again, and later days' items continue `into`. The items moved."""
+        if story_id == into:
+            raise StoreError("a story cannot be merged into itself")
+        rows = {r[0]: (r[1], r[2]) for r in self.conn.execute(
+            "SELECT id, first_seen, last_seen FROM stories WHERE id IN (?, ?)", (story_id, into))}
+        if into not in rows:
+            raise StoreError(f"there is no story {into} to merge into; cluster its day first")
+        moved = self.story_item_ids(story_id)
+        with self.conn:
+            self._record_moves(moved, into, "merge", by)
+            self.conn.execute("UPDATE story_moves SET story_id = ? WHERE story_id = ?", (into, story_id))
+            self.conn.execute("UPDATE story_items SET story_id = ? WHERE story_id = ?", (into, story_id))
+            self.conn.execute("INSERT INTO briefings (story_id, day) SELECT ?, day FROM briefings WHERE story_id = ? "
+                              "ON CONFLICT DO NOTHING", (into, story_id))
+            self.conn.execute("DELETE FROM briefings WHERE story_id = ?", (story_id,))
+            if story_id in rows:
+                first = min(rows[story_id][0], rows[into][0])
+                last = max(rows[story_id][1] or "", rows[into][1] or "") or None
+                self.conn.execute("UPDATE stories SET first_seen = ?, last_seen = ? WHERE id = ?", (first, last, into))
+                self.conn.execute("DELETE FROM stories WHERE id = ?", (story_id,))
+        return moved
+
+    def split_item(self, item_id: str, story_id: str, by: str) -> str:
+        """Take an item out of its story into a story of its own, for good (see merge_stories); the new story's id."""
+        row = self.conn.execute("SELECT si.story_id, si.day, i.title FROM story_items si JOIN items i ON i.id = "
+                                "si.item_id WHERE si.item_id = ?", (item_id,)).fetchone()
+        if row is None or row[0] != story_id:
+            raise StoreError(f"item {item_id} is not in story {story_id}; reload the page")
+        if len(self.story_item_ids(story_id)) < 2:
+            raise StoreError("the story has no other item; there is nothing to split it from")
+        new = split_story_id(item_id)
+        with self.conn:
+            self.conn.execute("INSERT INTO stories (id, title, first_seen, last_seen) VALUES (?, ?, ?, ?) "
+                              "ON CONFLICT (id) DO NOTHING", (new, row[2], row[1], row[1]))
+            self.conn.execute("UPDATE story_items SET story_id = ? WHERE item_id = ?", (new, item_id))
+            self._record_moves([item_id], new, "split", by)
+        return new
 
     # -- runs -------------------------------------------------------------
     def save_run(self, run: RunReport) -> None:

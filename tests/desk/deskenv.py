@@ -31,8 +31,9 @@ def _when(h: int) -> datetime:
     return datetime(2026, 4, 10, h, 0, tzinfo=timezone.utc)
 
 
-def feeds(payload: str = "") -> dict[str, str]:
-    """Two outlets reporting three events (one with a feed-borne payload in its title and text) and a lone item."""
+def feeds(payload: str = "", later: list[dict[str, Any]] | None = None) -> dict[str, str]:
+    """Two outlets reporting three events (one with a feed-borne payload in its title and text) and a lone item;
+    `later`: more items of outlet A (a later day's)."""
     tag = f" {payload}" if payload else ""
     a = [
         {"title": f"Nvidia ships the B300 accelerator to cloud providers{tag}", "link": "https://a.example/b300",
@@ -58,7 +59,7 @@ def feeds(payload: str = "") -> dict[str, str]:
         {"title": "A lone paper on sparse attention", "link": "https://b.example/sparse",
          "description": "Researchers describe a sparse attention method that halves memory use.", "published": _when(8)},
     ]
-    return {"a.xml": rss("Outlet A", a), "b.xml": rss("Outlet B", b)}
+    return {"a.xml": rss("Outlet A", [*a, *(later or [])]), "b.xml": rss("Outlet B", b)}
 
 
 @dataclass

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html as H
 import json
 import re
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from deskenv import (
     version,
 )
 
-from dailybrief.desk.auth import LoginLimiter
+from dailybrief.desk.auth import LOGIN_WINDOW, LoginLimiter
 from dailybrief.desk.drafts import Desk
 from dailybrief.desk.review import auto_publish_due
 
@@ -66,12 +67,31 @@ def test_sign_in_sets_a_strict_secure_cookie_and_failed_sign_ins_are_rate_limite
     Desk(env.store).set_disabled("abe")  # `dailybrief desk disable abe`: the open session ends now
     assert c.get(f"/edition/{DAY}", follow_redirects=False).status_code == 303
     Desk(env.store).set_disabled("abe", False)
-    limited = client(env, user="", limiter=LoginLimiter(attempts=3, window=600))
+    limited = client(env, user="", limiter=LoginLimiter(Desk(env.store), attempts=3, window=600))
     assert [login(limited, "abe", "wrong password!").status_code for _ in range(3)] == [401, 401, 401]
     refused = login(limited, "abe", PASSWORD)  # even the right password waits now
     assert refused.status_code == 429 and "too many" in refused.text
     assert login(limited, "nobody", PASSWORD).status_code == 429  # the client's address is limited too
     assert login(client(env, user=""), "abe", "https://evil.example/").status_code == 401
+
+
+def test_the_sign_in_limit_holds_across_desk_processes_and_restarts(make_env) -> None:
+    env = make_env()
+    one, two = client(env, user=""), client(env, user="")  # two desks (own connections) on one database
+    assert [login(one, "edna", f"wrong password {k}").status_code for k in range(5)] == [401] * 5
+    refused = login(two, "edna", PASSWORD)
+    assert refused.status_code == 429 and "too many" in refused.text
+    del one, two
+    assert login(client(env, user=""), "edna", PASSWORD).status_code == 429  # a restarted desk still refuses
+    assert env.store.conn.execute("SELECT COUNT(*) FROM desk_login_failures").fetchone()[0] == 10  # name, address
+    # the window slides: once the failures are older than it, the right password works, and clears the name's
+    now = [time.time()]
+    later = LoginLimiter(Desk(env.store), clock=lambda: now[0])
+    assert later.blocked("user:edna") > 0
+    now[0] += LOGIN_WINDOW + 1
+    c = client(env, user="", limiter=later)
+    assert later.blocked("user:edna") == 0 and login(c, "edna", PASSWORD).status_code == 303
+    assert Desk(env.store).login_failures(("user:edna",), 0) == {}
 
 
 def test_every_state_changing_request_needs_the_csrf_token_and_same_origin(make_env) -> None:
@@ -100,13 +120,12 @@ def test_reorder_drop_merge_and_the_history_says_who_did_what(make_env) -> None:
     title = next(s.title for s in draft(env).briefs[0].sections if s.story_id == third)
     post(c, "drop", story_id=third)
     assert all(third not in [s.story_id for s in b.sections] for b in draft(env).briefs)
-    before = next(s for s in draft(env).briefs[1].sections if s.story_id == second)
-    n_before = sum(len(p.sentences) for p in before.paragraphs)
-    other = next(s for s in draft(env).briefs[1].sections if s.story_id == first)
-    n_other = sum(len(p.sentences) for p in other.paragraphs)
     post(c, "merge", story_id=first, into=second)
     merged = next(s for s in draft(env).briefs[1].sections if s.story_id == second)
-    assert sum(len(p.sentences) for p in merged.paragraphs) == n_before + n_other
+    both = {i for x in draft(env).candidates if x["story_id"] in (first, second) for i in x["item_ids"]}
+    cited = {r.item_id for r in draft(env).briefs[1].references
+             if r.n in {n for p in merged.paragraphs for s in p.sentences for n in s.refs}}
+    assert cited & set(env.store.story_item_ids(second)) and cited <= both  # written from both stories' items
     assert [s.story_id for s in draft(env).briefs[1].sections if s.kind == "story"] == [second]
     refs = {n for p in merged.paragraphs for s in p.sentences for n in s.refs}
     assert refs <= {r.n for r in draft(env).briefs[1].references}  # citations renumbered, none dangling
@@ -169,7 +188,10 @@ def test_two_editors_cannot_lose_each_others_changes(make_env) -> None:
     assert late.status_code == 409
     assert "第一位编辑的标题" in late.text and "第二位编辑的标题" in late.text and "edna" in late.text
     assert next(s for s in draft(env).briefs[0].sections if s.story_id == sid).title == "第一位编辑的标题"
-    late_approve = two.post(f"/edition/{DAY}/approve", data={"csrf": csrf(page_two), "version": version(page_two)})
+    asked = two.post(f"/edition/{DAY}/approve", data={"csrf": csrf(page_two), "version": version(page_two)})
+    assert asked.status_code == 409 and "edna" in asked.text  # the confirmation shows the conflict first
+    late_approve = two.post(f"/edition/{DAY}/approve", data={"csrf": csrf(page_two), "version": version(page_two),
+                                                             "confirm": "yes"})
     assert late_approve.status_code == 400 and "changed since" in late_approve.text and env.deliveries("hook") == 0
 
 
@@ -181,13 +203,54 @@ def test_approval_publishes_to_every_target_once_and_only_approvers_may(make_env
     assert editor.post(f"/edition/{DAY}/approve", data={"csrf": csrf(page), "version": version(page)}).status_code == 403
     approver = client(env, "abe")
     page = approver.get(f"/edition/{DAY}").text
-    r = approver.post(f"/edition/{DAY}/approve", data={"csrf": csrf(page), "version": version(page)})
+    asked = approver.post(f"/edition/{DAY}/approve", data={"csrf": csrf(page), "version": version(page)})
+    # approving asks first, naming every target it goes to; nothing is sent until the approver confirms
+    assert asked.status_code == 200 and 'id="confirm"' in asked.text and "hook (webhook)" in asked.text
+    assert "alerts" not in asked.text and env.deliveries("hook") == 0 and draft(env).status == "draft"
+    r = approver.post(f"/edition/{DAY}/approve", data={"csrf": csrf(asked.text), "version": version(asked.text),
+                                                       "confirm": "yes"})
     assert r.status_code == 200 and "published the edition" in r.text
     assert env.deliveries("hook") == 1 and sorted(p.name for p in (env.root / "archive" / "2026-04-10").iterdir())
-    again = approver.post(f"/edition/{DAY}/approve", data={"csrf": csrf(page), "version": version(page)})
+    again = approver.post(f"/edition/{DAY}/approve", data={"csrf": csrf(page), "version": version(page),
+                                                           "confirm": "yes"})
     assert "nothing was sent again" in again.text and env.deliveries("hook") == 1
+    twice = approver.post(f"/edition/{DAY}/approve", data={"csrf": csrf(page), "version": version(page)})
+    assert twice.status_code == 400 and "published" in twice.text and env.deliveries("hook") == 1
     assert draft(env).status == "published" and {d["target"] for d in env.store.deliveries(DAY)} == {"archive", "hook"}
     assert "published" in approver.get(f"/edition/{DAY}").text and 'id="approve"' not in approver.get(f"/edition/{DAY}").text
+
+
+def _confirmed(c, action: str) -> object:
+    page = c.get(f"/edition/{DAY}").text
+    return c.post(f"/edition/{DAY}/{action}", data={"csrf": csrf(page), "version": version(page), "confirm": "yes"})
+
+
+def test_a_rerun_of_a_published_edition_keeps_it_and_says_so_until_an_approver_reopens_it(make_env) -> None:
+    env = make_env()
+    c = client(env, "abe")
+    assert "published the edition" in _confirmed(c, "approve").text
+    published = draft(env)
+    run = env.rebuild()  # the day run again, review on
+    [said] = [f for f in run.failures if "published already" in f]
+    assert "nothing sent again" in said and "Reopen for a revision" in said and run.outputs["draft"].endswith(str(DAY))
+    kept = draft(env)
+    assert (kept.status, kept.version, kept.briefs[0].as_dict()) == ("published", published.version,
+                                                                     published.briefs[0].as_dict())
+    assert env.deliveries("hook") == 1 and "rerun kept the published edition" in c.get(f"/edition/{DAY}/history").text
+    # reopening asks first, then makes it a draft again, marked touched (auto_publish_at leaves it alone)
+    page = c.get(f"/edition/{DAY}").text
+    asked = c.post(f"/edition/{DAY}/reopen", data={"csrf": csrf(page), "version": version(page)})
+    assert asked.status_code == 200 and "not sent" in asked.text and draft(env).status == "published"
+    assert _confirmed(c, "reopen").status_code == 200 and draft(env).status == "draft" and draft(env).touched
+    assert client(env, "edna").post(f"/edition/{DAY}/reopen", data={"csrf": "x"}).status_code == 403
+    run = env.rebuild()
+    assert run.status == "draft" and not any("published already" in f for f in run.failures)
+    rebuilt = draft(env)
+    assert rebuilt.status == "draft" and rebuilt.version > published.version and rebuilt.touched
+    assert auto_publish_due(env.cfg.model_copy(update={"review": env.cfg.review.model_copy(
+        update={"auto_publish_at": "00:01"})}), env.store, datetime(2026, 4, 11, 0, 0, tzinfo=timezone.utc)) == []
+    again = _confirmed(c, "approve").text
+    assert "hook: unchanged" in again and env.deliveries("hook") == 1  # a message once sent stays sent
 
 
 def test_a_rebuilt_draft_keeps_decisions_where_the_stories_remain(make_env) -> None:
@@ -239,7 +302,12 @@ def test_hold_stops_auto_publish_and_keeps_the_draft_editable(make_env) -> None:
     env = make_env(auto_publish_at="09:00")
     c = client(env, "abe")
     page = c.get(f"/edition/{DAY}").text
-    c.post(f"/edition/{DAY}/hold", data={"csrf": csrf(page), "version": version(page), "reason": "check the numbers"})
+    asked = c.post(f"/edition/{DAY}/hold", data={"csrf": csrf(page), "version": version(page),
+                                                 "reason": "check the numbers"})
+    assert asked.status_code == 200 and "Hold the edition" in asked.text and "check the numbers" in asked.text
+    assert draft(env).status == "draft"  # holding asks first too
+    c.post(f"/edition/{DAY}/hold", data={"csrf": csrf(page), "version": version(page), "reason": "check the numbers",
+                                         "confirm": "yes"})
     assert draft(env).status == "held"
     assert auto_publish_due(env.cfg, env.store, datetime(2026, 4, 10, 3, 0, tzinfo=timezone.utc)) == []
     assert post(c, "down", story_id=story_ids(c.get(f"/edition/{DAY}").text)[0]).status_code == 200
@@ -367,6 +435,29 @@ def test_demote_a_section_to_the_roundup_and_promote_a_candidate_to_a_section(ma
     assert all(first in [s.story_id for s in b.sections if s.kind == "story"] for b in d.briefs)
     assert all(s.supported is not None for p in next(x for x in d.briefs[1].sections if x.story_id == first).paragraphs
                for s in p.sentences)
+
+
+def test_promote_writes_the_new_section_with_the_configured_model(make_env, chat_stub, monkeypatch) -> None:
+    from dailybrief.config import WriterConfig
+
+    stub, base = chat_stub
+    monkeypatch.setenv("DAILYBRIEF_API_KEY", "test-key")
+    env = make_env()
+    env.cfg = env.cfg.model_copy(update={"writer": WriterConfig(kind="openai", base_url=base, model="m", retries=0,
+                                                                facts=(1, 6), positions=(0, 3), analysis=(0, 4))})
+    c = client(env, "edna")
+    sparse = next(x for x in draft(env).candidates if any("sparse" in i["url"] for i in x["items"]))
+    assert sparse["story_id"] not in story_ids(c.get(f"/edition/{DAY}").text)
+    stub.default = (200, json.dumps({"title": "Sparse attention halves memory", "facts": [
+        {"text": "Researchers describe a sparse attention method that halves memory use.", "sources": [1]}],
+        "views": [], "analysis": []}), {})
+    asked = len(stub.requests)
+    r = post(c, "promote", story_id=sparse["story_id"])
+    assert r.status_code == 200, r.text[:300]
+    assert len(stub.requests) > asked  # the model was asked, not the extractive writer alone
+    sec = next(x for x in draft(env).briefs[1].sections if x.story_id == sparse["story_id"])
+    assert sec.writer == "llm" and sec.title == "Sparse attention halves memory"
+    assert [s.supported for p in sec.paragraphs for s in p.sentences] == [True]
 
 
 def test_two_approvals_at_once_send_each_target_one_copy(make_env) -> None:

@@ -116,6 +116,9 @@ def test_log_in_reorder_drop_edit_merge_and_approve_once(make_env, browser) -> N
         _changed(page, v)
         assert _order(page) == [top]
         page.click("#approve")
+        page.wait_for_selector("#confirm")  # approving asks first, naming the targets
+        assert "hook (webhook)" in page.inner_text("#confirm-targets") and env.deliveries("hook") == 0
+        page.click("#confirm")
         page.wait_for_selector("#outcome")
         rows = page.inner_text("#outcome")
         assert "archive" in rows and "hook" in rows and rows.count("delivered") == 2

@@ -12,6 +12,7 @@ from dailybrief import config
 from dailybrief.demo import demo_dir
 from dailybrief.publish.base import load_edition
 from dailybrief.publish.delivery import deliver, make_target
+from dailybrief.render.formats import brief_view
 from dailybrief.store import Store
 from wechatserver import APPID, SECRET, wechat_server
 
@@ -29,9 +30,26 @@ def edition(tmp_path: Path):
     return load_edition(folder, DAY)
 
 
-def _cfg(base: str) -> config.Config:
+def _brief(language: str, **kw):
+    brief = make_brief(language, **kw)
+    for k, sec in enumerate(s for s in brief.sections if s.kind == "story"):  # the coverage chart has bars to draw
+        sec.coverage = {"press": 2 + k, "community": 1}
+    brief.branding.qr_url = "https://org.example/qr"
+    brief.branding.logo = str(demo_dir() / "logo.png")
+    brief.url = f"https://org.example/2026-04-10/{language}"
+    return brief
+
+
+@pytest.fixture
+def bilingual(tmp_path: Path):
+    folder = tmp_path / "bilingual"
+    render_edition(folder, [_brief("zh"), _brief("en")], formats=("html", "json"))
+    return load_edition(folder, DAY)
+
+
+def _cfg(base: str, extra: str = "") -> config.Config:
     Path("dailybrief.toml").write_text(
-        f'[[publish]]\nkind = "wechat"\nname = "mp"\napi_base = "{base}"\nauthor = "测试机构编辑部"\n', "utf-8")
+        f'[[publish]]\nkind = "wechat"\nname = "mp"\napi_base = "{base}"\nauthor = "测试机构编辑部"\n{extra}', "utf-8")
     return config.load()
 
 
@@ -92,3 +110,58 @@ def test_wrong_credentials_and_missing_env_vars(edition, creds, monkeypatch: pyt
         monkeypatch.delenv("WECHAT_APPID")
         [d] = deliver(cfg, Store.open(cfg.db_path()), edition)
         assert d.status == "skipped" and "WECHAT_APPID" in d.detail
+
+
+def test_each_language_edition_is_an_article_of_one_draft(bilingual, creds) -> None:
+    with wechat_server() as wx:
+        cfg = _cfg(wx.base)
+        [d] = deliver(cfg, Store.open(cfg.db_path()), bilingual)
+        assert d.status == "delivered" and "2 article(s) (zh, en" in d.detail, d.detail
+        [draft] = wx.drafts
+        zh, en = draft["articles"]
+        assert (zh["title"], en["title"]) == ("AI 技术每日分析", "AI Daily Analysis") and wx.problems == []
+        assert zh["content_source_url"].endswith("/zh") and en["content_source_url"].endswith("/en")
+        assert zh["digest"] == en["digest"] == ""  # draft/add: only a one-article draft has a digest
+        assert zh["thumb_media_id"] == en["thumb_media_id"]  # the one logo is the cover of both, uploaded once
+        assert wx.count("/cgi-bin/material/add_material") == 1
+        assert wx.count("/cgi-bin/media/uploadimg") == 2  # the logo and the QR code, once for both articles
+        assert en["content"] != zh["content"] and all(u in zh["content"] + en["content"] for u in wx.images)
+        for article, brief in ((zh, bilingual.briefs[0]), (en, bilingual.briefs[1])):  # the charts travel along,
+            labels = brief_view(brief)["labels"]  # drawn as inline-styled bars (no image to upload)
+            assert labels["coverage"] in article["content"] and "background-color:" in article["content"]
+
+
+def test_a_target_with_a_language_sends_that_edition_alone(bilingual, creds) -> None:
+    with wechat_server() as wx:
+        cfg = _cfg(wx.base, 'language = "en"\n')
+        [d] = deliver(cfg, Store.open(cfg.db_path()), bilingual)
+        assert d.status == "delivered", d.detail
+        [article] = wx.drafts[0]["articles"]
+        assert article["title"] == "AI Daily Analysis" and article["digest"]
+
+
+def test_an_article_over_the_content_limit_is_refused_before_any_upload(tmp_path: Path, creds) -> None:
+    folder = tmp_path / "long"
+    render_edition(folder, [_brief("zh"), _brief("en", sentences=400, long=True)], formats=("json",))
+    edition = load_edition(folder, DAY)
+    with wechat_server() as wx:
+        cfg = _cfg(wx.base)
+        [d] = deliver(cfg, Store.open(cfg.db_path()), edition)
+        assert d.status == "failed" and "the en WeChat article is" in d.detail and "20,000 characters" in d.detail
+        assert "top_stories" in d.detail and "`language`" in d.detail and "nothing was sent" in d.detail
+        assert wx.calls == []  # no token, no upload: the check comes first
+
+
+def test_a_gif_logo_is_uploaded_as_a_png(tmp_path: Path, creds) -> None:
+    from PIL import Image
+
+    gif = tmp_path / "logo.gif"
+    Image.new("RGB", (32, 32), (200, 30, 30)).save(gif, "GIF")
+    brief = _brief("zh")
+    brief.branding.logo = str(gif)
+    edition = render_edition(tmp_path / "gif", [brief], formats=("json",))
+    with wechat_server() as wx:
+        cfg = _cfg(wx.base)
+        [d] = deliver(cfg, Store.open(cfg.db_path()), edition)
+        assert d.status == "delivered", d.detail  # the stand-in, like uploadimg, refuses GIF
+        assert wx.count("/cgi-bin/media/uploadimg") == 2 and wx.problems == []

@@ -2,7 +2,8 @@
 
     dailybrief desk ─▶ app.py (Starlette + Jinja2 + htmx, on 127.0.0.1)
                          ├─ auth.py    users (argon2), signed sessions, CSRF tokens, login rate limit
-                         ├─ edits.py   changes to a draft (reorder, drop, pin, merge, edit, ...), re-verified
+                         ├─ edits.py   changes to a draft (reorder, drop, pin, edit, ...), re-verified
+                         ├─ regroup.py merge two stories, split an item off one: in the store and the draft
                          ├─ drafts.py  the desk's tables: drafts with optimistic versions, decisions, audit log
                          └─ review.py  a run that stops at a draft; approve / hold / auto-publish
 

@@ -33,12 +33,13 @@ from ..errors import DailybriefError
 from ..render import formats as render
 from ..store import Store
 from ..stories.embed import Embedder, default_embedder
-from . import edits
+from ..write.writer import ChainWriter
+from . import edits, regroup
 from .addstory import add_story, fetch_item
 from .auth import LoginLimiter, allowed, check_password, csrf_ok, new_csrf, session_secret
 from .drafts import Conflict, Desk, DeskError, Draft
-from .regenerate import model_writer, promote, regenerate
-from .review import auto_publish_due, grounding_checker, hold, publish_draft
+from .regenerate import model_writer, promote, regenerate, section_writer
+from .review import auto_publish_due, grounding_checker, hold, publish_draft, reopen
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class DeskApp:
                  limiter: LoginLimiter | None = None, auto_publish: bool = True) -> None:
         self.cfg, self.store, self.desk = cfg, store, Desk(store)
         self.env = _env()
-        self.limiter = limiter or LoginLimiter()
+        self.limiter = limiter or LoginLimiter(self.desk)
         self._embedder = embedder
         self._check: edits.Checker | None = None
         self.secure_cookie = secure_cookie
@@ -91,6 +92,12 @@ class DeskApp:
         if self._check is None:
             self._check = grounding_checker(self.cfg, self.store, self.embedder)
         return self._check
+
+    @property
+    def writer(self) -> ChainWriter:
+        """The configured writer (a model when one is configured), for sections written again on the desk."""
+        return section_writer(self.cfg, self.store, self.embedder)
+
 
     # -- responses ---------------------------------------------------------------------
     def page(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
@@ -130,6 +137,15 @@ async def _form(request: Request) -> dict[str, str] | None:
     if not _same_origin(request) or not csrf_ok(request.session.get("csrf"), given):
         return None
     return data
+
+
+def _cited(d: Draft, form: dict[str, str]) -> str:
+    """The item a split form names by its reference number [n] in one language."""
+    brief = next((b for b in d.briefs if b.language == form.get("lang")), d.briefs[0])
+    ref = next((r for r in brief.references if str(r.n) == form.get("ref", "")), None)
+    if ref is None:
+        raise DeskError(f"there is no source [{form.get('ref', '')}] in the {brief.language} brief")
+    return ref.item_id
 
 
 def _day(request: Request) -> date:
@@ -242,7 +258,8 @@ def build_app(cfg: Config, store: Store, **options: Any) -> Starlette:
                       history=A.desk.history(day)[:50], deliveries=A.store.deliveries(day),
                       can_approve=allowed(user["role"], "approve"), formats=PREVIEW_FORMATS, open=d.open,
                       model=A.cfg.writer.kind != "extractive",
-                      story_ids=[s.story_id for s in brief.sections if s.kind == "story"])
+                      story_ids=[s.story_id for s in brief.sections if s.kind == "story"],
+                      members={c["story_id"]: c["items"] for c in d.candidates if c.get("item_count", 2) > 1})
 
     @guarded()
     def candidates(request: Request, user: dict[str, str]) -> Response:
@@ -286,20 +303,20 @@ def build_app(cfg: Config, store: Store, **options: Any) -> Starlette:
         if op in ("pin", "unpin"):
             return edits.pin(d, sid, op == "pin")
         if op == "merge":
-            return edits.merge(d, sid, f.get("into", ""))
+            return regroup.merge(d, A.store, A.writer, sid, f.get("into", ""), A.check)
         if op == "title":
             return edits.edit_title(d, f["lang"], sid, f.get("text", ""))
         if op == "note":
             return edits.editor_note(d, f["lang"], sid, f.get("text", ""))
         if op == "split":
-            return edits.split_item(d, f["lang"], sid, int(f.get("ref", "0")))
+            return regroup.split(d, A.store, A.writer, sid, f.get("item_id") or _cited(d, f), A.check)
         if op == "regenerate":
             writer = model_writer(A.cfg, A.store, A.embedder, f.get("instruction", ""))
             return regenerate(d, A.store, writer, f["lang"], sid or "abstract", A.check)
         if op == "demote":
             return edits.demote(d, sid)
         if op == "promote":
-            return promote(d, A.store, A.embedder, sid, A.check)
+            return promote(d, A.store, A.writer, sid, A.check)
         if op == "add_url":
 
             return add_story(d, fetch_item(A.cfg, A.store, f.get("url", "").strip()), A.check)
@@ -329,23 +346,60 @@ def build_app(cfg: Config, store: Store, **options: Any) -> Starlette:
         except (KeyError, ValueError) as exc:
             raise DeskError(f"the {op!r} form lacks a field or has a bad one ({exc})") from None
         A.desk.save(d, have, user["name"], ch.action, ch.target, ch.before, ch.after, ch.decision)
+        if ch.then is not None:
+            ch.then(user["name"])  # the stored stories change too (a merge, a split), once the draft is saved
         if ch.flagged:
             request.session["flagged"] = {"text": str(ch.after), "reasons": ch.flagged}
         lang = form.get("lang") or ""
         return RedirectResponse(f"/edition/{day}" + (f"?lang={lang}" if lang else ""), 303)
 
+    def confirm(request: Request, action: str, day: date, have: int, reason: str = "") -> Response:
+        """Approve and hold ask first: what goes out where (or that nothing does), at the version the page showed."""
+        d = _draft(day)
+        if d.open == (action == "reopen"):
+            raise DeskError(f"the edition of {day} is {d.status}; there is nothing to {action}")
+        if d.version != have:
+            raise Conflict(day, have, d.version)
+        flagged = sum(1 for b in d.briefs for p in [*b.abstract, *(p for s in b.sections for p in s.paragraphs)]
+                      for s in p.sentences if s.supported is False)
+        return A.page(request, "confirm.html", action=action, day=day, d=d, reason=reason, flagged=flagged,
+                      langs=[b.language for b in d.briefs], targets=[t for t in A.cfg.publish if t.editions],
+                      sections=sum(1 for s in d.briefs[0].sections if s.kind == "story"))
+
     @guarded("approve", post=True)
     def approve(request: Request, user: dict[str, str], form: dict[str, str]) -> Response:
         day = _day(request)
         have = int(form.get("version", "0") or 0)
+        if form.get("confirm") != "yes":
+            return confirm(request, "approve", day, have)
         outcome = publish_draft(A.cfg, A.store, day, user["name"], have)
         return A.page(request, "published.html", day=day, outcome=outcome)
 
     @guarded("approve", post=True)
     def hold_(request: Request, user: dict[str, str], form: dict[str, str]) -> Response:
         day = _day(request)
-        hold(A.store, day, user["name"], int(form.get("version", "0") or 0), form.get("reason", "")[:500])
+        have, reason = int(form.get("version", "0") or 0), form.get("reason", "")[:500]
+        if form.get("confirm") != "yes":
+            return confirm(request, "hold", day, have, reason)
+        hold(A.store, day, user["name"], have, reason)
         return RedirectResponse(f"/edition/{day}", 303)
+
+    @guarded("approve", post=True)
+    def reopen_(request: Request, user: dict[str, str], form: dict[str, str]) -> Response:
+        day = _day(request)
+        have = int(form.get("version", "0") or 0)
+        if form.get("confirm") != "yes":
+            return confirm(request, "reopen", day, have)
+        reopen(A.store, day, user["name"], have)
+        return RedirectResponse(f"/edition/{day}", 303)
+
+    async def back_to_edition(request: Request) -> Response:
+        if request.path_params["action"] not in ("approve", "hold", "reopen", "change"):
+            return A.error(request, "no such page", 404)
+        try:
+            return RedirectResponse(f"/edition/{_day(request)}", 303)
+        except DeskError as exc:
+            return A.error(request, str(exc), 400)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -365,6 +419,9 @@ def build_app(cfg: Config, store: Store, **options: Any) -> Starlette:
         Route("/edition/{day}/change", change, methods=["POST"]),
         Route("/edition/{day}/approve", approve, methods=["POST"]),
         Route("/edition/{day}/hold", hold_, methods=["POST"]),
+        Route("/edition/{day}/reopen", reopen_, methods=["POST"]),
+        # a GET of an action's address (the back button after a confirmation) shows the edition
+        Route("/edition/{day}/{action:str}", back_to_edition, methods=["GET"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     middleware = [Middleware(SessionMiddleware, secret_key=session_secret(cfg.db_path()), session_cookie=SESSION_COOKIE,

@@ -6,8 +6,8 @@ import hmac
 import os
 import secrets
 import time
-from collections import deque
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -81,28 +81,24 @@ def csrf_ok(expected: str | None, given: str | None) -> bool:
 
 @dataclass(slots=True)
 class LoginLimiter:
-    """Failed logins per key in a sliding window; a key over the limit is refused until it slides."""
+    """Failed sign-ins per key in a sliding window, kept in the store (migration 9): the limit holds across a
+    restart of the desk and across desk processes on one database. A key over the limit waits until it slides."""
 
+    desk: Desk
     attempts: int = LOGIN_ATTEMPTS
     window: float = LOGIN_WINDOW
-    _fails: dict[str, deque[float]] = field(default_factory=dict)
-
-    def _recent(self, key: str, now: float) -> deque[float]:
-        q = self._fails.setdefault(key, deque())
-        while q and q[0] <= now - self.window:
-            q.popleft()
-        return q
+    clock: Callable[[], float] = time.time  # wall-clock seconds: shared between processes
 
     def blocked(self, *keys: str) -> float:
-        """Seconds until a login may be tried again (0: now)."""
-        now = time.monotonic()
-        waits = [q[0] + self.window - now for k in keys if len(q := self._recent(k, now)) >= self.attempts]
+        """Seconds until a sign-in may be tried again (0: now)."""
+        now = self.clock()
+        waits = [oldest + self.window - now for n, oldest in self.desk.login_failures(keys, now - self.window).values()
+                 if n >= self.attempts]
         return max(waits, default=0.0)
 
     def failed(self, *keys: str) -> None:
-        now = time.monotonic()
-        for k in keys:
-            self._recent(k, now).append(now)
+        now = self.clock()
+        self.desk.add_login_failure(keys, now, forget_before=now - self.window)
 
     def succeeded(self, name_key: str) -> None:
-        self._fails.pop(name_key, None)
+        self.desk.clear_login_failures(name_key)

@@ -18,6 +18,7 @@ from ..store import Store, utcnow
 
 ROLES = ("editor", "approver", "admin")
 OPEN = ("draft", "held")  # statuses an editor may still change
+DONE = ("publishing", "published")  # statuses a rerun of the day leaves alone
 
 
 class DeskError(DailybriefError):
@@ -85,6 +86,25 @@ class Desk:
     def users(self) -> list[dict[str, Any]]:
         return [{"name": n, "role": r} for n, r in self.conn.execute("SELECT name, role FROM desk_users ORDER BY name")]
 
+    # -- failed sign-ins (the login rate limit) -------------------------------------------
+    def login_failures(self, keys: tuple[str, ...], since: float) -> dict[str, tuple[int, float]]:
+        """key -> (failed sign-ins after `since`, the oldest of them)."""
+        if not keys:
+            return {}
+        marks = ", ".join("?" * len(keys))
+        return {k: (int(n), float(oldest)) for k, n, oldest in self.conn.execute(
+            f"SELECT key, COUNT(*), MIN(at) FROM desk_login_failures WHERE key IN ({marks}) AND at > ? GROUP BY key",
+            (*keys, since))}
+
+    def add_login_failure(self, keys: tuple[str, ...], at: float, forget_before: float) -> None:
+        with self.conn:
+            self.conn.execute("DELETE FROM desk_login_failures WHERE at <= ?", (forget_before,))
+            self.conn.executemany("INSERT INTO desk_login_failures (key, at) VALUES (?, ?)", [(k, at) for k in keys])
+
+    def clear_login_failures(self, key: str) -> None:
+        with self.conn:
+            self.conn.execute("DELETE FROM desk_login_failures WHERE key = ?", (key,))
+
     # -- drafts --------------------------------------------------------------------
     @staticmethod
     def _draft(row: tuple[Any, ...]) -> Draft:
@@ -142,20 +162,24 @@ class Desk:
                      json.dumps(decision, ensure_ascii=False), user, now))
         return draft
 
-    def _why_not(self, edition: date, have: int) -> DeskError:
+    def _why_not(self, edition: date, have: int, reopening: bool = False) -> DeskError:
         row = self.conn.execute("SELECT version, status FROM desk_drafts WHERE edition = ?", (edition.isoformat(),)).fetchone()
         if row is None:
             return DeskError(f"there is no draft of {edition}")
-        if row[1] not in OPEN:
+        if reopening and row[1] != "published":
+            return DeskError(f"the edition of {edition} is {row[1]}, not published; there is nothing to reopen")
+        if not reopening and row[1] not in OPEN:
             return DeskError(f"the draft of {edition} is {row[1]}; it can no longer be changed")
         return Conflict(edition, have, row[0])
 
-    def transition(self, edition: date, have: int | None, frm: tuple[str, ...], to: str, user: str, note: str = "") -> bool:
-        """Move a draft from one of `frm` to `to` atomically; False when another request got there first."""
+    def transition(self, edition: date, have: int | None, frm: tuple[str, ...], to: str, user: str, note: str = "",
+                   touched: bool = False) -> bool:
+        """Move a draft from one of `frm` to `to` atomically; False when another request got there first.
+        `touched`: an editor acted (auto_publish_at leaves the draft alone then)."""
         now = utcnow().isoformat()
         marks = ", ".join("?" * len(frm))
         sql = (f"UPDATE desk_drafts SET status = ?, version = version + 1, updated = ?, decided_by = ?, decided = ?, "
-               f"note = ? WHERE edition = ? AND status IN ({marks})")
+               f"note = ?{', touched = 1' if touched else ''} WHERE edition = ? AND status IN ({marks})")
         args: list[Any] = [to, now, user, now, note, edition.isoformat(), *frm]
         if have is not None:
             sql += " AND version = ?"

@@ -29,6 +29,7 @@ class Change:
     after: Any = ""
     decision: dict[str, Any] | None = None
     flagged: list[str] = field(default_factory=list)  # the check's reasons for an edited sentence it rejects
+    then: Callable[[str], object] | None = None  # what it changes in the store once the draft is saved (by whom)
 
 
 def _story_sections(brief: Brief) -> list[Section]:
@@ -86,27 +87,6 @@ def pin(draft: Draft, story_id: str, on: bool = True) -> Change:
     cand = _candidate(draft, story_id)
     before, cand["pinned"] = bool(cand.get("pinned")), bool(on)
     return Change("pin" if on else "unpin", story_id, before, bool(on), {"op": "pin", "story_id": story_id, "on": bool(on)})
-
-
-def merge(draft: Draft, story_id: str, into: str) -> Change:
-    """Fold story `story_id`'s section into `into`'s: its paragraphs join theirs part by part, its outlets theirs."""
-    if story_id == into:
-        raise DeskError("a story cannot be merged into itself")
-    for brief in draft.briefs:
-        a, b = _section(brief, into), _section(brief, story_id)
-        for para in b.paragraphs:
-            same = next((p for p in a.paragraphs if p.part == para.part and p.lead == para.lead), None)
-            if same is None:
-                a.paragraphs.append(para)
-            else:
-                same.sentences.extend(para.sentences)
-        a.outlets = list(dict.fromkeys([*a.outlets, *b.outlets]))
-        brief.sections.remove(b)
-        renumber_references(brief)
-    _candidate(draft, into).setdefault("merged", []).append(story_id)
-    cand = _candidate(draft, story_id)
-    cand["selected"], cand["merged_into"] = "", into
-    return Change("merge", f"{story_id} -> {into}", story_id, into, {"op": "merge", "story_id": story_id, "into": into})
 
 
 def _brief(draft: Draft, lang: str) -> Brief:
@@ -203,33 +183,6 @@ def editor_note(draft: Draft, lang: str, story_id: str, text: str) -> Change:
                   {"op": "note", "story_id": story_id, "lang": lang, "text": text})
 
 
-def split_item(draft: Draft, lang: str, story_id: str, ref: int) -> Change:
-    """Take one source off a story: the sentences citing only it leave the section, and move to the roundup."""
-    brief = _brief(draft, lang)
-    section = _section(brief, story_id)
-    moved: list[Sentence] = []
-    for p in section.paragraphs:
-        keep = []
-        for s in p.sentences:
-            if s.refs == [ref]:
-                moved.append(s)
-            else:
-                s.refs = [n for n in s.refs if n != ref] or s.refs
-                keep.append(s)
-        p.sentences = keep
-    if not moved:
-        raise DeskError(f"no sentence of this section cites only [{ref}]")
-    section.paragraphs = [p for p in section.paragraphs if p.sentences]
-    roundup = next((s for s in brief.sections if s.kind == "roundup"), None)
-    if roundup is None:
-        roundup = Section(kind="roundup", title=words(lang)["roundup"])
-        brief.sections.append(roundup)
-    roundup.paragraphs.append(Paragraph(part="roundup", sentences=moved[:1]))
-    renumber_references(brief)
-    return Change("split item", f"{lang} {story_id}", f"[{ref}]", moved[0].text,
-                  {"op": "split", "story_id": story_id, "lang": lang, "ref": ref})
-
-
 def add_reference(brief: Brief, ref: Reference) -> int:
     n = max((r.n for r in brief.references), default=0) + 1
     ref.n = n
@@ -241,7 +194,8 @@ def replay(draft: Draft, decisions: list[dict[str, Any]], check: Checker,
            more: dict[str, Callable[[Draft, dict[str, Any]], Any]] | None = None) -> list[dict[str, Any]]:
     """Apply earlier decisions to a rebuilt draft where their stories remain; return the ones that no longer apply.
 
-    ``more``: handlers of decisions that need more than the draft (an added story needs the store)."""
+    ``more``: handlers of decisions that need more than the draft (an added story, a merge or split need the
+    store)."""
     stale: list[dict[str, Any]] = []
     for d in decisions:
         try:
@@ -262,14 +216,10 @@ def _apply(draft: Draft, d: dict[str, Any], check: Checker) -> None:
         drop(draft, sid)
     elif op == "pin":
         pin(draft, sid, d.get("on", True))
-    elif op == "merge":
-        merge(draft, sid, d["into"])
     elif op == "title":
         edit_title(draft, d["lang"], sid, d["text"])
     elif op == "note":
         editor_note(draft, d["lang"], sid, d["text"])
-    elif op == "split":
-        split_item(draft, d["lang"], sid, d["ref"])
     elif op == "demote":
         demote(draft, sid)
     elif op in ("edit", "delete"):

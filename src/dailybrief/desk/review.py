@@ -16,12 +16,13 @@ from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from .. import redact
-from ..errors import BusyError, DailybriefError, NotConfigured
+from ..errors import BusyError, DailybriefError, NotConfigured, StoreError
+from ..ids import split_story_id
 from ..records import Brief, Paragraph, Reference, RunReport, Sentence, Story
 from ..store import Store, utcnow
 from ..write.verify import verify_brief
-from .drafts import OPEN, Desk, DeskError, Draft
-from .edits import Checker, replay
+from .drafts import DONE, OPEN, Desk, DeskError, Draft
+from .edits import Change, Checker, replay
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -32,8 +33,9 @@ from .. import config as config_mod
 from ..publish.alerts import send_alert
 from ..run.pipeline import Pipeline, Review, register_review
 from ..run.schedule import lock_path, run_lock
+from . import regroup
 from .addstory import add_story
-from .regenerate import promote
+from .regenerate import promote, section_writer
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +56,7 @@ def candidates(ranked: list[Story], top: int, roundup: int) -> list[dict[str, An
             "pinned": False, "dropped": False,
             "items": [{"id": i.id, "title": i.title, "url": i.url, "source": i.source_name, "tier": i.tier,
                        "published": i.published.isoformat() if i.published else ""} for i in s.items[:CANDIDATE_ITEMS]],
-            "item_count": len(s.items),
+            "item_ids": [i.id for i in s.items], "item_count": len(s.items),
         })
     return out
 
@@ -107,6 +109,10 @@ def hold_for_review(pipe: Pipeline, run: RunReport, day: date, ranked: list[Stor
     cfg, store = pipe.cfg, pipe.store
     desk = Desk(store)
     ed = cfg.edition
+    done = desk.draft(day)
+    if done is not None and done.status in DONE:
+        return _kept(desk, run, done, desk_link(cfg, day))
+    touched = done is not None and done.touched  # an editor acted on the day: auto_publish_at leaves it alone
     draft = Draft(edition=day, version=0, status="draft", briefs=briefs,
                   candidates=candidates(ranked, ed.top_stories, ed.roundup_items), run_id=run.id)
     decisions = desk.decisions(day)
@@ -120,11 +126,40 @@ def hold_for_review(pipe: Pipeline, run: RunReport, day: date, ranked: list[Stor
                 raise DeskError("the page it added is no longer in the store")
             add_story(d, found[0], check)
 
-        def promoted(d: Draft, decision: dict[str, Any]) -> None:
-            promote(d, store, pipe.embedder, decision["story_id"], check)
+        writer = section_writer(cfg, store, pipe.embedder)
 
-        draft.stale = replay(draft, decisions, check, {"add_item": added, "promote": promoted})
+        def promoted(d: Draft, decision: dict[str, Any]) -> None:
+            promote(d, store, writer, decision["story_id"], check)
+
+        def merged(d: Draft, decision: dict[str, Any]) -> None:
+            sid, into = decision["story_id"], decision["into"]
+            if any(c["story_id"] == sid for c in d.candidates):
+                change = regroup.merge(d, store, writer, sid, into, check)
+            elif store.story_item_ids(sid):
+                raise DeskError(f"story {sid} is not in the rebuilt draft")
+            else:
+                return  # the rebuilt day's clustering kept the merge (the store's story_moves)
+            _stored(change, decision)
+
+        def split(d: Draft, decision: dict[str, Any]) -> None:
+            sid, item = decision["story_id"], decision.get("item_id", "")
+            cand = next((c for c in d.candidates if c["story_id"] == sid), None)
+            if cand is not None and item in (cand.get("item_ids") or []):
+                _stored(regroup.split(d, store, writer, sid, item, check), decision)
+            elif store.story_moves([item]).get(item) != split_story_id(item):
+                raise DeskError(f"story {sid} is not in the rebuilt draft")
+
+        def _stored(change: Change, decision: dict[str, Any]) -> None:
+            try:
+                if change.then is not None:
+                    change.then(decision.get("user") or SYSTEM_USER)
+            except StoreError as exc:
+                raise DeskError(str(exc)) from exc
+
+        draft.stale = replay(draft, decisions, check, {"add_item": added, "promote": promoted, "merge": merged,
+                                                       "split": split})
         draft.touched = True
+    draft.touched = draft.touched or touched
     desk.put_draft(draft)
     desk.audit(day, "draft built", SYSTEM_USER, f"run {run.id}", "",
                f"{sum(len(b.sections) for b in briefs)} sections; {len(decisions) - len(draft.stale)} earlier decisions "
@@ -140,6 +175,26 @@ def hold_for_review(pipe: Pipeline, run: RunReport, day: date, ranked: list[Stor
     if note and not note.startswith(("alert sent", "alert already sent")):
         run.failures.append(note)
     return draft
+
+
+def _kept(desk: Desk, run: RunReport, done: Draft, link: str) -> Draft:
+    """A rerun of an edition the desk published (or is publishing) keeps it: nothing is rebuilt or sent."""
+    day = done.edition
+    msg = (f"the edition of {day} is {done.status} already (approved by {done.decided_by or 'someone'}); this rerun "
+           f"kept it as it is: no new draft, nothing sent again. To revise it, reopen it on the desk ({link}, "
+           f"\"Reopen for a revision\"), then run the day again")
+    run.failures.append(msg)
+    run.outputs["draft"] = link
+    desk.audit(day, "rerun kept the published edition", SYSTEM_USER, f"run {run.id}", "", msg)
+    return done
+
+
+def reopen(store: Store, day: date, user: str, have: int) -> None:
+    """A published edition becomes a draft again, for a revision: a rerun rebuilds it, approving sends it again
+    where its content changed (the folder and site copies; a message once sent stays sent: the delivery log)."""
+    desk = Desk(store)
+    if not desk.transition(day, have, ("published",), "draft", user, "reopened for a revision", touched=True):
+        raise desk._why_not(day, have, reopening=True)
 
 
 @dataclass(slots=True)

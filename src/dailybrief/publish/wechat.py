@@ -3,7 +3,8 @@
     access token (cgi-bin/token, cached until shortly before it expires; fetched again when the API says it expired)
       ─▶ media/uploadimg for every inline image (logo, QR code, charts): WeChat shows only its own image URLs
       ─▶ material/add_material (type=image) for the cover: draft/add needs its media_id
-      ─▶ draft/add with one article; the editor then publishes from WeChat (recommendation, group send)
+      ─▶ draft/add with one article per language edition (zh and en when both are configured, or the target's
+         `language` alone), each under 20,000 characters; the editor then publishes from WeChat
 
 The AppID and AppSecret come from the env vars the config names. Neither they nor the token ever reach a
 message, a log or the delivery log: errors name the API call and the platform's error code, never the URL.
@@ -12,6 +13,7 @@ message, a log or the delivery log: errors name the API call and the platform's 
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
 import re
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from PIL import Image
 
 from ..errors import NotConfigured, PublishError
 from ..render.formats import qr_png_uri, render_wechat
@@ -32,6 +35,8 @@ TOKEN_MARGIN = 300  # seconds: a token this close to its expiry is fetched again
 TITLE_MAX, AUTHOR_MAX, DIGEST_MAX = 32, 16, 128  # characters, as draft/add documents them
 CONTENT_MAX_BYTES = 1_000_000  # draft/add: content under 1 MB (and 20,000 characters)
 CONTENT_MAX_CHARS = 20_000
+ARTICLES_MAX = 8  # articles in one draft
+IMAGE_URL_ROOM = "x" * 120  # what an uploaded image's URL takes in the content, for the check before uploading
 EXPIRED = {40001, 40014, 42001}  # invalid or expired access token: fetch a new one and try once more
 # What the platform's codes mean, and what to do about them.
 CODES: dict[int, str] = {
@@ -128,55 +133,106 @@ class WechatPublisher:
             return self._json(call, lambda: send(self.token(fresh=True)))
 
     def upload_image(self, data: bytes, mime: str) -> str:
-        ext = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif"}[mime]
+        data, mime = as_uploadable(data, mime)
+        ext = {"image/png": "png", "image/jpeg": "jpg"}[mime]
         answer = self.call("uploadimg", lambda t: self.client.post(
             self._url("media/uploadimg"), params={"access_token": t}, files={"media": (f"image.{ext}", data, mime)}))
         return str(answer["url"])
 
     def add_cover(self, data: bytes, mime: str) -> str:
-        ext = {"image/png": "png", "image/jpeg": "jpg", "image/gif": "gif"}[mime]
+        data, mime = as_uploadable(data, mime)
+        ext = {"image/png": "png", "image/jpeg": "jpg"}[mime]
         answer = self.call("add_material", lambda t: self.client.post(
             self._url("material/add_material"), params={"access_token": t, "type": "image"},
             files={"media": (f"cover.{ext}", data, mime)}))
         return str(answer["media_id"])
 
-    # -- the article -------------------------------------------------------------------
-    def content(self, html: str) -> tuple[str, list[tuple[bytes, str]]]:
-        """The article body: the WeChat rendering's <body>, each inline image moved to WeChat's own URL."""
-        body = re.search(r"<body[^>]*>(.*)</body>", html, re.S)
-        text = body.group(1) if body else html
-        text = re.sub(r"<script\b.*?</script>", "", text, flags=re.S | re.I)
+    # -- the articles -------------------------------------------------------------------
+    def content(self, html: str, uploaded: dict[str, str] | None = None) -> tuple[str, list[tuple[bytes, str]]]:
+        """The article body: the WeChat rendering's <body>, each inline image moved to WeChat's own URL.
+        `uploaded` (data URI -> WeChat URL) carries images already uploaded for another article of the draft."""
+        text = _body(html)
         images: list[tuple[bytes, str]] = []
-        uploaded: dict[str, str] = {}
+        uploaded = {} if uploaded is None else uploaded
 
         def swap(m: re.Match[str]) -> str:
+            data = base64.b64decode(m.group(4))
+            images.append((data, m.group(3)))
             if m.group(2) not in uploaded:
-                data = base64.b64decode(m.group(4))
-                images.append((data, m.group(3)))
                 uploaded[m.group(2)] = self.upload_image(data, m.group(3))
             return m.group(1) + uploaded[m.group(2)] + m.group(5)
 
         return _IMG.sub(swap, text), images
 
+    def languages(self, edition: Edition) -> list[str]:
+        """One article per language edition: the target's language alone when it names one."""
+        return [edition.brief(self.language).language] if self.language else edition.languages
+
     def deliver(self, edition: Edition) -> str:
-        brief = edition.brief(self.language)
-        content, images = self.content(render_wechat(brief))
-        if len(content) > CONTENT_MAX_CHARS or len(content.encode()) > CONTENT_MAX_BYTES:
-            raise PublishError(f"the WeChat article is {len(content)} characters; draft/add takes at most "
-                               f"{CONTENT_MAX_CHARS}: lower [edition].top_stories for this target's edition")
-        cover = images[0] if images else _qr_cover(brief)
-        thumb = self.add_cover(*cover)
-        digest = " ".join(s.text for p in brief.abstract for s in p.sentences)[:DIGEST_MAX]
-        article = {"title": brief.title[:TITLE_MAX], "author": (self.conf.author or "")[:AUTHOR_MAX],
-                   "digest": digest, "content": content, "content_source_url": brief.url or "",
-                   "thumb_media_id": thumb, "need_open_comment": 0, "only_fans_can_comment": 0}
+        langs = self.languages(edition)
+        if len(langs) > ARTICLES_MAX:
+            raise PublishError(f"a WeChat draft holds at most {ARTICLES_MAX} articles; this edition has {len(langs)} "
+                               "languages: set `language` on the wechat target")
+        briefs = [edition.brief(lang) for lang in langs]
+        rendered = [render_wechat(b) for b in briefs]
+        for brief, html in zip(briefs, rendered, strict=True):  # before any upload: a long edition costs no quota
+            check_length(brief.language, _IMG.sub(lambda m: m.group(1) + IMAGE_URL_ROOM + m.group(5), _body(html)),
+                         len(langs))
+        uploaded: dict[str, str] = {}
+        covers: dict[bytes, str] = {}
+        articles = []
+        for brief, html in zip(briefs, rendered, strict=True):
+            content, images = self.content(html, uploaded)
+            check_length(brief.language, content, len(langs))
+            cover = images[0] if images else _qr_cover(brief)
+            if cover[0] not in covers:
+                covers[cover[0]] = self.add_cover(*cover)
+            # draft/add: only a draft of one article has a digest (WeChat takes the start of the text otherwise)
+            digest = " ".join(s.text for p in brief.abstract for s in p.sentences)[:DIGEST_MAX] if len(briefs) == 1 else ""
+            articles.append({"title": brief.title[:TITLE_MAX], "author": (self.conf.author or "")[:AUTHOR_MAX],
+                             "digest": digest, "content": content, "content_source_url": brief.url or "",
+                             "thumb_media_id": covers[cover[0]], "need_open_comment": 0, "only_fans_can_comment": 0})
         answer = self.call("draft/add", lambda t: self.client.post(
             self._url("draft/add"), params={"access_token": t},
-            content=_dumps({"articles": [article]}), headers={"Content-Type": "application/json; charset=utf-8"}))
-        return f"in the draft box: media_id {answer.get('media_id', '?')} ({len(images)} image(s) uploaded)"
+            content=_dumps({"articles": articles}), headers={"Content-Type": "application/json; charset=utf-8"}))
+        return (f"in the draft box: media_id {answer.get('media_id', '?')}, {len(articles)} article(s) "
+                f"({', '.join(langs)}; {len(uploaded)} image(s) uploaded)")
 
     def alert(self, subject: str, lines: list[str]) -> str:
         raise PublishError("a wechat target takes editions only; name an email or chat target in [alerts].target")
+
+
+def as_uploadable(data: bytes, mime: str) -> tuple[bytes, str]:
+    """uploadimg takes JPEG and PNG only: a GIF (a logo) goes as a PNG of its first frame."""
+    if mime != "image/gif":
+        return data, mime
+    out = io.BytesIO()
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            img.convert("RGBA").save(out, "PNG")
+    except (OSError, ValueError) as exc:
+        raise PublishError(f"a GIF image of the WeChat article could not be converted to PNG ({exc}); use a PNG "
+                           "or JPEG logo") from None
+    return out.getvalue(), "image/png"
+
+
+def check_length(language: str, content: str, articles: int) -> None:
+    """draft/add takes an article's content under 20,000 characters and 1 MB: say which edition is over, and how to
+    bring it under."""
+    size = len(content.encode())
+    if len(content) < CONTENT_MAX_CHARS and size < CONTENT_MAX_BYTES:
+        return
+    more = " or set `language` on the wechat target to send one language edition" if articles > 1 else ""
+    raise PublishError(
+        f"the {language} WeChat article is {len(content):,} characters ({size:,} bytes of HTML); WeChat's draft/add takes "
+        f"under {CONTENT_MAX_CHARS:,} characters and 1 MB per article, so nothing was sent. Lower [edition].top_stories "
+        f"or [edition].roundup_items{more}, then approve or publish again")
+
+
+def _body(html: str) -> str:
+    body = re.search(r"<body[^>]*>(.*)</body>", html, re.S)
+    text = body.group(1) if body else html
+    return re.sub(r"<script\b.*?</script>", "", text, flags=re.S | re.I)
 
 
 def _qr_cover(brief: Any) -> tuple[bytes, str]:

@@ -18,6 +18,7 @@ from .cluster import (
     ClusterSettings,
     StoryIndex,
     artifacts_of,
+    centroid,
     cluster_items,
     is_short,
     item_order,
@@ -88,15 +89,28 @@ class StoryTracker:
         vectors = embed_items(fresh, self.embedder, self.store)
         stories, result = cluster_items(fresh, vectors, day, index)
         by_id = {s.id: s for s in stories}
+
+        def story_of(story_id: str) -> Story:
+            if story_id not in by_id:
+                k = index.ids.index(story_id) if story_id in index.ids else -1
+                briefed = index.briefed_on[k] if k >= 0 else None
+                by_id[story_id] = Story(id=story_id, items=[], first_seen=index.first_seen[k] if k >= 0 else day,
+                                        last_seen=day, follow_up=briefed is not None and briefed < day,
+                                        briefed_on=briefed)
+            return by_id[story_id]
+
         for item in carried:
-            k = index.ids.index(prior[item.id])
-            story = by_id.get(prior[item.id])
-            if story is None:
-                briefed = index.briefed_on[k]
-                story = by_id[prior[item.id]] = Story(
-                    id=index.ids[k], items=[], first_seen=index.first_seen[k], last_seen=day,
-                    follow_up=briefed is not None and briefed < day, briefed_on=briefed)
-            story.items.append(item)
+            story_of(prior[item.id]).items.append(item)
+        # The editors' merges and splits (the desk) stand: an item they moved goes where they put it.
+        moves = self.store.story_moves([i.id for i in items])
+        for s in list(by_id.values()):
+            for item in [i for i in s.items if moves.get(i.id, s.id) != s.id]:
+                s.items.remove(item)
+                s.title = ""  # named again after its items
+                to = story_of(moves[item.id])
+                to.items.append(item)
+                to.title = ""
+        by_id = {k: s for k, s in by_id.items() if s.items}
         stories = []
         day_of = {item_id: d for item_id, _, d in members}
         for story in sorted(by_id.values(), key=lambda s: s.id):
@@ -111,11 +125,12 @@ class StoryTracker:
             if story.follow_up and not story.new_items:
                 continue  # briefed already and nothing new since: not presented again
             stories.append(story)
-        for story in stories:
-            k = index.ids.index(story.id)
-            new_ids = [i.id for i in story.items if i.id not in prior]
+        for s in stories:
+            new_ids = [i.id for i in s.items if i.id not in prior]
             if new_ids:
-                self.store.save_story(story.id, story.title, story.first_seen, day, index.centroid(k), new_ids, day)
+                mean = (index.centroid(index.ids.index(s.id)) if s.id in index.ids
+                        else centroid(embed_items(s.items, self.embedder, self.store)))
+                self.store.save_story(s.id, s.title, s.first_seen, day, mean, new_ids, day)
         return stories, {"joined_earlier": len(result.joined), "follow_ups": sum(1 for s in stories if s.follow_up),
                          "linked_pairs": result.linked}
 

@@ -427,6 +427,17 @@ class ChainWriter:
             self.fallbacks.append(Fallback(part, language, self.extractive.name, _reason(exc), left_out=True))
             return None, self.extractive.name, _reason(exc)
 
+    def section(self, story: Story, language: str, book: ReferenceBook) -> Section | None:
+        """One story's section by the first writer that can (labelled when it fell back); None when none could."""
+        return self._section(story, language, book)[0]
+
+    def _section(self, story: Story, language: str, book: ReferenceBook) -> tuple[Section | None, str]:
+        section, name, reason = self._try(story.title, language, lambda w: w.section(story, language, book))
+        if section is not None and reason:
+            section.writer = f"{self.writers[0].name}→{name}"
+            section.notes.insert(0, words(language)["fallback"].format(reason=clip(reason, 160)))
+        return section, reason
+
     def write(self, stories: Sequence[Story], roundup: Sequence[Story], edition: date, language: str,
               title: str, branding: Branding) -> Brief:
         started = time.perf_counter()
@@ -445,16 +456,11 @@ class ChainWriter:
         for story in stories:
             if self.progress:
                 self.progress(story.title)
-            def one(w: SectionWriter, s: Story = story) -> Section:
-                return w.section(s, language, book)
-
-            section, name, reason = self._try(story.title, language, one)
+            section, reason = self._section(story, language, book)
             if section is None:
                 left_out.append(story.title)  # named in self.fallbacks (the run summary) and the brief's notes
                 continue
             if reason:
-                section.writer = f"{self.writers[0].name}→{name}"
-                section.notes.insert(0, w["fallback"].format(reason=clip(reason, 160)))
                 fell_back.append(section.title)
             brief.sections.append(section)
         if roundup:
