@@ -11,7 +11,7 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
 from dailybrief.records import Item
-from dailybrief.stories.cluster import ClusterSettings, StoryIndex, average_linkage_groups, cluster_items
+from dailybrief.stories.cluster import ClusterSettings, StoryIndex, average_linkage_groups, cluster_items, heading_item
 from dailybrief.stories.embed import default_embedder, embed_items
 
 DAY = date(2026, 4, 10)
@@ -189,3 +189,20 @@ def test_a_digest_of_many_stories_joins_none_of_them() -> None:
     assert is_digest(digest) and not is_digest("Kimi K2.6: the new leading open weights model")
     apart = apart_pairs(["press", "press"], [digest, "Kimi K2.6 released"], [digest, "Kimi K2.6 released"])
     assert apart is not None and apart[0, 1] and apart[1, 0]
+
+
+def test_a_heading_is_the_most_authoritative_real_title_in_the_editions_language() -> None:
+    def it(key: str, tier: str, title: str, language: str = "en") -> Item:
+        return Item(id=key, source_id=key, source_name=key, tier=tier, url=f"https://{key}.example/p",
+                    canonical_url=f"https://{key}.example/p", title=title, language=language)
+
+    lab = it("lab", "official", "Introducing Orbit-3")
+    digest = it("daily", "press", "AI日报：Orbit-3发布；某公司上线新应用；另一家公司融资", "zh")
+    zh_press = it("wire", "press", "Orbit-3 模型发布，长文本推理更快", "zh")
+    thread = it("hn", "community", "Orbit-3 is out")
+    repo = it("gh", "code", "someone/orbit-3-gguf")
+    assert heading_item([repo, thread, digest, lab]) is lab
+    assert heading_item([repo, thread, digest]) is thread  # a digest of many stories heads none
+    assert heading_item([lab, thread, zh_press, digest], "zh") is zh_press  # the Chinese edition's own language
+    assert heading_item([lab, thread, zh_press], "en") is lab
+    assert heading_item([lab, thread], "zh") is lab  # no authoritative Chinese title: the lab's stands

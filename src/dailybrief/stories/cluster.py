@@ -591,12 +591,26 @@ def item_order(item: Item) -> tuple:
 HEADING_ORDER = {"official": 0, "press": 1, "community": 2, "paper": 3, "code": 4}
 
 
+AUTHORITATIVE = ("official", "press")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def title_language(item: Item) -> str:
+    """The language an item's title is in: Chinese when it has Chinese characters, else its source's language (or
+    English, for a Chinese source's Latin title)."""
+    if _CJK.search(item.title):
+        return "zh"
+    return "en" if item.language == "zh" else item.language
+
+
 def heading_item(items: list[Item], language: str | None = None) -> Item:
     """The item a story is headed by: the most authoritative one with a real title (the lab's own post over a repo
-    slug, the press before community posts), in `language` when one is."""
+    slug, the press before community posts; a digest of many stories last), in `language` when an official or
+    press item is (a Chinese edition takes the Chinese press's title over an English lab's), else in any."""
     def key(i: Item) -> tuple:
-        return (bool(artifact_name(i.title)), HEADING_ORDER.get(i.tier, 9), language is not None and
-                i.language != language)
+        mismatch = language is not None and title_language(i) != language
+        return (bool(artifact_name(i.title)), is_digest(i.title), mismatch or i.tier not in AUTHORITATIVE,
+                HEADING_ORDER.get(i.tier, 9), mismatch)
     return min(items, key=key)
 
 
