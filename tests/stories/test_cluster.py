@@ -11,7 +11,15 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
 from dailybrief.records import Item
-from dailybrief.stories.cluster import ClusterSettings, StoryIndex, average_linkage_groups, cluster_items, heading_item
+from dailybrief.stories.cluster import (
+    ClusterSettings,
+    StoryIndex,
+    average_linkage_groups,
+    cluster_items,
+    heading_item,
+    release_keys,
+    thread_evidence,
+)
 from dailybrief.stories.embed import default_embedder, embed_items
 
 DAY = date(2026, 4, 10)
@@ -206,3 +214,23 @@ def test_a_heading_is_the_most_authoritative_real_title_in_the_editions_language
     assert heading_item([lab, thread, zh_press, digest], "zh") is zh_press  # the Chinese edition's own language
     assert heading_item([lab, thread, zh_press], "en") is lab
     assert heading_item([lab, thread], "zh") is lab  # no authoritative Chinese title: the lab's stands
+
+
+def test_a_version_standing_alone_belongs_to_the_titles_name() -> None:
+    assert release_keys("DeepSeek is back among the leading open weights models with V4 Pro and V4 Flash") == \
+        release_keys("DeepSeek v4") == {"deepseekv4"}
+    assert release_keys("Show HN: a tool that reads PDFs") == frozenset()
+    assert release_keys("OpenAI's GPT-5.5 is the new leading AI model") == {"gpt55"}
+
+
+def test_titles_naming_only_different_versions_are_different_releases() -> None:
+    def it(key: str, title: str) -> Item:
+        return Item(id=key, source_id="aa", source_name="Benchmarks", tier="press", url=f"https://b.example/{key}",
+                    canonical_url=f"https://b.example/{key}", title=title)
+
+    a, b, c = (it("a", "OpenAI's GPT-5.5 is the new leading AI model"),
+               it("b", "DeepSeek is back among the leading open weights models with V4 Pro and V4 Flash"),
+               it("c", "DeepSeek V4 tops the open weights leaderboard"))
+    adjust = thread_evidence([a, b, c], ClusterSettings())
+    assert adjust is not None
+    assert adjust[0, 1] == -ClusterSettings().release_conflict < 0 < adjust[1, 2] == ClusterSettings().release_bonus
