@@ -807,7 +807,7 @@ class RankConfig(_Model):
         "official": 3.0, "press": 2.0, "paper": 1.5, "code": 1.0, "community": 1.0})
     authority: float = Field(1.0, ge=0, le=100)
     outlets: float = Field(2.0, ge=0, le=100)
-    listings: float = Field(1.0, ge=0, le=100)
+    listings: float = Field(1.5, ge=0, le=100)
     engagement: float = Field(3.0, ge=0, le=100)
     recency: float = Field(1.0, ge=0, le=100)
     half_life_hours: float = Field(12.0, gt=0, le=24 * 30)
