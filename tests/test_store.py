@@ -135,3 +135,12 @@ def test_migration_2_upgrades_a_foundation_database(tmp_path: Path) -> None:
     s = Store.open(tmp_path / "old.db")
     assert s.version == len(MIGRATIONS) >= 2
     assert s.source_state("x") == {"etag": '"e"', "last_modified": None, "consecutive_failures": 0, "cache": {}}
+
+
+def test_copies_are_found_by_the_feeds_that_carried_them(tmp_path: Path) -> None:
+    s = Store.open(tmp_path / "d.db")
+    s.add_items([make_item(1), make_item(2, source_id="front"), make_item(3, source_id="best"), make_item(4)])
+    s.mark_duplicate("id2", "id1")
+    s.mark_duplicate("id3", "id1")
+    assert s.copies_by_source(["id1", "id4"]) == {"id1": ["best", "front"]}
+    assert s.copies_by_source([]) == {}

@@ -74,6 +74,14 @@ AI_TOPICS = (
     "an open-source LLM tool, AI agent framework or model weights",
     "人工智能大模型发布",
 )
+# The beat's own sites: the AI labs' (a subdomain counts). A link to one of their pages, posted anywhere, is the
+# lab's own post (rank.py), except a status page or forum (LAB_SITE_NOT).
+AI_SITES = (
+    "openai.com", "anthropic.com", "claude.com", "blog.google", "deepmind.google", "research.google", "ai.google.dev",
+    "ai.meta.com", "mistral.ai", "x.ai", "deepseek.com", "qwen.ai", "qwenlm.github.io", "moonshot.ai", "z.ai",
+    "minimax.io", "thinkingmachines.ai", "cohere.com", "stability.ai", "seed.bytedance.com", "machinelearning.apple.com",
+    "huggingface.co/blog", "nvidia.com/blog", "blogs.nvidia.com", "microsoft.com/research",
+)
 # Terms that name the beat outright. Latin terms match as whole words (case as written when the term has capitals
 # inside a word, so "AI" is not "ai" in a URL slug, else case-insensitively); CJK terms as substrings.
 AI_TERMS = (
@@ -196,6 +204,7 @@ class BeatConfig(_Model):
     description: str = Field(AI_DESCRIPTION, min_length=1)
     topics: list[str] = Field(default_factory=lambda: list(AI_TOPICS), min_length=1)
     terms: list[str] = Field(default_factory=lambda: list(AI_TERMS))
+    sites: list[str] = Field(default_factory=lambda: list(AI_SITES))
     cut: float = Field(0.5, ge=0, le=1)
 
 
@@ -456,6 +465,7 @@ class ClusteringConfig(_Model):
     name_dims: int = Field(256, ge=1, le=65_536)  # names are hashed into this many dimensions
     title_only_penalty: float = Field(0.2, ge=0, le=1)  # off two title-only texts' similarity, one a community thread
     release_bonus: float = Field(0.25, ge=0, le=1)  # two titles share a name with a version (DeepSeek V4, GPT-5.5)
+    release_conflict: float = Field(1.0, ge=0, le=2)  # off two titles naming only different versions (GPT-5.5 / V4)
 
 
 class StorageConfig(_Model):
@@ -797,6 +807,7 @@ class RankConfig(_Model):
         "official": 3.0, "press": 2.0, "paper": 1.5, "code": 1.0, "community": 1.0})
     authority: float = Field(1.0, ge=0, le=100)
     outlets: float = Field(2.0, ge=0, le=100)
+    listings: float = Field(1.5, ge=0, le=100)
     engagement: float = Field(3.0, ge=0, le=100)
     recency: float = Field(1.0, ge=0, le=100)
     half_life_hours: float = Field(12.0, gt=0, le=24 * 30)

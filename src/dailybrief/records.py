@@ -115,6 +115,12 @@ class Story:
     relevance: float = 1.0  # to the edition's beat, 0-1 (beat.py)
     relevance_note: str = ""  # how it was found
     on_beat: bool = True  # relevance reaches the beat's cut: it may head a section or fill the roundup
+    listed_by: list[str] = field(default_factory=list)  # the feeds (source ids) that list its items, copies too
+
+    @property
+    def feeds(self) -> list[str]:
+        """The feeds that list the story: its items' and those of their copies (a link on two of a site's lists)."""
+        return list(dict.fromkeys([*(i.source_id for i in self.items), *self.listed_by]))
 
     @property
     def code_only(self) -> bool:

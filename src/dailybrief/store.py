@@ -349,6 +349,19 @@ class Store:
         ).fetchone()
         return row[0] if row else None
 
+    def copies_by_source(self, ids: Iterable[str]) -> dict[str, list[str]]:
+        """For each of these items that other feeds carried too (their copies, marked duplicates): those feeds'
+        source ids."""
+        ids = list(ids)
+        out: dict[str, list[str]] = {}
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" * len(chunk))
+            for row in self.db.query(f"SELECT DISTINCT duplicate_of, source_id FROM items WHERE duplicate_of IN "
+                                     f"({marks}) ORDER BY duplicate_of, source_id", chunk):
+                out.setdefault(row["duplicate_of"], []).append(row["source_id"])
+        return out
+
     def mark_duplicate(self, item_id: str, of: str) -> None:
         with self.conn:
             self.conn.execute("UPDATE items SET duplicate_of=? WHERE id=?", (of, item_id))

@@ -11,7 +11,15 @@ from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
 from dailybrief.records import Item
-from dailybrief.stories.cluster import ClusterSettings, StoryIndex, average_linkage_groups, cluster_items
+from dailybrief.stories.cluster import (
+    ClusterSettings,
+    StoryIndex,
+    average_linkage_groups,
+    cluster_items,
+    heading_item,
+    release_keys,
+    thread_evidence,
+)
 from dailybrief.stories.embed import default_embedder, embed_items
 
 DAY = date(2026, 4, 10)
@@ -189,3 +197,40 @@ def test_a_digest_of_many_stories_joins_none_of_them() -> None:
     assert is_digest(digest) and not is_digest("Kimi K2.6: the new leading open weights model")
     apart = apart_pairs(["press", "press"], [digest, "Kimi K2.6 released"], [digest, "Kimi K2.6 released"])
     assert apart is not None and apart[0, 1] and apart[1, 0]
+
+
+def test_a_heading_is_the_most_authoritative_real_title_in_the_editions_language() -> None:
+    def it(key: str, tier: str, title: str, language: str = "en") -> Item:
+        return Item(id=key, source_id=key, source_name=key, tier=tier, url=f"https://{key}.example/p",
+                    canonical_url=f"https://{key}.example/p", title=title, language=language)
+
+    lab = it("lab", "official", "Introducing Orbit-3")
+    digest = it("daily", "press", "AI日报：Orbit-3发布；某公司上线新应用；另一家公司融资", "zh")
+    zh_press = it("wire", "press", "Orbit-3 模型发布，长文本推理更快", "zh")
+    thread = it("hn", "community", "Orbit-3 is out")
+    repo = it("gh", "code", "someone/orbit-3-gguf")
+    assert heading_item([repo, thread, digest, lab]) is lab
+    assert heading_item([repo, thread, digest]) is thread  # a digest of many stories heads none
+    assert heading_item([lab, thread, zh_press, digest], "zh") is zh_press  # the Chinese edition's own language
+    assert heading_item([lab, thread, zh_press], "en") is lab
+    assert heading_item([lab, thread], "zh") is lab  # no authoritative Chinese title: the lab's stands
+
+
+def test_a_version_standing_alone_belongs_to_the_titles_name() -> None:
+    assert release_keys("DeepSeek is back among the leading open weights models with V4 Pro and V4 Flash") == \
+        release_keys("DeepSeek v4") == {"deepseekv4"}
+    assert release_keys("Show HN: a tool that reads PDFs") == frozenset()
+    assert release_keys("OpenAI's GPT-5.5 is the new leading AI model") == {"gpt55"}
+
+
+def test_titles_naming_only_different_versions_are_different_releases() -> None:
+    def it(key: str, title: str) -> Item:
+        return Item(id=key, source_id="aa", source_name="Benchmarks", tier="press", url=f"https://b.example/{key}",
+                    canonical_url=f"https://b.example/{key}", title=title)
+
+    a, b, c = (it("a", "OpenAI's GPT-5.5 is the new leading AI model"),
+               it("b", "DeepSeek is back among the leading open weights models with V4 Pro and V4 Flash"),
+               it("c", "DeepSeek V4 tops the open weights leaderboard"))
+    adjust = thread_evidence([a, b, c], ClusterSettings())
+    assert adjust is not None
+    assert adjust[0, 1] == -ClusterSettings().release_conflict < 0 < adjust[1, 2] == ClusterSettings().release_bonus

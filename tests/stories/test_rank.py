@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from dailybrief import config
 from dailybrief.records import Item, Story
-from dailybrief.stories.rank import PARTS, RankSettings, Topic, mentions, rank, score_story
+from dailybrief.stories.rank import PARTS, RankSettings, Topic, lab_site, mentions, rank, score_story
 
 DAY = date(2026, 4, 10)
 NOW = datetime(2026, 4, 10, 16, tzinfo=timezone.utc)
@@ -92,3 +92,52 @@ def test_default_topics_are_in_the_commented_config() -> None:
     from_file = config.load().rank  # the packaged default_config.toml
     assert [t.name for t in from_file.topics] == [t.name for t in config.RankConfig().topics]
     assert from_file.model_dump() == config.RankConfig().model_dump()
+
+
+def test_a_link_two_of_a_sites_lists_carry_counts_as_listed_twice() -> None:
+    once = story("a", [item("a1", "community", outlet="Hacker News")])
+    twice = story("b", [item("b1", "community", outlet="Hacker News")], listed_by=["hn-front-page"])
+    parts = {s.id: score_story(s, NOW, RankSettings()) for s in (once, twice)}
+    assert parts["a"][0]["listings"] == 0 < parts["b"][0]["listings"]
+    assert "2 feeds list it" in parts["b"][1]["listings"]
+    # A second outlet is counted by `outlets`, not again as a listing.
+    other = story("c", [item("c1", "community", outlet="Hacker News"), item("c2", "press", outlet="Wire")])
+    assert score_story(other, NOW, RankSettings())[0]["listings"] == 0
+
+
+def test_a_post_a_list_shows_without_figures_counts_as_that_sites_middle_item() -> None:
+    scored = [story(f"s{n}", [item(f"s{n}", "community", outlet="Hacker News", points=p, comments=0)])
+              for n, p in enumerate((10, 100, 1000))]
+    listed = story("l", [item("l1", "community", outlet="Hacker News")])
+    lone = story("m", [item("m1", "community", outlet="Lobsters")])  # its site shows no figures at all that day
+    ranked = rank([*scored, listed, lone], NOW)
+    share = {s.id: s.score_parts["engagement"] / RankSettings().engagement for s in ranked}
+    assert abs(share["l"] - share["s1"]) < 1e-9  # the median of the site's scored posts
+    assert share["m"] == 0.5
+    assert "no figures" in listed.score_notes["engagement"]
+
+
+def test_a_community_post_of_a_labs_own_page_is_the_labs_announcement() -> None:
+    sites = ["openai.com", "huggingface.co/blog"]
+    settings = RankSettings(lab_sites=sites)
+    post = item("p", "community", outlet="Hacker News", title="Notes on long context")
+    post.url = "https://openai.com/index/introducing-orbit-3/"
+    essay = item("e", "community", outlet="Hacker News", title="Notes on long context")
+    essay.url = "https://someone.example/orbit-3-thoughts"
+    lab, other = score_story(story("a", [post]), NOW, settings), score_story(story("b", [essay]), NOW, settings)
+    assert lab[0]["authority"] == settings.tier["official"] > other[0]["authority"]
+    assert lab[0]["announcement"] > other[0]["announcement"] == 0
+    assert "the lab's own page (openai.com)" in lab[1]["authority"]
+    assert lab_site("https://huggingface.co/blog/orbit", sites) == "huggingface.co/blog"
+    assert lab_site("https://huggingface.co/someone/orbit", sites) == ""
+    assert lab_site("https://notopenai.com/x", sites) == ""
+    # Status pages, forums and reference docs on the lab's site are not its announcements.
+    for url in ("https://status.openai.com/incidents/1", "https://community.openai.com/t/1",
+                "https://platform.openai.com/docs/models", "https://api-docs.openai.com/x"):
+        assert lab_site(url, sites) == "", url
+
+
+def test_the_beats_lab_sites_reach_the_ranking_from_config() -> None:
+    cfg = config.from_dict({"edition": {"beat": {"sites": ["lab.example"]}}})
+    assert RankSettings.from_config(cfg.rank, cfg.edition.beat.sites).lab_sites == ["lab.example"]
+    assert "anthropic.com" in config.from_dict({}).edition.beat.sites

@@ -213,3 +213,36 @@ def test_repos_and_papers_alone_share_one_roundup_line_each() -> None:
     assert lines[0] == "Tools and repos: someone / fast-agent; other / tiny-llm"
     assert lines[1] == "Papers: Sparse Routers"
     assert lines[2].startswith("Acme releases Falcon-9B")
+
+
+def test_the_abstract_is_whole_lead_sentences_never_headlines_or_repo_names() -> None:
+    writer = ExtractiveWriter(default_embedder())
+    book = ReferenceBook()
+    headline_only = make_story(make_item(5, "Orbit-3 is the new leading open model", "", source="Benchmarks Weekly"))
+    repo = make_story(make_item(6, "someone/orbit-3-gguf", "", tier="code", source="GitHub Trending"))
+    brief = Brief(edition=DAY, language="en", title="T", branding=Branding(),
+                  sections=[writer.section(s, "en", book) for s in (headline_only, repo, MODEL)])
+    brief.themes = ["open models", "model repos"]
+    [para] = writer.abstract(brief, "en", book)
+    texts = [s.text for s in para.sentences]
+    assert texts and all(t.startswith("Acme Labs released Falcon-9B") for t in texts)
+    assert not any("Orbit-3" in t or "/" in t for t in texts)
+
+
+def test_a_digests_text_tells_no_story_that_has_other_sources() -> None:
+    digest = make_item(7, "AI日报：Orbit-3发布；某公司上线思维导图工具；另一家公司融资",
+                       "1、Orbit-3发布，长文本推理更快。2、某公司上线思维导图工具，提升了工作效率。", source="AI日报")
+    rating = make_item(8, "Orbit-3 is the new leading open model", "", source="Benchmarks Weekly")
+    facts = ExtractiveWriter(default_embedder()).section(make_story(rating, digest), "en",
+                                                         ReferenceBook()).paragraphs[0].sentences
+    assert [s.text for s in facts] == ["Orbit-3 is the new leading open model"]
+
+
+def test_a_chinese_section_is_headed_by_the_chinese_press_when_the_lab_writes_in_english() -> None:
+    story = make_story(make_item(9, "Introducing Orbit-3", "Orbit-3 is our new model for long documents.",
+                                 tier="official", source="Orbit Lab"),
+                       make_item(10, "Orbit-3 模型发布，长文本推理更快", "Orbit-3 今天发布，长文本推理速度提升一倍。",
+                                 source="机器之心", language="zh"))
+    writer = ExtractiveWriter(default_embedder())
+    assert writer.section(story, "zh", ReferenceBook()).title == "Orbit-3 模型发布，长文本推理更快"
+    assert writer.section(story, "en", ReferenceBook()).title == "Introducing Orbit-3"

@@ -42,9 +42,10 @@ from ..store import Store
 from ..stories.beat import Beat, BeatScorer
 from ..stories.embed import Embedder, embed_items
 
-# The window ends at the briefing's time and reaches back 49 h: the pools' 48 h before the briefing, and date-only
-# posts stamped at the first midnight.
-EVAL_SPAN = timedelta(hours=49)
+# The window ends at the briefing's time and reaches back 50 h: the pools' 48 h before the briefing, and date-only
+# posts stamped at the first midnight (D-2 00:00, which a 01:00 briefing's 49 h would leave just outside: the
+# window's start is exclusive).
+EVAL_SPAN = timedelta(hours=50)
 KS = ("N", 5, 10)  # the cut-offs scored: the briefing's own story count, 5 and 10
 
 

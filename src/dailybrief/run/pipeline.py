@@ -291,9 +291,13 @@ class Pipeline:
         return [bound_item(i, self.cfg.fetch.max_item_chars) for i in items]
 
     def _rank(self, stories: list[Story], day: date) -> list[Story]:
-        """Each story's relevance to the beat, then the ranking."""
+        """Each story's relevance to the beat and the feeds that list it, then the ranking."""
         self.beat(stories)
-        return rank_stage.rank(stories, self.window(day)[1], rank_stage.RankSettings.from_config(self.cfg.rank))
+        copies = self.store.copies_by_source(i.id for s in stories for i in s.items)
+        for story in stories:
+            story.listed_by = sorted({f for i in story.items for f in copies.get(i.id, [])})
+        return rank_stage.rank(stories, self.window(day)[1], rank_stage.RankSettings.from_config(
+            self.cfg.rank, self.cfg.edition.beat.sites))
 
     def stored_stories(self, day: date) -> list[Story] | None:
         """The stories clustering filed under `day`, as the build saw them, ranked; None if `day` was never clustered.

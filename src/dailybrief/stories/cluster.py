@@ -298,11 +298,24 @@ _NOT_RELEASES = frozenset("part issue chapter top page section episode day week 
                           "rfc windows cve".split())
 
 
+_BARE_VERSION = re.compile(r"(?<=\s)([VvKk]\d+(?:\.\d+)*)(?![\w.])")
+_TITLE_WORD = re.compile(r"(?<![\w.'])([A-Z][A-Za-z]+)(?![\w'])")
+_NOT_NAMES = frozenset("the a an and or of with how why what when who is are our we i my you your new introducing "
+                       "show launch ask hn tell".split())
+
+
 def release_keys(title: str) -> frozenset[str]:
     """Names with a version in a title ("DeepSeek v4", "DeepSeek-V4-Flash" -> deepseekv4; "Kimi K2.6" -> kimik26;
-    "GPT-5.5" -> gpt55): a shared one is evidence of one release, where a shared company name is not."""
-    return frozenset(f"{w.lower()}{re.sub(r'[^0-9a-z]', '', v.lower())}" for w, v in _RELEASE.findall(title)
-                     if w.lower() not in _NOT_RELEASES)
+    "GPT-5.5" -> gpt55): a shared one is evidence of one release, where a shared company name is not. A version
+    standing on its own ("DeepSeek is back with V4 Pro") belongs to the title's first name."""
+    keys = {f"{w.lower()}{re.sub(r'[^0-9a-z]', '', v.lower())}" for w, v in _RELEASE.findall(title)
+            if w.lower() not in _NOT_RELEASES}
+    bare = _BARE_VERSION.findall(title)
+    if bare and not keys:
+        name = next((w for w in _TITLE_WORD.findall(title) if w.lower() not in _NOT_NAMES and w.lower() not in
+                     _NOT_RELEASES and not _BARE_VERSION.fullmatch(" " + w)), "")
+        keys |= {f"{name.lower()}{re.sub(r'[^0-9a-z]', '', v.lower())}" for v in bare} if name else set()
+    return frozenset(keys)
 
 
 def thread_evidence(items: Sequence[Item], settings: ClusterSettings) -> np.ndarray | None:
@@ -321,16 +334,18 @@ def thread_evidence(items: Sequence[Item], settings: ClusterSettings) -> np.ndar
         if item.canonical_url:
             pages.setdefault(item.canonical_url, []).append(n)
     same_page = [rows for rows in pages.values() if len(rows) > 1]
-    if not (thread.any() or has_key.sum() > 1 or same_page):
+    if not (thread.any() or has_key.any() or same_page):
         return None
     n = len(items)
     adjust = np.zeros((n, n), dtype=np.float32)
     both_short = short[:, None] & short[None, :]
     adjust[both_short & (thread[:, None] | thread[None, :])] = -s.title_only_penalty
+    # A headline about a versioned release names it: a title-only text without one is about something else.
+    adjust[both_short & (has_key[:, None] != has_key[None, :])] = -s.title_only_penalty
     for i in np.flatnonzero(has_key):
         for j in np.flatnonzero(has_key):
-            if i < j and keys[i] & keys[j]:
-                adjust[i, j] = adjust[j, i] = s.release_bonus
+            if i < j:  # one versioned name: one release; only different ones: different releases
+                adjust[i, j] = adjust[j, i] = s.release_bonus if keys[i] & keys[j] else -s.release_conflict
     for rows in same_page:  # one page, however its posts are titled ("Wiz joins Google" / "Google acquires Wiz")
         adjust[np.ix_(rows, rows)] = 1.0
     np.fill_diagonal(adjust, 0.0)
@@ -432,7 +447,8 @@ class StoryIndex:
                     adjust: np.ndarray | None = None, tiers: Sequence[str] | None = None,
                     bare: Sequence[bool] | None = None,
                     releases: Sequence[frozenset[str]] | None = None,
-                    artifacts: Sequence[frozenset[str]] | None = None) -> DayResult:
+                    artifacts: Sequence[frozenset[str]] | None = None,
+                    digests: Sequence[bool] | None = None) -> DayResult:
         """Put a day's items (in a fixed order) into earlier stories or new ones. With their `texts` (title
         and lead), names can tie groups that the vectors leave just apart."""
         s = self.settings
@@ -487,15 +503,25 @@ class StoryIndex:
                 # model page join its release's news. Without it, bare thread titles need title_only_penalty more to
                 # join an earlier story, as to meet each other, and a repo's group never joins a news story.
                 shared = np.zeros((len(members), len(self.ids)), dtype=bool)
+                conflict = np.zeros((len(members), len(self.ids)), dtype=bool)  # only different versioned names
                 if releases is not None:
                     gr = [frozenset().union(*(releases[int(i)] for i in m)) for m in members]
                     for g, keys in enumerate(gr):
                         if keys:
                             shared[g] = [bool(keys & k) for k in self.releases]
+                            conflict[g] = [bool(k) and not keys & k for k in self.releases]
+                    # Headlines that name no release join a release's story only with title_only_penalty more.
+                    title_only = np.asarray(short, dtype=bool) | (np.asarray(bare, dtype=bool) if bare is not None
+                                                                  else False)
+                    unnamed = np.array([not k and bool(title_only[m].all()) for k, m in zip(gr, members, strict=True)],
+                                       dtype=bool)
+                    released = np.array([bool(k) for k in self.releases], dtype=bool)
+                    need = need + s.title_only_penalty * (unnamed[:, None] & released[None, :])
                 if bare is not None:
                     only_bare = np.array([all(bare[int(i)] for i in m) for m in members])
                     need = need + (s.title_only_penalty * only_bare)[:, None] * ~shared
                 need = need - s.release_bonus * shared
+                need = np.where(conflict, np.inf, need)
                 if group_kinds is not None:
                     gk = [group_kinds([int(i) for i in m]) for m in members]
                     unlike = np.array([[a != b for b in self.kinds] for a in gk], dtype=bool)
@@ -506,6 +532,9 @@ class StoryIndex:
                     named = np.array([bool(a) for a in ga], dtype=bool)
                     apart_names = np.array([[not (a & b) for b in self.artifacts] for a in ga], dtype=bool)
                     need = np.where(apart_names & named[:, None] & code_story[None, :], np.inf, need)
+                if digests is not None:  # a digest of many stories joins none of them
+                    listing = np.array([any(digests[int(i)] for i in m) for m in members], dtype=bool)
+                    need = np.where(listing[:, None], np.inf, need)
                 best = np.argmax(sim - need, axis=1)
                 ok = sim[rows, best] >= need[rows, best]
             else:
@@ -574,12 +603,26 @@ def item_order(item: Item) -> tuple:
 HEADING_ORDER = {"official": 0, "press": 1, "community": 2, "paper": 3, "code": 4}
 
 
+AUTHORITATIVE = ("official", "press")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+def title_language(item: Item) -> str:
+    """The language an item's title is in: Chinese when it has Chinese characters, else its source's language (or
+    English, for a Chinese source's Latin title)."""
+    if _CJK.search(item.title):
+        return "zh"
+    return "en" if item.language == "zh" else item.language
+
+
 def heading_item(items: list[Item], language: str | None = None) -> Item:
     """The item a story is headed by: the most authoritative one with a real title (the lab's own post over a repo
-    slug, the press before community posts), in `language` when one is."""
+    slug, the press before community posts; a digest of many stories last), in `language` when an official or
+    press item is (a Chinese edition takes the Chinese press's title over an English lab's), else in any."""
     def key(i: Item) -> tuple:
-        return (bool(artifact_name(i.title)), HEADING_ORDER.get(i.tier, 9), language is not None and
-                i.language != language)
+        mismatch = language is not None and title_language(i) != language
+        return (bool(artifact_name(i.title)), is_digest(i.title), mismatch or i.tier not in AUTHORITATIVE,
+                HEADING_ORDER.get(i.tier, 9), mismatch)
     return min(items, key=key)
 
 
@@ -604,7 +647,8 @@ def cluster_items(items: list[Item], vectors: np.ndarray, day: date, index: Stor
     adjust = thread_evidence(ordered, index.settings)
     result = index.cluster_day(day, vectors[order] if len(order) else vectors, short, [i.id for i in ordered],
                                ordered_texts, apart, adjust, [i.tier for i in ordered], bare,
-                               [release_keys(i.title) for i in ordered], [artifacts_of(i) for i in ordered])
+                               [release_keys(i.title) for i in ordered], [artifacts_of(i) for i in ordered],
+                               [is_digest(i.title) for i in ordered])
     by_story: dict[int, list[Item]] = {}
     for item, k in zip(ordered, result.labels, strict=True):
         by_story.setdefault(int(k), []).append(item)

@@ -1,19 +1,24 @@
 """Rank stage: score each story and order them, keeping the parts of each score and how each was made.
 
-    score = authority + outlets + engagement + recency + novelty + topics + watch + beat
+    score = authority + outlets + listings + engagement + recency + novelty + topics + watch + beat + announcement
 
-- authority: the best source tier among the story's items (official and primary sources above aggregators);
+- authority: the best source tier among the story's items (official and primary sources above aggregators); a
+  page on one of the beat's own sites (a lab's, ``[edition.beat] sites``) posted by a community or the press
+  counts as the lab's own post;
 - outlets: log2(1 + distinct outlets): ten outlets count, but not ten times one;
+- listings: log2(1 + the feeds that list the story beyond one per outlet), copies of its items included: a link on
+  a site's front page and on its best list was chosen twice;
 - engagement: the story's best item's figures (points and comments, or score: stars, likes) on its own source's
   scale that day: log(1 + figure) / log(1 + the source's largest figure among the day's items), 0-1, so a
-  1,300-point Hacker News thread and a repo's 90,000 stars each count as their source's top;
+  1,300-point Hacker News thread and a repo's 90,000 stars each count as their source's top; a post a list shows
+  with no figures (a front page's) counts as that source's middle item that day;
 - recency: halves every ``half_life_hours`` before the edition's end;
 - novelty: +w for a story never briefed; a follow-up gets between -w (nothing new) and 0 (only new outlets);
 - topics: the configured topics the story matches (keywords in titles and leads), weight × strength;
 - watch: names from the watch-list that the story mentions;
 - beat: the story's relevance to the edition's beat (beat.py), 0-1. Off-beat stories rank after all others;
 - announcement: a title of the story announces something (ANNOUNCES, or a versioned name such as GPT-5.5), or a
-  lab's own post is among its items: the news, rather than talk about it.
+  lab's own post (or its page) is among its items: the news, rather than talk about it.
 
 Every part is multiplied by its weight in ``[rank]`` of the config.
 """
@@ -22,8 +27,11 @@ from __future__ import annotations
 
 import math
 import re
+import statistics
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from ..config import RankConfig, stage_settings
 from ..records import Item, Story
@@ -32,7 +40,8 @@ from .embed import lead
 
 _RANK = RankConfig()  # every default below is the [rank] section's
 TIER_WEIGHT = _RANK.tiers
-PARTS = ("authority", "outlets", "engagement", "recency", "novelty", "topics", "watch", "beat", "announcement")
+PARTS = ("authority", "outlets", "listings", "engagement", "recency", "novelty", "topics", "watch", "beat",
+         "announcement")
 # A title that announces something: a launch, a release, a versioned name, a Show HN. Commentary about a field is
 # discussed as much as its news, so without this the day's essays outrank the day's releases.
 ANNOUNCES = re.compile(r"^(?:Show|Launch) HN\b|\b(?:introduc(?:es|ing|ed)|launch(?:es|ed|ing)?|releas(?:es|ed|ing)|"
@@ -57,6 +66,7 @@ class RankSettings:
     tier: dict[str, float] = field(default_factory=lambda: dict(TIER_WEIGHT))
     authority: float = _RANK.authority
     outlets: float = _RANK.outlets
+    listings: float = _RANK.listings
     engagement: float = _RANK.engagement
     recency: float = _RANK.recency
     half_life_hours: float = _RANK.half_life_hours
@@ -67,12 +77,33 @@ class RankSettings:
     announcement: float = _RANK.announcement
     watchlist: list[str] = field(default_factory=list)
     topics: list[Topic] = field(default_factory=list)
+    lab_sites: list[str] = field(default_factory=list)  # the beat's own sites ([edition.beat] sites)
 
     @classmethod
-    def from_config(cls, r: RankConfig) -> RankSettings:
-        """From a config's [rank] table."""
+    def from_config(cls, r: RankConfig, lab_sites: Iterable[str] = ()) -> RankSettings:
+        """From a config's [rank] table, and the beat's sites ([edition.beat] sites)."""
         return stage_settings(cls, r, tier={**TIER_WEIGHT, **r.tiers}, watchlist=list(r.watchlist),
-                              topics=[Topic(t.name, list(t.keywords), t.weight, t.zh, t.en) for t in r.topics])
+                              topics=[Topic(t.name, list(t.keywords), t.weight, t.zh, t.en) for t in r.topics],
+                              lab_sites=list(lab_sites))
+
+
+# Pages on a lab's site that are not its announcements: service status, forums, support, reference docs.
+LAB_SITE_NOT = re.compile(r"^(?:[\w-]*\b(?:status|discuss|community|forums?|support|help|docs)\.|[^/]+/docs(?:/|$))")
+
+
+def lab_site(url: str, sites: Iterable[str]) -> str:
+    """The site of `sites` that url is a page of ("" when none): a host matches itself and its subdomains, a site
+    with a path ("huggingface.co/blog") that path and below; status pages and forums are not the lab's posts."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removeprefix("www.")
+    if not host or LAB_SITE_NOT.match(host + parts.path):
+        return ""
+    for site in sites:
+        site_host, _, path = site.partition("/")
+        if (host == site_host or host.endswith("." + site_host)) and \
+                (not path or parts.path.strip("/").startswith(path.strip("/"))):
+            return site
+    return ""
 
 
 def _pattern(term: str) -> re.Pattern[str]:
@@ -125,53 +156,75 @@ def figure(item: Item) -> int:
     return item.score or 0
 
 
-def source_scales(stories: list[Story]) -> dict[str, float]:
-    """Per source: log(1 + its largest figure) among the day's items, the scale its figures are read on."""
-    scales: dict[str, float] = {}
+@dataclass(slots=True)
+class Scales:
+    """Per source, the scale its figures are read on that day: log(1 + its largest figure), and the share of its
+    middle item (the median of log(1 + figure) / that), which a post it lists with no figures is taken to have."""
+
+    top: dict[str, float] = field(default_factory=dict)
+    typical: dict[str, float] = field(default_factory=dict)
+
+
+def source_scales(stories: list[Story]) -> Scales:
+    """The day's scales: each source's largest figure and its middle item's share among the day's items."""
+    logs: dict[str, list[float]] = {}
     for story in stories:
         for item in story.items:
             f = figure(item)
             if f > 0:
-                scales[item.source_name] = max(scales.get(item.source_name, 0.0), math.log1p(f))
-    return scales
+                logs.setdefault(item.source_name, []).append(math.log1p(f))
+    top = {name: max(v) for name, v in logs.items()}
+    return Scales(top, {name: statistics.median(v) / top[name] for name, v in logs.items()})
 
 
-UNSCORED_SHARE = 0.5  # a community post that comes with no figures at all (a front page's list): middling
+UNSCORED_SHARE = 0.5  # a community post with no figures, from a source with none that day: middling
 
 
 def _unscored(item: Item) -> bool:
     return item.points is None and item.comment_count is None and item.score is None
 
 
-def engagement(story: Story, scales: dict[str, float]) -> tuple[float, Item | None]:
+def engagement(story: Story, scales: Scales) -> tuple[float, Item | None]:
     """The story's best item's figure on its source's scale (0-1), and that item. A community post that comes with
-    no figures at all (a curated front page's list) counts UNSCORED_SHARE: that it is listed is all we know."""
+    no figures at all (a curated front page's list) counts as its source's middle item that day (UNSCORED_SHARE
+    when it has none): that it is listed is all we know, and a list's place is earned."""
     best, top = 0.0, None
     for item in story.items:
         f = figure(item)
-        scale = scales.get(item.source_name, 0.0)
+        scale = scales.top.get(item.source_name, 0.0)
         share = math.log1p(f) / scale if f > 0 and scale > 0 else \
-            UNSCORED_SHARE if item.tier == "community" and _unscored(item) else 0.0
+            scales.typical.get(item.source_name, UNSCORED_SHARE) if item.tier == "community" and _unscored(item) \
+            else 0.0
         if share > best:
             best, top = share, item
     return best, top
 
 
 def score_story(story: Story, now: datetime, settings: RankSettings,
-                scales: dict[str, float] | None = None) -> tuple[dict[str, float], dict[str, str]]:
+                scales: Scales | None = None) -> tuple[dict[str, float], dict[str, str]]:
     """The parts of a story's score, and a note on how each was made up."""
     s = settings
     parts: dict[str, float] = {}
     notes: dict[str, str] = {}
 
+    # A lab's own page, posted by a community or the press, is the lab's post: the announcement itself.
+    labs = [i for i in story.items if i.tier != "official" and lab_site(i.url, s.lab_sites)]
     best = max(story.items, key=lambda i: s.tier.get(i.tier, 1.0), default=None)
-    parts["authority"] = s.authority * (s.tier.get(best.tier, 1.0) if best else 0.0)
-    notes["authority"] = f"{best.tier}: {best.source_name}" if best else "no items"
+    by_lab = bool(labs) and s.tier.get("official", 1.0) > (s.tier.get(best.tier, 1.0) if best else 0.0)
+    parts["authority"] = s.authority * (s.tier.get("official", 1.0) if by_lab else
+                                        s.tier.get(best.tier, 1.0) if best else 0.0)
+    notes["authority"] = (f"the lab's own page ({lab_site(labs[0].url, s.lab_sites)}), via {labs[0].source_name}"
+                          if by_lab else f"{best.tier}: {best.source_name}" if best else "no items")
 
     outlets = story.outlets
     parts["outlets"] = s.outlets * math.log2(1 + len(outlets))
     notes["outlets"] = f"{len(outlets)} outlet{'s' if len(outlets) != 1 else ''}: " + ", ".join(outlets[:6]) + \
         (" …" if len(outlets) > 6 else "")
+
+    extra = max(0, len(story.feeds) - len(outlets))
+    parts["listings"] = s.listings * math.log2(1 + extra)
+    notes["listings"] = (f"{len(story.feeds)} feeds list it, {extra} more than its outlets" if extra else
+                         "one feed per outlet")
 
     scales = scales if scales is not None else source_scales([story])
     share, top = engagement(story, scales)
@@ -219,7 +272,7 @@ def score_story(story: Story, now: datetime, settings: RankSettings,
     notes["beat"] = (f"relevance {story.relevance_note or f'{story.relevance:.2f}'}"
                      + ("" if story.on_beat else " — off the beat: no section, no roundup line"))
 
-    official = next((i for i in story.items if i.tier == "official"), None)
+    official = next((i for i in story.items if i.tier == "official"), None) or next(iter(labs), None)
     said = next((i for i in story.items if ANNOUNCES.search(i.title) or release_keys(i.title)), None)
     parts["announcement"] = s.announcement * (1.0 if official or said else 0.0)
     notes["announcement"] = (f"the lab's own post: {official.source_name}" if official else

@@ -41,7 +41,7 @@ from .verify import instruction_like
 if TYPE_CHECKING:
     from ..config import WriterConfig
     from ..store import Store
-from ..stories.cluster import story_title
+from ..stories.cluster import is_digest, story_title
 
 log = logging.getLogger(__name__)
 
@@ -205,8 +205,10 @@ class ExtractiveWriter:
     # -- facts --------------------------------------------------------------
     def _fact_candidates(self, story: Story) -> list[Candidate]:
         out: list[Candidate] = []
+        # A digest's text tells many stories; it tells this one only when nothing else does.
+        items = [i for i in story.items if not is_digest(i.title)] or story.items
         for tiers in (PRIMARY_TIERS, FACT_TIERS):
-            for item in story.items:
+            for item in items:
                 if item.tier not in tiers:
                     continue
                 for pos, sent in enumerate(split_sentences(item.body)):
@@ -225,7 +227,7 @@ class ExtractiveWriter:
             cands = own
         if not cands:
             # Nothing but titles: state the headline of each primary item.
-            items = [i for i in story.items if i.tier in FACT_TIERS] or story.items[:1]
+            items = [i for i in story.items if i.tier in FACT_TIERS and not is_digest(i.title)] or story.items[:1]
             return [Sentence(i.title, [book.cite(i, self._note(i, language))]) for i in items[:2]], None
         vecs = self.embedder.encode([c.text for c in cands])
         centroid = vecs.mean(axis=0)
@@ -331,9 +333,11 @@ class ExtractiveWriter:
         return [clip(s.title, 40) for s in brief.sections if s.kind == "story"][:3]
 
     def abstract(self, brief: Brief, language: str, book: ReferenceBook) -> list[Paragraph]:
-        """Built from the themes: for each, the lead fact of the story closest to it, cited."""
+        """Built from the themes: for each, the lead sentence of the story closest to it, cited. Only whole
+        sentences from the stories' texts: a story told only by its headline (or a repo's name) has none."""
         stories = [s for s in brief.sections if s.kind == "story"]
-        leads = [self._lead(s, language) for s in stories]
+        titles = {r.title.strip().casefold() for r in book.refs} | {s.title.strip().casefold() for s in stories}
+        leads = [self._lead(s, language, titles) for s in stories]
         pool = [(s, lead) for s, lead in zip(stories, leads, strict=True) if lead is not None]
         themes = brief.themes or self.themes(brief)
         if not pool or not themes:
@@ -348,9 +352,11 @@ class ExtractiveWriter:
         return [Paragraph("abstract", [Sentence(pool[i][1].text, list(pool[i][1].refs)) for i in chosen])]
 
     @staticmethod
-    def _lead(section: Section, language: str) -> Sentence | None:
-        """A section's first fact, in the edition's language when one is."""
-        facts = [x for p in section.paragraphs if p.part == "facts" for x in p.sentences]
+    def _lead(section: Section, language: str, titles: set[str] | frozenset[str] = frozenset()) -> Sentence | None:
+        """A section's first fact that is a whole sentence and no headline (`titles`), in the edition's language
+        when one is."""
+        facts = [x for p in section.paragraphs if p.part == "facts" for x in p.sentences
+                 if _good_sentence(x.text) and x.text.strip().casefold() not in titles]
         same = [x for x in facts if (cjk_ratio(x.text) > 0.3) == (language == "zh")]
         chosen = same or facts
         return chosen[0] if chosen else None
