@@ -44,6 +44,16 @@ class Passage:
     id: str
     text: str
     author: str = ""  # a comment's author: a claim that quotes someone else is misattributed
+    parts: tuple[Passage, ...] = ()  # an explicit pair: the two passages it joins (see Passage.pair)
+
+    @classmethod
+    def pair(cls, a: Passage, b: Passage) -> Passage:
+        """Two passages read together, for a sentence that names exactly these two as its evidence.
+
+        Its names must still be tied within one of them (a chimera of two stories stays a chimera); its content
+        may join a sentence of each.
+        """
+        return cls(f"{a.id}+{b.id}", f"{a.text}\n{b.text}", parts=(a, b))
 
 
 @dataclass(slots=True)
@@ -142,7 +152,9 @@ _CAUSE = re.compile(r"(?<![a-z])(?:because|since|due\s+to|owing\s+to|as\s+a\s+re
                     r"|因为|由于|因此|所以|是为了|为了|导致|使得|因而|考虑到|借此|意在|旨在|因(?=[^此为]{1,12}(?:才|而))",
                     re.I)
 _SPEAKER = re.compile(r"(?:^|[，,。:：\s])(?P<who>[\w\u4e00-\u9fff]{2,12}?)\s*"
-                      r"(?:认为|表示|指出|写道|提到|说|称|觉得|担心|更担心|希望|回忆)")
+                      r"(?:认为|表示|指出|写道|提到|说(?![法明服])|称|觉得|担心|更担心|希望|回忆)")
+# A quoted view's lead names its speaker: "白帽阿杰（56 分）：…", "tptacek (312 points): …".
+_LEAD = re.compile(r"^\s*(?P<who>[^\s:：（()，,。]{1,30})\s*(?:[（(][^）)]{0,24}[）)])?\s*[:：]")
 _LATIN_NAME = re.compile(r"(?<![\w.])[A-Z][A-Za-z0-9&’'\-.]*[A-Za-z0-9](?:\s+[A-Z][A-Za-z0-9&’'\-.]*[A-Za-z0-9])*")
 _LATIN_WORD = re.compile(r"(?<![\w])[A-Za-z][A-Za-z0-9\-.&]*[A-Za-z0-9]|(?<![\w])[A-Z](?![\w])")
 _HANDLE = re.compile(r"(?<![\w/])(?:/?u/)?[A-Za-z][\w\-]*_[\w\-]*")
@@ -264,7 +276,7 @@ class Checker:
         claim = claim.strip()
         if not passages:
             return Check(False, ["unsupported: it cites nothing that can be checked"])
-        self.prepare_pairs([claim], [p.text for p in passages])
+        self.prepare_pairs([claim], [q.text for p in passages for q in (p.parts or (p,))])
         best: Check | None = None
         for p in passages:
             result = self._against(claim, p, part)
@@ -275,9 +287,26 @@ class Checker:
         assert best is not None
         return best
 
+    def _pair_windows(self, claim: str, passage: Passage) -> tuple[list[str], list[str]]:
+        """A passage's windows for the content check, and those its names must be tied within: for a pair, each
+        part's own windows, plus for content the claim's closest sentence of one part joined to that of the other."""
+        if not passage.parts:
+            windows = self.windows(passage.text)
+            return windows, windows
+        own = [w for p in passage.parts for w in self.windows(p.text)]
+        cv = self._vec(claim)
+        best = []
+        for p in passage.parts:
+            sentences = split_sentences(p.text)
+            self.prepare(sentences)
+            best.append(sorted(sentences, key=lambda t: -float(self._vectors[t] @ cv))[:2])
+        joined = [f"{x} {y}" for x in best[0] for y in best[1]]
+        self.prepare(joined)
+        return list(dict.fromkeys(own + joined)), own
+
     def _against(self, claim: str, passage: Passage, part: str) -> Check:
         text = passage.text
-        windows = self.windows(text)
+        windows, tied = self._pair_windows(claim, passage)
         if not windows:
             return Check(False, ["unsupported: the passage is empty"], passage.id)
         cv = self._vec(claim)
@@ -288,7 +317,7 @@ class Checker:
         reasons += self._numbers(claim, text)
         reasons += self._dates(claim, text)
         reasons += self._entities(claim, text)
-        reasons += self._speaker(claim, passage.author)
+        reasons += self._speaker(claim, passage)
         cross = chinese(claim) != chinese(text)
         s = self.settings
         if part == "analysis":
@@ -297,8 +326,8 @@ class Checker:
             if sim < s.analysis_semantic and shared < s.lexical / 2:
                 reasons.append(f"off-topic: closest passage sentence {sim:.2f}")
             return Check(not reasons, reasons, passage.id, sim)
-        reasons += self._roles(claim, text) or self._together(claim, text)
-        reasons += self._polarity(claim, text)
+        reasons += self._roles(claim, text) or self._together(claim, text, tied, joins=bool(passage.parts))
+        reasons += self._polarity(claim, text, joins=bool(passage.parts))
         lexical = 0.0
         if not cross:
             mine = content_words(claim)
@@ -358,15 +387,23 @@ class Checker:
         return list(dict.fromkeys(out))
 
     @staticmethod
-    def _speaker(claim: str, author: str) -> list[str]:
-        """Who said it: against a comment, the speaker a claim names must be the comment's author."""
-        if not author:
+    def _speaker(claim: str, passage: Passage) -> list[str]:
+        """Who said it: against a comment, the speaker a claim names must be the comment's author.
+
+        The speaker is a quoted view's lead ("name (n points): …") or a name before a verb of saying; words the
+        comment itself says ("做甲方安全的说一句") are the comment's text, not an attribution.
+        """
+        authors = [p.author for p in (passage.parts or (passage,)) if p.author]
+        if not authors:
             return []
-        found = [s.group("who") for s in _SPEAKER.finditer(claim)]
-        found = [w for w in found if not re.fullmatch(r"[\d\W]+", w)]
-        me = _flat(author.removeprefix("/u/"))
-        if found and not any(me in _flat(w) or _flat(w) in me for w in found):
-            return [f"entity: the passage is {author}'s comment, the claim quotes {found[0]}"]
+        flat_text = _flat(passage.text)
+        lead = _LEAD.match(claim)
+        spans = [(lead.group("who"), lead.group())] if lead else []
+        spans += [(s.group("who"), s.group()) for s in _SPEAKER.finditer(claim)]
+        found = [w for w, span in spans if not re.fullmatch(r"[\d\W]+", w) and _flat(span.strip(" ，,。:：")) not in flat_text]
+        mine = [_flat(a.removeprefix("/u/")) for a in authors]
+        if found and not any(me in _flat(w) or _flat(w) in me for w in found for me in mine):
+            return [f"entity: the passage is {authors[0]}'s comment, the claim quotes {found[0]}"]
         return []
 
     def _roles(self, claim: str, text: str) -> list[str]:
@@ -404,13 +441,19 @@ class Checker:
                     swapped = max(swapped, share)
         return same, swapped
 
-    def _together(self, claim: str, text: str) -> list[str]:
-        """Names one clause of a claim ties together must occur together in the passage (a sentence or two)."""
-        windows = [_flat(w) for w in self.windows(text)]
+    def _together(self, claim: str, text: str, windows_: Sequence[str], joins: bool = False) -> list[str]:
+        """Names one clause of a claim ties together must occur together in the passage (a sentence or two).
+
+        Against a pair (``joins``), a clause runs up to a semicolon or a comma before a conjunction ("…, while …",
+        "…，而…"): a relative clause ("Mythos, which it built with CoreWeave") still ties its names to the
+        sentence's, and they must be tied within one part of the pair.
+        """
+        windows = [_flat(w) for w in windows_]
         whole = _flat(text)
         zh_names = chinese(text)
+        boundary = _JOIN if joins else _CLAUSE
         for sent in split_sentences(claim):
-            for clause in [c for c in re.split(r"[，,;；:：]\s*", sent) if c.strip()]:
+            for clause in [c for c in boundary.split(sent) if c and c.strip()]:
                 names: dict[str, list[str]] = {}
                 for key, a, b in self._mentions(clause, zh_names):
                     surface = clause[a:b]
@@ -462,9 +505,12 @@ class Checker:
         top = float(sims[order[0]])
         return [units[i] for i in order if float(sims[i]) >= top - margin]
 
-    def _polarity(self, claim: str, text: str) -> list[str]:
+    def _polarity(self, claim: str, text: str, joins: bool = False) -> list[str]:
+        """Negation, reversals and hedges of each claim sentence (against a pair: of each joined clause) as the
+        passage sentences it restates have them; quantifiers and causes as the passage has them."""
         out: list[str] = []
-        for sentence in split_sentences(claim):
+        units = [u for t in split_sentences(claim) for u in (_JOIN.split(t) if joins else [t]) if u and u.strip()]
+        for sentence in units:
             aligned = self._aligned(sentence, text, 0.08)
             if not aligned:
                 continue
@@ -475,6 +521,11 @@ class Checker:
                                                   for a in self._aligned(s, text)):
             out.append("unsupported: a cause the source does not give")
         return list(dict.fromkeys(out))
+
+
+_CLAUSE = re.compile(r"[，,;；:：]\s*")
+_JOIN = re.compile(r"[;；]\s*|[,，]\s*(?=(?:and|while|but|whereas|meanwhile|separately|同时|而|但|此外|另外|与此同时|另一方面))",
+                   re.I)
 
 
 def _clauses(sentence: str) -> list[str]:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from ..config import CHECK_DEFAULTS, CheckSettings
 from ..glossary import Glossary
+from ..ids import passage_id, passage_item
 from ..records import Brief, Item, Paragraph, Section, Sentence
 from ..stories.embed import Embedder
 from ..text import split_sentences
@@ -132,7 +133,8 @@ class Faithfulness:
 
 
 class SourceText:
-    """The passages of cited items, each checked on its own: the article (title, summary, text) and each comment.
+    """The passages of cited items, each checked on its own: the article (title, summary, text, outlet) and each
+    comment.
 
     A thread's point and comment counts are not passages: a figure must come from what someone wrote.
     """
@@ -148,17 +150,35 @@ class SourceText:
             item = self.items.get(item_id)
             out: list[Passage] = []
             if item is not None:
-                parts = [item.title, item.summary if item.summary not in item.text else "", item.text]
+                # The outlet is part of what the writer is given ("according to Reuters", "（TechLedger）").
+                parts = [item.title, item.summary if item.summary not in item.text else "", item.text,
+                         item.source_name]
                 body = "\n".join(strip_instructions(p or "")[0] for p in parts if p)
                 if body.strip():
                     out.append(Passage(item_id, body))
                 for k, c in enumerate(item.comments):
                     text, _ = strip_instructions(c.text or "")
                     if text.strip():
-                        out.append(Passage(f"{item_id}#c{k + 1}", comment_passage(c.author, c.score, text, item.title),
+                        out.append(Passage(passage_id(item_id, k + 1), comment_passage(c.author, c.score, text, item.title),
                                            c.author))
             self._passages[item_id] = out
         return self._passages[item_id]
+
+    def evidence(self, item_ids: Sequence[str], named: Sequence[str] = ()) -> list[Passage]:
+        """What one sentence may rest on: each passage it names of its cited items (an item it cites without
+        naming one of its passages gives all of them), and the explicit pair when exactly two passages remain.
+
+        A pair is never made from an item cited as a whole that has several passages (which two?), and three
+        or more passages are each read alone: more citations never pool into support.
+        """
+        chosen: list[Passage] = []
+        for item_id in dict.fromkeys(item_ids):
+            own = self.passages(item_id)
+            mine = [p for p in own if p.id in named]
+            chosen.extend(mine or own)
+        if len(chosen) == 2 and chosen[0].id != chosen[1].id:
+            return [*chosen, Passage.pair(*chosen)]
+        return chosen
 
     def prepare(self, claims: Iterable[str], item_ids: Iterable[str]) -> None:
         """Embed the claims and the passages of these items in one batch."""
@@ -197,6 +217,8 @@ def verify_brief(brief: Brief, items: dict[str, Item], embedder: Embedder,
                 good = [n for n in sentence.refs if n in ref_item and ref_item[n] in items]
                 result.bad_citations += len(sentence.refs) - len(good)
                 sentence.refs = list(dict.fromkeys(good))
+                cited = {ref_item[n] for n in sentence.refs}
+                sentence.passages = [p for p in dict.fromkeys(sentence.passages) if passage_item(p) in cited]
                 if sentence.refs:
                     result.cited += 1
                     todo.append((para, sentence, [ref_item[n] for n in sentence.refs], writer))
@@ -205,8 +227,7 @@ def verify_brief(brief: Brief, items: dict[str, Item], embedder: Embedder,
                    (i for _, _, ids, _ in todo for i in ids))
     judged = _judge(judge, todo, source, story_of) if judge is not None else {}
     for para, sentence, ids, writer in todo:
-        passages = [p for i in ids for p in source.passages(i)]
-        verdict = source.checker.check(sentence.text, passages, para.part)
+        verdict = source.checker.check(sentence.text, source.evidence(ids, sentence.passages), para.part)
         reasons = list(verdict.reasons)
         second = judged.get(id(sentence))
         if second is not None and not second.supported:
