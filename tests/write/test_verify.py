@@ -174,3 +174,26 @@ def test_a_sentence_may_rest_on_an_explicit_pair_but_never_on_a_pool() -> None:
     result = verify_brief(brief, ITEMS, default_embedder(), MARK)
     assert verdicts(brief) == [True, True, False, False, False], result.flagged
     assert "entity" in result.flagged[0]
+
+
+def test_auto_drops_unsupported_facts_unreviewed_and_keeps_them_marked_for_the_editor() -> None:
+    from dailybrief.config import ReviewConfig, VerifyConfig
+
+    def run(reviewed: bool) -> tuple[list[list[bool | None]], int, int]:
+        brief = brief_of(Sentence("Meta signed a $35 billion agreement with CoreWeave.", [2]),
+                         Sentence("Meta has unveiled Muse Spark, a new foundation model.", [1]))
+        brief.sections[0].paragraphs.append(Paragraph("views", [Sentence("Meta said Muse Spark ships as open "
+                                                                         "weights next week.", [1])]))
+        settings = VerifySettings.from_config(VerifyConfig(), ReviewConfig(required=reviewed))
+        result = verify_brief(brief, ITEMS, default_embedder(), settings)
+        assert brief.faithfulness["flagged"] == result.flagged and len(result.flagged) == 2
+        return [[s.supported for s in p.sentences] for p in brief.sections[0].paragraphs], result.dropped, result.marked
+
+    assert VerifyConfig().unsupported == "auto"
+    # Published without review: the unsupported fact is dropped, the unsupported view kept and marked.
+    assert run(reviewed=False) == ([[True], [False]], 1, 1)
+    # [review] required: every flagged sentence stays, marked, for the editor to see on the desk.
+    assert run(reviewed=True) == ([[False, True], [False]], 0, 2)
+    # An explicit choice stands either way.
+    explicit = VerifySettings.from_config(VerifyConfig(unsupported="drop"), ReviewConfig(required=True))
+    assert explicit.policy == "drop"

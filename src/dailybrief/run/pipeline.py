@@ -440,9 +440,7 @@ class Pipeline:
             writer = self.writer = build_writer(ctx)  # kept for inspection: per-edition figures (benchmarks)
             branding = self.cfg.branding.to_branding(self.cfg.base_dir)
             v = self.cfg.verify
-            settings = VerifySettings(unsupported=v.unsupported, lexical=v.lexical, semantic=v.semantic,
-                                      cross_semantic=v.cross_semantic, off_topic=v.off_topic,
-                                      analysis_semantic=v.analysis_semantic)
+            settings = VerifySettings.from_config(v, self.cfg.review)  # "auto" keeps flagged sentences under review
             items = {i.id: i for s in [*top, *rest] for i in s.items}
             glossary = Glossary.load(self.cfg.writer.glossary_path(self.cfg.base_dir))  # the writer's names
             source = SourceText(items, self.embedder, glossary, settings.check_settings())
@@ -471,7 +469,7 @@ class Pipeline:
                 rep.errors.append(str(fallback))
                 run.failures.append(f"write: {fallback}")
             for flagged in faithful.flagged[:20]:
-                rep.errors.append(f"unsupported ({settings.unsupported}): {flagged}")
+                rep.errors.append(f"unsupported ({settings.policy}): {flagged}")
             for title in faithful.dropped_sections:
                 rep.errors.append(f"section dropped, none of its sentences is supported: {title}")
             sections = [s for b in briefs for s in b.sections if s.kind == "story"]

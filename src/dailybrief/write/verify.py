@@ -33,6 +33,7 @@ from ..text import split_sentences
 from .grounding import CHECKER_VERSION, Checker, Passage, comment_passage, content_words
 
 if TYPE_CHECKING:
+    from ..config import ReviewConfig, VerifyConfig
     from .judge import JudgeVerdict, ModelJudge
 
 # -- text addressed to a model -------------------------------------------------
@@ -80,12 +81,28 @@ PARTS = ("facts", "views", "analysis", "abstract", "roundup", "titles")
 
 @dataclass(slots=True)
 class VerifySettings:
-    unsupported: str = "auto"  # "mark", "drop", or "auto": drop unsupported facts, mark the rest
+    # "mark", "drop", or "auto": without a review, drop unsupported facts and mark the rest; with one
+    # (``reviewed``: [review] required), keep and mark every unsupported sentence for the editor to see.
+    unsupported: str = "auto"
     semantic: float = CHECK_DEFAULTS.semantic
     cross_semantic: float = CHECK_DEFAULTS.cross_semantic
     lexical: float = CHECK_DEFAULTS.lexical
     off_topic: float = CHECK_DEFAULTS.off_topic
     analysis_semantic: float = CHECK_DEFAULTS.analysis_semantic
+    reviewed: bool = False  # an editor reviews the edition before it is published (the desk)
+
+    @classmethod
+    def from_config(cls, verify: VerifyConfig, review: ReviewConfig) -> VerifySettings:
+        return cls(unsupported=verify.unsupported, semantic=verify.semantic, cross_semantic=verify.cross_semantic,
+                   lexical=verify.lexical, off_topic=verify.off_topic, analysis_semantic=verify.analysis_semantic,
+                   reviewed=review.required)
+
+    @property
+    def policy(self) -> str:
+        """What "auto" means for this edition: "auto" (drop facts, mark the rest) unreviewed, "mark" reviewed."""
+        if self.unsupported != "auto":
+            return self.unsupported
+        return "mark" if self.reviewed else "auto"
 
     def check_settings(self) -> CheckSettings:
         return CheckSettings(semantic=self.semantic, cross_semantic=self.cross_semantic, lexical=self.lexical,
@@ -116,7 +133,8 @@ class Faithfulness:
         return {"sentences": self.sentences, "cited": self.cited, "supported": self.supported,
                 "by_part": {k: dict(v) for k, v in sorted(self.by_part.items())},
                 "by_writer": {k: dict(v) for k, v in sorted(self.by_writer.items())},
-                "checker": CHECKER_VERSION, **({"judge": dict(self.judge)} if self.judge else {})}
+                "checker": CHECKER_VERSION, **({"judge": dict(self.judge)} if self.judge else {}),
+                **({"flagged": list(self.flagged)} if self.flagged else {})}
 
     def add(self, other: Faithfulness) -> None:
         for name in ("sentences", "cited", "supported", "dropped", "marked", "bad_citations"):
@@ -251,7 +269,7 @@ def verify_brief(brief: Brief, items: dict[str, Item], embedder: Embedder,
         for para in paragraphs:
             kept = []
             for s in para.sentences:
-                if not s.refs or (s.supported is False and _drops(settings.unsupported, para.part)):
+                if not s.refs or (s.supported is False and _drops(settings.policy, para.part)):
                     result.dropped += 1
                     continue
                 if s.supported is False:
@@ -326,7 +344,8 @@ def _judge(judge: ModelJudge, todo: list[tuple[Paragraph, Sentence, list[str], s
 
 
 def _drops(policy: str, part: str) -> bool:
-    """Whether an unsupported sentence of this part is removed: "auto" drops facts, marks the rest."""
+    """Whether an unsupported sentence of this part is removed: "auto" (an unreviewed edition) drops facts and
+    marks the rest; "mark" (what "auto" is under review) keeps every sentence, flagged, for the editor."""
     return policy == "drop" or (policy == "auto" and part == "facts")
 
 
