@@ -245,3 +245,20 @@ def test_check_prints_one_verdict_per_line_and_a_summary(tmp_path: Path) -> None
     assert "source_text" in rows[4]["error"]
     assert rows[5]["summary"] == {"claims": 3, "supported": 1, "unsupported": 2, "errors": 2, "checker": "3"}
     assert result.exit_code == 1
+
+
+def test_check_reads_a_list_of_passages_alone_and_an_explicit_pair_together(tmp_path: Path) -> None:
+    deal = "Meta has signed an AI infrastructure agreement worth $21 billion with CoreWeave."
+    model = "Anthropic will never release its Mythos model to the general public."
+    both = "Meta signed a $21 billion deal with CoreWeave, while Anthropic will never release Mythos to the public."
+    chimera = "Anthropic signed a $21 billion deal with CoreWeave to build Mythos."
+    lines = [{"id": "pair", "claim": both, "source_text": [deal, model]},
+             {"id": "one", "claim": both, "source_text": [deal]},
+             {"id": "chimera", "claim": chimera, "source_text": [deal, model]},
+             {"id": "three", "claim": both, "source_text": [deal, model, "Acme shipped a chip."]}]
+    path = tmp_path / "claims.jsonl"
+    path.write_text("\n".join(json.dumps(x) for x in lines) + "\n", "utf-8")
+    result = CliRunner().invoke(main, ["check", str(path)])
+    rows = {r["id"]: r for r in map(json.loads, result.output.splitlines()[:-1])}
+    assert [rows[k]["supported"] for k in ("pair", "one", "chimera", "three")] == [True, False, False, False], rows
+    assert any(r.startswith("entity:") for r in rows["chimera"]["reasons"]) and result.exit_code == 0

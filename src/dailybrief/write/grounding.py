@@ -56,6 +56,15 @@ class Passage:
         return cls(f"{a.id}+{b.id}", f"{a.text}\n{b.text}", parts=(a, b))
 
 
+def evidence(passages: Sequence[Passage]) -> list[Passage]:
+    """What a claim citing these passages may rest on: each one alone, and the two together when it cites exactly
+    two. Three or more are each read alone: more citations never pool into support."""
+    out = list(passages)
+    if len(out) == 2 and out[0].id != out[1].id:
+        out.append(Passage.pair(*out))
+    return out
+
+
 @dataclass(slots=True)
 class Check:
     supported: bool

@@ -30,7 +30,7 @@ from ..ids import passage_id, passage_item
 from ..records import Brief, Item, Paragraph, Section, Sentence
 from ..stories.embed import Embedder
 from ..text import split_sentences
-from .grounding import CHECKER_VERSION, Checker, Passage, comment_passage, content_words
+from .grounding import CHECKER_VERSION, Checker, Passage, comment_passage, content_words, evidence
 
 if TYPE_CHECKING:
     from ..config import ReviewConfig, VerifyConfig
@@ -194,9 +194,7 @@ class SourceText:
             own = self.passages(item_id)
             mine = [p for p in own if p.id in named]
             chosen.extend(mine or own)
-        if len(chosen) == 2 and chosen[0].id != chosen[1].id:
-            return [*chosen, Passage.pair(*chosen)]
-        return chosen
+        return evidence(chosen)
 
     def prepare(self, claims: Iterable[str], item_ids: Iterable[str]) -> None:
         """Embed the claims and the passages of these items in one batch."""
