@@ -554,7 +554,7 @@ class Checker:
                     owner = [key for key, a in spans if a < at]
                     if at < 0 or not owner or (q.dim == "" and q.value in (0.0, 1.0)):
                         continue
-                    if not self._figure_tied(sentences, names, owner[0], q):
+                    if not self._figure_tied(sentences, names, owner[0], q, set(keys)):
                         return [f"entity: the source gives {q.text} to someone other than {owner[0]}"]
         return []
 
@@ -607,14 +607,14 @@ class Checker:
         return False
 
     def _figure_tied(self, sentences: Sequence[Sequence[str]], names: dict[str, list[str]], x: str,
-                     q: Quantity) -> bool:
-        """A figure follows its name: it is in a sentence that names x, or that goes on about x (names no one
-        else first). A figure the passage does not give at all is the number check's."""
+                     q: Quantity, keys: set[str]) -> bool:
+        """A figure follows its name: it is in a sentence that names x, or in one of the next that go on about it
+        (name no one the claim does not first). A figure the passage does not give at all is the number check's."""
         given = False
         for part in sentences:
             for k, s in enumerate(part):
                 if any(p in _flat(s) for p in names[x]):
-                    if any(same_quantity(q, quantities(part[m])) for m in self._reach(part, k, {x})):
+                    if any(same_quantity(q, quantities(part[m])) for m in self._reach(part, k, keys)):
                         return True
                 given = given or same_quantity(q, quantities(s))
         return not given
