@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -129,6 +129,7 @@ MIGRATIONS: list[str] = [
     """,
 ]
 
+IN_CHUNK = 500  # ids in one IN list: under SQLite's bound on the parameters of a statement
 STALE_HEARTBEAT = timedelta(hours=12)  # a "running" run silent this long is dead even if its PID was reused
 
 _ITEM_COLUMNS = (
@@ -372,17 +373,18 @@ class Store:
     def count(self, table: str) -> int:
         return int(self.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
 
+    def _rows_in(self, sql: str, ids: Sequence[str], before: tuple[Any, ...] = (),
+                 after: tuple[Any, ...] = ()) -> Iterator[Any]:
+        """The rows of `sql`, whose ``{marks}`` is the IN list of `ids` (between the `before` and `after`
+        parameters), asked for IN_CHUNK ids at a time: SQLite bounds the parameters of one statement."""
+        for start in range(0, len(ids), IN_CHUNK):
+            chunk = ids[start : start + IN_CHUNK]
+            yield from self.conn.execute(sql.format(marks=", ".join("?" * len(chunk))), (*before, *chunk, *after))
+
     # -- embeddings ---------------------------------------------------------
     def embeddings(self, ids: list[str], model: str) -> dict[str, np.ndarray]:
-        out: dict[str, np.ndarray] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            for item_id, blob in self.conn.execute(
-                f"SELECT item_id, vector FROM embeddings WHERE model=? AND item_id IN ({marks})", (model, *chunk)
-            ):
-                out[item_id] = np.frombuffer(blob, dtype=np.float32)
-        return out
+        return {item_id: np.frombuffer(blob, dtype=np.float32) for item_id, blob in self._rows_in(
+            "SELECT item_id, vector FROM embeddings WHERE model=? AND item_id IN ({marks})", ids, (model,))}
 
     def put_embeddings(self, vectors: dict[str, np.ndarray], model: str) -> None:
         with self.conn:
@@ -393,15 +395,8 @@ class Store:
 
     # -- near-duplicate signatures ------------------------------------------------
     def signatures(self, ids: list[str]) -> dict[str, np.ndarray]:
-        out: dict[str, np.ndarray] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            for item_id, blob in self.conn.execute(
-                f"SELECT item_id, sig FROM signatures WHERE item_id IN ({marks})", chunk
-            ):
-                out[item_id] = np.frombuffer(blob, dtype=np.uint32)
-        return out
+        return {item_id: np.frombuffer(blob, dtype=np.uint32) for item_id, blob in self._rows_in(
+            "SELECT item_id, sig FROM signatures WHERE item_id IN ({marks})", ids)}
 
     def put_signatures(self, sigs: dict[str, np.ndarray]) -> None:
         with self.conn:
@@ -437,14 +432,9 @@ class Store:
 
     def story_members(self, story_ids: list[str], before: date) -> list[tuple[str, str, str]]:
         """(item_id, story_id, day) of the stories' items put in them before `before`."""
-        out: list[tuple[str, str, str]] = []
-        for start in range(0, len(story_ids), 500):
-            chunk = story_ids[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            out.extend(self.conn.execute(
-                f"SELECT item_id, story_id, day FROM story_items WHERE story_id IN ({marks}) AND day < ? "
-                "ORDER BY story_id, day, item_id", (*chunk, before.isoformat())))
-        return out
+        return list(self._rows_in(
+            "SELECT item_id, story_id, day FROM story_items WHERE story_id IN ({marks}) AND day < ? "
+            "ORDER BY story_id, day, item_id", story_ids, after=(before.isoformat(),)))
 
     def day_stories(self, day: date) -> list[dict[str, Any]]:
         """(story_id, item_id, first_seen, briefed_on before `day`) of what clustering filed under `day`."""
@@ -483,15 +473,10 @@ class Store:
         """Items filed under each story per day, for the days start..end (inclusive)."""
         ids = list(dict.fromkeys(story_ids))
         out: dict[str, dict[date, int]] = {sid: {} for sid in ids}
-        for lo in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
-            chunk = ids[lo : lo + 500]
-            rows = self.conn.execute(
-                f"SELECT story_id, day, COUNT(*) FROM story_items WHERE story_id IN ({','.join('?' * len(chunk))}) "
-                "AND day >= ? AND day <= ? GROUP BY story_id, day",
-                (*chunk, start.isoformat(), end.isoformat()),
-            )
-            for story_id, day, n in rows:
-                out[story_id][date.fromisoformat(day)] = int(n)
+        for story_id, day, n in self._rows_in(
+                "SELECT story_id, day, COUNT(*) FROM story_items WHERE story_id IN ({marks}) "
+                "AND day >= ? AND day <= ? GROUP BY story_id, day", ids, after=(start.isoformat(), end.isoformat())):
+            out[story_id][date.fromisoformat(day)] = int(n)
         return out
 
     def mark_briefed(self, story_ids: Iterable[str], day: date) -> None:

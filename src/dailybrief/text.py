@@ -1,35 +1,12 @@
-"""Text helpers shared by the stages: HTML to text, sentences, language, normalising."""
+"""Text helpers shared by the stages: sentences, language, normalising (HTML to text is in sanitize.py)."""
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 
-import lxml.html
-
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WS = re.compile(r"\s+")
-_BLOCK_TAGS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "blockquote", "section", "article")
-
-
-def html_to_text(markup: str) -> str:
-    """Visible text of an HTML fragment, paragraphs kept as line breaks; scripts dropped."""
-    if not markup:
-        return ""
-    if "<" not in markup:
-        return _WS.sub(" ", html.unescape(markup)).strip()
-    try:
-        root = lxml.html.fragment_fromstring(markup, create_parent="div")
-    except (lxml.etree.ParserError, ValueError):
-        return _WS.sub(" ", re.sub(r"<[^>]+>", " ", markup)).strip()
-    for bad in root.xpath("//script|//style|//noscript|//iframe|//object"):
-        bad.drop_tree()
-    for el in root.iter(*_BLOCK_TAGS):
-        el.tail = "\n" + (el.tail or "")
-    text = root.text_content()
-    lines = [_WS.sub(" ", line).strip() for line in text.split("\n")]
-    return "\n".join(line for line in lines if line)
 
 
 _BOILERPLATE = re.compile(
@@ -124,3 +101,19 @@ _INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u
 def strip_controls(text: str) -> str:
     """Text without bidirectional overrides, isolates, marks and zero-width characters."""
     return _INVISIBLE.sub("", text) if text else text
+
+
+# CJK ideographs, kana, hangul, CJK symbols and punctuation, full-width forms.
+_CJK_END = re.compile(
+    r"[\u2e80-\u2fdf\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]$"
+)
+
+
+def sentence_sep(text: str) -> str:
+    """What joins a sentence to the next: nothing after CJK text, else a space."""
+    return "" if _CJK_END.search(text) else " "
+
+
+def join_sentences(sentences: list[str]) -> str:
+    """Sentences as one paragraph, each joined to the next by `sentence_sep`."""
+    return "".join(s + (sentence_sep(s) if i < len(sentences) - 1 else "") for i, s in enumerate(sentences))

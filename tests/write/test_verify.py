@@ -9,7 +9,7 @@ import pytest
 from dailybrief.ids import passage_id
 from dailybrief.records import Branding, Brief, Comment, Paragraph, Reference, Section, Sentence
 from dailybrief.stories.embed import default_embedder
-from dailybrief.write.verify import VerifySettings, instruction_like, strip_instructions, verify_brief
+from dailybrief.write.verify import VerifySettings, instruction_like, strip_instructions, unsupported_policy, verify_brief
 from helpers import make_item
 
 MUSE = make_item(1, "Introducing Muse Spark", "Meta has unveiled Muse Spark, a new foundation model developed under the "
@@ -177,15 +177,14 @@ def test_a_sentence_may_rest_on_an_explicit_pair_but_never_on_a_pool() -> None:
 
 
 def test_auto_drops_unsupported_facts_unreviewed_and_keeps_them_marked_for_the_editor() -> None:
-    from dailybrief.config import ReviewConfig, VerifyConfig
+    from dailybrief.config import VerifyConfig
 
     def run(reviewed: bool) -> tuple[list[list[bool | None]], int, int]:
         brief = brief_of(Sentence("Meta signed a $35 billion agreement with CoreWeave.", [2]),
                          Sentence("Meta has unveiled Muse Spark, a new foundation model.", [1]))
         brief.sections[0].paragraphs.append(Paragraph("views", [Sentence("Meta said Muse Spark ships as open "
                                                                          "weights next week.", [1])]))
-        settings = VerifySettings.from_config(VerifyConfig(), ReviewConfig(required=reviewed))
-        result = verify_brief(brief, ITEMS, default_embedder(), settings)
+        result = verify_brief(brief, ITEMS, default_embedder(), VerifyConfig(), reviewed=reviewed)
         assert brief.faithfulness["flagged"] == result.flagged and len(result.flagged) == 2
         return [[s.supported for s in p.sentences] for p in brief.sections[0].paragraphs], result.dropped, result.marked
 
@@ -195,5 +194,4 @@ def test_auto_drops_unsupported_facts_unreviewed_and_keeps_them_marked_for_the_e
     # [review] required: every flagged sentence stays, marked, for the editor to see on the desk.
     assert run(reviewed=True) == ([[False, True], [False]], 0, 2)
     # An explicit choice stands either way.
-    explicit = VerifySettings.from_config(VerifyConfig(unsupported="drop"), ReviewConfig(required=True))
-    assert explicit.policy == "drop"
+    assert unsupported_policy("drop", reviewed=True) == "drop" and unsupported_policy("mark", reviewed=False) == "mark"

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..records import Item
+from ..records import Item, authority_rank
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -131,10 +131,9 @@ class NearDuplicate:
 
 def _original_key(item: Item) -> tuple:
     when = item.published or item.fetched
-    return (when is None, when.isoformat() if when else "", _TIER_RANK.get(item.tier, 9), item.id)
+    return (when is None, when.isoformat() if when else "", authority_rank(item.tier), item.id)
 
 
-_TIER_RANK = {"official": 0, "press": 1, "paper": 2, "code": 3, "community": 4}
 
 
 def near_duplicates(new: list[Item], signatures: dict[str, np.ndarray], pool: list[Item] | None = None,
@@ -202,3 +201,22 @@ def mark_near_duplicates(store: Store, new: list[Item], window_days: int = 3,
     for dup in found:
         store.mark_duplicate(dup.item_id, dup.of)
     return found
+
+
+def dedup_new(store: Store, new: list[Item]) -> dict[str, int]:
+    """The dedup stage on a fetch's new items: exact copies among them, then copies of what the store already
+    holds (the same content hash under an older id), then near copies. Each is marked in the store."""
+    marked: set[str] = set()
+    exact = exact_duplicates(new)
+    for item_id, of in exact.items():
+        store.mark_duplicate(item_id, of)
+        marked.add(item_id)
+    for item in new:
+        if item.id in exact:
+            continue
+        earlier = store.find_by_hash(item.content_hash, item.id)
+        if earlier and earlier < item.id:
+            store.mark_duplicate(item.id, earlier)
+            marked.add(item.id)
+    near = mark_near_duplicates(store, [i for i in new if i.id not in marked])
+    return {"duplicates": len(marked), "near_duplicates": len(near)}

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..config import CHECK_DEFAULTS, CheckSettings
+from ..config import CheckSettings, VerifyConfig
 from ..glossary import Glossary
 from ..ids import passage_id, passage_item
 from ..records import Brief, Item, Paragraph, Section, Sentence
@@ -33,7 +33,6 @@ from ..text import split_sentences
 from .grounding import CHECKER_VERSION, Checker, Passage, comment_passage, content_words, evidence
 
 if TYPE_CHECKING:
-    from ..config import ReviewConfig, VerifyConfig
     from .judge import JudgeVerdict, ModelJudge
 
 # -- text addressed to a model -------------------------------------------------
@@ -79,34 +78,16 @@ def strip_instructions(text: str) -> tuple[str, int]:
 PARTS = ("facts", "views", "analysis", "abstract", "roundup", "titles")
 
 
-@dataclass(slots=True)
-class VerifySettings:
-    # "mark", "drop", or "auto": without a review, drop unsupported facts and mark the rest; with one
-    # (``reviewed``: [review] required), keep and mark every unsupported sentence for the editor to see.
-    unsupported: str = "auto"
-    semantic: float = CHECK_DEFAULTS.semantic
-    cross_semantic: float = CHECK_DEFAULTS.cross_semantic
-    lexical: float = CHECK_DEFAULTS.lexical
-    off_topic: float = CHECK_DEFAULTS.off_topic
-    analysis_semantic: float = CHECK_DEFAULTS.analysis_semantic
-    reviewed: bool = False  # an editor reviews the edition before it is published (the desk)
+VerifySettings = VerifyConfig  # the stage's settings are its [verify] section, as config checked it
 
-    @classmethod
-    def from_config(cls, verify: VerifyConfig, review: ReviewConfig) -> VerifySettings:
-        return cls(unsupported=verify.unsupported, semantic=verify.semantic, cross_semantic=verify.cross_semantic,
-                   lexical=verify.lexical, off_topic=verify.off_topic, analysis_semantic=verify.analysis_semantic,
-                   reviewed=review.required)
 
-    @property
-    def policy(self) -> str:
-        """What "auto" means for this edition: "auto" (drop facts, mark the rest) unreviewed, "mark" reviewed."""
-        if self.unsupported != "auto":
-            return self.unsupported
-        return "mark" if self.reviewed else "auto"
-
-    def check_settings(self) -> CheckSettings:
-        return CheckSettings(semantic=self.semantic, cross_semantic=self.cross_semantic, lexical=self.lexical,
-                             off_topic=self.off_topic, analysis_semantic=self.analysis_semantic)
+def unsupported_policy(unsupported: str, reviewed: bool) -> str:
+    """What [verify] unsupported means for an edition: "auto" drops unsupported facts and marks the rest when
+    nobody reviews the edition before it is published; when an editor does ([review] required = true, the desk)
+    it is "mark": every flagged sentence is kept, marked, for the editor to see. "mark" and "drop" stand."""
+    if unsupported != "auto":
+        return unsupported
+    return "mark" if reviewed else "auto"
 
 
 @dataclass(slots=True)
@@ -204,7 +185,7 @@ class SourceText:
 
 def verify_brief(brief: Brief, items: dict[str, Item], embedder: Embedder,
                  settings: VerifySettings | None = None, source: SourceText | None = None,
-                 judge: ModelJudge | None = None) -> Faithfulness:
+                 judge: ModelJudge | None = None, reviewed: bool = False) -> Faithfulness:
     """Check every sentence of a brief in place; returns the counts (also stored on ``brief.faithfulness``).
 
     Citations of numbers with no reference are removed; a sentence left with
@@ -214,9 +195,11 @@ def verify_brief(brief: Brief, items: dict[str, Item], embedder: Embedder,
     section that "drop" leaves empty is removed and named in ``dropped_sections``.
     A model's section titles are checked against the passages the section cites.
     With a ``judge`` (a model writer is configured), each story section's sentences also go to the model in
-    one batched call, and a sentence fails when either check fails.
+    one batched call, and a sentence fails when either check fails. ``reviewed``: an editor sees the edition
+    before it is published ([review] required), so "auto" keeps and marks what it would drop (unsupported_policy).
     """
     settings = settings or VerifySettings()
+    policy = unsupported_policy(settings.unsupported, reviewed)
     source = source or SourceText(items, embedder, settings=settings.check_settings())
     ref_item = {r.n: r.item_id for r in brief.references}
     writer_of: dict[int, str] = {}
@@ -267,7 +250,7 @@ def verify_brief(brief: Brief, items: dict[str, Item], embedder: Embedder,
         for para in paragraphs:
             kept = []
             for s in para.sentences:
-                if not s.refs or (s.supported is False and _drops(settings.policy, para.part)):
+                if not s.refs or (s.supported is False and _drops(policy, para.part)):
                     result.dropped += 1
                     continue
                 if s.supported is False:
