@@ -103,7 +103,7 @@ def test_analysis_keeps_its_factual_checks(checker: Checker) -> None:
 
 # Floors: the figures benchmarks/check.py reached on the labelled set, less a margin of 0.02 against tiny
 # numeric differences between machines. Recall = share of misstatements caught; passed = share of faithful claims.
-FLOORS = {"en←en": (0.86, 0.97), "zh←en": (0.85, 0.95), "zh←zh": (0.87, 0.98)}
+FLOORS = {"en←en": (0.89, 0.97), "zh←en": (0.88, 0.95), "zh←zh": (0.92, 0.98)}
 
 
 def test_labelled_set_floors_per_language_pair(checker: Checker) -> None:
