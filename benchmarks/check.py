@@ -123,7 +123,7 @@ def run(claims: list[checkset.LabelledClaim],
     }
     if judge is not None:
         t1 = time.perf_counter()
-        verdicts = judge_by_source(judge, [(c.claim, "facts", Passage(c.id, c.source_text, c.author)) for c in claims])
+        verdicts = judge_by_source(judge, [(c.claim, "facts", [Passage(c.id, c.source_text, c.author)]) for c in claims])
         said = {c.id: (v.supported if v is not None else None) for c, v in zip(claims, verdicts, strict=True)}
         model_seconds = time.perf_counter() - t1
         checks = {"checker": checks["checker"],
@@ -162,7 +162,7 @@ def main() -> None:
         keep_set = set(keep[:: args.every])
         claims = [c for c in claims if c.source_text in keep_set]
         judge = ModelJudge(ChatClient(LLMSettings(base_url=args.judge_url, model=args.judge_model,
-                                                  response_format="json_object_schema", max_tokens=400, timeout=900,
+                                                  response_format="json_object_schema", max_tokens=1000, timeout=1200,
                                                   cache=False, token_budget=0)))
     result = run(claims, judge)
     names = ("checker", "judge", "both") if judge is not None else ("checker", "old", "trivial")

@@ -57,7 +57,7 @@ def test_run_prints_summary_and_paths(feed_dir: Path, feed_server: str, tmp_path
     flat = " ".join(result.output.split())  # the console wraps long lines
     # the fact, the abstract's fact and its theme sentence
     assert "faithfulness: 3 sentences · 3 cited · 3 supported · sections by writer: extractive 1" in flat
-    assert "supported by part: abstract 2/2 · facts 1/1 · checker 2" in flat
+    assert "supported by part: abstract 2/2 · facts 1/1 · checker 3" in flat
     assert str(tmp_path / "o" / "brief.md") in result.output
     runs = CliRunner().invoke(main, ["runs"])
     assert "2026-04-10" in runs.output and "ok" in runs.output
@@ -243,5 +243,22 @@ def test_check_prints_one_verdict_per_line_and_a_summary(tmp_path: Path) -> None
     assert rows[2]["supported"] is False and any(r.startswith("entity:") for r in rows[2]["reasons"])
     assert rows[3]["supported"] is None and "one JSON object per line" in rows[3]["error"]
     assert "source_text" in rows[4]["error"]
-    assert rows[5]["summary"] == {"claims": 3, "supported": 1, "unsupported": 2, "errors": 2, "checker": "2"}
+    assert rows[5]["summary"] == {"claims": 3, "supported": 1, "unsupported": 2, "errors": 2, "checker": "3"}
     assert result.exit_code == 1
+
+
+def test_check_reads_a_list_of_passages_alone_and_an_explicit_pair_together(tmp_path: Path) -> None:
+    deal = "Meta has signed an AI infrastructure agreement worth $21 billion with CoreWeave."
+    model = "Anthropic will never release its Mythos model to the general public."
+    both = "Meta signed a $21 billion deal with CoreWeave, while Anthropic will never release Mythos to the public."
+    chimera = "Anthropic signed a $21 billion deal with CoreWeave to build Mythos."
+    lines = [{"id": "pair", "claim": both, "source_text": [deal, model]},
+             {"id": "one", "claim": both, "source_text": [deal]},
+             {"id": "chimera", "claim": chimera, "source_text": [deal, model]},
+             {"id": "three", "claim": both, "source_text": [deal, model, "Acme shipped a chip."]}]
+    path = tmp_path / "claims.jsonl"
+    path.write_text("\n".join(json.dumps(x) for x in lines) + "\n", "utf-8")
+    result = CliRunner().invoke(main, ["check", str(path)])
+    rows = {r["id"]: r for r in map(json.loads, result.output.splitlines()[:-1])}
+    assert [rows[k]["supported"] for k in ("pair", "one", "chimera", "three")] == [True, False, False, False], rows
+    assert any(r.startswith("entity:") for r in rows["chimera"]["reasons"]) and result.exit_code == 0

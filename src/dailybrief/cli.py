@@ -48,7 +48,7 @@ from .run.schedule import lock_path, run_lock, scheduler, serve, timezone_of
 from .store import Store
 from .stories.embed import Embedder, default_embedder
 from .stories.rank import PARTS
-from .write.grounding import CHECKER_VERSION, Checker, Passage
+from .write.grounding import CHECKER_VERSION, Checker, Passage, evidence
 from .write.judge import ModelJudge, judge_by_source
 from .write.llm import ChatClient, LLMSettings
 
@@ -699,7 +699,8 @@ if __name__ == "__main__":  # pragma: no cover
 def check(ctx: Ctx, file: TextIO, use_model: bool) -> None:
     """Check claims against their sources: dailybrief check FILE.jsonl (use - for stdin).
 
-    Each line holds "claim" and "source_text" (optionally "id", "part", "claim_lang", "source_lang").
+    Each line holds "claim" and "source_text" (optionally "id", "part", "claim_lang", "source_lang");
+    "source_text" may be a list of the passages the claim cites: each is read alone, and two together.
     Prints one JSON line per input, {"id", "supported", "reasons"}, with the same checker the pipeline
     uses, then a summary line. With --model, the claims resting on one source also go to the model in
     one call, and a claim fails if either check fails. A line that cannot be read gets an "error" naming
@@ -719,18 +720,23 @@ def check(ctx: Ctx, file: TextIO, use_model: bool) -> None:
             continue
         try:
             row = json.loads(line)
-            if not isinstance(row, dict) or not isinstance(row.get("claim"), str) \
-                    or not isinstance(row.get("source_text"), str):
-                raise ValueError("needs \"claim\" and \"source_text\", both strings")
+            texts = row.get("source_text") if isinstance(row, dict) else None
+            texts = [texts] if isinstance(texts, str) else texts
+            if not isinstance(row, dict) or not isinstance(row.get("claim"), str) or not isinstance(texts, list) \
+                    or not texts or not all(isinstance(t, str) for t in texts):
+                raise ValueError("needs \"claim\" (a string) and \"source_text\" (a string, or a list of the "
+                                 "passages it cites: two are also read together)")
+            row["source_text"] = texts
             rows.append((str(row.get("id", n)), row, ""))
         except ValueError as exc:
             rows.append((str(n), None, f"line {n}: {exc}; write one JSON object per line, "
                                        "e.g. {\"claim\": \"...\", \"source_text\": \"...\"}"))
     checker = Checker(default_embedder())
     good = [r for _, r, _ in rows if r is not None]
-    checker.prepare_pairs([r["claim"] for r in good], [r["source_text"] for r in good])
-    claims = [(r["claim"], str(r.get("part", "facts")), Passage(rid, r["source_text"])) for rid, r, _ in rows
-              if r is not None]
+    checker.prepare_pairs([r["claim"] for r in good], [t for r in good for t in r["source_text"]])
+    passages = {rid: [Passage(f"{rid}/{k}", t) for k, t in enumerate(r["source_text"], start=1)]
+                for rid, r, _ in rows if r is not None}
+    claims = [(r["claim"], str(r.get("part", "facts")), passages[rid]) for rid, r, _ in rows if r is not None]
     second = iter(judge_by_source(judge, claims) if judge is not None else [None] * len(claims))
     supported = errors = 0
     for rid, row, error in rows:
@@ -738,7 +744,7 @@ def check(ctx: Ctx, file: TextIO, use_model: bool) -> None:
             errors += 1
             click.echo(json.dumps({"id": rid, "supported": None, "reasons": [], "error": error}, ensure_ascii=False))
             continue
-        result = checker.check(row["claim"], [Passage(rid, row["source_text"])], str(row.get("part", "facts")))
+        result = checker.check(row["claim"], evidence(passages[rid]), str(row.get("part", "facts")))
         reasons = list(result.reasons)
         verdict = next(second)
         if verdict is not None and not verdict.supported:

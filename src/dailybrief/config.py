@@ -391,7 +391,8 @@ class WriterConfig(_Model):
 
 class VerifyConfig(_Model):
     # What happens to a sentence its cited sources don't support: "mark" keeps it, flagged; "drop" removes it;
-    # "auto" drops unsupported facts and titles and marks the rest (an edition published without review).
+    # "auto" drops unsupported facts and marks the rest when the edition is published without review, and keeps
+    # and marks every one for the editor when [review] required = true.
     unsupported: Literal["auto", "mark", "drop"] = "auto"
     semantic: float = Field(CHECK_DEFAULTS.semantic, ge=0, le=1)
     cross_semantic: float = Field(CHECK_DEFAULTS.cross_semantic, ge=0, le=1)

@@ -64,3 +64,14 @@ def item_id(canonical: str, source_id: str, title: str, published: object, threa
 
 def text_hash(title: str, body: str) -> str:
     return content_hash("text", normalise(title), normalise(body))
+
+
+def passage_id(item_id: str, comment: int = 0) -> str:
+    """The id of one passage of an item, as a sentence names its evidence: the item's own id for its article,
+    ``<item id>#c<N>`` for its N-th comment (1-based, in the item's order)."""
+    return f"{item_id}#c{comment}" if comment else item_id
+
+
+def passage_item(passage: str) -> str:
+    """The item a passage id belongs to."""
+    return passage.split("#c", 1)[0]

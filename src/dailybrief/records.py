@@ -150,6 +150,10 @@ class Sentence:
     text: str
     refs: list[int] = field(default_factory=list)
     supported: bool | None = None  # set by verify: None = not checked, False = its sources don't support it
+    # The passages of its cited items the writer drew it from: an item's id (its article: title, summary, text)
+    # or "<item id>#c<N>" (its N-th comment). Empty: any one passage of the cited items. verify checks a sentence
+    # against one of these, or the two together when it names exactly two.
+    passages: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -288,7 +292,7 @@ def brief_from_dict(data: dict[str, Any]) -> Brief:
 
     def paragraphs(rows: list[dict[str, Any]]) -> list[Paragraph]:
         return [Paragraph(part=p["part"], lead=p.get("lead", ""), holders=list(p.get("holders", [])),
-                          sentences=[Sentence(s["text"], list(s["refs"]), s.get("supported"))
+                          sentences=[Sentence(s["text"], list(s["refs"]), s.get("supported"), list(s.get("passages", [])))
                                      for s in p["sentences"]]) for p in rows]
 
     return Brief(

@@ -128,6 +128,15 @@ def test_views_come_from_community_with_platform_and_score(demo_run) -> None:
     # comments are quoted and cited by their threads.
     hn = [p for p in views if p["lead"].startswith("Hacker News")]
     assert len(hn) >= 2
+    # Each view names the passage it quotes (a comment, or the post) and rests on it: the demo's own quotes are
+    # never flagged (they were, when a comment's words, "做甲方安全的说一句", were read as another speaker).
+    for name in ("brief.json", "brief.en.json"):
+        edition = json.loads((root / "one" / name).read_text("utf-8"))
+        quoted = [x for s in edition["sections"] for p in s["paragraphs"] if p["part"] == "views" for x in p["sentences"]]
+        assert quoted and all(x["passages"] for x in quoted)
+        assert all(x["supported"] for s in edition["sections"] for p in s["paragraphs"] for x in p["sentences"]), \
+            edition["faithfulness"].get("flagged")
+        assert "flagged" not in edition["faithfulness"]
     cited = {refs[n]["url"] for p in hn for s in p["sentences"] for n in s["refs"]}
     assert cited and all(u.startswith("https://news-yc.example/item?id=") for u in cited)
 

@@ -17,6 +17,11 @@ MYTHOS = ("Anthropic has decided that its newest model, Mythos, will never be re
 DEAL = ("Meta has signed an AI infrastructure agreement worth $21 billion with CoreWeave. Meta also has a TPU rental "
         "agreement with Google and a chip partnership with AMD.")
 SPUD = "OpenAI is building a rival to Anthropic's Mythos, according to a report by Axios. Its codename may be Spud."
+MATCH = "Ten years ago, AlphaGo beat Lee Sedol in a five-game match in Seoul."
+HIRE = "Alexandr Wang 今年 29 岁，是 Scale AI 的创始人，由扎克伯格亲自招揽加入 Meta 出任首席 AI 官。"
+PLEDGES = ("Rich nations have begun pouring money into the region. Japan pledged $500 million on Saturday. "
+           "China has promised $60 million, after Japan and the U.S.")
+THEFT = "/u/ip_counsel (74 points): Whether training on API outputs counts as theft is legally unsettled."
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +40,12 @@ def verdict(checker: Checker, claim: str, *sources: str, part: str = "facts") ->
     ("Meta 与 CoreWeave 签署了价值 210 亿美元的 AI 基础设施协议。", DEAL),
     ("据 Axios 报道，OpenAI 正在开发一款对标 Mythos 的模型，代号可能是 Spud。", SPUD),
     ("Only eleven organisations, among them Google and Nvidia, can use Mythos.", MYTHOS),
+    ("十年前，AlphaGo 在首尔的五番棋比赛中战胜了李世石。", MATCH),
+    ("Lee Sedol was beaten by AlphaGo in Seoul ten years ago.", MATCH),
+    ("扎克伯格亲自招揽 Alexandr Wang 加入 Meta。", HIRE),
+    ("Japan pledged $500 million, and China promised $60 million.", PLEDGES),
+    ("Meta has a chip partnership with AMD and an agreement worth $21 billion with CoreWeave.", DEAL),
+    ("ip_counsel wrote that whether training on API outputs is theft remains legally unsettled.", THEFT),
 ])
 def test_faithful_claims_pass(checker: Checker, claim: str, source: str) -> None:
     assert verdict(checker, claim, source) == (True, [])
@@ -52,6 +63,14 @@ def test_faithful_claims_pass(checker: Checker, claim: str, source: str) -> None
     ("OpenAI's new model is codenamed Spud.", SPUD, "polarity"),
     ("Meta signed the CoreWeave deal because Google cancelled its TPU agreement.", DEAL, "unsupported"),
     ("Quarterly wheat harvests in Kansas fell because of drought.", DEAL, "off-topic"),
+    # Roles, across languages and voices: who beat, hired or paid whom.
+    ("十年前，李世石在首尔的五番棋比赛中战胜了 AlphaGo。", MATCH, "entity"),
+    ("AlphaGo was beaten by Lee Sedol in Seoul ten years ago.", MATCH, "entity"),
+    ("Alexandr Wang 亲自招揽扎克伯格加入 Meta。", HIRE, "entity"),
+    ("China pledged $500 million, and Japan promised $60 million.", PLEDGES, "entity"),
+    ("CoreWeave has a chip partnership with AMD.", DEAL, "entity"),  # the next sentence is about Meta again
+    # Attributed, but stated as settled: the comment leaves it open.
+    ("ip_counsel wrote that training on API outputs is legally theft.", THEFT, "polarity"),
 ])
 def test_misstatements_fail_for_their_reason(checker: Checker, claim: str, source: str, reason: str) -> None:
     supported, kinds = verdict(checker, claim, source)
@@ -84,7 +103,7 @@ def test_analysis_keeps_its_factual_checks(checker: Checker) -> None:
 
 # Floors: the figures benchmarks/check.py reached on the labelled set, less a margin of 0.02 against tiny
 # numeric differences between machines. Recall = share of misstatements caught; passed = share of faithful claims.
-FLOORS = {"en←en": (0.86, 0.97), "zh←en": (0.85, 0.95), "zh←zh": (0.87, 0.98)}
+FLOORS = {"en←en": (0.89, 0.97), "zh←en": (0.88, 0.95), "zh←zh": (0.92, 0.98)}
 
 
 def test_labelled_set_floors_per_language_pair(checker: Checker) -> None:

@@ -102,7 +102,7 @@ def test_qwen_judges_a_story_in_one_call(qwen_base: str) -> None:
     from localmodel import ALIAS
 
     client = ChatClient(LLMSettings(base_url=qwen_base, model=ALIAS, response_format="json_object_schema",
-                                    max_tokens=200, timeout=600, cache=False))
+                                    max_tokens=500, timeout=900, cache=False))  # room to quote the evidence
     judge = ModelJudge(client)
     sentences = [(RIGHT, "facts"), ("Meta 与 CoreWeave 签署了价值 210 亿美元的 AI 基础设施协议。", "facts"),
                  ("Google signed a $21 billion deal with Nvidia for smartphones.", "facts")]

@@ -130,9 +130,12 @@ def test_request_is_openai_chat_completions_with_key_schema_and_delimited_source
     assert (licence.part, licence.lead) == ("views", "The licence is the news")
     assert licence.holders == ["Hacker News · alice · 40 points"]
     assert licence.sentences[0].refs == [3]  # a comment is cited by its thread
+    # ... and named as the passage the sentence rests on, which verify checks it against alone.
+    assert licence.sentences[0].passages == ["item3#c1"] and facts.sentences[0].passages == ["item1", "item2"]
     assert pressure.lead == "Pressure on closed vendors"
     assert pressure.holders == ["TechWire", "Hacker News · 412 points · 88 comments"]
     assert [x.refs for x in pressure.sentences] == [[2], [3]]
+    assert [x.passages for x in pressure.sentences] == [["item2"], ["item3"]]
     assert analysis.part == "analysis" and analysis.sentences[0].refs == [2, 3]
     assert writer.usage.calls == 1 and writer.usage.prompt_tokens == 100 and writer.usage.completion_tokens == 20
 

@@ -6,9 +6,10 @@ from datetime import date
 
 import pytest
 
-from dailybrief.records import Branding, Brief, Paragraph, Reference, Section, Sentence
+from dailybrief.ids import passage_id
+from dailybrief.records import Branding, Brief, Comment, Paragraph, Reference, Section, Sentence
 from dailybrief.stories.embed import default_embedder
-from dailybrief.write.verify import VerifySettings, instruction_like, strip_instructions, verify_brief
+from dailybrief.write.verify import VerifySettings, instruction_like, strip_instructions, unsupported_policy, verify_brief
 from helpers import make_item
 
 MUSE = make_item(1, "Introducing Muse Spark", "Meta has unveiled Muse Spark, a new foundation model developed under the "
@@ -20,9 +21,18 @@ ITEMS = {i.id: i for i in (MUSE, DEAL)}
 MARK = VerifySettings(unsupported="mark")
 
 
+THREAD = make_item(4, "Anthropic 的 Mythos 不公开发布，大家怎么看？", "看到报道说 Mythos 只给 11 家机构用，不对公众开放。",
+                   tier="community", source="茶馆", language="zh", comments=[
+                       Comment("白帽阿杰", "做甲方安全的说一句：攻击方迟早会有类似的工具，"
+                                           "先让厂商把高危漏洞补上，对所有人都有好处。", score=56),
+                       Comment("冷静派", "目前能看到的都是 Anthropic 自己的说法，还是等独立评测出来再下结论。", score=33)])
+ITEMS[THREAD.id] = THREAD
+
+
 def brief_of(*sentences: Sentence, part: str = "facts") -> Brief:
     refs = [Reference(n=1, item_id=MUSE.id, url=MUSE.url, outlet="Meta", title=MUSE.title, published=None),
-            Reference(n=2, item_id=DEAL.id, url=DEAL.url, outlet="Wire", title=DEAL.title, published=None)]
+            Reference(n=2, item_id=DEAL.id, url=DEAL.url, outlet="Wire", title=DEAL.title, published=None),
+            Reference(n=3, item_id=THREAD.id, url=THREAD.url, outlet="茶馆", title=THREAD.title, published=None)]
     section = Section(kind="story", title="Muse Spark", paragraphs=[Paragraph(part, list(sentences))])
     return Brief(edition=date(2026, 4, 10), language="en", title="T", branding=Branding(), sections=[section],
                  references=refs)
@@ -129,3 +139,59 @@ def test_the_theme_sentence_is_checked_against_the_sections_it_names() -> None:
     verify_themes(brief, [("Wheat harvests in Kansas", ["s1"], "")], source, result)
     assert theme.supported is False and "Kansas" in result.flagged[-1]
     assert brief.faithfulness["by_part"]["abstract"] == {"sentences": 3, "supported": 2}
+
+
+def test_a_quoted_comment_rests_on_that_comment_and_its_author() -> None:
+    first, second = (passage_id(THREAD.id, k) for k in (1, 2))
+    quote = "白帽阿杰（56 分）：做甲方安全的说一句：攻击方迟早会有类似的工具，先让厂商把高危漏洞补上，对所有人都有好处。"
+    other = "冷静派（33 分）：目前能看到的都是 Anthropic 自己的说法，还是等独立评测出来再下结论。"
+    brief = brief_of(Sentence(quote, [3], passages=[first]),       # the comment it quotes, named: the demo's case
+                     Sentence(other, [3], passages=[second]),       # "自己的说法" is the comment's words, not a speaker
+                     Sentence(quote, [3]),                          # no passage named: any one of the thread's
+                     Sentence(quote, [3], passages=[second]),       # named, but the wrong comment
+                     Sentence(quote.replace("白帽阿杰", "冷静派"), [3], passages=[first]),  # the wrong speaker
+                     part="views")
+    result = verify_brief(brief, ITEMS, default_embedder(), MARK)
+    assert verdicts(brief) == [True, True, True, False, False], result.flagged
+    assert "entity" in result.flagged[-1]
+
+
+def test_a_named_passage_of_an_uncited_item_is_ignored() -> None:
+    brief = brief_of(Sentence("Meta signed a $21 billion agreement with CoreWeave.", [1], passages=[DEAL.id]))
+    verify_brief(brief, ITEMS, default_embedder(), MARK)
+    [sentence] = brief.sections[0].paragraphs[0].sentences
+    assert sentence.passages == [] and sentence.supported is False  # it cites MUSE only: DEAL is not its evidence
+
+
+def test_a_sentence_may_rest_on_an_explicit_pair_but_never_on_a_pool() -> None:
+    both = "Meta unveiled Muse Spark, codenamed Avocado, and signed a $21 billion agreement with CoreWeave."
+    chimera = "Meta unveiled Muse Spark, which it built with CoreWeave for $21 billion."
+    brief = brief_of(Sentence(both, [1, 2]),                                  # two articles: an explicit pair
+                     Sentence(both, [1, 2], passages=[MUSE.id, DEAL.id]),     # named: the same pair
+                     Sentence(chimera, [1, 2]),                               # a pair ties no names across its parts
+                     Sentence(both, [1, 2, 3]),                               # three passages and more: each alone
+                     Sentence(both, [1, 2, 3], passages=[MUSE.id, DEAL.id, passage_id(THREAD.id, 1)]))
+    result = verify_brief(brief, ITEMS, default_embedder(), MARK)
+    assert verdicts(brief) == [True, True, False, False, False], result.flagged
+    assert "entity" in result.flagged[0]
+
+
+def test_auto_drops_unsupported_facts_unreviewed_and_keeps_them_marked_for_the_editor() -> None:
+    from dailybrief.config import VerifyConfig
+
+    def run(reviewed: bool) -> tuple[list[list[bool | None]], int, int]:
+        brief = brief_of(Sentence("Meta signed a $35 billion agreement with CoreWeave.", [2]),
+                         Sentence("Meta has unveiled Muse Spark, a new foundation model.", [1]))
+        brief.sections[0].paragraphs.append(Paragraph("views", [Sentence("Meta said Muse Spark ships as open "
+                                                                         "weights next week.", [1])]))
+        result = verify_brief(brief, ITEMS, default_embedder(), VerifyConfig(), reviewed=reviewed)
+        assert brief.faithfulness["flagged"] == result.flagged and len(result.flagged) == 2
+        return [[s.supported for s in p.sentences] for p in brief.sections[0].paragraphs], result.dropped, result.marked
+
+    assert VerifyConfig().unsupported == "auto"
+    # Published without review: the unsupported fact is dropped, the unsupported view kept and marked.
+    assert run(reviewed=False) == ([[True], [False]], 1, 1)
+    # [review] required: every flagged sentence stays, marked, for the editor to see on the desk.
+    assert run(reviewed=True) == ([[False, True], [False]], 0, 2)
+    # An explicit choice stands either way.
+    assert unsupported_policy("drop", reviewed=True) == "drop" and unsupported_policy("mark", reviewed=False) == "mark"

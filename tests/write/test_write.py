@@ -39,6 +39,8 @@ def test_extractive_facts_views_and_notes() -> None:
     assert all("systolic" not in s.text for s in facts.sentences)
     assert views.lead == "Hacker News · 300 points · 120 comments"
     assert views.sentences[0].text.startswith("bob (57 points): Per-watt claims")
+    # Each sentence names the passage it was taken from: the article, or the comment it quotes.
+    assert facts.sentences[0].passages == ["item1"] and views.sentences[0].passages == ["item3#c1"]
     assert book.refs[views.sentences[0].refs[0] - 1].url == "https://news.example/3"  # the link to the thread
     assert not any("Analysis needs a language model" in n for n in section.notes)  # once per edition instead
     only_paper = make_story(CHIP.items[1])

@@ -43,7 +43,7 @@ from ..stories.tracking import StoryTracker
 from ..write import figures
 from ..write.judge import ModelJudge
 from ..write.llm import Usage
-from ..write.verify import CHECKER_VERSION, Faithfulness, SourceText, verify_brief, verify_themes
+from ..write.verify import CHECKER_VERSION, Faithfulness, SourceText, unsupported_policy, verify_brief, verify_themes
 from ..write.writer import ChainWriter, WriterContext, apply_themes, as_read, build_writer
 
 STALE_TEMP_SECONDS = 3600  # a dailybrief-* folder in TMPDIR untouched this long is a killed run's leftover
@@ -349,8 +349,9 @@ class Pipeline:
         with self.stage(run, "verify") as rep:
             before = usage.copy() if usage is not None else None
             faithful = self.verify(briefs, [*top, *rest], themes, writer)
+            policy = unsupported_policy(self.cfg.verify.unsupported, self.cfg.review.required)
             for flagged in faithful.flagged[:20]:
-                rep.errors.append(f"unsupported ({self.cfg.verify.unsupported}): {flagged}")
+                rep.errors.append(f"unsupported ({policy}): {flagged}")
             for title in faithful.dropped_sections:
                 rep.errors.append(f"section dropped, none of its sentences is supported: {title}")
             rep.counts = {"sentences": faithful.sentences, "cited": faithful.cited, "supported": faithful.supported,
@@ -377,7 +378,7 @@ class Pipeline:
         judge = ModelJudge(client) if client is not None and v.judge and not writer.down else None
         faithful = Faithfulness()
         for brief in briefs:
-            result = verify_brief(brief, items, self.embedder, v, source, judge)
+            result = verify_brief(brief, items, self.embedder, v, source, judge, reviewed=self.cfg.review.required)
             if not writer.model_themes.get(brief.language):  # a model's own themes stand, checked with the brief
                 apply_themes(brief, themes)  # the abstract's theme sentence, built from checked sections
                 verify_themes(brief, [(t.name(brief.language), t.story_ids, t.topic) for t in themes], source,

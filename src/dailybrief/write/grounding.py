@@ -32,9 +32,9 @@ from ..config import CheckSettings
 from ..glossary import Glossary
 from ..stories.embed import Embedder
 from ..text import cjk_ratio, split_sentences
-from .quantities import IDENTIFIER, dates, quantities, same_quantity
+from .quantities import IDENTIFIER, Quantity, dates, quantities, same_quantity
 
-CHECKER_VERSION = "2"  # bump when the checks change; recorded in brief.json
+CHECKER_VERSION = "3"  # bump when the checks change; recorded in brief.json
 
 REASONS = ("number", "date", "entity", "polarity", "unsupported", "off-topic")
 
@@ -44,6 +44,25 @@ class Passage:
     id: str
     text: str
     author: str = ""  # a comment's author: a claim that quotes someone else is misattributed
+    parts: tuple[Passage, ...] = ()  # an explicit pair: the two passages it joins (see Passage.pair)
+
+    @classmethod
+    def pair(cls, a: Passage, b: Passage) -> Passage:
+        """Two passages read together, for a sentence that names exactly these two as its evidence.
+
+        Its names must still be tied within one of them (a chimera of two stories stays a chimera); its content
+        may join a sentence of each.
+        """
+        return cls(f"{a.id}+{b.id}", f"{a.text}\n{b.text}", parts=(a, b))
+
+
+def evidence(passages: Sequence[Passage]) -> list[Passage]:
+    """What a claim citing these passages may rest on: each one alone, and the two together when it cites exactly
+    two. Three or more are each read alone: more citations never pool into support."""
+    out = list(passages)
+    if len(out) == 2 and out[0].id != out[1].id:
+        out.append(Passage.pair(*out))
+    return out
 
 
 @dataclass(slots=True)
@@ -130,6 +149,13 @@ _HEDGE_STRONG = re.compile(r"(?<![a-z])(?:may|might|could|possibly|perhaps|repor
                            r"said\s+to|believed\s+to|expected\s+to|likely|regard(?:s|ed)?|argue(?:s|d)?|"
                            r"believe(?:s|d)?|consider(?:s|ed)?|suggest(?:s|ed)?|if)(?![a-z])"
                            r"|可能|或许|也许|或为|或将|据称|据报道|有报道称|传闻|据悉|认为|视为|被认为|看来|预计|如果|若", re.I)
+# Uncertainty (not attribution): "X wrote that it is theft" still misstates "whether it is theft is unsettled".
+_UNCERTAIN = re.compile(r"(?<![a-z])(?:may|might|possibly|perhaps|whether|unsettled|unclear|uncertain|unknown|"
+                        r"undecided|unconfirmed|rumou?r(?:s|ed)?|likely|unlikely|expected\s+to|could\s+be|"
+                        r"doubt(?:s|ed|ful)?|question(?:s|ed)?|wonder(?:s|ed)?|worr(?:y|ies|ied)|fear(?:s|ed)?)(?![a-z])"
+                        r"|可能|或许|也许|或将|是否|尚无定论|尚不清楚|不确定|尚未确定|未经证实|传闻|有望|预计|怀疑|质疑|担心|担忧"
+                        r"|恐怕",
+                        re.I)
 _HEDGE_ANY = re.compile(_HEDGE_STRONG.pattern + r"|(?<![a-z])(?:according|report(?:s|ed)?|says?|said|wrote|writes|"
                         r"told|claim(?:s|ed)?|expects?|argued|noted|warned|estimat(?:e|es|ed|ing)|poll|"
                         r"asked|called|doubt(?:s|ed)?|think(?:s)?|worr(?:y|ied|ies)|hope(?:s|d)?|would)(?![a-z])"
@@ -142,13 +168,37 @@ _CAUSE = re.compile(r"(?<![a-z])(?:because|since|due\s+to|owing\s+to|as\s+a\s+re
                     r"|因为|由于|因此|所以|是为了|为了|导致|使得|因而|考虑到|借此|意在|旨在|因(?=[^此为]{1,12}(?:才|而))",
                     re.I)
 _SPEAKER = re.compile(r"(?:^|[，,。:：\s])(?P<who>[\w\u4e00-\u9fff]{2,12}?)\s*"
-                      r"(?:认为|表示|指出|写道|提到|说|称|觉得|担心|更担心|希望|回忆)")
+                      r"(?:认为|表示|指出|写道|提到|说(?![法明服])|称|觉得|担心|更担心|希望|回忆)")
+# A quoted view's lead names its speaker: "白帽阿杰（56 分）：…", "tptacek (312 points): …".
+_LEAD = re.compile(r"^\s*(?P<who>[^\s:：（()，,。]{1,30})\s*(?:[（(][^）)]{0,24}[）)])?\s*[:：]")
 _LATIN_NAME = re.compile(r"(?<![\w.])[A-Z][A-Za-z0-9&’'\-.]*[A-Za-z0-9](?:\s+[A-Z][A-Za-z0-9&’'\-.]*[A-Za-z0-9])*")
 _LATIN_WORD = re.compile(r"(?<![\w])[A-Za-z][A-Za-z0-9\-.&]*[A-Za-z0-9]|(?<![\w])[A-Z](?![\w])")
 _HANDLE = re.compile(r"(?<![\w/])(?:/?u/)?[A-Za-z][\w\-]*_[\w\-]*")
 _SENTENCE_START = frozenset("the a an in on at for to and but or of as if when while after before with by from "
                             "only ten besides prompted spreading access distillation analysts coverage critics "
                             "one another many most some several this that these those its it their there".split())
+# English closed-class words (prepositions, adverbs, conjunctions) that open sentences capitalised: never names.
+_FUNCTION_WORDS = frozenset("""about above across against along amid among around although because behind below
+beneath beside between beyond despite down during except following further furthermore however inside instead
+meanwhile moreover near nearly nevertheless off onto outside over past per since than though through throughout
+thus till toward towards under underneath unlike until upon within without yet yesterday today tomorrow earlier
+later last next also still even almost already often once soon then therefore here now""".split())
+# Verbs whose doer and done-to cannot trade places, each class in both languages.
+_DIRECTED = [(verb, re.compile(pattern, re.I)) for verb, pattern in [
+    ("beat", r"\b(?:beat(?:s|en)?|defeat(?:s|ed)?|outperform(?:s|ed)?|surpass(?:es|ed)?|overcame|won against)\b"
+             r"|战胜|击败|打败|胜过|赢了|赢下|超过|超越|优于|强于"),
+    ("acquired", r"\b(?:acquir(?:e|es|ed|ing)|bought|buys?|tak(?:es|en)? over|took over)\b|收购|并购|买下"),
+    ("recruited", r"\b(?:recruit(?:s|ed)?|hir(?:e|es|ed)|poach(?:es|ed)?)\b|招揽|聘请|招募|挖来|延揽"),
+    ("sued", r"\b(?:su(?:e|es|ed|ing))\b|起诉|状告"),
+    ("invested in", r"\binvest(?:s|ed)? in\b|\bfund(?:s|ed)?\b|投资了?|注资|资助"),
+    ("replaced", r"\breplac(?:e|es|ed)\b|取代|替代|接替"),
+    ("criticised", r"\bcritici[sz](?:e|es|ed)\b|批评|指责|抨击"),
+]]
+_BY = re.compile(r"\bby\b", re.I)
+_PASSIVE_ZH = re.compile(r"[被由]")
+_LEAD_CHARS = 25  # a sentence's subject is named within its first characters (or its first 30 %)
+_CHAIN = 2  # how many following sentences may go on about a sentence's subject without naming it
+_PRONOUNS = frozenset("it its they their he she his her this these that those we our".split())
 _COMMON_CAPS = frozenset("i ai api apis gpu gpus tpu tpus ceo cto rce pc us u.s. uk eu un x".split())
 
 
@@ -232,6 +282,7 @@ class Checker:
         self.settings = settings or CheckSettings()
         self._vectors: dict[str, np.ndarray] = {}
         self._windows: dict[str, list[str]] = {}
+        self._leads: dict[str, str] = {}
 
     # -- embeddings
     def windows(self, text: str) -> list[str]:
@@ -264,7 +315,7 @@ class Checker:
         claim = claim.strip()
         if not passages:
             return Check(False, ["unsupported: it cites nothing that can be checked"])
-        self.prepare_pairs([claim], [p.text for p in passages])
+        self.prepare_pairs([claim], [q.text for p in passages for q in (p.parts or (p,))])
         best: Check | None = None
         for p in passages:
             result = self._against(claim, p, part)
@@ -275,9 +326,25 @@ class Checker:
         assert best is not None
         return best
 
+    def _pair_windows(self, claim: str, passage: Passage) -> list[str]:
+        """A passage's windows for the content check: its sentences and neighbouring pairs; for a pair, each
+        part's own, plus the claim's closest sentences of one part joined to those of the other."""
+        if not passage.parts:
+            return self.windows(passage.text)
+        own = [w for p in passage.parts for w in self.windows(p.text)]
+        cv = self._vec(claim)
+        best = []
+        for p in passage.parts:
+            sentences = split_sentences(p.text)
+            self.prepare(sentences)
+            best.append(sorted(sentences, key=lambda t: -float(self._vectors[t] @ cv))[:2])
+        joined = [f"{x} {y}" for x in best[0] for y in best[1]]
+        self.prepare(joined)
+        return list(dict.fromkeys(own + joined))
+
     def _against(self, claim: str, passage: Passage, part: str) -> Check:
         text = passage.text
-        windows = self.windows(text)
+        windows = self._pair_windows(claim, passage)
         if not windows:
             return Check(False, ["unsupported: the passage is empty"], passage.id)
         cv = self._vec(claim)
@@ -288,7 +355,7 @@ class Checker:
         reasons += self._numbers(claim, text)
         reasons += self._dates(claim, text)
         reasons += self._entities(claim, text)
-        reasons += self._speaker(claim, passage.author)
+        reasons += self._speaker(claim, passage)
         cross = chinese(claim) != chinese(text)
         s = self.settings
         if part == "analysis":
@@ -297,8 +364,10 @@ class Checker:
             if sim < s.analysis_semantic and shared < s.lexical / 2:
                 reasons.append(f"off-topic: closest passage sentence {sim:.2f}")
             return Check(not reasons, reasons, passage.id, sim)
-        reasons += self._roles(claim, text) or self._together(claim, text)
-        reasons += self._polarity(claim, text)
+        parts = [p.text for p in passage.parts] or [text]
+        reasons += (self._roles(claim, text) or self._directed(claim, text)
+                    or self._together(claim, text, parts, joins=bool(passage.parts)))
+        reasons += self._polarity(claim, text, joins=bool(passage.parts))
         lexical = 0.0
         if not cross:
             mine = content_words(claim)
@@ -358,15 +427,23 @@ class Checker:
         return list(dict.fromkeys(out))
 
     @staticmethod
-    def _speaker(claim: str, author: str) -> list[str]:
-        """Who said it: against a comment, the speaker a claim names must be the comment's author."""
-        if not author:
+    def _speaker(claim: str, passage: Passage) -> list[str]:
+        """Who said it: against a comment, the speaker a claim names must be the comment's author.
+
+        The speaker is a quoted view's lead ("name (n points): …") or a name before a verb of saying; words the
+        comment itself says ("做甲方安全的说一句") are the comment's text, not an attribution.
+        """
+        authors = [p.author for p in (passage.parts or (passage,)) if p.author]
+        if not authors:
             return []
-        found = [s.group("who") for s in _SPEAKER.finditer(claim)]
-        found = [w for w in found if not re.fullmatch(r"[\d\W]+", w)]
-        me = _flat(author.removeprefix("/u/"))
-        if found and not any(me in _flat(w) or _flat(w) in me for w in found):
-            return [f"entity: the passage is {author}'s comment, the claim quotes {found[0]}"]
+        flat_text = _flat(passage.text)
+        lead = _LEAD.match(claim)
+        spans = [(lead.group("who"), lead.group())] if lead else []
+        spans += [(s.group("who"), s.group()) for s in _SPEAKER.finditer(claim)]
+        found = [w for w, span in spans if not re.fullmatch(r"[\d\W]+", w) and _flat(span.strip(" ，,。:：")) not in flat_text]
+        mine = [_flat(a.removeprefix("/u/")) for a in authors]
+        if found and not any(me in _flat(w) or _flat(w) in me for w in found for me in mine):
+            return [f"entity: the passage is {authors[0]}'s comment, the claim quotes {found[0]}"]
         return []
 
     def _roles(self, claim: str, text: str) -> list[str]:
@@ -387,6 +464,36 @@ class Checker:
                         return [f"entity: {a} and {b} swap roles against the source"]
         return []
 
+    def _directed(self, claim: str, text: str) -> list[str]:
+        """Who did it to whom, in either language: a claim's "A beat / acquired / recruited B" against a passage
+        sentence that has B do it to A (and never A to B). Passives ("was beaten by", 被, 由) are turned around."""
+        said = {t for sent in split_sentences(claim) for clause in _CLAUSE.split(sent) if clause
+                for t in self._triples(clause)}
+        if not said:
+            return []
+        found = {t for sent in split_sentences(text) for t in self._triples(sent)}
+        for a, verb, b in sorted(said):
+            if (b, verb, a) in found and (a, verb, b) not in found:
+                return [f"entity: the source has {b} {verb} {a}, not {a} {verb} {b}"]
+        return []
+
+    def _triples(self, sentence: str) -> set[tuple[str, str, str]]:
+        """(doer, verb class, done-to) for each two names with a directed verb between or after them."""
+        out: set[tuple[str, str, str]] = set()
+        mentions = self._mentions(sentence, chinese(sentence))
+        for i, (x, _sx, ex) in enumerate(mentions):
+            for y, sy, ey in mentions[i + 1:]:
+                if x == y or sy - ex > 80:
+                    continue
+                between, after = sentence[ex:sy], sentence[ey:ey + 12]
+                for verb, pattern in _DIRECTED:
+                    if m := pattern.search(between):
+                        passive = _BY.search(between[m.end():]) or _PASSIVE_ZH.search(between[:m.start()])
+                        out.add((y, verb, x) if passive else (x, verb, y))
+                    elif _PASSIVE_ZH.search(between[-3:]) and pattern.match(after.lstrip(" 亲自曾已")):
+                        out.add((y, verb, x))  # "A 由 B 亲自招揽": B recruited A
+        return out
+
     def _ties(self, text: str, a: str, b: str, between: set[str]) -> tuple[float, float]:
         """How well the passage ties a to b (and b to a) by the claim's words between them; one word must be
         nearly all that stands between them in the passage."""
@@ -404,20 +511,31 @@ class Checker:
                     swapped = max(swapped, share)
         return same, swapped
 
-    def _together(self, claim: str, text: str) -> list[str]:
-        """Names one clause of a claim ties together must occur together in the passage (a sentence or two)."""
-        windows = [_flat(w) for w in self.windows(text)]
+    def _together(self, claim: str, text: str, parts: Sequence[str], joins: bool = False) -> list[str]:
+        """Names one clause of a claim ties together, and the figures it gives them, must be tied in the passage.
+
+        Tied: in one passage sentence, or across two neighbouring ones when the second goes on about the first
+        one's subject, i.e. names no one but the clause's own first ("Anthropic built Mythos. It found a bug in
+        OpenBSD" ties Anthropic to OpenBSD; "Meta signed with CoreWeave. Meta also works with AMD" does not tie
+        CoreWeave to AMD). A figure follows its name: in the name's sentence or the next one.
+        Against a pair (``joins``), a clause runs up to a semicolon or a comma before a conjunction ("…, while …",
+        "…，而…"): a relative clause ("Mythos, which it built with CoreWeave") still ties its names to the
+        sentence's, and they must be tied within one part of the pair.
+        """
         whole = _flat(text)
         zh_names = chinese(text)
+        boundary = _JOIN if joins else _CLAUSE
+        sentences = [split_sentences(p) for p in parts]
         for sent in split_sentences(claim):
-            for clause in [c for c in re.split(r"[，,;；:：]\s*", sent) if c.strip()]:
+            for clause in [c for c in boundary.split(sent) if c and c.strip()]:
                 names: dict[str, list[str]] = {}
                 for key, a, b in self._mentions(clause, zh_names):
                     surface = clause[a:b]
                     words = surface.split()
                     if words and words[0].casefold() in _SENTENCE_START:
                         words = words[1:]
-                    if a == 0 and len(words) == 1 and key not in self.names.keys and not chinese(clause):
+                    if a == 0 and len(words) == 1 and key not in self.names.keys and not chinese(clause) \
+                            and not _opening_name(words[0], text):
                         continue  # a capitalised first word is not a name by itself
                     spellings = self.names.spellings(key) if key in self.names.keys else [" ".join(words)]
                     flat = [_flat(re.sub(r"['’]s$", "", x)) for x in spellings if x]
@@ -427,9 +545,79 @@ class Checker:
                 keys = list(names)
                 for i, x in enumerate(keys):
                     for y in keys[i + 1:]:
-                        if not any(any(p in w for p in names[x]) and any(q in w for q in names[y]) for w in windows):
+                        if not self._tied(sentences, names, x, y, set(keys)):
                             return [f"entity: the source does not tie {x} to {y}"]
+                # A figure belongs to the clause's subject, its first name before it ("China pledged $500 million").
+                spans = [(key, a) for key, a, _ in self._mentions(clause, zh_names) if key in names]
+                for q in quantities(clause):
+                    at = clause.find(q.text) if q.text else -1
+                    owner = [key for key, a in spans if a < at]
+                    if at < 0 or not owner or (q.dim == "" and q.value in (0.0, 1.0)):
+                        continue
+                    if not self._figure_tied(sentences, names, owner[0], q, set(keys)):
+                        return [f"entity: the source gives {q.text} to someone other than {owner[0]}"]
         return []
+
+    def _lead_name(self, sentence: str) -> str:
+        """The first name a sentence gives (its subject, mostly), or "": a capitalised opening word ("The", "In",
+        "It") is none."""
+        if sentence not in self._leads:
+            lead = ""
+            for key, a, b in self._mentions(sentence, chinese(sentence)):
+                if a > max(_LEAD_CHARS, len(sentence) * 0.3):
+                    break  # a name late in the sentence is what it is about, not who
+                words = sentence[a:b].split()
+                while words and (words[0].casefold() in _SENTENCE_START or words[0].casefold() in STOPWORDS
+                                 or words[0].casefold() in _PRONOUNS):
+                    words = words[1:]
+                if a == 0 and len(words) == 1 and key not in self.names.keys and not chinese(sentence) \
+                        and not _opening_name(words[0], sentence):
+                    continue  # "Houses were searched", "Around 600 people": an opening capital, not a name
+                if words:
+                    lead = key if key in self.names.keys or a > 0 or len(words) == len(sentence[a:b].split()) \
+                        else " ".join(words).casefold()
+                    break
+            self._leads[sentence] = lead
+        return self._leads[sentence]
+
+    def _continues(self, sentence: str, keys: set[str]) -> bool:
+        """Whether a sentence goes on about what the one before it named: its first name, if any, is one of keys."""
+        lead = self._lead_name(sentence)
+        return not lead or lead in keys
+
+    def _reach(self, part: Sequence[str], k: int, keys: set[str]) -> Iterable[int]:
+        """Sentence k and those after it that go on about it (up to two more)."""
+        yield k
+        for m in range(k + 1, min(k + 1 + _CHAIN, len(part))):
+            if not self._continues(part[m], keys):
+                return
+            yield m
+
+    def _tied(self, sentences: Sequence[Sequence[str]], names: dict[str, list[str]], x: str, y: str,
+              keys: set[str]) -> bool:
+        def has(s: str, k: str) -> bool:
+            f = _flat(s)
+            return any(p in f for p in names[k])
+
+        for part in sentences:
+            for k, s in enumerate(part):
+                for first, second in ((x, y), (y, x)):
+                    if has(s, first) and any(has(part[m], second) for m in self._reach(part, k, keys)):
+                        return True
+        return False
+
+    def _figure_tied(self, sentences: Sequence[Sequence[str]], names: dict[str, list[str]], x: str,
+                     q: Quantity, keys: set[str]) -> bool:
+        """A figure follows its name: it is in a sentence that names x, or in one of the next that go on about it
+        (name no one the claim does not first). A figure the passage does not give at all is the number check's."""
+        given = False
+        for part in sentences:
+            for k, s in enumerate(part):
+                if any(p in _flat(s) for p in names[x]):
+                    if any(same_quantity(q, quantities(part[m])) for m in self._reach(part, k, keys)):
+                        return True
+                given = given or same_quantity(q, quantities(s))
+        return not given
 
     def _mentions(self, sentence: str, zh_names: bool = True) -> list[tuple[str, int, int]]:
         """Names in a sentence, in order: (key, start, end); glossary terms first, then other Latin names."""
@@ -462,13 +650,17 @@ class Checker:
         top = float(sims[order[0]])
         return [units[i] for i in order if float(sims[i]) >= top - margin]
 
-    def _polarity(self, claim: str, text: str) -> list[str]:
+    def _polarity(self, claim: str, text: str, joins: bool = False) -> list[str]:
+        """Negation, reversals and hedges of each claim sentence (against a pair: of each joined clause) as the
+        passage sentences it restates have them; quantifiers and causes as the passage has them."""
         out: list[str] = []
-        for sentence in split_sentences(claim):
+        units = [u for t in split_sentences(claim) for u in (_JOIN.split(t) if joins else [t]) if u and u.strip()]
+        for sentence in units:
             aligned = self._aligned(sentence, text, 0.08)
             if not aligned:
                 continue
-            out += _polarity(sentence, aligned, hedged=bool(_HEDGE_ANY.search(claim)))
+            out += _polarity(sentence, aligned, hedged=bool(_HEDGE_ANY.search(claim)),
+                             echoed=_echoed(sentence, text) if chinese(sentence) == chinese(text) else None)
         if _UNIVERSAL.search(claim) and not _UNIVERSAL.search(text):
             out.append(f"polarity: '{_UNIVERSAL.search(claim).group()}' generalises the source")  # type: ignore[union-attr]
         if _CAUSE_CLAIM.search(claim) and not any(_CAUSE.search(a) for s in split_sentences(claim)
@@ -477,32 +669,70 @@ class Checker:
         return list(dict.fromkeys(out))
 
 
+_CLAUSE = re.compile(r"[，,;；:：]\s*")
+_JOIN = re.compile(r"[;；]\s*|[,，]\s*(?=(?:and|while|but|whereas|meanwhile|separately|同时|而|但|此外|另外|与此同时|另一方面))",
+                   re.I)
+
+
+def _opening_name(word: str, text: str) -> bool:
+    """Whether a capitalised word that opens a sentence is a name: the text has it so, and never in lower case
+    ("China has promised" is; "Houses were searched ... six houses" is not)."""
+    w = re.sub(r"['’]s$", "", word).strip(".,")
+    if len(w) < 2 or any(w.casefold() in words for words in (_SENTENCE_START, STOPWORDS, _PRONOUNS, _FUNCTION_WORDS)):
+        return False
+    return w in text and not re.search(rf"(?<![A-Za-z]){re.escape(w.lower())}(?![a-z])", text)
+
+
 def _clauses(sentence: str) -> list[str]:
     parts = [p.strip() for p in re.split(r"[，,;；:：]\s*", sentence)]
     return [p for p in parts if len(p.split()) >= 3 or len("".join(_CJK_RUN.findall(p))) >= 4] \
         if len(parts) > 1 else []
 
 
-def _polarity(sentence: str, aligned: list[str], hedged: bool) -> list[str]:
+def _echoed(sentence: str, text: str, share: float = 0.6) -> str | None:
+    """The passage sentence or clause that repeats most of a claim sentence's words (same language), if one does:
+    where a changed word ("增加" for "降低", "leads" for "trails") sits in otherwise the same words."""
+    mine = content_words(sentence)
+    if len(mine) < 3:
+        return None
+    best, top = None, share
+    for unit in dict.fromkeys(u for t in split_sentences(text) for u in [t, *_clauses(t)]):
+        overlap = len(mine & content_words(unit)) / len(mine)
+        if overlap >= top:
+            best, top = unit, overlap
+    return best
+
+
+def _reverses(sentence: str, evidence: str) -> str:
+    """The claim's reversal word when the evidence has only its opposite, else ""."""
+    for pos, negw in _REV:
+        c_pos, c_neg = bool(pos.search(sentence)), bool(negw.search(sentence))
+        if c_pos == c_neg:
+            continue
+        e_pos, e_neg = bool(pos.search(evidence)), bool(negw.search(evidence))
+        if (c_pos and e_neg and not e_pos) or (c_neg and e_pos and not e_neg):
+            word = (pos if c_pos else negw).search(sentence)
+            return word.group() if word else "?"
+    return ""
+
+
+def _polarity(sentence: str, aligned: list[str], hedged: bool, echoed: str | None = None) -> list[str]:
     """Negation, reversal words and certainty of one claim sentence against the passage sentences it restates
-    (closest first; negation must differ from all of them, the others are read in the closest few)."""
+    (closest first; negation must differ from all of them, the others are read in the closest few); reversals and
+    uncertainty also against the one that repeats its words (``echoed``), where one does."""
     out = []
     neg = _negations(sentence)
     if neg <= 1 and all(_negations(a) <= 1 and _negations(a) % 2 != neg % 2 for a in aligned):
         out.append("polarity: negation differs from the source")
     best = aligned[0]
-    near = " ".join(aligned[:2])
-    for pos, negw in _REV if not neg else []:  # a negated reversal word is the negation check's
-        c_pos, c_neg = bool(pos.search(sentence)), bool(negw.search(sentence))
-        if c_pos == c_neg:
-            continue
-        e_pos, e_neg = bool(pos.search(near)), bool(negw.search(near))
-        if (c_pos and e_neg and not e_pos) or (c_neg and e_pos and not e_neg):
-            word = (pos if c_pos else negw).search(sentence)
-            out.append(f"polarity: '{word.group() if word else ''}' reverses the source")
-            break
+    if not neg:  # a negated reversal word is the negation check's
+        word = _reverses(sentence, " ".join(aligned[:2])) or (_reverses(sentence, echoed) if echoed else "")
+        if word:
+            out.append(f"polarity: '{word}' reverses the source")
     if not hedged and _HEDGE_STRONG.search(best):
         out.append("polarity: states as fact what the source hedges or attributes")
+    elif not _UNCERTAIN.search(sentence) and any(_UNCERTAIN.search(u) for u in (best, echoed) if u):
+        out.append("polarity: states as settled what the source leaves open")
     return out
 
 

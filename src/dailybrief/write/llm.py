@@ -42,6 +42,7 @@ import json_repair
 from ..config import WriterConfig, stage_settings
 from ..errors import BadAnswer, BudgetExceeded, ModelUnavailable, WriterError
 from ..glossary import Glossary
+from ..ids import passage_id
 from ..records import Brief, Item, Paragraph, Section, Sentence, Story, authority_rank
 from ..retry import Retries
 from ..text import cjk_ratio, clip
@@ -454,6 +455,12 @@ class Passage:
     text: str
     author: str = ""
     score: int | None = None
+    comment: int = 0  # the comment's position in its item (1-based); 0: the item's own text
+
+    @property
+    def evidence(self) -> str:
+        """The id verify knows this passage by (ids.passage_id)."""
+        return passage_id(self.item.id, self.comment)
 
     def as_prompt(self) -> dict[str, Any]:
         row: dict[str, Any] = {"id": self.id, "kind": self.kind, "outlet": self.item.source_name}
@@ -514,25 +521,25 @@ class LLMWriter:
     def passages(self, story: Story) -> list[Passage]:
         """Up to max_passages passages, each at most passage_chars, all together within passage_budget."""
         items = sorted(story.items, key=lambda i: (authority_rank(i.tier), -i.engagement))
-        rows: list[tuple[Item, str, str, str, int | None]] = []
+        rows: list[tuple[Item, str, str, str, int | None, int]] = []
 
-        def add(item: Item, kind: str, raw: str, author: str = "", score: int | None = None) -> None:
+        def add(item: Item, kind: str, raw: str, author: str = "", score: int | None = None, comment: int = 0) -> None:
             clean, removed = strip_instructions(raw)
             self.usage.injections_removed += removed
             clean = " ".join(clean.split())
             if clean and len(rows) < self.settings.max_passages:
-                rows.append((item, kind, clean, author, score))
+                rows.append((item, kind, clean, author, score, comment))
 
         for item in items:
             add(item, item.tier, f"{item.title}. {item.body}" if item.body else item.title,
                 score=item.points if item.points is not None else item.score)
             if item.tier == "community":
-                comments = sorted(item.comments, key=lambda c: -(c.score or 0))[:3]
-                for c in comments:
-                    add(item, "comment", c.text, c.author, c.score)
+                ranked = sorted(enumerate(item.comments, start=1), key=lambda kc: -(kc[1].score or 0))[:3]
+                for k, c in ranked:
+                    add(item, "comment", c.text, c.author, c.score, k)
         limit = fair_share([len(r[2]) for r in rows], self.settings.passage_budget, self.settings.passage_chars)
-        return [Passage(n, item, kind, _data_block(clip(text, limit)), author, score)
-                for n, (item, kind, text, author, score) in enumerate(rows, start=1)]
+        return [Passage(n, item, kind, _data_block(clip(text, limit)), author, score, comment)
+                for n, (item, kind, text, author, score, comment) in enumerate(rows, start=1)]
 
     def _glossary_line(self, texts: Sequence[str], language: str) -> str:
         terms = self.glossary.found_in(texts)
@@ -652,6 +659,10 @@ class LLMWriter:
             refs = [book.cite(passages[i - 1].item, reference_note(passages[i - 1].item, language)) for i in ids]
             return list(dict.fromkeys(refs))
 
+        def sentence(text: str, ids: list[int]) -> Sentence:
+            """A sentence citing the items of the passages it names, and naming those passages as its evidence."""
+            return Sentence(text, cite(ids), passages=list(dict.fromkeys(passages[i - 1].evidence for i in ids)))
+
         title = self.glossary.apply(clip(draft.title, 120), language) if draft.title else ""
         if not title or (cjk_ratio(title) < 0.2) == (language == "zh"):
             primary = [i for i in story.items if i.tier != "community"] or story.items
@@ -660,7 +671,7 @@ class LLMWriter:
                           follow_up=story.follow_up, outlets=story.outlets)
         if story.follow_up:
             section.notes.append(follow_up_note(story, language))
-        section.paragraphs.append(Paragraph("facts", [Sentence(t, cite(ids)) for t, ids in draft.parts["facts"]]))
+        section.paragraphs.append(Paragraph("facts", [sentence(t, ids) for t, ids in draft.parts["facts"]]))
         # Each position: its name as the lead, who holds it (from the passages its sentences cite), the sentences.
         groups: dict[str, Paragraph] = {}
         for name, said in draft.positions:
@@ -670,10 +681,10 @@ class LLMWriter:
             # An unnamed view (the plain shape) is led by who holds it.
             lead, holders = (name, holders) if name else (holders[0] if holders else "", holders[1:])
             para = groups.setdefault(lead, Paragraph("views", lead=lead, holders=holders))
-            para.sentences.extend(Sentence(t, cite(ids)) for t, ids in said)
+            para.sentences.extend(sentence(t, ids) for t, ids in said)
         section.paragraphs.extend(groups.values())
         if draft.parts["analysis"]:
-            section.paragraphs.append(Paragraph("analysis", [Sentence(t, cite(ids)) for t, ids in draft.parts["analysis"]]))
+            section.paragraphs.append(Paragraph("analysis", [sentence(t, ids) for t, ids in draft.parts["analysis"]]))
         return section
 
     def abstract(self, brief: Brief, language: str, book: ReferenceBook) -> list[Paragraph]:

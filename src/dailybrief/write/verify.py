@@ -26,10 +26,11 @@ from typing import TYPE_CHECKING
 
 from ..config import CheckSettings, VerifyConfig
 from ..glossary import Glossary
+from ..ids import passage_id, passage_item
 from ..records import Brief, Item, Paragraph, Section, Sentence
 from ..stories.embed import Embedder
 from ..text import split_sentences
-from .grounding import CHECKER_VERSION, Checker, Passage, comment_passage, content_words
+from .grounding import CHECKER_VERSION, Checker, Passage, comment_passage, content_words, evidence
 
 if TYPE_CHECKING:
     from .judge import JudgeVerdict, ModelJudge
@@ -80,6 +81,15 @@ PARTS = ("facts", "views", "analysis", "abstract", "roundup", "titles")
 VerifySettings = VerifyConfig  # the stage's settings are its [verify] section, as config checked it
 
 
+def unsupported_policy(unsupported: str, reviewed: bool) -> str:
+    """What [verify] unsupported means for an edition: "auto" drops unsupported facts and marks the rest when
+    nobody reviews the edition before it is published; when an editor does ([review] required = true, the desk)
+    it is "mark": every flagged sentence is kept, marked, for the editor to see. "mark" and "drop" stand."""
+    if unsupported != "auto":
+        return unsupported
+    return "mark" if reviewed else "auto"
+
+
 @dataclass(slots=True)
 class Faithfulness:
     sentences: int = 0
@@ -104,7 +114,8 @@ class Faithfulness:
         return {"sentences": self.sentences, "cited": self.cited, "supported": self.supported,
                 "by_part": {k: dict(v) for k, v in sorted(self.by_part.items())},
                 "by_writer": {k: dict(v) for k, v in sorted(self.by_writer.items())},
-                "checker": CHECKER_VERSION, **({"judge": dict(self.judge)} if self.judge else {})}
+                "checker": CHECKER_VERSION, **({"judge": dict(self.judge)} if self.judge else {}),
+                **({"flagged": list(self.flagged)} if self.flagged else {})}
 
     def add(self, other: Faithfulness) -> None:
         for name in ("sentences", "cited", "supported", "dropped", "marked", "bad_citations"):
@@ -121,7 +132,8 @@ class Faithfulness:
 
 
 class SourceText:
-    """The passages of cited items, each checked on its own: the article (title, summary, text) and each comment.
+    """The passages of cited items, each checked on its own: the article (title, summary, text, outlet) and each
+    comment.
 
     A thread's point and comment counts are not passages: a figure must come from what someone wrote.
     """
@@ -137,17 +149,33 @@ class SourceText:
             item = self.items.get(item_id)
             out: list[Passage] = []
             if item is not None:
-                parts = [item.title, item.summary if item.summary not in item.text else "", item.text]
+                # The outlet is part of what the writer is given ("according to Reuters", "（TechLedger）").
+                parts = [item.title, item.summary if item.summary not in item.text else "", item.text,
+                         item.source_name]
                 body = "\n".join(strip_instructions(p or "")[0] for p in parts if p)
                 if body.strip():
                     out.append(Passage(item_id, body))
                 for k, c in enumerate(item.comments):
                     text, _ = strip_instructions(c.text or "")
                     if text.strip():
-                        out.append(Passage(f"{item_id}#c{k + 1}", comment_passage(c.author, c.score, text, item.title),
+                        out.append(Passage(passage_id(item_id, k + 1), comment_passage(c.author, c.score, text, item.title),
                                            c.author))
             self._passages[item_id] = out
         return self._passages[item_id]
+
+    def evidence(self, item_ids: Sequence[str], named: Sequence[str] = ()) -> list[Passage]:
+        """What one sentence may rest on: each passage it names of its cited items (an item it cites without
+        naming one of its passages gives all of them), and the explicit pair when exactly two passages remain.
+
+        A pair is never made from an item cited as a whole that has several passages (which two?), and three
+        or more passages are each read alone: more citations never pool into support.
+        """
+        chosen: list[Passage] = []
+        for item_id in dict.fromkeys(item_ids):
+            own = self.passages(item_id)
+            mine = [p for p in own if p.id in named]
+            chosen.extend(mine or own)
+        return evidence(chosen)
 
     def prepare(self, claims: Iterable[str], item_ids: Iterable[str]) -> None:
         """Embed the claims and the passages of these items in one batch."""
@@ -157,7 +185,7 @@ class SourceText:
 
 def verify_brief(brief: Brief, items: dict[str, Item], embedder: Embedder,
                  settings: VerifySettings | None = None, source: SourceText | None = None,
-                 judge: ModelJudge | None = None) -> Faithfulness:
+                 judge: ModelJudge | None = None, reviewed: bool = False) -> Faithfulness:
     """Check every sentence of a brief in place; returns the counts (also stored on ``brief.faithfulness``).
 
     Citations of numbers with no reference are removed; a sentence left with
@@ -167,9 +195,11 @@ def verify_brief(brief: Brief, items: dict[str, Item], embedder: Embedder,
     section that "drop" leaves empty is removed and named in ``dropped_sections``.
     A model's section titles are checked against the passages the section cites.
     With a ``judge`` (a model writer is configured), each story section's sentences also go to the model in
-    one batched call, and a sentence fails when either check fails.
+    one batched call, and a sentence fails when either check fails. ``reviewed``: an editor sees the edition
+    before it is published ([review] required), so "auto" keeps and marks what it would drop (unsupported_policy).
     """
     settings = settings or VerifySettings()
+    policy = unsupported_policy(settings.unsupported, reviewed)
     source = source or SourceText(items, embedder, settings=settings.check_settings())
     ref_item = {r.n: r.item_id for r in brief.references}
     writer_of: dict[int, str] = {}
@@ -186,6 +216,8 @@ def verify_brief(brief: Brief, items: dict[str, Item], embedder: Embedder,
                 good = [n for n in sentence.refs if n in ref_item and ref_item[n] in items]
                 result.bad_citations += len(sentence.refs) - len(good)
                 sentence.refs = list(dict.fromkeys(good))
+                cited = {ref_item[n] for n in sentence.refs}
+                sentence.passages = [p for p in dict.fromkeys(sentence.passages) if passage_item(p) in cited]
                 if sentence.refs:
                     result.cited += 1
                     todo.append((para, sentence, [ref_item[n] for n in sentence.refs], writer))
@@ -194,8 +226,7 @@ def verify_brief(brief: Brief, items: dict[str, Item], embedder: Embedder,
                    (i for _, _, ids, _ in todo for i in ids))
     judged = _judge(judge, todo, source, story_of) if judge is not None else {}
     for para, sentence, ids, writer in todo:
-        passages = [p for i in ids for p in source.passages(i)]
-        verdict = source.checker.check(sentence.text, passages, para.part)
+        verdict = source.checker.check(sentence.text, source.evidence(ids, sentence.passages), para.part)
         reasons = list(verdict.reasons)
         second = judged.get(id(sentence))
         if second is not None and not second.supported:
@@ -219,7 +250,7 @@ def verify_brief(brief: Brief, items: dict[str, Item], embedder: Embedder,
         for para in paragraphs:
             kept = []
             for s in para.sentences:
-                if not s.refs or (s.supported is False and _drops(settings.unsupported, para.part)):
+                if not s.refs or (s.supported is False and _drops(policy, para.part)):
                     result.dropped += 1
                     continue
                 if s.supported is False:
@@ -294,7 +325,8 @@ def _judge(judge: ModelJudge, todo: list[tuple[Paragraph, Sentence, list[str], s
 
 
 def _drops(policy: str, part: str) -> bool:
-    """Whether an unsupported sentence of this part is removed: "auto" drops facts, marks the rest."""
+    """Whether an unsupported sentence of this part is removed: "auto" (an unreviewed edition) drops facts and
+    marks the rest; "mark" (what "auto" is under review) keeps every sentence, flagged, for the editor."""
     return policy == "drop" or (policy == "auto" and part == "facts")
 
 

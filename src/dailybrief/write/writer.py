@@ -32,6 +32,7 @@ import numpy as np
 
 from .. import plugins
 from ..errors import WriterError
+from ..ids import passage_id
 from ..records import Branding, Brief, Comment, Item, Paragraph, Reference, Section, Sentence, Story
 from ..stories.embed import Embedder
 from ..text import cjk_ratio, clip, split_sentences
@@ -41,7 +42,7 @@ from .verify import instruction_like
 if TYPE_CHECKING:
     from ..config import WriterConfig
     from ..store import Store
-from ..stories.cluster import is_digest, story_title
+from ..stories.cluster import heading_item, is_digest, story_title
 
 log = logging.getLogger(__name__)
 
@@ -228,7 +229,7 @@ class ExtractiveWriter:
         if not cands:
             # Nothing but titles: state the headline of each primary item.
             items = [i for i in story.items if i.tier in FACT_TIERS and not is_digest(i.title)] or story.items[:1]
-            return [Sentence(i.title, [book.cite(i, self._note(i, language))]) for i in items[:2]], None
+            return [Sentence(i.title, [book.cite(i, self._note(i, language))], passages=[i.id]) for i in items[:2]], None
         vecs = self.embedder.encode([c.text for c in cands])
         centroid = vecs.mean(axis=0)
         centroid /= max(float(np.linalg.norm(centroid)), 1e-9)
@@ -243,6 +244,7 @@ class ExtractiveWriter:
         sentences = []
         for i in picked:
             refs = [book.cite(cands[i].item, self._note(cands[i].item, language))]
+            named = [cands[i].item.id]  # the article it is quoted from, and those that state it too
             # Other sources that state the same thing are cited too.
             sims = vecs @ vecs[i]
             for j in np.argsort(-sims):
@@ -253,7 +255,8 @@ class ExtractiveWriter:
                     n = book.cite(other, self._note(other, language))
                     if n not in refs:
                         refs.append(n)
-            sentences.append(Sentence(cands[i].text, refs))
+                        named.append(other.id)
+            sentences.append(Sentence(cands[i].text, refs, passages=named))
         return sentences, vecs[picked]
 
     # -- views --------------------------------------------------------------
@@ -265,6 +268,7 @@ class ExtractiveWriter:
         for item in threads[:3]:
             lead = attribution(item, language)
             n = book.cite(item, self._note(item, language))
+            position = {id(c): k for k, c in enumerate(item.comments, start=1)}
             comments = [c for c in item.comments if len(c.text) >= 20 and not instruction_like(c.text)]
             comments = _voted(comments)
             sentences: list[Sentence] = []
@@ -276,12 +280,13 @@ class ExtractiveWriter:
                     who = c.author or "—"
                     if c.score is not None:
                         who += w["paren"].format(text=w["points"].format(n=c.score))
-                    sentences.append(Sentence(f"{who}{w['lead_sep']}{clip(c.text, 220)}", [n]))
+                    sentences.append(Sentence(f"{who}{w['lead_sep']}{clip(c.text, 220)}", [n],
+                                              passages=[passage_id(item.id, position[id(c)])]))
             else:
                 body = split_sentences(item.body)
                 if not body:
                     continue  # a bare title is no view: the facts state it already
-                sentences.append(Sentence(clip(body[0], 220), [n]))
+                sentences.append(Sentence(clip(body[0], 220), [n], passages=[item.id]))
             paras.append(Paragraph("views", sentences, lead=lead))
         return paras
 
@@ -313,18 +318,22 @@ class ExtractiveWriter:
         for kind, word in (("code_only", "tools_line"), ("papers_only", "papers_line")):
             group = [s for s in roundup if getattr(s, kind)]
             if group:
-                refs = [book.cite(s.items[0], self._note(s.items[0], language)) for s in group]
+                heads = [heading_item(s.items, language) for s in group]
+                refs = [book.cite(h, self._note(h, language)) for h in heads]
                 sep = words(language)["roundup_sep"]
-                names = sep.join(clip(self._title(s, language), 60) for s in group)
+                names = sep.join(clip(h.title, 60) for h in heads)
                 text = words(language)["labelled"].format(label=words(language)[word], text=names)
-                items.append(Paragraph("roundup", [Sentence(text, list(dict.fromkeys(refs)))]))
+                items.append(Paragraph("roundup", [Sentence(text, list(dict.fromkeys(refs)),
+                                                            passages=[h.id for h in heads])]))
         roundup = [s for s in roundup if not (s.code_only or s.papers_only)]
         for story in roundup:
             head = ([i for i in story.items if i.tier in FACT_TIERS] or story.items)[0]
+            titled = heading_item(story.items, language)
             n = book.cite(head, self._note(head, language))
-            extra = [book.cite(i, self._note(i, language)) for i in story.items[1:3]]
-            text = clip(self._title(story, language), 120) + words(language)["paren"].format(text=head.source_name)
-            items.append(Paragraph("roundup", [Sentence(text, [n, *[e for e in extra if e != n]])]))
+            extra = [book.cite(i, self._note(i, language)) for i in [titled, *story.items[1:3]]]
+            text = clip(titled.title, 120) + words(language)["paren"].format(text=head.source_name)
+            items.append(Paragraph("roundup", [Sentence(text, list(dict.fromkeys([n, *extra])),
+                                                        passages=list(dict.fromkeys([titled.id, head.id])))]))
         return Section(kind="roundup", title="", paragraphs=items, writer=self.name)
 
     @staticmethod
@@ -349,7 +358,8 @@ class ExtractiveWriter:
             order = [int(i) for i in np.argsort(-(story_vecs @ tv)) if int(i) not in chosen]
             if order:
                 chosen.append(order[0])
-        return [Paragraph("abstract", [Sentence(pool[i][1].text, list(pool[i][1].refs)) for i in chosen])]
+        return [Paragraph("abstract", [Sentence(pool[i][1].text, list(pool[i][1].refs),
+                                                passages=list(pool[i][1].passages)) for i in chosen])]
 
     @staticmethod
     def _lead(section: Section, language: str, titles: set[str] | frozenset[str] = frozenset()) -> Sentence | None:
