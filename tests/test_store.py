@@ -247,3 +247,26 @@ def test_a_wrong_password_is_explained_without_showing_it(pg_url: str) -> None:
     msg = str(info.value)
     assert "Wr0ngSecretPassw0rd" not in msg and good not in msg
     assert "127.0.0.1" in msg and "password" in msg and "DAILYBRIEF_DB" in msg
+
+
+def test_store_migrate_command_copies_checks_and_reruns(pg_url: str) -> None:
+    from click.testing import CliRunner
+
+    from dailybrief import config
+    from dailybrief.cli import main
+
+    src = Store.open(config.load().db_url())  # the configured SQLite file
+    _fill(src)
+    src.close()
+    password = pg_url.split("@", 1)[0].rsplit(":", 1)[1]
+    first = CliRunner().invoke(main, ["store", "migrate", "--to", pg_url])
+    assert first.exit_code == 0, first.output
+    text = " ".join(first.output.split())
+    assert "checked: PostgreSQL holds every one of the" in text and password not in first.output
+    assert "│ items │ 40 │ 40 │ 40 │" in text, text
+    again = CliRunner().invoke(main, ["store", "migrate", "--to", pg_url])
+    assert again.exit_code == 0 and "│ items │ 40 │ 0 │ 40 │" in " ".join(again.output.split())
+    wrong = CliRunner().invoke(main, ["store", "migrate", "--to", pg_url.replace(password, "N0tThePassw0rd")])
+    assert wrong.exit_code == 1 and "N0tThePassw0rd" not in wrong.output and "password" in wrong.output
+    bad = CliRunner().invoke(main, ["store", "migrate", "--to", "mysql://x@h/db"])
+    assert bad.exit_code == 2 and "postgresql://" in bad.output

@@ -210,7 +210,7 @@ def shown(where: str | Path) -> str:
 def bare_url(url: str) -> str:
     """A PostgreSQL URL without its password (fit for [storage].url, which keeps secrets out)."""
     try:
-        return make_url(url).set(password=None).render_as_string(hide_password=False)
+        return make_url(url)._replace(password=None).render_as_string(hide_password=False)
     except (sa.exc.ArgumentError, ValueError):
         return shown(url)
 
