@@ -131,18 +131,21 @@ def summarise(run: RunReport, currency: str = "USD") -> None:
         f"failures: {len(run.failures)}"
     )
     write = next((s.counts for s in run.stages if s.name == "write"), {})
-    if "cited" in write:
+    verify = next((s.counts for s in run.stages if s.name == "verify"), {})
+    if "cited" in verify:
         writers = ", ".join(f"{k[3:]} {v}" for k, v in write.items() if k.startswith("by_"))
-        flagged = f" ({write.get('marked', 0)} marked, {write.get('dropped', 0)} dropped)" \
-            if write.get("marked") or write.get("dropped") else ""
-        console.print(f"faithfulness: {write['sentences']} sentences · {write['cited']} cited · "
-                      f"{write['supported']} supported{flagged} · sections by writer: {writers or 'none'}")
-        parts = " · ".join(f"{k[10:]} {v}" for k, v in write.items() if k.startswith("supported_"))
-        judge = f" · model judge: {write['judge_calls']} calls, {write.get('judge_rejected', 0)} rejected" \
-            if write.get("judge_calls") else ""
-        dropped = f" · sections dropped: {write['dropped_sections']}" if write.get("dropped_sections") else ""
-        console.print(f"supported by part: {parts or 'none'} · checker {write.get('checker', '?')}{judge}{dropped}")
-    if "calls" in write:
+        flagged = f" ({verify.get('marked', 0)} marked, {verify.get('dropped', 0)} dropped)" \
+            if verify.get("marked") or verify.get("dropped") else ""
+        console.print(f"faithfulness: {verify['sentences']} sentences · {verify['cited']} cited · "
+                      f"{verify['supported']} supported{flagged} · sections by writer: {writers or 'none'}")
+        parts = " · ".join(f"{k[10:]} {v}" for k, v in verify.items() if k.startswith("supported_"))
+        judge = f" · model judge: {verify['judge_calls']} calls, {verify.get('judge_rejected', 0)} rejected" \
+            if verify.get("judge_calls") else ""
+        dropped = f" · sections dropped: {verify['dropped_sections']}" if verify.get("dropped_sections") else ""
+        console.print(f"supported by part: {parts or 'none'} · checker {verify.get('checker', '?')}{judge}{dropped}")
+    if "calls" in write:  # the writer's calls, and the judge's (counted by the verify stage)
+        write = {k: v + w if isinstance(v, int | float) and isinstance(w := verify.get(k), int | float) else v
+                 for k, v in write.items()}
         console.print(f"model: {write['calls']} calls, {write['cached']} from the cache, {write['retries']} retries · "
                       f"tokens: {write['prompt_tokens']} prompt + {write['completion_tokens']} answer = {write['tokens']} · "
                       f"cost: {write['cost']:.4f} {currency} · fallbacks to extractive: {write.get('fallbacks', 0)}")

@@ -462,7 +462,8 @@ def test_real_model_run_is_cited_verified_and_cached(llama_base: str, feed_dir: 
     f = data["faithfulness"]
     assert f["sentences"] >= f["cited"] >= f["supported"] >= 0 and f["cited"] > 0
     w1 = next(s for s in first.stages if s.name == "write").counts
-    assert w1["calls"] >= 3 and w1["tokens"] > 500 and w1["supported"] == f["supported"]
+    assert w1["calls"] >= 3 and w1["tokens"] > 500
+    assert next(s for s in first.stages if s.name == "verify").counts["supported"] == f["supported"]
     second = _run(cfg, tmp_path / "two")
     w2 = next(s for s in second.stages if s.name == "write").counts
     assert w2["calls"] == 0 and w2["tokens"] == 0 and w2["cached"] == w1["calls"]
