@@ -159,7 +159,7 @@ TABLES: dict[str, tuple[str, ...]] = {
 }
 
 STALE_HEARTBEAT = timedelta(hours=12)  # a "running" run silent this long is dead even if its PID was reused
-CHUNK = 500  # ids per IN (...) list: well under SQLite's bound-parameter limit
+IN_CHUNK = 500  # ids in one IN list: under SQLite's bound on the parameters of a statement
 LOCK_CLASS = 0x64627266  # "dbrf": the first half of every advisory-lock key dailybrief takes
 RUN_LOCK, MIGRATION_LOCK = 1, 2  # the second half
 
@@ -235,8 +235,8 @@ def _sql(query: str, **expanding: bool) -> sa.TextClause:
 
 
 def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
-    for start in range(0, len(ids), CHUNK):
-        yield list(ids[start : start + CHUNK])
+    for start in range(0, len(ids), IN_CHUNK):
+        yield list(ids[start : start + IN_CHUNK])
 
 
 def _quoted(names: Iterable[str]) -> str:
