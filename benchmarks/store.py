@@ -5,7 +5,8 @@
 Each repeat opens a new store and times, in this order, what one day's run writes: `add_items` (in
 batches of 500, as the fetch stage stores each source's batch), `add_items` again (the rerun: every
 item known, only its engagement figures refreshed), `put_embeddings` (512 float32 each, in batches of
-256), `save_story` (one story per 5 items) and `items_between` (reading the day back).
+256), `replace_day` (the day's clustering: one story per 5 items, one transaction) and `items_between`
+(reading the day back).
 
 Without --pg it starts a throwaway PostgreSQL cluster on 127.0.0.1 (Debian's `postgresql`, as
 `make test` does, with fsync on: the figures are a real server's) and stops it at the end.
@@ -30,7 +31,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import pgserver  # noqa: E402
 from dailybrief.records import Item  # noqa: E402
-from dailybrief.store import Store  # noqa: E402
+from dailybrief.store import Store, StoryRow  # noqa: E402
 
 DAY = date(2026, 4, 10)
 START = datetime(2026, 4, 10, tzinfo=timezone.utc)
@@ -60,8 +61,8 @@ def one_run(where: str, n: int) -> dict[str, float]:
     timed("add_items (rerun)", lambda: [store.add_items(again[k : k + 500]) for k in range(0, n, 500)])
     timed("put_embeddings", lambda: [store.put_embeddings({i: vectors[i] for i in ids[k : k + 256]}, "m")
                                      for k in range(0, n, 256)])
-    timed("save_story", lambda: [store.save_story(f"st{k}", "T", DAY, DAY, vectors[ids[k]], ids[k : k + 5], DAY)
-                                 for k in range(0, n, 5)])
+    timed("replace_day", lambda: store.replace_day(DAY, [StoryRow(f"st{k}", "T", DAY, DAY, vectors[ids[k]], ids[k : k + 5])
+                                                         for k in range(0, n, 5)]))
     timed("items_between", lambda: store.items_between(START, START + timedelta(days=1)))
     store.close()
     return times

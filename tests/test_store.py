@@ -15,7 +15,7 @@ import pytest
 
 from dailybrief.errors import StoreError
 from dailybrief.records import Comment, Item, RunReport, Source, SourceResult, StageReport
-from dailybrief.store import MIGRATIONS, TABLES, Store
+from dailybrief.store import MIGRATIONS, TABLES, Store, StoryRow
 
 
 def make_item(n: int, **kw: object) -> Item:
@@ -196,6 +196,31 @@ def test_concurrent_writers_store_each_item_story_and_delivery_once(store_url: s
     [d] = s.deliveries(day)
     assert d["attempts"] == 4 and d["status"] == "sending"  # every attempt counted, none lost to a race
     assert s.source_state(src.id)["consecutive_failures"] == 4
+
+
+def test_a_day_is_refiled_whole_even_by_workers_at_once(store_url: str) -> None:
+    """replace_day swaps a day's stories in one transaction: racing workers leave one worker's filing, whole."""
+    Store.open(store_url).close()
+    day = date(2026, 4, 10)
+    ids = [f"id{n}" for n in range(24)]
+
+    def grouping(k: int) -> list[StoryRow]:  # worker k files the items in k + 2 stories of its own
+        return [StoryRow(f"w{k}-{g}", "T", day, day, np.ones(4), ids[g :: k + 2]) for g in range(k + 2)]
+
+    def work(k: int) -> None:
+        s = Store.open(store_url)
+        try:
+            s.replace_day(day, grouping(k))
+        finally:
+            s.close()
+
+    _at_once(4, work)
+    s = Store.open(store_url)
+    filed = {(r["story_id"], r["item_id"]) for r in s.day_stories(day)}
+    assert any(filed == {(r.id, i) for r in grouping(k) for i in r.item_ids} for k in range(4)), sorted(filed)
+    assert s.count("stories") == len({sid for sid, _ in filed})  # no other worker's story left behind, empty
+    s.replace_day(day, [StoryRow("again", "T", day, day, np.ones(4), ids)])
+    assert {r["story_id"] for r in s.day_stories(day)} == {"again"} and s.count("stories") == 1
 
 
 def _fill(s: Store) -> None:

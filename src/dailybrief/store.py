@@ -162,6 +162,7 @@ STALE_HEARTBEAT = timedelta(hours=12)  # a "running" run silent this long is dea
 IN_CHUNK = 500  # ids in one IN list: under SQLite's bound on the parameters of a statement
 LOCK_CLASS = 0x64627266  # "dbrf": the first half of every advisory-lock key dailybrief takes
 RUN_LOCK, MIGRATION_LOCK = 1, 2  # the second half
+DAY_LOCK = 1 << 24  # ... plus a date's ordinal: one day's stories are re-filed by one transaction at a time
 
 _ITEM_COLUMNS = (
     "id", "source_id", "source_name", "tier", "url", "canonical_url", "title", "summary", "text",
@@ -225,7 +226,9 @@ def _pg_engine(url: str, application_name: str = "dailybrief") -> Engine:
         raise StoreError(f"{shown(url)}: not a database URL; write postgresql://user:password@host:port/dbname") from exc
     register(u.password if isinstance(u.password, str) else None)
     register(url)
-    return sa.create_engine(u.set(drivername="postgresql+psycopg"), poolclass=NullPool,
+    # NullPool closes a returned connection, so no rollback first (reset_on_return): a server already gone
+    # at exit then costs no logged traceback.
+    return sa.create_engine(u.set(drivername="postgresql+psycopg"), poolclass=NullPool, pool_reset_on_return=None,
                             connect_args={"application_name": application_name[:63], "connect_timeout": 10})
 
 
@@ -593,13 +596,17 @@ class Store:
     # -- stories ----------------------------------------------------------
     def forget_day(self, day: date) -> None:
         """Drop the stories first seen on a day, so re-clustering it starts clean."""
-        d = {"d": day.isoformat()}
         with self._tx() as c:
-            c.execute(_sql("DELETE FROM story_items WHERE day=:d"), d)
-            c.execute(_sql("DELETE FROM stories WHERE first_seen=:d AND NOT EXISTS "
-                           "(SELECT 1 FROM story_items si WHERE si.story_id = stories.id)"), d)
-            c.execute(_sql("UPDATE stories SET last_seen=(SELECT MAX(day) FROM story_items WHERE story_id=stories.id) "
-                           "WHERE last_seen >= :d"), d)
+            self._forget_day(c, day)
+
+    @staticmethod
+    def _forget_day(c: Connection, day: date) -> None:
+        d = {"d": day.isoformat()}
+        c.execute(_sql("DELETE FROM story_items WHERE day=:d"), d)
+        c.execute(_sql("DELETE FROM stories WHERE first_seen=:d AND NOT EXISTS "
+                       "(SELECT 1 FROM story_items si WHERE si.story_id = stories.id)"), d)
+        c.execute(_sql("UPDATE stories SET last_seen=(SELECT MAX(day) FROM story_items WHERE story_id=stories.id) "
+                       "WHERE last_seen >= :d"), d)
 
     def open_stories(self, before: date, lookback_days: int) -> list[dict[str, Any]]:
         """Stories with items on the `lookback_days` days before `before`: the ones new items may join."""
@@ -641,17 +648,35 @@ class Store:
         """A story and its items, in one transaction; each item is in one story (its key), so two
         workers filing the same item leave one membership, never two."""
         with self._tx() as c:
-            c.execute(_sql(
-                "INSERT INTO stories (id, title, first_seen, last_seen, centroid) VALUES (:id, :title, :first, :last, :c) "
-                "ON CONFLICT (id) DO UPDATE SET last_seen=CASE WHEN excluded.last_seen > stories.last_seen "
-                "THEN excluded.last_seen ELSE stories.last_seen END, centroid=excluded.centroid"),
-                {"id": story_id, "title": title, "first": first_seen.isoformat(), "last": last_seen.isoformat(),
-                 "c": np.asarray(centroid, dtype=np.float32).tobytes()},
-            )
-            if item_ids:
-                c.execute(_sql("INSERT INTO story_items (item_id, story_id, day) VALUES (:item, :story, :day) "
-                               "ON CONFLICT (item_id) DO UPDATE SET story_id=excluded.story_id, day=excluded.day"),
-                          [{"item": i, "story": story_id, "day": day.isoformat()} for i in sorted(item_ids)])
+            self._save_stories(c, [StoryRow(story_id, title, first_seen, last_seen, centroid, item_ids)], day)
+
+    def replace_day(self, day: date, stories: list[StoryRow]) -> None:
+        """A day's clustering as one transaction: what was filed under `day` is dropped and `stories`
+        filed instead, so a reader (or a second worker clustering the same day) never sees half a day,
+        and the day costs one commit rather than one per story."""
+        with self._tx() as c:
+            if self.dialect == "postgresql":  # SQLite's write lock serialises these already
+                c.execute(_sql("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": LOCK_CLASS, "b": DAY_LOCK + day.toordinal()})
+            self._forget_day(c, day)
+            self._save_stories(c, stories, day)
+
+    @staticmethod
+    def _save_stories(c: Connection, stories: list[StoryRow], day: date) -> None:
+        rows = sorted(stories, key=lambda r: r.id)  # one key order: concurrent writers never deadlock
+        if not rows:
+            return
+        c.execute(_sql(
+            "INSERT INTO stories (id, title, first_seen, last_seen, centroid) VALUES (:id, :title, :first, :last, :c) "
+            "ON CONFLICT (id) DO UPDATE SET last_seen=CASE WHEN excluded.last_seen > stories.last_seen "
+            "THEN excluded.last_seen ELSE stories.last_seen END, centroid=excluded.centroid"),
+            [{"id": r.id, "title": r.title, "first": r.first_seen.isoformat(), "last": r.last_seen.isoformat(),
+              "c": np.asarray(r.centroid, dtype=np.float32).tobytes()} for r in rows],
+        )
+        members = sorted((i, r.id) for r in rows for i in r.item_ids)
+        if members:
+            c.execute(_sql("INSERT INTO story_items (item_id, story_id, day) VALUES (:item, :story, :day) "
+                           "ON CONFLICT (item_id) DO UPDATE SET story_id=excluded.story_id, day=excluded.day"),
+                      [{"item": i, "story": sid, "day": day.isoformat()} for i, sid in members])
 
     def story_day_counts(self, story_ids: Iterable[str], start: date, end: date) -> dict[str, dict[date, int]]:
         """Items filed under each story per day, for the days start..end (inclusive)."""
@@ -853,6 +878,17 @@ class Store:
             col = r["column_name"]
             self._one(f"SELECT setval(pg_get_serial_sequence('{table}', '{col}'), "
                       f"GREATEST((SELECT MAX({col}) FROM {table}), 1))")
+
+
+@dataclass(frozen=True)
+class StoryRow:
+    """A story as clustering files it under a day: the items it gained that day."""
+    id: str
+    title: str
+    first_seen: date
+    last_seen: date
+    centroid: np.ndarray
+    item_ids: list[str]
 
 
 @dataclass(frozen=True)
