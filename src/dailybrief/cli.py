@@ -45,7 +45,7 @@ from .records import RunReport, as_dict
 from .render.formats import get_renderer, render_json
 from .run.pipeline import Hooks, Pipeline, brief_digest, check_due, file_stem
 from .run.schedule import lock_path, run_lock, scheduler, serve, timezone_of
-from .store import Store
+from .store import Store, bare_url, is_postgres, shown
 from .stories.embed import Embedder, default_embedder
 from .stories.rank import PARTS
 from .write.grounding import CHECKER_VERSION, Checker, Passage, evidence
@@ -101,7 +101,7 @@ class Ctx:
 
     def store(self) -> Store:
         try:
-            return Store.open(self.cfg.db_path())
+            return Store.open(self.cfg.db_url())
         except DailybriefError as exc:
             raise click.ClickException(str(exc)) from exc
 
@@ -545,6 +545,44 @@ def deliveries(ctx: Ctx, day: str | None, limit: int) -> None:
         table.add_row(r["edition"], r["target"], r["kind"] or "", r["status"], str(r["attempts"]),
                       (r["last_attempt"] or "")[:19], (r["error"] or r["detail"] or "")[:120])
     out.print(table)
+
+
+@main.group(name="store")
+def store_group() -> None:
+    """The database: copy the SQLite store to a PostgreSQL server."""
+
+
+@store_group.command(name="migrate")
+@click.option("--to", "to", required=True, metavar="URL",
+              help="postgresql://user@host:port/dbname; the password from PGPASSWORD or ~/.pgpass.")
+@click.option("--from", "frm", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="The SQLite file (default: the configured one).")
+@pass_ctx
+def store_migrate(ctx: Ctx, to: str, frm: str | None) -> None:
+    """Copy every row of the SQLite store into PostgreSQL and check the counts; a rerun copies only what is missing."""
+    source = Path(frm) if frm else ctx.cfg.db_path()
+    if not is_postgres(to):
+        raise click.UsageError(f"--to {shown(to)}: name a PostgreSQL server, postgresql://user@host:port/dbname")
+    if not source.is_file():
+        raise click.ClickException(f"no SQLite store at {source}: pass --from <file>")
+    try:
+        with run_lock(source.with_name(source.name + ".lock"), "store migrate"):
+            src, dest = Store.open(source), Store.open(to)
+            try:
+                copies = src.copy_to(dest)
+            finally:
+                src.close()
+                dest.close()
+    except DailybriefError as exc:
+        raise click.ClickException(str(exc)) from exc
+    table = Table(title=f"{source} -> {shown(to)}")
+    for col in ("table", "rows in SQLite", "copied now", "rows in PostgreSQL"):
+        table.add_column(col, justify="left" if col == "table" else "right")
+    for c in copies:
+        table.add_row(c.table, f"{c.source:,}", f"{c.copied:,}", f"{c.dest:,}")
+    out.print(table)
+    out.print(f"checked: PostgreSQL holds every one of the {sum(c.source for c in copies):,} rows. "
+              f'Point dailybrief at it with DAILYBRIEF_DB or [storage] url = "{bare_url(to)}".')
 
 
 @main.command()

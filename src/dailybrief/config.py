@@ -41,6 +41,7 @@ from .ingest import sources as source_kinds
 from .ingest.http import FetchSettings
 from .netguard import parse_allow
 from .records import TIERS, Branding, Source
+from .store import is_postgres, shown
 
 _S = TypeVar("_S")
 
@@ -471,6 +472,19 @@ class ClusteringConfig(_Model):
 
 class StorageConfig(_Model):
     path: str = ""
+    url: str = ""  # a PostgreSQL server instead of the file: postgresql://user@host:port/dbname
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_url(cls, v: str) -> str:
+        v = v.strip()
+        if v and not is_postgres(v):
+            raise ConfigError("storage.url", shown(v), "write postgresql://user@host:port/dbname, or leave it empty "
+                              "for the SQLite file of [storage].path")
+        if v and urlsplit(v).password:
+            raise ConfigError("storage.url", shown(v), "keep the password out of the file: libpq reads it from "
+                              "PGPASSWORD or ~/.pgpass, or put the whole URL in DAILYBRIEF_DB")
+        return v
 
 
 class OutputConfig(_Model):
@@ -891,9 +905,17 @@ class Config(_Model):
     def enabled_sources(self) -> list[Source]:
         return [s.to_source() for s in self.sources if s.enabled]
 
+    def db_url(self) -> str:
+        """The store to open: DAILYBRIEF_DB (a file or a postgresql:// URL), else [storage].url, else the file."""
+        env = os.environ.get("DAILYBRIEF_DB", "").strip()
+        if env and is_postgres(env):
+            return env
+        return self.storage.url if self.storage.url and not env else str(self.db_path())
+
     def db_path(self) -> Path:
-        env = os.environ.get("DAILYBRIEF_DB")
-        if env:
+        """The SQLite file, and the folder beside it for the run's staging (a PostgreSQL store: the data dir's)."""
+        env = os.environ.get("DAILYBRIEF_DB", "").strip()
+        if env and not is_postgres(env):
             return Path(env)
         if self.storage.path:
             p = Path(self.storage.path).expanduser()

@@ -277,7 +277,7 @@ def auto_publish_due(cfg: Config, store: Store, now: datetime | None = None) -> 
 def auto_publish_job(config_path: str | None) -> list[Outcome]:
     """The scheduler's minute job: fresh config, then auto_publish_due."""
     cfg = config_mod.load(config_path)
-    store = Store.open(cfg.db_path())
+    store = Store.open(cfg.db_url())
     try:
         outcomes = auto_publish_due(cfg, store)
     finally:

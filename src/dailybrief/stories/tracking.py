@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 
 from ..records import Item, Story
-from ..store import Store
+from ..store import Store, StoryRow
 from .cluster import (
     ClusterSettings,
     StoryIndex,
@@ -53,8 +53,10 @@ class StoryTracker:
         return caught_up
 
     def cluster_day(self, day: date, items: list[Item]) -> tuple[list[Story], dict[str, int]]:
-        """Cluster one day's items against the stories still open, store the result, return the day's stories."""
-        self.store.forget_day(day)
+        """Cluster one day's items against the stories still open, store the result, return the day's stories.
+
+        What is read here (the open stories, their members) is of the days before `day` only, so the day's
+        earlier clustering is replaced at the end, in one transaction with the new one."""
         index = StoryIndex(settings=self.settings)
         index.advance(day)
         opened = self.store.open_stories(day, self.settings.lookback_days)
@@ -125,12 +127,14 @@ class StoryTracker:
             if story.follow_up and not story.new_items:
                 continue  # briefed already and nothing new since: not presented again
             stories.append(story)
+        filed: list[StoryRow] = []
         for s in stories:
             new_ids = [i.id for i in s.items if i.id not in prior]
             if new_ids:
                 mean = (index.centroid(index.ids.index(s.id)) if s.id in index.ids
                         else centroid(embed_items(s.items, self.embedder, self.store)))
-                self.store.save_story(s.id, s.title, s.first_seen, day, mean, new_ids, day)
+                filed.append(StoryRow(s.id, s.title, s.first_seen, day, mean, new_ids))
+        self.store.replace_day(day, filed)  # the day's earlier clustering goes in the same transaction
         return stories, {"joined_earlier": len(result.joined), "follow_ups": sum(1 for s in stories if s.follow_up),
                          "linked_pairs": result.linked}
 
