@@ -24,10 +24,14 @@ demo: install
 	$(VENV)/bin/dailybrief demo --out out/demo
 
 # From Debian, not PyPI: poppler-utils (pdftotext, pdffonts, pdftoppm, pdfinfo) for
-# the PDF checks, and chromium, which Playwright drives for the HTML checks.
-# As root they are installed here; otherwise run: sudo apt-get install poppler-utils chromium
+# the PDF checks, chromium, which Playwright drives for the HTML checks, and the servers of
+# distributed runs: redis-server (the Celery broker) and postgresql (the store's second backend).
+# The tests start their own on 127.0.0.1 and stop them. As root they are installed here; otherwise run:
+# sudo apt-get install poppler-utils chromium redis-server postgresql
 SYSTEM_PACKAGES = $(if $(shell command -v pdftotext && command -v pdffonts),,poppler-utils) \
-                  $(if $(shell command -v chromium),,chromium)
+                  $(if $(shell command -v chromium),,chromium) \
+                  $(if $(shell command -v redis-server),,redis-server) \
+                  $(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,postgresql)
 system-deps:
 	@if [ -z "$(strip $(SYSTEM_PACKAGES))" ]; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \

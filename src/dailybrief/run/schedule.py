@@ -33,6 +33,7 @@ from ..errors import BusyError, DailybriefError
 from ..publish import alerts
 from ..publish.base import load_edition
 from ..store import Store
+from .distributed import run_distributed
 from .pipeline import Pipeline, registered_review
 
 __all__ = ["daily_job", "lock_path", "retry_job", "run_lock", "scheduler", "serve", "timezone_of"]
@@ -97,7 +98,8 @@ def daily_job(config_path: str | None, report: Callable[[Any], None] | None = No
         with run_lock(lock_path(cfg), "scheduled run"):
             store = Store.open(cfg.db_path())
             try:
-                run = Pipeline(cfg, store).run(day)
+                pipe = Pipeline(cfg, store)
+                run = run_distributed(pipe, day) if cfg.cluster.enabled else pipe.run(day)
                 failed = _failed_targets(store, day)
             finally:
                 store.close()
