@@ -16,13 +16,13 @@ from typing import Any
 
 import pytest
 
-from cluster import redis_server, toml_text, wait_for, workers
 from dailybrief import config
 from dailybrief.demo import DEMO_DATE, demo_config, demo_dir
 from dailybrief.records import RunReport
 from dailybrief.run.distributed import configure, run_distributed
 from dailybrief.run.pipeline import Pipeline
 from dailybrief.store import Store
+from fleet import redis_server, toml_text, wait_for, workers
 
 DAY = date.fromisoformat(DEMO_DATE)
 EDITIONS = ("brief.json", "brief.en.json")

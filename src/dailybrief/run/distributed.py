@@ -21,6 +21,7 @@ Only the process that sent a run writes its record: a task runs the stages on a 
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -141,12 +142,13 @@ def fetch_shard(run_id: str, day: str, source_ids: list[str]) -> dict[str, Any]:
 
 
 @app.task(name="dailybrief.embed_batch")
-def embed_batch(item_ids: list[str]) -> int:
+def embed_batch(item_ids: list[str]) -> dict[str, float]:
     """Embed a batch of stored items (the store caches each vector by item id)."""
+    start = time.perf_counter()
     pipe = _WORKER.pipeline()
     items = pipe._bounded(pipe.store.items(item_ids))
     embed_items(items, pipe.embedder, pipe.store)
-    return len(items)
+    return {"items": len(items), "seconds": time.perf_counter() - start}
 
 
 @app.task(name="dailybrief.build_edition")
@@ -154,6 +156,9 @@ def build_edition(_embedded: Any, run_id: str, day: str, fetch: bool) -> dict[st
     """An edition's clustering, ranking and writing, once its items are embedded (the chord's callback)."""
     pipe = _WORKER.pipeline()
     run = _scratch(run_id, day)
+    batches = _embedded if isinstance(_embedded, list) else []
+    run.stages.append(StageReport("embed", round(sum(b["seconds"] for b in batches), 3),  # the tasks' time, summed
+                                  {"items": sum(int(b["items"]) for b in batches), "tasks": len(batches)}))
     try:
         ranked = pipe.stories(run, run.edition)
         if fetch:
@@ -208,8 +213,10 @@ def run_distributed(pipe: Pipeline, day: date, out: Path | None = None, fetch: b
         if fetch:
             sources = cfg.enabled_sources()
             shards = _batches([s.id for s in sources], cfg.cluster.fetch_shard)
-            parts = group(fetch_shard.s(run.id, day.isoformat(), shard) for shard in shards).apply_async().get(
-                timeout=wait) if shards else []
+            with pipe.stage(run, "fetch_tasks") as rep:  # the wall time of the fan-out; each shard's stages follow
+                parts = group(fetch_shard.s(run.id, day.isoformat(), shard) for shard in shards).apply_async().get(
+                    timeout=wait) if shards else []
+                rep.counts = {"tasks": len(shards)}
             fetched: list[str] = []
             new: set[str] = set()
             for part in parts:
@@ -221,11 +228,13 @@ def run_distributed(pipe: Pipeline, day: date, out: Path | None = None, fetch: b
             # found them stored already): what no dedup has seen yet, so has no signature.
             new.update(set(fetched) - set(pipe.store.signatures(fetched)))
             pipe.dedup(run, pipe.store.items(sorted(new)))
-        batches = _batches(_unembedded(pipe, day), cfg.cluster.embed_batch)
-        body = build_edition.s(run.id, day.isoformat(), fetch)
-        head = chord([embed_batch.s(b) for b in batches], body) if batches else body.clone(args=(0,))
-        flow = head | release_edition.s(run.id, day.isoformat(), str(out) if out else None)
-        part = flow.apply_async().get(timeout=wait)
+        with pipe.stage(run, "edition_tasks") as rep:  # embedding batches, then the edition's build and release
+            batches = _batches(_unembedded(pipe, day), cfg.cluster.embed_batch)
+            body = build_edition.s(run.id, day.isoformat(), fetch)
+            head = chord([embed_batch.s(b) for b in batches], body) if batches else body.clone(args=(0,))
+            flow = head | release_edition.s(run.id, day.isoformat(), str(out) if out else None)
+            part = flow.apply_async().get(timeout=wait)
+            rep.counts = {"embed_tasks": len(batches)}
         _merge(run, part)
         pipe.deliveries = [Delivery(**d) for d in part["deliveries"]]
         if part["error"] == "empty":
