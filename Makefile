@@ -24,14 +24,15 @@ demo: install
 	$(VENV)/bin/dailybrief demo --out out/demo
 
 # From Debian, not PyPI: poppler-utils (pdftotext, pdffonts, pdftoppm, pdfinfo) for
-# the PDF checks, chromium, which Playwright drives for the HTML checks, and the servers of
-# distributed runs: redis-server (the Celery broker) and postgresql (the store's second backend).
-# The tests start their own on 127.0.0.1 and stop them. As root they are installed here; otherwise run:
-# sudo apt-get install poppler-utils chromium redis-server postgresql
+# the PDF checks, chromium, which Playwright drives for the HTML checks, and the servers the
+# store and worker tests start on 127.0.0.1: postgresql (initdb, pg_ctl; the tests start a
+# throwaway cluster and stop it) and redis-server (the Celery broker).
+# As root they are installed here; otherwise run:
+#   sudo apt-get install poppler-utils chromium postgresql redis-server
 SYSTEM_PACKAGES = $(if $(shell command -v pdftotext && command -v pdffonts),,poppler-utils) \
                   $(if $(shell command -v chromium),,chromium) \
-                  $(if $(shell command -v redis-server),,redis-server) \
-                  $(if $(wildcard /usr/lib/postgresql/*/bin/initdb),,postgresql)
+                  $(if $(shell command -v initdb || ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null),,postgresql) \
+                  $(if $(shell command -v redis-server),,redis-server)
 system-deps:
 	@if [ -z "$(strip $(SYSTEM_PACKAGES))" ]; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \

@@ -79,7 +79,7 @@ def phase(mode: str, ports: list[int], feeds: int, root: str, broker: str, out: 
     data = settings(ports, feeds, where, broker)
     (where / "dailybrief.toml").write_text(toml_text(data), "utf-8")
     cfg = config.load(str(where / "dailybrief.toml"))
-    store = Store.open(cfg.db_path())
+    store = Store.open(cfg.db_url())
     pipe = Pipeline(cfg, store)
     memory: dict[str, float] = {}
     start = time.perf_counter()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
 import shutil
 import socket
 import threading
@@ -16,6 +18,7 @@ from typing import Any
 import pytest
 
 import chatserver
+import pgserver
 from dailybrief.demo import serve_directory
 from helpers import llama_server, qwen_server, rss
 
@@ -232,3 +235,31 @@ def server(monkeypatch: pytest.MonkeyPatch) -> Iterator[chatserver.ChatServer]:
         for key, value in chatserver.env(srv.base).items():
             monkeypatch.setenv(key, value)
         yield srv
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[pgserver.Cluster]:
+    """One throwaway PostgreSQL server for the session (started on first use, stopped at the end)."""
+    with pgserver.cluster() as c:
+        yield c
+
+
+_databases = itertools.count(1)
+
+
+@pytest.fixture
+def pg_url(request: pytest.FixtureRequest) -> str:
+    """A new, empty database on the session's PostgreSQL server."""
+    cluster: pgserver.Cluster = request.getfixturevalue("pg_cluster")
+    return cluster.create_database(f"t{next(_databases)}")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, user_dir: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test that takes it runs twice: on a SQLite file and on a new PostgreSQL database.
+    DAILYBRIEF_DB names it, so code opening the configured store opens this one."""
+    if request.param == "sqlite":
+        return os.environ["DAILYBRIEF_DB"]
+    url: str = request.getfixturevalue("pg_url")
+    monkeypatch.setenv("DAILYBRIEF_DB", url)
+    return url

@@ -156,7 +156,7 @@ def _state() -> tuple[int, list[tuple]]:
     from dailybrief import config
     from dailybrief.store import Store
 
-    store = Store.open(config.load().db_path())
+    store = Store.open(config.load().db_url())
     try:
         return store.count("runs"), sorted(tuple(r.values()) for r in store.iter_rows("SELECT * FROM story_items"))
     finally:

@@ -7,11 +7,20 @@ read and edit, so a key the models gained, lost or changed must show up there th
 from __future__ import annotations
 
 import tomllib
+from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
 
 from dailybrief import config
+from dailybrief.ingest.http import FetchSettings
+from dailybrief.run.pipeline import Pipeline
+from dailybrief.store import Store
+from dailybrief.stories.cluster import ClusterSettings
+from dailybrief.stories.rank import RankSettings
+from dailybrief.write.llm import LLMSettings
+from dailybrief.write.verify import VerifySettings
 
 
 def _pairs(model: type[BaseModel], table: dict[str, Any], where: str) -> list[tuple[str, Any, Any]]:
@@ -75,3 +84,30 @@ def test_the_packaged_file_names_no_key_the_models_do_not_have() -> None:
 LISTS = {"sources", "publish"}
 # keys the file leaves to the model on purpose, each saying so in its comments
 NOT_WRITTEN = {"edition.beat.terms"}  # the AI beat's long term list; the file says a given `terms` replaces it
+
+
+def test_each_stage_reads_its_section_through_the_one_mechanism(tmp_path: Path) -> None:
+    """A stage's settings from the default config are the stage's own defaults, key for key; and every stage's
+    settings follow a change in its section, clustering included."""
+    cfg = config.from_dict({})
+    assert asdict(cfg.fetch.settings()) == asdict(FetchSettings())
+    assert cfg.clustering == ClusterSettings() and cfg.verify == VerifySettings()
+    ranked = RankSettings.from_config(cfg.rank)
+    assert {k: v for k, v in asdict(ranked).items() if k != "topics"} == \
+        {k: v for k, v in asdict(RankSettings()).items() if k != "topics"}
+    llm = LLMSettings.from_config(cfg.writer)
+    assert asdict(llm) == asdict(LLMSettings(base_url="", model=""))
+
+    changed = config.from_dict({"fetch": {"concurrency": 7}, "clustering": {"threshold": 0.5, "lookback_days": 3},
+                                "rank": {"engagement": 0.5}, "writer": {"max_tokens": 99},
+                                "verify": {"lexical": 0.7}})
+    assert changed.fetch.settings().concurrency == 7
+    assert (changed.clustering.threshold, changed.clustering.lookback_days) == (0.5, 3)
+    assert RankSettings.from_config(changed.rank).engagement == 0.5
+    assert LLMSettings.from_config(changed.writer).max_tokens == 99
+    assert changed.verify.check_settings().lexical == 0.7
+    store = Store.open(tmp_path / "db.sqlite")
+    try:
+        assert Pipeline(changed, store).tracker().settings.threshold == 0.5  # the cluster stage reads [clustering]
+    finally:
+        store.close()

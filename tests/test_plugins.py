@@ -157,7 +157,7 @@ def test_a_plugin_writer_renderer_and_publisher_run_from_config(installed: Path,
                     storage={"path": str(tmp_path / "db.sqlite")})
         cfg = config.from_dict(data)
         assert cfg.publish[0].kind == "jsonl" and cfg.writer.kind == "echo"
-        store = Store.open(cfg.db_path())
+        store = Store.open(cfg.db_url())
         try:
             pipe = Pipeline(cfg, store)
             report = pipe.run(date.fromisoformat(DEMO_DATE), out)

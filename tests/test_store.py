@@ -1,14 +1,21 @@
 from __future__ import annotations
 
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 import numpy as np
+import psycopg
 import pytest
 
 from dailybrief.errors import StoreError
-from dailybrief.records import Comment, Item, RunReport, StageReport
-from dailybrief.store import MIGRATIONS, Store
+from dailybrief.records import Comment, Item, RunReport, Source, SourceResult, StageReport
+from dailybrief.store import MIGRATIONS, TABLES, Store
 
 
 def make_item(n: int, **kw: object) -> Item:
@@ -19,8 +26,8 @@ def make_item(n: int, **kw: object) -> Item:
     return Item(**base)  # type: ignore[arg-type]
 
 
-def test_migrations_apply_on_open_and_only_once(tmp_path: Path) -> None:
-    db = tmp_path / "d.db"
+def test_migrations_apply_on_open_and_only_once(store_url: str) -> None:
+    db = store_url
     s = Store.open(db)
     assert s.version == len(MIGRATIONS)
     s.close()
@@ -28,16 +35,19 @@ def test_migrations_apply_on_open_and_only_once(tmp_path: Path) -> None:
     assert s.version == len(MIGRATIONS)
 
 
-def test_newer_schema_is_refused_with_a_fix(tmp_path: Path) -> None:
-    s = Store.open(tmp_path / "d.db")
-    s.conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 5}")
+def test_newer_schema_is_refused_with_a_fix(store_url: str) -> None:
+    s = Store.open(store_url)
+    if s.dialect == "sqlite":
+        s.conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 5}")
+    else:
+        s._write("UPDATE dailybrief_schema SET version = :v", {"v": len(MIGRATIONS) + 5})
     s.close()
     with pytest.raises(StoreError, match="upgrade dailybrief"):
-        Store.open(tmp_path / "d.db")
+        Store.open(store_url)
 
 
-def test_items_insert_once_and_round_trip(tmp_path: Path) -> None:
-    s = Store.open(tmp_path / "d.db")
+def test_items_insert_once_and_round_trip(store_url: str) -> None:
+    s = Store.open(store_url)
     items = [make_item(1, comments=[Comment("u", "text", score=3)]), make_item(2)]
     assert len(s.add_items(items)) == 2
     assert s.add_items(items) == []
@@ -48,23 +58,23 @@ def test_items_insert_once_and_round_trip(tmp_path: Path) -> None:
     assert back[0].published == items[0].published
 
 
-def test_rerun_refreshes_engagement_without_duplicating(tmp_path: Path) -> None:
-    s = Store.open(tmp_path / "d.db")
+def test_rerun_refreshes_engagement_without_duplicating(store_url: str) -> None:
+    s = Store.open(store_url)
     s.add_items([make_item(1, points=10)])
     s.add_items([make_item(1, points=99)])
     assert s.items(["id1"])[0].points == 99 and s.count("items") == 1
 
 
-def test_embeddings_cache(tmp_path: Path) -> None:
-    s = Store.open(tmp_path / "d.db")
+def test_embeddings_cache(store_url: str) -> None:
+    s = Store.open(store_url)
     v = np.arange(4, dtype=np.float32)
     s.put_embeddings({"a": v}, "m")
     got = s.embeddings(["a", "b"], "m")
     assert list(got) == ["a"] and np.array_equal(got["a"], v)
 
 
-def test_runs_are_recorded_with_stages(tmp_path: Path) -> None:
-    s = Store.open(tmp_path / "d.db")
+def test_runs_are_recorded_with_stages(store_url: str) -> None:
+    s = Store.open(store_url)
     run = RunReport(id="r1", edition=date(2026, 4, 10), started=datetime(2026, 4, 10, tzinfo=timezone.utc))
     run.stages.append(StageReport("fetch", 1.5, {"fetched": 3}, ["X: down"], ok=True))
     run.failures.append("X: down")
@@ -75,15 +85,10 @@ def test_runs_are_recorded_with_stages(tmp_path: Path) -> None:
     assert back.stages[0].counts == {"fetched": 3} and back.stages[0].errors == ["X: down"]
 
 
-def test_processes_opening_a_new_database_at_once_all_get_it_migrated(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
-    db = tmp_path / "race.db"
+def test_processes_opening_a_new_database_at_once_all_get_it_migrated(store_url: str) -> None:
+    db = store_url
     code = ("import sys, time; t = float(sys.argv[2]); time.sleep(max(0, t - time.time()))\n"
             "from dailybrief.store import Store; print(Store.open(sys.argv[1]).version)")
-    import time
-
     start = time.time() + 1.0
     procs = [subprocess.Popen([sys.executable, "-c", code, str(db), str(start)], stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(4)]
@@ -92,10 +97,8 @@ def test_processes_opening_a_new_database_at_once_all_get_it_migrated(tmp_path: 
     assert {out.strip() for out, _ in results} == {str(len(MIGRATIONS))}
 
 
-def test_source_health_and_history_per_run(tmp_path: Path) -> None:
-    from dailybrief.records import Source, SourceResult
-
-    s = Store.open(tmp_path / "d.db")
+def test_source_health_and_history_per_run(store_url: str) -> None:
+    s = Store.open(store_url)
     src = Source("S", "rss", "https://s.example/feed")
     s.upsert_sources([src])
     ok = SourceResult(src, items=[make_item(1), make_item(2)], status=200, seconds=0.4)
@@ -116,22 +119,154 @@ def test_source_health_and_history_per_run(tmp_path: Path) -> None:
     assert s.source_state(src.id)["consecutive_failures"] == 0
 
 
-def test_known_urls_and_comments(tmp_path: Path) -> None:
-    s = Store.open(tmp_path / "d.db")
+def test_known_urls_and_comments(store_url: str) -> None:
+    s = Store.open(store_url)
     s.add_items([make_item(1, text="full text", source_id="a"), make_item(2, source_id="a"), make_item(3, text="x")])
     assert s.known_urls("a") == {"https://x.example/1"}
     s.set_comments("id2", [Comment("u", "a comment", score=5)])
     assert s.items(["id2"])[0].comments[0].text == "a comment"
 
 
-def test_migration_2_upgrades_a_foundation_database(tmp_path: Path) -> None:
-    import sqlite3
-
-    conn = sqlite3.connect(tmp_path / "old.db")
-    conn.executescript(MIGRATIONS[0] + "; PRAGMA user_version = 1;")
-    conn.execute("INSERT INTO sources (id, name, etag) VALUES ('x', 'Old', '\"e\"')")
-    conn.commit()
-    conn.close()
-    s = Store.open(tmp_path / "old.db")
+def test_migration_2_upgrades_a_foundation_database(store_url: str) -> None:
+    """Both engines run the same numbered history: a store left at version 1 is brought up to date."""
+    if store_url.startswith("postgresql"):
+        with psycopg.connect(store_url, autocommit=True) as conn:
+            for statement in MIGRATIONS[0].split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute("CREATE TABLE dailybrief_schema (version INTEGER NOT NULL); INSERT INTO dailybrief_schema VALUES (1)")
+            conn.execute("INSERT INTO sources (id, name, etag) VALUES ('x', 'Old', '\"e\"')")
+    else:
+        Path(store_url).parent.mkdir(parents=True)
+        conn = sqlite3.connect(store_url)
+        conn.executescript(MIGRATIONS[0] + "; PRAGMA user_version = 1;")
+        conn.execute("INSERT INTO sources (id, name, etag) VALUES ('x', 'Old', '\"e\"')")
+        conn.commit()
+        conn.close()
+    s = Store.open(store_url)
     assert s.version == len(MIGRATIONS) >= 2
     assert s.source_state("x") == {"etag": '"e"', "last_modified": None, "consecutive_failures": 0, "cache": {}}
+
+
+def _at_once(n: int, work: Callable[[int], None]) -> None:
+    """n threads, each with its own connection, released together."""
+    gate = threading.Barrier(n, timeout=60)
+    errors: list[BaseException] = []
+
+    def run(k: int) -> None:
+        try:
+            gate.wait()
+            work(k)
+        except Exception as exc:  # noqa: BLE001 - reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(k,)) for k in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads) and not errors, errors
+
+
+def test_concurrent_writers_store_each_item_story_and_delivery_once(store_url: str) -> None:
+    """Workers racing on the same items, story memberships and delivery log: one row each, counts exact."""
+    Store.open(store_url).close()
+    day = date(2026, 4, 10)
+    src = Source("S", "rss", "https://s.example/feed")
+    new_counts: list[int] = []
+
+    def work(k: int) -> None:
+        s = Store.open(store_url)
+        try:
+            s.upsert_sources([src])
+            new_counts.append(len(s.add_items([make_item(n) for n in range(30)])))
+            s.put_embeddings({f"id{n}": np.full(4, n, dtype=np.float32) for n in range(30)}, "m")
+            s.save_story("st1", "T", day, day, np.ones(4), [f"id{n}" for n in range(k % 2, 30, 2)], day)
+            s.mark_briefed(["st1"], day)
+            s.start_delivery(day, "mail", "email", "d1")
+            s.record_fetch(SourceResult(src, error="HTTP 500", status=500, seconds=0.1))
+        finally:
+            s.close()
+
+    _at_once(4, work)
+    s = Store.open(store_url)
+    assert sum(new_counts) == 30  # each item was new to exactly one worker
+    assert s.count("items") == 30 and s.count("embeddings") == 30 and s.count("stories") == 1
+    assert s.count("story_items") == 30 and s.count("briefings") == 1
+    [d] = s.deliveries(day)
+    assert d["attempts"] == 4 and d["status"] == "sending"  # every attempt counted, none lost to a race
+    assert s.source_state(src.id)["consecutive_failures"] == 4
+
+
+def _fill(s: Store) -> None:
+    day = date(2026, 4, 10)
+    src = Source("S", "rss", "https://s.example/feed")
+    s.upsert_sources([src])
+    s.record_fetch(SourceResult(src, items=[make_item(1)], status=200, seconds=0.25), etag='"e"', run_id="r1")
+    s.add_items([make_item(n, comments=[Comment("u", "评论 ü", score=n)]) for n in range(40)])
+    s.put_embeddings({f"id{n}": np.linspace(0, 1, 8, dtype=np.float32) * n for n in range(40)}, "m")
+    s.put_signatures({f"id{n}": np.arange(16, dtype=np.uint32) + n for n in range(40)})
+    s.save_story("st1", "故事", day, day, np.ones(8), ["id1", "id2"], day)
+    s.mark_briefed(["st1"], day)
+    run = RunReport(id="r1", edition=day, started=datetime(2026, 4, 10, tzinfo=timezone.utc))
+    run.stages.append(StageReport("fetch", 1.0 / 3, {"fetched": 3}, [], ok=True))
+    s.save_run(run)
+    s.record_edition(day, "zh", "r1", "out/brief.json", "abc")
+    s.start_delivery(day, "mail", "email", "abc")
+    s.finish_delivery(day, "mail", ok=True, detail="sent")
+    s.record_alert("r1", "mail", day, "subject", ok=True)
+    s.put_response("k", "m", "req", "resp", 3, 4)
+    s.conn.execute("INSERT INTO desk_audit (edition, version, at, \"user\", action) VALUES ('2026-04-10', 1, 'now', 'ed', 'a')")
+    s.conn.commit()
+
+
+def _dump(s: Store) -> dict[str, list[tuple[object, ...]]]:
+    return {t: sorted((tuple(r.values()) for r in s.iter_rows(f"SELECT * FROM {t}")), key=repr) for t in TABLES}
+
+
+def test_copy_to_postgresql_loses_nothing_and_can_be_rerun(tmp_path: Path, pg_url: str) -> None:
+    src = Store.open(tmp_path / "old.db")
+    _fill(src)
+    dest = Store.open(pg_url)
+    first = {c.table: c for c in src.copy_to(dest)}
+    assert first["items"].source == first["items"].copied == first["items"].dest == 40
+    assert _dump(dest) == _dump(src)  # every value, bytes and floats included, as it was
+    again = src.copy_to(dest)  # a rerun adds nothing and still checks
+    assert all(c.copied == 0 and c.dest == c.source for c in again)
+    src.add_items([make_item(99)])
+    assert {c.table: c.copied for c in src.copy_to(dest)}["items"] == 1
+    dest._write("INSERT INTO desk_audit (edition, version, at, \"user\", action) VALUES ('x', 1, 'now', 'ed', 'b')", {})
+    assert dest.count("desk_audit") == 2  # the auto-numbered key counts on after the copied ones
+
+
+def test_a_wrong_password_is_explained_without_showing_it(pg_url: str) -> None:
+    good = pg_url.split("//", 1)[1].split("@", 1)[0].split(":", 1)[1]
+    wrong = pg_url.replace(f":{good}@", ":Wr0ngSecretPassw0rd@")
+    with pytest.raises(StoreError) as info:
+        Store.open(wrong)
+    msg = str(info.value)
+    assert "Wr0ngSecretPassw0rd" not in msg and good not in msg
+    assert "127.0.0.1" in msg and "password" in msg and "DAILYBRIEF_DB" in msg
+
+
+def test_store_migrate_command_copies_checks_and_reruns(pg_url: str) -> None:
+    from click.testing import CliRunner
+
+    from dailybrief import config
+    from dailybrief.cli import main
+
+    src = Store.open(config.load().db_url())  # the configured SQLite file
+    _fill(src)
+    src.close()
+    password = pg_url.split("@", 1)[0].rsplit(":", 1)[1]
+    first = CliRunner().invoke(main, ["store", "migrate", "--to", pg_url])
+    assert first.exit_code == 0, first.output
+    text = " ".join(first.output.split())
+    assert "checked: PostgreSQL holds every one of the" in text and password not in first.output
+    assert "│ items │ 40 │ 40 │ 40 │" in text, text
+    again = CliRunner().invoke(main, ["store", "migrate", "--to", pg_url])
+    assert again.exit_code == 0 and "│ items │ 40 │ 0 │ 40 │" in " ".join(again.output.split())
+    wrong = CliRunner().invoke(main, ["store", "migrate", "--to", pg_url.replace(password, "N0tThePassw0rd")])
+    assert wrong.exit_code == 1 and "N0tThePassw0rd" not in wrong.output and "password" in wrong.output
+    bad = CliRunner().invoke(main, ["store", "migrate", "--to", "mysql://x@h/db"])
+    assert bad.exit_code == 2 and "postgresql://" in bad.output

@@ -1,4 +1,5 @@
-from dailybrief.text import clip, detect_language, html_to_text, split_sentences, strip_boilerplate
+from dailybrief.sanitize import html_to_text
+from dailybrief.text import clip, detect_language, split_sentences, strip_boilerplate
 
 
 def test_html_to_text_drops_scripts_and_keeps_paragraphs() -> None:

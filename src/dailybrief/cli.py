@@ -33,7 +33,7 @@ from .render.formats import get_renderer, render_json
 from .run.distributed import run_distributed, start_worker
 from .run.pipeline import Hooks, Pipeline, brief_digest, check_due, file_stem, load_briefs
 from .run.schedule import lock_path, run_lock, scheduler, serve, timezone_of
-from .store import Store
+from .store import Store, bare_url, is_postgres, shown
 from .stories.embed import default_embedder
 from .stories.rank import PARTS
 from .write.grounding import CHECKER_VERSION, Checker, Passage
@@ -89,7 +89,7 @@ class Ctx:
 
     def store(self) -> Store:
         try:
-            return Store.open(self.cfg.db_path())
+            return Store.open(self.cfg.db_url())
         except DailybriefError as exc:
             raise click.ClickException(str(exc)) from exc
 
@@ -132,18 +132,21 @@ def summarise(run: RunReport, currency: str = "USD") -> None:
         f"failures: {len(run.failures)}"
     )
     write = next((s.counts for s in run.stages if s.name == "write"), {})
-    if "cited" in write:
+    verify = next((s.counts for s in run.stages if s.name == "verify"), {})
+    if "cited" in verify:
         writers = ", ".join(f"{k[3:]} {v}" for k, v in write.items() if k.startswith("by_"))
-        flagged = f" ({write.get('marked', 0)} marked, {write.get('dropped', 0)} dropped)" \
-            if write.get("marked") or write.get("dropped") else ""
-        console.print(f"faithfulness: {write['sentences']} sentences · {write['cited']} cited · "
-                      f"{write['supported']} supported{flagged} · sections by writer: {writers or 'none'}")
-        parts = " · ".join(f"{k[10:]} {v}" for k, v in write.items() if k.startswith("supported_"))
-        judge = f" · model judge: {write['judge_calls']} calls, {write.get('judge_rejected', 0)} rejected" \
-            if write.get("judge_calls") else ""
-        dropped = f" · sections dropped: {write['dropped_sections']}" if write.get("dropped_sections") else ""
-        console.print(f"supported by part: {parts or 'none'} · checker {write.get('checker', '?')}{judge}{dropped}")
-    if "calls" in write:
+        flagged = f" ({verify.get('marked', 0)} marked, {verify.get('dropped', 0)} dropped)" \
+            if verify.get("marked") or verify.get("dropped") else ""
+        console.print(f"faithfulness: {verify['sentences']} sentences · {verify['cited']} cited · "
+                      f"{verify['supported']} supported{flagged} · sections by writer: {writers or 'none'}")
+        parts = " · ".join(f"{k[10:]} {v}" for k, v in verify.items() if k.startswith("supported_"))
+        judge = f" · model judge: {verify['judge_calls']} calls, {verify.get('judge_rejected', 0)} rejected" \
+            if verify.get("judge_calls") else ""
+        dropped = f" · sections dropped: {verify['dropped_sections']}" if verify.get("dropped_sections") else ""
+        console.print(f"supported by part: {parts or 'none'} · checker {verify.get('checker', '?')}{judge}{dropped}")
+    if "calls" in write:  # the writer's calls, and the judge's (counted by the verify stage)
+        write = {k: v + w if isinstance(v, int | float) and isinstance(w := verify.get(k), int | float) else v
+                 for k, v in write.items()}
         console.print(f"model: {write['calls']} calls, {write['cached']} from the cache, {write['retries']} retries · "
                       f"tokens: {write['prompt_tokens']} prompt + {write['completion_tokens']} answer = {write['tokens']} · "
                       f"cost: {write['cost']:.4f} {currency} · fallbacks to extractive: {write.get('fallbacks', 0)}")
@@ -543,6 +546,44 @@ def deliveries(ctx: Ctx, day: str | None, limit: int) -> None:
         table.add_row(r["edition"], r["target"], r["kind"] or "", r["status"], str(r["attempts"]),
                       (r["last_attempt"] or "")[:19], (r["error"] or r["detail"] or "")[:120])
     out.print(table)
+
+
+@main.group(name="store")
+def store_group() -> None:
+    """The database: copy the SQLite store to a PostgreSQL server."""
+
+
+@store_group.command(name="migrate")
+@click.option("--to", "to", required=True, metavar="URL",
+              help="postgresql://user@host:port/dbname; the password from PGPASSWORD or ~/.pgpass.")
+@click.option("--from", "frm", type=click.Path(dir_okay=False, exists=True), default=None,
+              help="The SQLite file (default: the configured one).")
+@pass_ctx
+def store_migrate(ctx: Ctx, to: str, frm: str | None) -> None:
+    """Copy every row of the SQLite store into PostgreSQL and check the counts; a rerun copies only what is missing."""
+    source = Path(frm) if frm else ctx.cfg.db_path()
+    if not is_postgres(to):
+        raise click.UsageError(f"--to {shown(to)}: name a PostgreSQL server, postgresql://user@host:port/dbname")
+    if not source.is_file():
+        raise click.ClickException(f"no SQLite store at {source}: pass --from <file>")
+    try:
+        with run_lock(source.with_name(source.name + ".lock"), "store migrate"):
+            src, dest = Store.open(source), Store.open(to)
+            try:
+                copies = src.copy_to(dest)
+            finally:
+                src.close()
+                dest.close()
+    except DailybriefError as exc:
+        raise click.ClickException(str(exc)) from exc
+    table = Table(title=f"{source} -> {shown(to)}")
+    for col in ("table", "rows in SQLite", "copied now", "rows in PostgreSQL"):
+        table.add_column(col, justify="left" if col == "table" else "right")
+    for c in copies:
+        table.add_row(c.table, f"{c.source:,}", f"{c.copied:,}", f"{c.dest:,}")
+    out.print(table)
+    out.print(f"checked: PostgreSQL holds every one of the {sum(c.source for c in copies):,} rows. "
+              f'Point dailybrief at it with DAILYBRIEF_DB or [storage] url = "{bare_url(to)}".')
 
 
 @main.command()

@@ -6,6 +6,7 @@ that names the key, the value and the fix.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import tomllib
@@ -14,7 +15,7 @@ from datetime import date, datetime, timedelta
 from datetime import time as dtime
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -40,6 +41,16 @@ from .ingest import sources as source_kinds
 from .ingest.http import FetchSettings
 from .netguard import parse_allow
 from .records import Branding, Source
+from .store import is_postgres, shown
+
+_S = TypeVar("_S")
+
+
+def stage_settings(cls: type[_S], section: BaseModel, **derived: Any) -> _S:
+    """The one way a config section becomes a stage's settings: every field the two share, by name, and then
+    ``derived``, the values the stage computes from its section (a tuple for a list, records for tables)."""
+    shared = {f.name for f in dataclasses.fields(cls)} & set(type(section).model_fields)  # type: ignore[arg-type]
+    return cls(**{**{n: getattr(section, n) for n in shared}, **derived})
 
 
 @dataclass(slots=True)
@@ -382,32 +393,39 @@ class VerifyConfig(_Model):
     # With a model writer, also ask the model to judge each story's sentences (one call per story, cached).
     judge: bool = True
 
+    def check_settings(self) -> CheckSettings:
+        """The grounding checker's thresholds."""
+        return stage_settings(CheckSettings, self)
+
+
+_FETCH = FetchSettings()  # the fetch stage sits below config (ingest/): its dataclass holds the defaults
+
 
 class FetchConfig(_Model):
-    connect_timeout: float = Field(5.0, gt=0)
-    read_timeout: float = Field(10.0, gt=0)
-    timeout: float = Field(20.0, gt=0)
-    concurrency: int = Field(64, ge=1, le=512)
-    per_host: int = Field(4, ge=1, le=64)
-    max_bytes: int = Field(10_000_000, ge=1024)
-    max_redirects: int = Field(5, ge=0, le=30)
-    user_agent: str = Field("dailybrief/0.1 (+https://github.com/dailybrief/dailybrief)", min_length=1)
-    retries: int = Field(2, ge=0, le=10)
-    backoff: float = Field(0.5, ge=0, le=60)
-    max_retry_after: float = Field(30.0, ge=0, le=3600)
-    respect_robots: bool = True
-    comment_threads: int = Field(10, ge=0, le=200)
-    top_comments: int = Field(8, ge=0, le=100)
-    full_text_items: int = Field(20, ge=0, le=500)
-    parse_threads: int = Field(2, ge=0, le=64)
-    parse_processes: int = Field(-1, ge=-1, le=64)
-    failing_runs: int = Field(3, ge=1, le=100)
+    connect_timeout: float = Field(_FETCH.connect_timeout, gt=0)
+    read_timeout: float = Field(_FETCH.read_timeout, gt=0)
+    timeout: float = Field(_FETCH.timeout, gt=0)
+    concurrency: int = Field(_FETCH.concurrency, ge=1, le=512)
+    per_host: int = Field(_FETCH.per_host, ge=1, le=64)
+    max_bytes: int = Field(_FETCH.max_bytes, ge=1024)
+    max_redirects: int = Field(_FETCH.max_redirects, ge=0, le=30)
+    user_agent: str = Field(_FETCH.user_agent, min_length=1)
+    retries: int = Field(_FETCH.retries, ge=0, le=10)
+    backoff: float = Field(_FETCH.backoff, ge=0, le=60)
+    max_retry_after: float = Field(_FETCH.max_retry_after, ge=0, le=3600)
+    respect_robots: bool = _FETCH.respect_robots
+    comment_threads: int = Field(_FETCH.comment_threads, ge=0, le=200)
+    top_comments: int = Field(_FETCH.top_comments, ge=0, le=100)
+    full_text_items: int = Field(_FETCH.full_text_items, ge=0, le=500)
+    parse_threads: int = Field(_FETCH.parse_threads, ge=0, le=64)
+    parse_processes: int = Field(_FETCH.parse_processes, ge=-1, le=64)
+    failing_runs: int = Field(3, ge=1, le=100)  # the run summary's, not the fetch stage's
     # Hosts or networks that links found in feeds may point at although they are private (an intranet):
     # e.g. ["10.1.2.0/24", "wiki.corp", "127.0.0.1"]. Configured source URLs need no entry.
-    allow_private: list[str] = Field(default_factory=list)
-    deadline: float = Field(600.0, ge=0, le=24 * 3600)  # seconds for the whole fetch stage; 0: none
-    host_timeouts: int = Field(3, ge=0, le=1000)  # a host that timed out this often is not asked again; 0: never
-    max_item_chars: int = Field(100_000, ge=1000, le=10_000_000)  # text kept per item, after extraction
+    allow_private: list[str] = Field(default_factory=lambda: list(_FETCH.allow_private))
+    deadline: float = Field(_FETCH.deadline, ge=0, le=24 * 3600)  # seconds for the whole fetch stage; 0: none
+    host_timeouts: int = Field(_FETCH.host_timeouts, ge=0, le=1000)  # a host that timed out this often is skipped
+    max_item_chars: int = Field(_FETCH.max_item_chars, ge=1000, le=10_000_000)  # text kept per item
 
     @field_validator("allow_private")
     @classmethod
@@ -416,13 +434,46 @@ class FetchConfig(_Model):
         return v
 
     def settings(self) -> FetchSettings:
-        """The fetch stage's settings (every key but failing_runs, which the run summary uses)."""
-        data = self.model_dump(exclude={"failing_runs"})
-        return FetchSettings(**{**data, "allow_private": tuple(data["allow_private"])})
+        """The fetch stage's settings."""
+        return stage_settings(FetchSettings, self, allow_private=tuple(self.allow_private))
+
+
+class ClusteringConfig(_Model):
+    """How items become stories (stories/cluster.py reads this section as its settings)."""
+
+    threshold: float = Field(0.43, ge=0, le=1)  # average similarity of two groups' items for them to be one story
+    short_bonus: float = Field(0.16, ge=0, le=1)  # added to the similarity of two title-only items (half when one is)
+    short_chars: int = Field(40, ge=0, le=10_000)  # an item whose body is shorter than this is title-only
+    link: float = Field(0.88, ge=0, le=1)  # items this alike are one report (a translation, a rewrite): one story
+    lookback_days: int = Field(7, ge=0, le=90)  # stories seen within this many days stay open for new items
+    decay: float = Field(0.8, ge=0, le=1)  # weight per day of age of a story's earlier items
+    max_size: int = Field(300, ge=2)  # a day's group above this is re-cut; a story above it needs large_margin more
+    large_margin: float = Field(0.08, ge=0, le=1)
+    name_margin: float = Field(0.1, ge=0, le=1)  # two groups this close below the threshold merge when a name ties
+    name_share: float = Field(0.6, ge=0, le=1)  # ... a name found in this share of each group's items
+    name_focus: float = Field(0.6, ge=0, le=1)  # ... and this share of all the day's items that mention it
+    max_pool: int = Field(1000, ge=2)  # the day's linkage runs on at most this many items at once (time, memory: n²)
+    name_weight: float = Field(0.2, ge=0, le=1)  # the share of an item's similarity that comes from its names
+    name_dims: int = Field(256, ge=1, le=65_536)  # names are hashed into this many dimensions
+    title_only_penalty: float = Field(0.2, ge=0, le=1)  # off two title-only texts' similarity, one a community thread
+    release_bonus: float = Field(0.25, ge=0, le=1)  # two titles share a name with a version (DeepSeek V4, GPT-5.5)
 
 
 class StorageConfig(_Model):
     path: str = ""
+    url: str = ""  # a PostgreSQL server instead of the file: postgresql://user@host:port/dbname
+
+    @field_validator("url")
+    @classmethod
+    def _postgres_url(cls, v: str) -> str:
+        v = v.strip()
+        if v and not is_postgres(v):
+            raise ConfigError("storage.url", shown(v), "write postgresql://user@host:port/dbname, or leave it empty "
+                              "for the SQLite file of [storage].path")
+        if v and urlsplit(v).password:
+            raise ConfigError("storage.url", shown(v), "keep the password out of the file: libpq reads it from "
+                              "PGPASSWORD or ~/.pgpass, or put the whole URL in DAILYBRIEF_DB")
+        return v
 
 
 class OutputConfig(_Model):
@@ -815,6 +866,7 @@ class Config(_Model):
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     sources: list[SourceConfig] = Field(default_factory=list)
     rank: RankConfig = Field(default_factory=RankConfig)
+    clustering: ClusteringConfig = Field(default_factory=ClusteringConfig)
 
     # Where the config file lives; relative paths in it resolve from here.
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
@@ -860,9 +912,17 @@ class Config(_Model):
     def enabled_sources(self) -> list[Source]:
         return [s.to_source() for s in self.sources if s.enabled]
 
+    def db_url(self) -> str:
+        """The store to open: DAILYBRIEF_DB (a file or a postgresql:// URL), else [storage].url, else the file."""
+        env = os.environ.get("DAILYBRIEF_DB", "").strip()
+        if env and is_postgres(env):
+            return env
+        return self.storage.url if self.storage.url and not env else str(self.db_path())
+
     def db_path(self) -> Path:
-        env = os.environ.get("DAILYBRIEF_DB")
-        if env:
+        """The SQLite file, and the folder beside it for the run's staging (a PostgreSQL store: the data dir's)."""
+        env = os.environ.get("DAILYBRIEF_DB", "").strip()
+        if env and not is_postgres(env):
             return Path(env)
         if self.storage.path:
             p = Path(self.storage.path).expanduser()

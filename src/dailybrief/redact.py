@@ -31,7 +31,7 @@ MASK = "***"
 MIN_LENGTH = 6  # shorter values are not worth blanking everywhere (they would blank ordinary words)
 _TOKENISH = re.compile(r"(?=.*\d)[A-Za-z0-9_\-.:~%=]{8,}")  # a path segment that looks like a key, not a word
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: a log record made while compiling (a GC-time warning) scrubs too
 _secrets: set[str] = set()
 _pattern: re.Pattern[str] | None = None
 

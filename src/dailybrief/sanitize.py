@@ -19,8 +19,10 @@ carry a script, an event handler or a ``javascript:`` link to a reader:
 
 from __future__ import annotations
 
+import html
 import re
 
+import lxml.html
 import nh3
 
 __all__ = ["PAGE_TAGS", "TEXT_TAGS", "WECHAT_TAGS", "clean_fragment", "clean_page", "clean_wechat"]
@@ -109,3 +111,26 @@ def clean_wechat(html: str) -> str:
                      attribute_filter=_data_images_only, url_schemes={"data"},
                      clean_content_tags={"script", "style"}, filter_style_properties=set(_WECHAT_CSS),
                      link_rel=None)
+
+
+_WS = re.compile(r"\s+")
+_BLOCK_TAGS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "blockquote", "section", "article")
+
+
+def html_to_text(markup: str) -> str:
+    """Visible text of an HTML fragment, paragraphs kept as line breaks; scripts dropped."""
+    if not markup:
+        return ""
+    if "<" not in markup:
+        return _WS.sub(" ", html.unescape(markup)).strip()
+    try:
+        root = lxml.html.fragment_fromstring(markup, create_parent="div")
+    except (lxml.etree.ParserError, ValueError):
+        return _WS.sub(" ", re.sub(r"<[^>]+>", " ", markup)).strip()
+    for bad in root.xpath("//script|//style|//noscript|//iframe|//object"):
+        bad.drop_tree()
+    for el in root.iter(*_BLOCK_TAGS):
+        el.tail = "\n" + (el.tail or "")
+    text = root.text_content()
+    lines = [_WS.sub(" ", line).strip() for line in text.split("\n")]
+    return "\n".join(line for line in lines if line)

@@ -1,6 +1,14 @@
-"""The store: one SQLite file, numbered migrations applied on open.
+"""The store: SQLite (one file, the default) or PostgreSQL, numbered migrations applied on open.
 
-Ids come from content hashes, so storing the same item twice is a no-op.
+    Store.open("path/to/dailybrief.db")            SQLite: one machine, nothing to install
+    Store.open("postgresql://user@host/dbname")    PostgreSQL: many workers and schedulers on one store
+
+Both run through SQLAlchemy Core: every query below is one text of SQL with named parameters that
+both engines accept (``ON CONFLICT`` upserts, no engine-only functions), so there is one code path
+and one schema history. Vectors are ``BYTEA`` (float32 bytes) and similarity is numpy's.
+
+Ids come from content hashes, so storing the same item twice is a no-op; every write that many
+workers may race on is one atomic statement against a unique key (no read-modify-write).
 Every run is recorded with its stages, counts, errors and durations.
 """
 
@@ -9,18 +17,25 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import sqlite_utils
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.pool import NullPool, StaticPool
 
-from .errors import StoreError
+from .errors import BusyError, StoreError
 from .records import Comment, Item, RunReport, Source, SourceResult, StageReport, as_dict
-from .redact import scrub, scrub_data
+from .redact import register, scrub, scrub_data
 
+# Migrations are portable SQL, applied in order on both engines. Type names both accept with the
+# same meaning: TEXT, INTEGER, DOUBLE PRECISION (SQLite: REAL), BYTEA (SQLite stores the bytes as a
+# blob). The one spelling the engines do not share, an auto-numbered key, is written {auto_id}.
 MIGRATIONS: list[str] = [
     # 1: the foundation
     """
@@ -28,7 +43,7 @@ MIGRATIONS: list[str] = [
         id TEXT PRIMARY KEY, name TEXT, kind TEXT, url TEXT, tier TEXT, language TEXT,
         etag TEXT, last_modified TEXT,
         last_success TEXT, last_attempt TEXT, consecutive_failures INTEGER DEFAULT 0,
-        last_error TEXT, last_latency REAL, last_items INTEGER
+        last_error TEXT, last_latency DOUBLE PRECISION, last_items INTEGER
     );
     CREATE TABLE items (
         id TEXT PRIMARY KEY, source_id TEXT, source_name TEXT, tier TEXT,
@@ -40,10 +55,10 @@ MIGRATIONS: list[str] = [
     CREATE INDEX items_canonical ON items(canonical_url);
     CREATE INDEX items_hash ON items(content_hash);
     CREATE INDEX items_published ON items(published);
-    CREATE TABLE embeddings (item_id TEXT, model TEXT, vector BLOB, PRIMARY KEY (item_id, model));
+    CREATE TABLE embeddings (item_id TEXT, model TEXT, vector BYTEA, PRIMARY KEY (item_id, model));
     CREATE TABLE stories (
         id TEXT PRIMARY KEY, title TEXT, first_seen TEXT, last_seen TEXT,
-        briefed_on TEXT, centroid BLOB
+        briefed_on TEXT, centroid BYTEA
     );
     CREATE TABLE story_items (item_id TEXT PRIMARY KEY, story_id TEXT, day TEXT);
     CREATE INDEX story_items_story ON story_items(story_id);
@@ -52,7 +67,7 @@ MIGRATIONS: list[str] = [
         failures TEXT, outputs TEXT
     );
     CREATE TABLE run_stages (
-        run_id TEXT, seq INTEGER, name TEXT, seconds REAL, counts TEXT, errors TEXT, ok INTEGER,
+        run_id TEXT, seq INTEGER, name TEXT, seconds DOUBLE PRECISION, counts TEXT, errors TEXT, ok INTEGER,
         PRIMARY KEY (run_id, seq)
     );
     CREATE TABLE editions (
@@ -78,7 +93,7 @@ MIGRATIONS: list[str] = [
     ALTER TABLE sources ADD COLUMN last_status INTEGER;
     CREATE TABLE source_runs (
         run_id TEXT, source_id TEXT, at TEXT, ok INTEGER, status INTEGER, not_modified INTEGER,
-        error TEXT, latency REAL, items INTEGER, new_items INTEGER,
+        error TEXT, latency DOUBLE PRECISION, items INTEGER, new_items INTEGER,
         PRIMARY KEY (run_id, source_id)
     );
     CREATE INDEX source_runs_source ON source_runs(source_id, at);
@@ -92,10 +107,11 @@ MIGRATIONS: list[str] = [
     """,
     # 5: stories across days: each item's MinHash signature, computed once; every edition a story was in
     """
-    CREATE TABLE signatures (item_id TEXT PRIMARY KEY, sig BLOB);
+    CREATE TABLE signatures (item_id TEXT PRIMARY KEY, sig BYTEA);
     CREATE INDEX story_items_day ON story_items(day);
     CREATE TABLE briefings (story_id TEXT, day TEXT, PRIMARY KEY (story_id, day));
-    INSERT OR IGNORE INTO briefings (story_id, day) SELECT id, briefed_on FROM stories WHERE briefed_on IS NOT NULL;
+    INSERT INTO briefings (story_id, day) SELECT id, briefed_on FROM stories WHERE briefed_on IS NOT NULL
+    ON CONFLICT DO NOTHING;
     """,
     # 6: a community post about an article keeps its discussion's page, which its reference links to
     """
@@ -118,18 +134,32 @@ MIGRATIONS: list[str] = [
         created TEXT, updated TEXT, touched INTEGER NOT NULL DEFAULT 0, decided_by TEXT, decided TEXT, note TEXT
     );
     CREATE TABLE desk_decisions (
-        edition TEXT, seq INTEGER, story_id TEXT, action TEXT, data TEXT, user TEXT, at TEXT,
+        edition TEXT, seq INTEGER, story_id TEXT, action TEXT, data TEXT, "user" TEXT, at TEXT,
         PRIMARY KEY (edition, seq)
     );
     CREATE TABLE desk_audit (
-        id INTEGER PRIMARY KEY AUTOINCREMENT, edition TEXT, version INTEGER, at TEXT, user TEXT, action TEXT,
+        id {auto_id}, edition TEXT, version INTEGER, at TEXT, "user" TEXT, action TEXT,
         target TEXT, before TEXT, after TEXT
     );
     CREATE INDEX desk_audit_edition ON desk_audit(edition, id);
     """,
 ]
 
+AUTO_ID = {"sqlite": "INTEGER PRIMARY KEY AUTOINCREMENT", "postgresql": "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY"}
+
+# Every table, in the order a copy fills them (`dailybrief store migrate`), with its key columns.
+TABLES: dict[str, tuple[str, ...]] = {
+    "sources": ("id",), "items": ("id",), "embeddings": ("item_id", "model"), "signatures": ("item_id",),
+    "stories": ("id",), "story_items": ("item_id",), "briefings": ("story_id", "day"), "runs": ("id",),
+    "run_stages": ("run_id", "seq"), "source_runs": ("run_id", "source_id"), "editions": ("edition", "language"),
+    "deliveries": ("edition", "target"), "alerts": ("run_id", "target"), "llm_cache": ("key",),
+    "desk_users": ("name",), "desk_drafts": ("edition",), "desk_decisions": ("edition", "seq"), "desk_audit": ("id",),
+}
+
 STALE_HEARTBEAT = timedelta(hours=12)  # a "running" run silent this long is dead even if its PID was reused
+CHUNK = 500  # ids per IN (...) list: well under SQLite's bound-parameter limit
+LOCK_CLASS = 0x64627266  # "dbrf": the first half of every advisory-lock key dailybrief takes
+RUN_LOCK, MIGRATION_LOCK = 1, 2  # the second half
 
 _ITEM_COLUMNS = (
     "id", "source_id", "source_name", "tier", "url", "canonical_url", "title", "summary", "text",
@@ -162,73 +192,224 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class Store:
-    """The SQLite store. Open it with ``Store.open(path)``."""
+def is_postgres(where: str | Path) -> bool:
+    """Whether a store location (DAILYBRIEF_DB, [storage]) names a PostgreSQL server rather than a file."""
+    return isinstance(where, str) and where.split(":", 1)[0].split("+", 1)[0] in ("postgresql", "postgres")
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-        self.db = sqlite_utils.Database(conn)
+
+def shown(where: str | Path) -> str:
+    """A store location fit for a message: a URL's password is never shown."""
+    if not is_postgres(where):
+        return str(where)
+    try:
+        return make_url(str(where)).render_as_string(hide_password=True)
+    except (sa.exc.ArgumentError, ValueError):
+        return "the PostgreSQL URL (unreadable: write postgresql://user:password@host:port/dbname)"
+
+
+def bare_url(url: str) -> str:
+    """A PostgreSQL URL without its password (fit for [storage].url, which keeps secrets out)."""
+    try:
+        return make_url(url)._replace(password=None).render_as_string(hide_password=False)
+    except (sa.exc.ArgumentError, ValueError):
+        return shown(url)
+
+
+def _pg_engine(url: str, application_name: str = "dailybrief") -> Engine:
+    """An engine on the psycopg 3 driver, one connection per Store (NullPool: nothing kept open behind it)."""
+    try:
+        u = make_url(url)
+    except (sa.exc.ArgumentError, ValueError) as exc:
+        raise StoreError(f"{shown(url)}: not a database URL; write postgresql://user:password@host:port/dbname") from exc
+    register(u.password if isinstance(u.password, str) else None)
+    register(url)
+    return sa.create_engine(u.set(drivername="postgresql+psycopg"), poolclass=NullPool,
+                            connect_args={"application_name": application_name[:63], "connect_timeout": 10})
+
+
+def _sql(query: str, **expanding: bool) -> sa.TextClause:
+    clause = sa.text(query)
+    return clause.bindparams(*(sa.bindparam(name, expanding=True) for name in expanding)) if expanding else clause
+
+
+def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
+    for start in range(0, len(ids), CHUNK):
+        yield list(ids[start : start + CHUNK])
+
+
+def _quoted(names: Iterable[str]) -> str:
+    return ", ".join(f'"{n}"' for n in names)
+
+
+class Store:
+    """The store on either engine. Open it with ``Store.open(path or postgresql:// URL)``."""
+
+    def __init__(self, conn: sqlite3.Connection | Engine, where: str | Path = "") -> None:
+        if isinstance(conn, sqlite3.Connection):
+            raw = conn
+            conn = sa.create_engine("sqlite://", creator=lambda: raw, poolclass=StaticPool)
+        self.engine = conn
+        self.dialect = conn.dialect.name  # "sqlite" or "postgresql"
+        self.where = where or ("PostgreSQL" if self.dialect == "postgresql" else "the database")
+        try:
+            self._c: Connection = conn.connect()
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(self._explain("cannot connect to", exc)) from exc
 
     @classmethod
-    def open(cls, path: str | Path) -> Store:
-        path = Path(path)
-        try:
-            if str(path) != ":memory:":
-                path.parent.mkdir(parents=True, exist_ok=True)
-            # Wait for other processes' locks from the first statement on: switching to WAL
-            # needs a lock too, and another process may be migrating the new file right now.
-            conn = sqlite3.connect(str(path), timeout=30)
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-        except (sqlite3.Error, OSError) as exc:
-            raise StoreError(
-                f"cannot open the database at {path}: {exc}. "
-                "Set DAILYBRIEF_DB or [storage].path to a writable file."
-            ) from exc
-        store = cls(conn)
+    def open(cls, where: str | Path) -> Store:
+        if is_postgres(where):
+            store = cls(_pg_engine(str(where), f"dailybrief pid {os.getpid()}"), where)
+        else:
+            path = Path(where)
+            try:
+                if str(path) != ":memory:":
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                # Wait for other processes' locks from the first statement on: switching to WAL
+                # needs a lock too, and another process may be migrating the new file right now.
+                conn = sqlite3.connect(str(path), timeout=30)
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+            except (sqlite3.Error, OSError) as exc:
+                raise StoreError(
+                    f"cannot open the database at {path}: {exc}. "
+                    "Set DAILYBRIEF_DB or [storage].path to a writable file."
+                ) from exc
+            store = cls(conn, path)
         store.migrate()
         return store
 
+    def _explain(self, doing: str, exc: BaseException) -> str:
+        """An engine error as a message: the cause, never a password, and what to check."""
+        cause = scrub(str(getattr(exc, "orig", None) or exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__)
+        fix = ("check that the server runs, the URL's user, password and database, and that this user may "
+               "create tables (DAILYBRIEF_DB or [storage].url)" if self.dialect == "postgresql"
+               else "set DAILYBRIEF_DB or [storage].path to a writable file")
+        return f"{doing} {shown(self.where)}: {cause}; {fix}"
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The raw SQLite connection, for code written for SQLite only (the editor's desk)."""
+        if self.dialect != "sqlite":
+            raise StoreError("the editor's desk keeps its drafts in the SQLite store for now; "
+                             "point [storage] at a file for `dailybrief desk`")
+        raw = self._c.connection.driver_connection
+        assert isinstance(raw, sqlite3.Connection)
+        return raw
+
     def close(self) -> None:
-        self.conn.close()
+        self._c.close()
+        self.engine.dispose()
+
+    def __del__(self) -> None:
+        # A store dropped without close() (as a bare sqlite3 connection could be) returns its connection
+        # quietly, instead of the pool's garbage-collector warning.
+        c = getattr(self, "_c", None)
+        if c is not None and not c.closed:
+            with suppress(Exception):  # interpreter shutdown: nothing left to tell
+                c.close()
+
+    # -- the one way in ----------------------------------------------------------
+    @contextmanager
+    def _tx(self) -> Iterator[Connection]:
+        """One transaction: committed when the block ends, rolled back if it raises."""
+        if self._c.in_transaction():
+            self._c.commit()
+        with self._c.begin():
+            yield self._c
+
+    def _rows(self, query: str | sa.TextClause, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        with self._tx() as c:
+            return [dict(r) for r in c.execute(_sql(query) if isinstance(query, str) else query, params or {}).mappings()]
+
+    def _one(self, query: str, params: Mapping[str, Any] | None = None) -> Any:
+        with self._tx() as c:
+            return c.execute(_sql(query), params or {}).first()
+
+    def _write(self, query: str | sa.TextClause, rows: Mapping[str, Any] | list[dict[str, Any]]) -> int:
+        """One statement, for one row (returns the rows it changed) or many (in one transaction)."""
+        if isinstance(rows, list) and not rows:
+            return 0
+        with self._tx() as c:
+            return int(c.execute(_sql(query) if isinstance(query, str) else query, rows).rowcount or 0)
 
     # -- migrations -------------------------------------------------------
     @property
     def version(self) -> int:
-        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+        if self.dialect == "sqlite":
+            return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+        row = self._one("SELECT to_regclass('dailybrief_schema') IS NOT NULL")
+        return int(self._one("SELECT version FROM dailybrief_schema")[0]) if row and row[0] else 0
 
-    def migrate(self) -> int:
-        current = self.version
+    def _check_version(self, current: int) -> None:
         if current > len(MIGRATIONS):
             raise StoreError(
                 f"the database is at schema version {current}, newer than this dailybrief "
                 f"({len(MIGRATIONS)}); upgrade dailybrief or point DAILYBRIEF_DB elsewhere"
             )
-        for number, sql in enumerate(MIGRATIONS[current:], start=current + 1):
+
+    def migration(self, number: int) -> str:
+        """Migration `number` (from 1) as this engine runs it."""
+        return MIGRATIONS[number - 1].replace("{auto_id}", AUTO_ID[self.dialect])
+
+    def migrate(self) -> int:
+        return self._migrate_sqlite() if self.dialect == "sqlite" else self._migrate_postgres()
+
+    def _migrate_sqlite(self) -> int:
+        current = self.version
+        self._check_version(current)
+        conn = self.conn
+        for number in range(current + 1, len(MIGRATIONS) + 1):
             try:
-                with self.conn:
-                    self.conn.executescript(f"BEGIN IMMEDIATE; {sql}; PRAGMA user_version = {number}; COMMIT;")
+                with conn:
+                    conn.executescript(f"BEGIN IMMEDIATE; {self.migration(number)}; PRAGMA user_version = {number}; COMMIT;")
             except sqlite3.Error as exc:
-                if self.conn.in_transaction:
-                    self.conn.rollback()
+                if conn.in_transaction:
+                    conn.rollback()
                 if self.version >= number:  # another process opening the same new database applied it first
                     continue
                 raise StoreError(f"migration {number} failed: {exc}") from exc
         return self.version
 
+    def _migrate_postgres(self) -> int:
+        """Each pending migration in its own transaction with its version (PostgreSQL's DDL is
+        transactional), under an advisory lock, so workers opening a new database at once apply it once."""
+        try:
+            with self._tx() as c:
+                c.execute(_sql("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": LOCK_CLASS, "b": MIGRATION_LOCK})
+                c.execute(_sql("CREATE TABLE IF NOT EXISTS dailybrief_schema (version INTEGER NOT NULL)"))
+                c.execute(_sql("INSERT INTO dailybrief_schema (version) SELECT 0 WHERE NOT EXISTS "
+                               "(SELECT 1 FROM dailybrief_schema)"))
+        except sa.exc.SQLAlchemyError as exc:
+            raise StoreError(self._explain("cannot prepare", exc)) from exc
+        while True:  # bounded: each pass applies one migration or returns
+            number = 0
+            try:
+                with self._tx() as c:
+                    c.execute(_sql("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": LOCK_CLASS, "b": MIGRATION_LOCK})
+                    current = int(c.execute(_sql("SELECT version FROM dailybrief_schema")).scalar_one())
+                    self._check_version(current)
+                    if current == len(MIGRATIONS):
+                        return current
+                    number = current + 1
+                    for statement in self.migration(number).split(";"):
+                        if statement.strip():
+                            c.exec_driver_sql(statement)
+                    c.execute(_sql("UPDATE dailybrief_schema SET version = :v"), {"v": number})
+            except sa.exc.SQLAlchemyError as exc:
+                raise StoreError(self._explain(f"migration {number} failed on", exc)) from exc
+
     # -- sources ----------------------------------------------------------
     def upsert_sources(self, sources: Iterable[Source]) -> None:
-        rows = [
-            {"id": s.id, "name": s.name, "kind": s.kind, "url": s.url, "tier": s.tier, "language": s.language}
-            for s in sources
-        ]
-        if rows:
-            self.db.table("sources").upsert_all(rows, pk="id")
+        rows = sorted(({"id": s.id, "name": s.name, "kind": s.kind, "url": s.url, "tier": s.tier, "language": s.language}
+                       for s in sources), key=lambda r: r["id"])
+        self._write("INSERT INTO sources (id, name, kind, url, tier, language) VALUES (:id, :name, :kind, :url, :tier, "
+                    ":language) ON CONFLICT (id) DO UPDATE SET name=excluded.name, kind=excluded.kind, url=excluded.url, "
+                    "tier=excluded.tier, language=excluded.language", rows)
 
     def source_state(self, source_id: str) -> dict[str, Any]:
-        row = self.conn.execute(
-            "SELECT etag, last_modified, consecutive_failures, http_cache FROM sources WHERE id = ?", (source_id,)
-        ).fetchone()
+        row = self._one("SELECT etag, last_modified, consecutive_failures, http_cache FROM sources WHERE id = :id",
+                        {"id": source_id})
         if not row:
             return {}
         try:
@@ -243,58 +424,59 @@ class Store:
         """Update a source's health after a fetch (and its history, given the run); returns its consecutive failures."""
         now = utcnow().isoformat()
         sid = result.source.id
-        with self.conn:
+        with self._tx() as c:
             if result.error:
-                self.conn.execute(
-                    "UPDATE sources SET last_attempt=?, last_error=?, last_latency=?, last_status=?, "
-                    "consecutive_failures = COALESCE(consecutive_failures, 0) + 1 WHERE id=?",
-                    (now, scrub(result.error), result.seconds, result.status, sid),
+                c.execute(_sql(
+                    "UPDATE sources SET last_attempt=:now, last_error=:error, last_latency=:latency, last_status=:status, "
+                    "consecutive_failures = COALESCE(consecutive_failures, 0) + 1 WHERE id=:id"),
+                    {"now": now, "error": scrub(result.error), "latency": result.seconds, "status": result.status, "id": sid},
                 )
             else:
-                self.conn.execute(
-                    "UPDATE sources SET last_attempt=?, last_success=?, last_error=NULL, last_latency=?, "
-                    "consecutive_failures=0, last_items=?, last_status=?, etag=COALESCE(?, etag), "
-                    "last_modified=COALESCE(?, last_modified), http_cache=COALESCE(?, http_cache) WHERE id=?",
-                    (now, now, result.seconds, len(result.items), result.status, etag, last_modified,
-                     json.dumps(cache) if cache is not None else None, sid),
+                c.execute(_sql(
+                    "UPDATE sources SET last_attempt=:now, last_success=:now, last_error=NULL, last_latency=:latency, "
+                    "consecutive_failures=0, last_items=:items, last_status=:status, etag=COALESCE(:etag, etag), "
+                    "last_modified=COALESCE(:lm, last_modified), http_cache=COALESCE(:cache, http_cache) WHERE id=:id"),
+                    {"now": now, "latency": result.seconds, "items": len(result.items), "status": result.status,
+                     "etag": etag, "lm": last_modified, "cache": json.dumps(cache) if cache is not None else None, "id": sid},
                 )
             if run_id:
-                self.conn.execute(
-                    "INSERT OR REPLACE INTO source_runs (run_id, source_id, at, ok, status, not_modified, error, "
-                    "latency, items, new_items) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (run_id, sid, now, int(not result.error), result.status, int(result.not_modified),
-                     scrub(result.error) or None, result.seconds, len(result.items), new_items),
+                c.execute(_sql(
+                    "INSERT INTO source_runs (run_id, source_id, at, ok, status, not_modified, error, latency, items, "
+                    "new_items) VALUES (:run, :sid, :at, :ok, :status, :nm, :error, :latency, :items, :new) "
+                    "ON CONFLICT (run_id, source_id) DO UPDATE SET at=excluded.at, ok=excluded.ok, status=excluded.status, "
+                    "not_modified=excluded.not_modified, error=excluded.error, latency=excluded.latency, "
+                    "items=excluded.items, new_items=excluded.new_items"),
+                    {"run": run_id, "sid": sid, "at": now, "ok": int(not result.error), "status": result.status,
+                     "nm": int(result.not_modified), "error": scrub(result.error) or None, "latency": result.seconds,
+                     "items": len(result.items), "new": new_items},
                 )
         return int(self.source_state(sid).get("consecutive_failures", 0))
 
     def set_new_items(self, run_id: str, counts: dict[str, int]) -> None:
         """How many of each source's items were new in a run (known only once they are stored)."""
-        with self.conn:
-            self.conn.executemany("UPDATE source_runs SET new_items=? WHERE run_id=? AND source_id=?",
-                                  [(n, run_id, sid) for sid, n in counts.items()])
+        self._write("UPDATE source_runs SET new_items=:n WHERE run_id=:run AND source_id=:sid",
+                    [{"n": n, "run": run_id, "sid": sid} for sid, n in sorted(counts.items())])
 
     def source_history(self, source_id: str, limit: int = 7) -> list[dict[str, Any]]:
         """A source's last runs, newest first: ok, status, latency, items, new items, error."""
-        return list(self.db.query(
-            "SELECT * FROM source_runs WHERE source_id=? ORDER BY at DESC LIMIT ?", (source_id, limit)))
+        return self._rows("SELECT * FROM source_runs WHERE source_id=:sid ORDER BY at DESC LIMIT :n",
+                          {"sid": source_id, "n": limit})
 
     def known_urls(self, source_id: str) -> set[str]:
         """Canonical URLs of a source's items already stored with their full text."""
-        return {r[0] for r in self.conn.execute(
-            "SELECT canonical_url FROM items WHERE source_id=? AND text != ''", (source_id,))}
+        return {r["canonical_url"] for r in self._rows(
+            "SELECT canonical_url FROM items WHERE source_id=:sid AND text != ''", {"sid": source_id})}
 
     def set_text(self, item_id: str, text: str) -> None:
         """An item's full text, fetched after the fact (a story's lead item that came without a summary)."""
-        with self.conn:
-            self.conn.execute("UPDATE items SET text=? WHERE id=?", (text, item_id))
+        self._write("UPDATE items SET text=:text WHERE id=:id", {"text": text, "id": item_id})
 
     def set_comments(self, item_id: str, comments: list[Comment]) -> None:
-        with self.conn:
-            self.conn.execute("UPDATE items SET comments=? WHERE id=?",
-                              (json.dumps(as_dict(comments), ensure_ascii=False), item_id))
+        self._write("UPDATE items SET comments=:c WHERE id=:id",
+                    {"c": json.dumps(as_dict(comments), ensure_ascii=False), "id": item_id})
 
     def sources(self) -> list[dict[str, Any]]:
-        return list(self.db.query("SELECT * FROM sources ORDER BY tier, name"))
+        return self._rows("SELECT * FROM sources ORDER BY tier, name")
 
     # -- items ------------------------------------------------------------
     def _item_row(self, item: Item) -> dict[str, Any]:
@@ -304,42 +486,37 @@ class Store:
         row["comments"] = json.dumps(as_dict(item.comments), ensure_ascii=False)
         return row
 
+    _INSERT_ITEM = _sql(f"INSERT INTO items ({', '.join(_ITEM_COLUMNS)}) VALUES ({', '.join(':' + k for k in _ITEM_COLUMNS)}) "
+                        "ON CONFLICT (id) DO NOTHING")
+    _REFRESH_ITEM = _sql(
+        "UPDATE items SET points=COALESCE(:points, points), comment_count=COALESCE(:comment_count, comment_count), "
+        "score=COALESCE(:score, score), comments=CASE WHEN :comments != '[]' THEN :comments ELSE comments END WHERE id=:id")
+
     def add_items(self, items: Iterable[Item]) -> list[Item]:
         """Insert items not seen before; return the ones that were new.
 
         Existing items keep their row, but fresher engagement figures and
-        comments are written over the old ones.
+        comments are written over the old ones. Each is one atomic statement, so
+        workers storing the same item at once insert it once.
         """
         new: list[Item] = []
-        with self.conn:
-            for item in items:
+        with self._tx() as c:
+            for item in sorted(items, key=lambda i: i.id):  # one key order: concurrent batches never deadlock
                 row = self._item_row(item)
-                cur = self.conn.execute(
-                    f"INSERT OR IGNORE INTO items ({', '.join(row)}) VALUES ({', '.join('?' * len(row))})",
-                    tuple(row.values()),
-                )
-                if cur.rowcount:
+                if c.execute(self._INSERT_ITEM, row).rowcount:
                     new.append(item)
                 else:
-                    self.conn.execute(
-                        "UPDATE items SET points=COALESCE(?, points), comment_count=COALESCE(?, comment_count), "
-                        "score=COALESCE(?, score), comments=CASE WHEN ? != '[]' THEN ? ELSE comments END "
-                        "WHERE id=?",
-                        (item.points, item.comment_count, item.score, row["comments"], row["comments"], item.id),
-                    )
+                    c.execute(self._REFRESH_ITEM, row)
         return new
 
     def find_by_hash(self, content_hash: str, exclude_id: str) -> str | None:
-        row = self.conn.execute(
-            "SELECT id FROM items WHERE content_hash=? AND id != ? AND duplicate_of IS NULL "
-            "ORDER BY published, id LIMIT 1",
-            (content_hash, exclude_id),
-        ).fetchone()
+        row = self._one(
+            "SELECT id FROM items WHERE content_hash=:h AND id != :id AND duplicate_of IS NULL "
+            "ORDER BY published, id LIMIT 1", {"h": content_hash, "id": exclude_id})
         return row[0] if row else None
 
     def mark_duplicate(self, item_id: str, of: str) -> None:
-        with self.conn:
-            self.conn.execute("UPDATE items SET duplicate_of=? WHERE id=?", (of, item_id))
+        self._write("UPDATE items SET duplicate_of=:of WHERE id=:id", {"of": of, "id": item_id})
 
     @staticmethod
     def _to_item(row: dict[str, Any]) -> Item:
@@ -354,155 +531,126 @@ class Store:
     def items_between(self, start: datetime, end: datetime, *, include_duplicates: bool = False) -> list[Item]:
         """Items published in (start, end]; items without a date count by fetch time."""
         sql = (
-            "SELECT * FROM items WHERE COALESCE(published, fetched) > ? AND COALESCE(published, fetched) <= ?"
+            "SELECT * FROM items WHERE COALESCE(published, fetched) > :s AND COALESCE(published, fetched) <= :e"
             + ("" if include_duplicates else " AND duplicate_of IS NULL")
             + " ORDER BY COALESCE(published, fetched), id"
         )
         s = start.astimezone(timezone.utc).isoformat()
         e = end.astimezone(timezone.utc).isoformat()
-        return [self._to_item(r) for r in self.db.query(sql, (s, e))]
+        return [self._to_item(r) for r in self._rows(sql, {"s": s, "e": e})]
 
     def items(self, ids: Iterable[str]) -> list[Item]:
-        ids = list(ids)
-        if not ids:
-            return []
-        marks = ", ".join("?" * len(ids))
-        return [self._to_item(r) for r in self.db.query(f"SELECT * FROM items WHERE id IN ({marks})", ids)]
+        query = _sql("SELECT * FROM items WHERE id IN :ids", ids=True)
+        return [self._to_item(r) for chunk in _chunks(list(ids)) for r in self._rows(query, {"ids": chunk})]
 
     def count(self, table: str) -> int:
-        return int(self.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+        return int(self._one(f"SELECT COUNT(*) FROM {table}")[0])
 
-    # -- embeddings ---------------------------------------------------------
+    # -- embeddings and near-duplicate signatures ----------------------------------
+    def _vectors(self, query: str, ids: list[str], dtype: type, **params: Any) -> dict[str, np.ndarray]:
+        clause = _sql(query, ids=True)
+        return {r["item_id"]: np.frombuffer(bytes(r["blob"]), dtype=dtype)
+                for chunk in _chunks(ids) for r in self._rows(clause, {"ids": chunk, **params})}
+
     def embeddings(self, ids: list[str], model: str) -> dict[str, np.ndarray]:
-        out: dict[str, np.ndarray] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            for item_id, blob in self.conn.execute(
-                f"SELECT item_id, vector FROM embeddings WHERE model=? AND item_id IN ({marks})", (model, *chunk)
-            ):
-                out[item_id] = np.frombuffer(blob, dtype=np.float32)
-        return out
+        return self._vectors("SELECT item_id, vector AS blob FROM embeddings WHERE model=:model AND item_id IN :ids",
+                             ids, np.float32, model=model)
 
     def put_embeddings(self, vectors: dict[str, np.ndarray], model: str) -> None:
-        with self.conn:
-            self.conn.executemany(
-                "INSERT OR REPLACE INTO embeddings (item_id, model, vector) VALUES (?, ?, ?)",
-                [(k, model, np.asarray(v, dtype=np.float32).tobytes()) for k, v in vectors.items()],
-            )
+        self._write("INSERT INTO embeddings (item_id, model, vector) VALUES (:id, :model, :v) "
+                    "ON CONFLICT (item_id, model) DO UPDATE SET vector=excluded.vector",
+                    [{"id": k, "model": model, "v": np.asarray(v, dtype=np.float32).tobytes()}
+                     for k, v in sorted(vectors.items())])
 
-    # -- near-duplicate signatures ------------------------------------------------
     def signatures(self, ids: list[str]) -> dict[str, np.ndarray]:
-        out: dict[str, np.ndarray] = {}
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            for item_id, blob in self.conn.execute(
-                f"SELECT item_id, sig FROM signatures WHERE item_id IN ({marks})", chunk
-            ):
-                out[item_id] = np.frombuffer(blob, dtype=np.uint32)
-        return out
+        return self._vectors("SELECT item_id, sig AS blob FROM signatures WHERE item_id IN :ids", ids, np.uint32)
 
     def put_signatures(self, sigs: dict[str, np.ndarray]) -> None:
-        with self.conn:
-            self.conn.executemany(
-                "INSERT OR REPLACE INTO signatures (item_id, sig) VALUES (?, ?)",
-                [(k, np.asarray(v, dtype=np.uint32).tobytes()) for k, v in sigs.items()],
-            )
+        self._write("INSERT INTO signatures (item_id, sig) VALUES (:id, :sig) "
+                    "ON CONFLICT (item_id) DO UPDATE SET sig=excluded.sig",
+                    [{"id": k, "sig": np.asarray(v, dtype=np.uint32).tobytes()} for k, v in sorted(sigs.items())])
 
     # -- stories ----------------------------------------------------------
     def forget_day(self, day: date) -> None:
         """Drop the stories first seen on a day, so re-clustering it starts clean."""
-        d = day.isoformat()
-        with self.conn:
-            self.conn.execute("DELETE FROM story_items WHERE day=?", (d,))
-            self.conn.execute(
-                "DELETE FROM stories WHERE first_seen=? AND id NOT IN (SELECT story_id FROM story_items)", (d,)
-            )
-            self.conn.execute(
-                "UPDATE stories SET last_seen=(SELECT MAX(day) FROM story_items WHERE story_id=stories.id) "
-                "WHERE last_seen >= ?", (d,)
-            )
+        d = {"d": day.isoformat()}
+        with self._tx() as c:
+            c.execute(_sql("DELETE FROM story_items WHERE day=:d"), d)
+            c.execute(_sql("DELETE FROM stories WHERE first_seen=:d AND NOT EXISTS "
+                           "(SELECT 1 FROM story_items si WHERE si.story_id = stories.id)"), d)
+            c.execute(_sql("UPDATE stories SET last_seen=(SELECT MAX(day) FROM story_items WHERE story_id=stories.id) "
+                           "WHERE last_seen >= :d"), d)
 
     def open_stories(self, before: date, lookback_days: int) -> list[dict[str, Any]]:
         """Stories with items on the `lookback_days` days before `before`: the ones new items may join."""
         lo = date.fromordinal(before.toordinal() - lookback_days).isoformat()
-        return list(self.db.query(
+        return self._rows(
             "SELECT s.id, s.title, s.first_seen, MAX(si.day) AS last_seen, "
-            "(SELECT MAX(b.day) FROM briefings b WHERE b.story_id = s.id AND b.day < ?) AS briefed_on "
-            "FROM stories s JOIN story_items si ON si.story_id = s.id WHERE si.day < ? GROUP BY s.id "
-            "HAVING MAX(si.day) >= ? ORDER BY s.id",
-            (before.isoformat(), before.isoformat(), lo),
-        ))
+            "(SELECT MAX(b.day) FROM briefings b WHERE b.story_id = s.id AND b.day < :before) AS briefed_on "
+            "FROM stories s JOIN story_items si ON si.story_id = s.id WHERE si.day < :before GROUP BY s.id "
+            "HAVING MAX(si.day) >= :lo ORDER BY s.id",
+            {"before": before.isoformat(), "lo": lo})
 
     def story_members(self, story_ids: list[str], before: date) -> list[tuple[str, str, str]]:
         """(item_id, story_id, day) of the stories' items put in them before `before`."""
-        out: list[tuple[str, str, str]] = []
-        for start in range(0, len(story_ids), 500):
-            chunk = story_ids[start : start + 500]
-            marks = ", ".join("?" * len(chunk))
-            out.extend(self.conn.execute(
-                f"SELECT item_id, story_id, day FROM story_items WHERE story_id IN ({marks}) AND day < ? "
-                "ORDER BY story_id, day, item_id", (*chunk, before.isoformat())))
-        return out
+        query = _sql("SELECT item_id, story_id, day FROM story_items WHERE story_id IN :ids AND day < :before "
+                     "ORDER BY story_id, day, item_id", ids=True)
+        return [(r["item_id"], r["story_id"], r["day"]) for chunk in _chunks(story_ids)
+                for r in self._rows(query, {"ids": chunk, "before": before.isoformat()})]
 
     def day_stories(self, day: date) -> list[dict[str, Any]]:
         """(story_id, item_id, first_seen, briefed_on before `day`) of what clustering filed under `day`."""
-        return list(self.db.query(
+        return self._rows(
             "SELECT si.story_id, si.item_id, s.first_seen, "
-            "(SELECT MAX(b.day) FROM briefings b WHERE b.story_id = s.id AND b.day < ?) AS briefed_on "
-            "FROM story_items si JOIN stories s ON s.id = si.story_id WHERE si.day = ? ORDER BY si.story_id, si.item_id",
-            (day.isoformat(), day.isoformat())))
+            "(SELECT MAX(b.day) FROM briefings b WHERE b.story_id = s.id AND b.day < :d) AS briefed_on "
+            "FROM story_items si JOIN stories s ON s.id = si.story_id WHERE si.day = :d ORDER BY si.story_id, si.item_id",
+            {"d": day.isoformat()})
 
     def edition_files(self, day: date) -> dict[str, str]:
         """language -> where the edition's brief*.json was written."""
-        return {r[0]: r[1] for r in self.conn.execute(
-            "SELECT language, path FROM editions WHERE edition = ?", (day.isoformat(),))}
+        return {r["language"]: r["path"] for r in self._rows(
+            "SELECT language, path FROM editions WHERE edition = :d", {"d": day.isoformat()})}
 
     def clustered_days(self, lo: date, hi: date) -> set[date]:
         """Days in [lo, hi) whose items have been clustered."""
-        return {date.fromisoformat(r[0]) for r in self.conn.execute(
-            "SELECT DISTINCT day FROM story_items WHERE day >= ? AND day < ?", (lo.isoformat(), hi.isoformat()))}
+        return {date.fromisoformat(r["day"]) for r in self._rows(
+            "SELECT DISTINCT day FROM story_items WHERE day >= :lo AND day < :hi", {"lo": lo.isoformat(), "hi": hi.isoformat()})}
 
     def save_story(self, story_id: str, title: str, first_seen: date, last_seen: date,
                    centroid: np.ndarray, item_ids: list[str], day: date) -> None:
-        with self.conn:
-            self.conn.execute(
-                "INSERT INTO stories (id, title, first_seen, last_seen, centroid) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT(id) DO UPDATE SET last_seen=MAX(last_seen, excluded.last_seen), "
-                "centroid=excluded.centroid",
-                (story_id, title, first_seen.isoformat(), last_seen.isoformat(),
-                 np.asarray(centroid, dtype=np.float32).tobytes()),
+        """A story and its items, in one transaction; each item is in one story (its key), so two
+        workers filing the same item leave one membership, never two."""
+        with self._tx() as c:
+            c.execute(_sql(
+                "INSERT INTO stories (id, title, first_seen, last_seen, centroid) VALUES (:id, :title, :first, :last, :c) "
+                "ON CONFLICT (id) DO UPDATE SET last_seen=CASE WHEN excluded.last_seen > stories.last_seen "
+                "THEN excluded.last_seen ELSE stories.last_seen END, centroid=excluded.centroid"),
+                {"id": story_id, "title": title, "first": first_seen.isoformat(), "last": last_seen.isoformat(),
+                 "c": np.asarray(centroid, dtype=np.float32).tobytes()},
             )
-            self.conn.executemany(
-                "INSERT OR REPLACE INTO story_items (item_id, story_id, day) VALUES (?, ?, ?)",
-                [(i, story_id, day.isoformat()) for i in item_ids],
-            )
+            if item_ids:
+                c.execute(_sql("INSERT INTO story_items (item_id, story_id, day) VALUES (:item, :story, :day) "
+                               "ON CONFLICT (item_id) DO UPDATE SET story_id=excluded.story_id, day=excluded.day"),
+                          [{"item": i, "story": story_id, "day": day.isoformat()} for i in sorted(item_ids)])
 
     def story_day_counts(self, story_ids: Iterable[str], start: date, end: date) -> dict[str, dict[date, int]]:
         """Items filed under each story per day, for the days start..end (inclusive)."""
         ids = list(dict.fromkeys(story_ids))
         out: dict[str, dict[date, int]] = {sid: {} for sid in ids}
-        for lo in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
-            chunk = ids[lo : lo + 500]
-            rows = self.conn.execute(
-                f"SELECT story_id, day, COUNT(*) FROM story_items WHERE story_id IN ({','.join('?' * len(chunk))}) "
-                "AND day >= ? AND day <= ? GROUP BY story_id, day",
-                (*chunk, start.isoformat(), end.isoformat()),
-            )
-            for story_id, day, n in rows:
-                out[story_id][date.fromisoformat(day)] = int(n)
+        query = _sql("SELECT story_id, day, COUNT(*) AS n FROM story_items WHERE story_id IN :ids "
+                     "AND day >= :lo AND day <= :hi GROUP BY story_id, day", ids=True)
+        for chunk in _chunks(ids):
+            for r in self._rows(query, {"ids": chunk, "lo": start.isoformat(), "hi": end.isoformat()}):
+                out[r["story_id"]][date.fromisoformat(r["day"])] = int(r["n"])
         return out
 
     def mark_briefed(self, story_ids: Iterable[str], day: date) -> None:
-        story_ids = list(story_ids)
-        with self.conn:
-            self.conn.executemany(
-                "UPDATE stories SET briefed_on=? WHERE id=? AND (briefed_on IS NULL OR briefed_on <= ?)",
-                [(day.isoformat(), sid, day.isoformat()) for sid in story_ids],
-            )
-            self.conn.executemany("INSERT OR IGNORE INTO briefings (story_id, day) VALUES (?, ?)",
-                                  [(sid, day.isoformat()) for sid in story_ids])
+        rows = [{"d": day.isoformat(), "id": sid} for sid in sorted(set(story_ids))]
+        if not rows:
+            return
+        with self._tx() as c:
+            c.execute(_sql("UPDATE stories SET briefed_on=:d WHERE id=:id AND (briefed_on IS NULL OR briefed_on <= :d)"), rows)
+            c.execute(_sql("INSERT INTO briefings (story_id, day) VALUES (:id, :d) ON CONFLICT DO NOTHING"), rows)
 
     # -- runs -------------------------------------------------------------
     def save_run(self, run: RunReport) -> None:
@@ -510,25 +658,28 @@ class Store:
         run.failures[:] = [scrub(f) for f in run.failures]
         for stage in run.stages:
             stage.errors[:] = [scrub(e) for e in stage.errors]
-        with self.conn:
-            self.conn.execute(
-                "INSERT OR REPLACE INTO runs (id, edition, started, finished, status, failures, outputs, pid, heartbeat) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (run.id, run.edition.isoformat(), run.started.isoformat(), _iso(run.finished), run.status,
-                 json.dumps(run.failures, ensure_ascii=False), json.dumps(scrub_data(run.outputs), ensure_ascii=False),
-                 os.getpid(), utcnow().isoformat()),
+        cols = ("id", "edition", "started", "finished", "status", "failures", "outputs", "pid", "heartbeat")
+        with self._tx() as c:
+            c.execute(_sql(
+                f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join(':' + k for k in cols)}) ON CONFLICT (id) "
+                f"DO UPDATE SET {', '.join(f'{k}=excluded.{k}' for k in cols[1:])}"),
+                {"id": run.id, "edition": run.edition.isoformat(), "started": run.started.isoformat(),
+                 "finished": _iso(run.finished), "status": run.status,
+                 "failures": json.dumps(run.failures, ensure_ascii=False),
+                 "outputs": json.dumps(scrub_data(run.outputs), ensure_ascii=False),
+                 "pid": os.getpid(), "heartbeat": utcnow().isoformat()},
             )
-            self.conn.execute("DELETE FROM run_stages WHERE run_id=?", (run.id,))
-            self.conn.executemany(
-                "INSERT INTO run_stages (run_id, seq, name, seconds, counts, errors, ok) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(run.id, i, s.name, s.seconds, json.dumps(s.counts), json.dumps(s.errors, ensure_ascii=False),
-                  int(s.ok)) for i, s in enumerate(run.stages)],
-            )
+            c.execute(_sql("DELETE FROM run_stages WHERE run_id=:id"), {"id": run.id})
+            if run.stages:
+                c.execute(_sql("INSERT INTO run_stages (run_id, seq, name, seconds, counts, errors, ok) "
+                               "VALUES (:run, :seq, :name, :seconds, :counts, :errors, :ok)"),
+                          [{"run": run.id, "seq": i, "name": s.name, "seconds": s.seconds, "counts": json.dumps(s.counts),
+                            "errors": json.dumps(s.errors, ensure_ascii=False), "ok": int(s.ok)}
+                           for i, s in enumerate(run.stages)])
 
     def heartbeat(self, run_id: str) -> None:
-        with self.conn:
-            self.conn.execute("UPDATE runs SET heartbeat=? WHERE id=? AND status='running'",
-                              (utcnow().isoformat(), run_id))
+        self._write("UPDATE runs SET heartbeat=:now WHERE id=:id AND status='running'",
+                    {"now": utcnow().isoformat(), "id": run_id})
 
     def mark_orphans(self, now: datetime | None = None) -> list[str]:
         """Runs left ``running`` by a process that is gone (``kill -9``, a power cut), marked ``interrupted``.
@@ -538,8 +689,7 @@ class Store:
         Returns a line per run marked, for the summary."""
         now = now or utcnow()
         marked = []
-        for r in list(self.db.query("SELECT id, edition, pid, heartbeat, started, failures FROM runs "
-                                    "WHERE status='running'")):
+        for r in self._rows("SELECT id, edition, pid, heartbeat, started, failures FROM runs WHERE status='running'"):
             beat = _dt(r["heartbeat"]) or _dt(r["started"])
             pid = r["pid"]
             if pid == os.getpid() and beat is not None and now - beat < STALE_HEARTBEAT:
@@ -549,19 +699,19 @@ class Store:
             note = (f"interrupted: its process{f' (pid {pid})' if pid else ''} ended without finishing it "
                     f"(killed or crashed); last sign of life {str(r['heartbeat'] or r['started'])[:19]}")
             failures = [*json.loads(r["failures"] or "[]"), note]
-            with self.conn:
-                self.conn.execute("UPDATE runs SET status='interrupted', finished=?, failures=? WHERE id=?",
-                                  (r["heartbeat"] or r["started"], json.dumps(failures, ensure_ascii=False), r["id"]))
+            self._write("UPDATE runs SET status='interrupted', finished=:f, failures=:failures WHERE id=:id AND status='running'",
+                        {"f": r["heartbeat"] or r["started"], "failures": json.dumps(failures, ensure_ascii=False),
+                         "id": r["id"]})
             marked.append(f"run {r['id']} of edition {r['edition']} was {note}")
         return marked
 
     def runs(self, limit: int = 20) -> list[RunReport]:
         out = []
-        for r in self.db.query("SELECT * FROM runs ORDER BY started DESC LIMIT ?", (limit,)):
+        for r in self._rows("SELECT * FROM runs ORDER BY started DESC LIMIT :n", {"n": limit}):
             stages = [
                 StageReport(name=s["name"], seconds=s["seconds"], counts=json.loads(s["counts"]),
                             errors=json.loads(s["errors"]), ok=bool(s["ok"]))
-                for s in self.db.query("SELECT * FROM run_stages WHERE run_id=? ORDER BY seq", (r["id"],))
+                for s in self._rows("SELECT * FROM run_stages WHERE run_id=:id ORDER BY seq", {"id": r["id"]})
             ]
             out.append(RunReport(
                 id=r["id"], edition=date.fromisoformat(r["edition"]), started=datetime.fromisoformat(r["started"]),
@@ -571,85 +721,156 @@ class Store:
         return out
 
     def record_edition(self, edition: date, language: str, run_id: str, path: str, digest: str) -> None:
-        with self.conn:
-            self.conn.execute(
-                "INSERT OR REPLACE INTO editions (edition, language, run_id, path, digest, created) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
-                (edition.isoformat(), language, run_id, path, digest, utcnow().isoformat()),
-            )
+        self._write(
+            "INSERT INTO editions (edition, language, run_id, path, digest, created) VALUES (:e, :lang, :run, :path, "
+            ":digest, :created) ON CONFLICT (edition, language) DO UPDATE SET run_id=excluded.run_id, path=excluded.path, "
+            "digest=excluded.digest, created=excluded.created",
+            {"e": edition.isoformat(), "lang": language, "run": run_id, "path": path, "digest": digest,
+             "created": utcnow().isoformat()})
 
     def edition_days(self, lo: date, hi: date) -> set[date]:
         """Edition dates in [lo, hi) that were written."""
-        return {date.fromisoformat(r[0]) for r in self.conn.execute(
-            "SELECT DISTINCT edition FROM editions WHERE edition >= ? AND edition < ?", (lo.isoformat(), hi.isoformat()))}
+        return {date.fromisoformat(r["edition"]) for r in self._rows(
+            "SELECT DISTINCT edition FROM editions WHERE edition >= :lo AND edition < :hi",
+            {"lo": lo.isoformat(), "hi": hi.isoformat()})}
 
     def first_edition(self) -> date | None:
-        row = self.conn.execute("SELECT MIN(edition) FROM editions").fetchone()
+        row = self._one("SELECT MIN(edition) FROM editions")
         return date.fromisoformat(row[0]) if row and row[0] else None
 
     # -- delivery log ----------------------------------------------------------
     def delivery(self, edition: date, target: str) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM deliveries WHERE edition=? AND target=?", (edition.isoformat(), target)))
+        rows = self._rows("SELECT * FROM deliveries WHERE edition=:e AND target=:t", {"e": edition.isoformat(), "t": target})
         return rows[0] if rows else None
 
     def start_delivery(self, edition: date, target: str, kind: str, digest: str) -> None:
         """Mark a delivery as under way before anything is sent (so a crash mid-send is visible)."""
         now = utcnow().isoformat()
-        with self.conn:
-            self.conn.execute(
-                "INSERT INTO deliveries (edition, target, kind, status, digest, attempts, first_attempt, last_attempt) "
-                "VALUES (?, ?, ?, 'sending', ?, 1, ?, ?) ON CONFLICT(edition, target) DO UPDATE SET "
-                "kind=excluded.kind, status='sending', digest=excluded.digest, attempts=attempts + 1, "
-                "last_attempt=excluded.last_attempt, error=NULL",
-                (edition.isoformat(), target, kind, digest, now, now),
-            )
+        self._write(
+            "INSERT INTO deliveries (edition, target, kind, status, digest, attempts, first_attempt, last_attempt) "
+            "VALUES (:e, :t, :kind, 'sending', :digest, 1, :now, :now) ON CONFLICT (edition, target) DO UPDATE SET "
+            "kind=excluded.kind, status='sending', digest=excluded.digest, attempts=deliveries.attempts + 1, "
+            "last_attempt=excluded.last_attempt, error=NULL",
+            {"e": edition.isoformat(), "t": target, "kind": kind, "digest": digest, "now": now})
 
     def finish_delivery(self, edition: date, target: str, *, ok: bool, detail: str = "", error: str = "",
                         status: str = "") -> None:
         """End a delivery: delivered, failed, or (``status="interrupted"``) sent but never answered,
         which is not sent again without --force."""
-        now = utcnow().isoformat()
-        with self.conn:
-            self.conn.execute(
-                "UPDATE deliveries SET status=?, delivered=CASE WHEN ? THEN ? ELSE delivered END, "
-                "detail=CASE WHEN ? THEN ? ELSE detail END, error=? WHERE edition=? AND target=?",
-                (status or ("delivered" if ok else "failed"), ok, now, ok, scrub(detail), scrub(error) or None,
-                 edition.isoformat(), target),
-            )
+        self._write(
+            "UPDATE deliveries SET status=:status, delivered=CASE WHEN :ok = 1 THEN :now ELSE delivered END, "
+            "detail=CASE WHEN :ok = 1 THEN :detail ELSE detail END, error=:error WHERE edition=:e AND target=:t",
+            {"status": status or ("delivered" if ok else "failed"), "ok": int(ok), "now": utcnow().isoformat(),
+             "detail": scrub(detail), "error": scrub(error) or None, "e": edition.isoformat(), "t": target})
 
     def deliveries(self, edition: date | None = None, limit: int = 200) -> list[dict[str, Any]]:
         if edition is None:
-            return list(self.db.query("SELECT * FROM deliveries ORDER BY edition DESC, target LIMIT ?", (limit,)))
-        return list(self.db.query("SELECT * FROM deliveries WHERE edition=? ORDER BY target", (edition.isoformat(),)))
+            return self._rows("SELECT * FROM deliveries ORDER BY edition DESC, target LIMIT :n", {"n": limit})
+        return self._rows("SELECT * FROM deliveries WHERE edition=:e ORDER BY target", {"e": edition.isoformat()})
 
     def record_alert(self, run_id: str, target: str, edition: date, subject: str, *, ok: bool, error: str = "") -> None:
-        with self.conn:
-            self.conn.execute(
-                "INSERT OR REPLACE INTO alerts (run_id, target, edition, status, sent, subject, error) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (run_id, target, edition.isoformat(), "sent" if ok else "failed", utcnow().isoformat(), scrub(subject),
-                 scrub(error) or None),
-            )
+        self._write(
+            "INSERT INTO alerts (run_id, target, edition, status, sent, subject, error) VALUES (:run, :t, :e, :status, "
+            ":sent, :subject, :error) ON CONFLICT (run_id, target) DO UPDATE SET edition=excluded.edition, "
+            "status=excluded.status, sent=excluded.sent, subject=excluded.subject, error=excluded.error",
+            {"run": run_id, "t": target, "e": edition.isoformat(), "status": "sent" if ok else "failed",
+             "sent": utcnow().isoformat(), "subject": scrub(subject), "error": scrub(error) or None})
 
     def alert_sent(self, run_id: str, target: str) -> bool:
-        return self.conn.execute("SELECT 1 FROM alerts WHERE run_id=? AND target=? AND status='sent'",
-                                 (run_id, target)).fetchone() is not None
+        return self._one("SELECT 1 FROM alerts WHERE run_id=:run AND target=:t AND status='sent'",
+                         {"run": run_id, "t": target}) is not None
 
     # -- model responses ------------------------------------------------------
     def cached_response(self, key: str) -> dict[str, Any] | None:
-        row = self.conn.execute(
-            "SELECT response, prompt_tokens, completion_tokens FROM llm_cache WHERE key=?", (key,)
-        ).fetchone()
-        return {"response": row[0], "prompt_tokens": row[1], "completion_tokens": row[2]} if row else None
+        rows = self._rows("SELECT response, prompt_tokens, completion_tokens FROM llm_cache WHERE key=:k", {"k": key})
+        return rows[0] if rows else None
 
     def put_response(self, key: str, model: str, request: str, response: str,
                      prompt_tokens: int, completion_tokens: int) -> None:
-        with self.conn:
-            self.conn.execute(
-                "INSERT OR REPLACE INTO llm_cache (key, model, request, response, prompt_tokens, completion_tokens, "
-                "created) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (key, model, request, response, prompt_tokens, completion_tokens, utcnow().isoformat()),
-            )
+        self._write(
+            "INSERT INTO llm_cache (key, model, request, response, prompt_tokens, completion_tokens, created) "
+            "VALUES (:k, :model, :request, :response, :pt, :ct, :created) ON CONFLICT (key) DO UPDATE SET "
+            "model=excluded.model, request=excluded.request, response=excluded.response, "
+            "prompt_tokens=excluded.prompt_tokens, completion_tokens=excluded.completion_tokens, created=excluded.created",
+            {"k": key, "model": model, "request": request, "response": response, "pt": prompt_tokens,
+             "ct": completion_tokens, "created": utcnow().isoformat()})
 
-    def iter_rows(self, sql: str, params: tuple[Any, ...] = ()) -> Iterator[dict[str, Any]]:
-        yield from self.db.query(sql, params)
+    def iter_rows(self, sql: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        """Rows of a query with :named parameters (the same text runs on both engines)."""
+        yield from self._rows(sql, params)
+
+    # -- copying a store ------------------------------------------------------------
+    def copy_to(self, dest: Store, batch: int = 2000) -> list[TableCopy]:
+        """Copy every row of every table into `dest` (``dailybrief store migrate``). Rows already there
+        are kept (same key: ``ON CONFLICT DO NOTHING``), so a rerun copies only what is missing; raises
+        StoreError when `dest` ends with fewer rows of a table than this store has."""
+        if self.version != dest.version:
+            raise StoreError(f"{shown(self.where)} is at schema version {self.version} and {shown(dest.where)} at "
+                             f"{dest.version}: open both with this dailybrief first")
+        out = []
+        for table, key in TABLES.items():
+            before = dest.count(table)
+            with self._tx() as src:
+                result = src.execute(_sql(f"SELECT * FROM {table} ORDER BY {_quoted(key)}"))
+                cols = list(result.keys())
+                insert = _sql(f"INSERT INTO {table} ({_quoted(cols)}) VALUES ({', '.join(f':c{i}' for i in range(len(cols)))}) "
+                              "ON CONFLICT DO NOTHING")
+                while rows := result.fetchmany(batch):  # bounded: the cursor ends
+                    dest._write(insert, [{f"c{i}": v for i, v in enumerate(r)} for r in rows])
+            dest._after_copy(table)
+            out.append(TableCopy(table, self.count(table), dest.count(table) - before, dest.count(table)))
+        short = [c for c in out if c.dest < c.source]
+        if short:
+            raise StoreError("the copy is short: " + "; ".join(f"{c.table} has {c.dest} of {c.source} rows" for c in short))
+        return out
+
+    def _after_copy(self, table: str) -> None:
+        """PostgreSQL: an auto-numbered key ({auto_id}) counts on from the highest copied one."""
+        if self.dialect != "postgresql":
+            return
+        for r in self._rows("SELECT column_name FROM information_schema.columns WHERE table_schema = current_schema() "
+                            "AND table_name = :t AND is_identity = 'YES'", {"t": table}):
+            col = r["column_name"]
+            self._one(f"SELECT setval(pg_get_serial_sequence('{table}', '{col}'), "
+                      f"GREATEST((SELECT MAX({col}) FROM {table}), 1))")
+
+
+@dataclass(frozen=True)
+class TableCopy:
+    table: str
+    source: int  # rows in the SQLite store
+    copied: int  # rows this copy added
+    dest: int  # rows in the destination now
+
+
+@contextmanager
+def advisory_lock(url: str, what: str) -> Iterator[None]:
+    """The run lock of a PostgreSQL store: a session advisory lock on a connection held for the run.
+
+    The server drops it when that connection ends (the process exits or is killed), so, like the
+    file lock of a SQLite store, a crashed run never leaves it behind. Raises BusyError at once,
+    naming the holder (its application_name says which process), when another run holds it."""
+    engine = _pg_engine(url, f"dailybrief {what} pid {os.getpid()}")
+    try:
+        conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+    except sa.exc.SQLAlchemyError as exc:
+        engine.dispose()
+        raise StoreError(f"cannot connect to {shown(url)} for the run lock: "
+                         f"{scrub(str(getattr(exc, 'orig', exc)).strip().splitlines()[0])}") from exc
+    try:
+        key = {"a": LOCK_CLASS, "b": RUN_LOCK}
+        if not conn.execute(_sql("SELECT pg_try_advisory_lock(:a, :b)"), key).scalar_one():
+            holder = conn.execute(_sql(
+                "SELECT a.application_name, a.backend_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = :a AND l.objid = :b AND l.objsubid = 2 "
+                "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"), key).first()
+            who = f" ({holder[0]}, since {str(holder[1])[:19]})" if holder else ""
+            raise BusyError(f"another dailybrief run holds the lock on {shown(url)}{who}; this {what} did not start. "
+                            "Wait for it to finish (the lock goes when its process or connection ends).")
+        try:
+            yield
+        finally:
+            conn.execute(_sql("SELECT pg_advisory_unlock(:a, :b)"), key)
+    finally:
+        conn.close()
+        engine.dispose()

@@ -1,35 +1,12 @@
-"""Text helpers shared by the stages: HTML to text, sentences, language, normalising."""
+"""Text helpers shared by the stages: sentences, language, normalising (HTML to text is in sanitize.py)."""
 
 from __future__ import annotations
 
-import html
 import re
 import unicodedata
 
-import lxml.html
-
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _WS = re.compile(r"\s+")
-_BLOCK_TAGS = ("p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "blockquote", "section", "article")
-
-
-def html_to_text(markup: str) -> str:
-    """Visible text of an HTML fragment, paragraphs kept as line breaks; scripts dropped."""
-    if not markup:
-        return ""
-    if "<" not in markup:
-        return _WS.sub(" ", html.unescape(markup)).strip()
-    try:
-        root = lxml.html.fragment_fromstring(markup, create_parent="div")
-    except (lxml.etree.ParserError, ValueError):
-        return _WS.sub(" ", re.sub(r"<[^>]+>", " ", markup)).strip()
-    for bad in root.xpath("//script|//style|//noscript|//iframe|//object"):
-        bad.drop_tree()
-    for el in root.iter(*_BLOCK_TAGS):
-        el.tail = "\n" + (el.tail or "")
-    text = root.text_content()
-    lines = [_WS.sub(" ", line).strip() for line in text.split("\n")]
-    return "\n".join(line for line in lines if line)
 
 
 _BOILERPLATE = re.compile(

@@ -409,7 +409,7 @@ def test_desk_adduser_hashes_the_password_and_checks_the_role(monkeypatch) -> No
     assert r.exit_code == 0, r.output
     from dailybrief import config as config_mod
 
-    store = Store.open(config_mod.load().db_path())
+    store = Store.open(config_mod.load().db_url())
     user = Desk(store).user("ada")
     assert user["role"] == "admin" and user["password"].startswith("$argon2id$") and PASSWORD not in user["password"]
     assert CliRunner().invoke(main, ["desk", "adduser", "bo", "--role", "boss"]).exit_code == 2

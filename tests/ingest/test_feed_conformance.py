@@ -34,7 +34,7 @@ from dailybrief.errors import ParseError
 from dailybrief.ingest.sources.feed import _when as entry_date
 from dailybrief.ingest.sources.feed import entries_to_items, parse_feed
 from dailybrief.records import Source
-from dailybrief.text import html_to_text
+from dailybrief.sanitize import html_to_text
 
 CORPUS = SHARED / "eval-data" / "feedparser-tests"
 SUBSETS = ("wellformed/rss", "wellformed/atom", "wellformed/atom10", "wellformed/rdf", "wellformed/base", "wellformed/lang")

@@ -108,7 +108,7 @@ def test_full_text_is_opt_in_per_source_and_fetched_once(tmp_path) -> None:
         cfg = config.from_dict(make_config([
             {"name": "Lab", "kind": "rss", "url": srv.url("/feed.xml"), "tier": "official", "full_text": True},
             {"name": "Plain", "kind": "rss", "url": srv.url("/plain.xml"), "tier": "press"}]))
-        store = Store.open(cfg.db_path())
+        store = Store.open(cfg.db_url())
         pipe = Pipeline(cfg, store)
         run = pipe.new_run(when.date())
         new = pipe.fetch(run)

@@ -44,7 +44,7 @@ def alert_config(server: chatserver.ChatServer, sources: list[dict[str, Any]], *
 
 
 def run(cfg: config.Config, tmp_path: Path) -> tuple[Pipeline, Any]:
-    pipe = Pipeline(cfg, Store.open(cfg.db_path()))
+    pipe = Pipeline(cfg, Store.open(cfg.db_url()))
     return pipe, pipe.run(DAY, tmp_path / "out")
 
 

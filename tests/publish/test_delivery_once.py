@@ -27,6 +27,8 @@ from echoserver import echo_server
 DAY = date(2026, 4, 10)
 
 
+pytestmark = pytest.mark.usefixtures("store_url")  # the delivery log on both backends
+
 @pytest.fixture
 def edition(tmp_path: Path):
     folder = tmp_path / "edition"
@@ -45,7 +47,7 @@ def test_an_answer_after_the_timeout_is_one_copy_not_three(edition, tmp_path: Pa
     with echo_server() as echo:
         echo.routes = {"/late": (200, lambda post: "{}", 1.5)}  # accepts, answers after the client gave up
         cfg = _config(f"{echo.base}/late", retries=2)
-        store = Store.open(cfg.db_path())
+        store = Store.open(cfg.db_url())
         [first] = deliver(cfg, store, edition)
         [again] = deliver(cfg, store, edition)  # the next run
         assert len(echo.posts) == 1  # not retried within the run, not resent by the next one
@@ -120,7 +122,7 @@ def mailroom() -> Iterator[tuple[_Mailroom, config.Config, Store]]:
     controller = Controller(room, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        yield room, cfg, Store.open(cfg.db_path())
+        yield room, cfg, Store.open(cfg.db_url())
     finally:
         controller.stop()
 

@@ -68,6 +68,7 @@ def publish(*args: str) -> Result:
     return CliRunner().invoke(main, ["publish", "--date", DAY.isoformat(), *args])
 
 
+@pytest.mark.usefixtures("store_url")
 def test_each_edition_goes_once_to_each_target_and_force_resends(server, edition_dir: Path) -> None:
     write_config(server.base)
     first = publish()
@@ -89,7 +90,7 @@ def test_each_edition_goes_once_to_each_target_and_force_resends(server, edition
 
     log = CliRunner().invoke(main, ["deliveries", "--date", DAY.isoformat()])
     assert log.exit_code == 0
-    store = Store.open(config.load().db_path())
+    store = Store.open(config.load().db_url())
     rows = {r["target"]: r for r in store.deliveries(DAY)}
     assert {t: (r["status"], r["attempts"]) for t, r in rows.items()} == {
         "a": ("delivered", 2), "b": ("delivered", 1), "site": ("delivered", 1)}
@@ -99,6 +100,7 @@ def test_each_edition_goes_once_to_each_target_and_force_resends(server, edition
                                            "interrupted": 0}
 
 
+@pytest.mark.usefixtures("store_url")
 def test_a_failed_target_is_retried_next_run_without_resending_the_others(server, edition_dir: Path) -> None:
     write_config(server.base)
     server.fail_next["plain-b"] = [500]
@@ -111,7 +113,7 @@ def test_a_failed_target_is_retried_next_run_without_resending_the_others(server
     assert second.exit_code == 0, second.output
     assert [r.accepted for r in server.of("plain-b")] == [False, True]
     assert len(server.of("plain-a")) == 1  # a got it once, on the first run
-    store = Store.open(config.load().db_path())
+    store = Store.open(config.load().db_url())
     b = store.delivery(DAY, "b")
     assert b is not None and (b["status"], b["attempts"], b["error"]) == ("delivered", 2, None)
 
@@ -131,10 +133,11 @@ def test_a_target_without_credentials_is_skipped_and_the_rest_go_on(server, edit
     assert len(server.accepted("telegram")) == 1 and len(server.of("plain-a")) == 1
 
 
+@pytest.mark.usefixtures("store_url")
 def test_an_interrupted_delivery_is_not_resent_blindly(server, edition_dir: Path) -> None:
     write_config(server.base)
     cfg = config.load()
-    store = Store.open(cfg.db_path())
+    store = Store.open(cfg.db_url())
     edition = load_edition(edition_dir, DAY)
     store.start_delivery(DAY, "a", "webhook", edition.digest)  # as if a run died while sending
     results = {d.target: d for d in deliver(cfg, store, edition)}
@@ -148,7 +151,7 @@ def test_an_interrupted_delivery_is_not_resent_blindly(server, edition_dir: Path
 def test_file_targets_follow_a_rebuilt_edition_messages_do_not(server, tmp_path: Path) -> None:
     write_config(server.base)
     cfg = config.load()
-    store = Store.open(cfg.db_path())
+    store = Store.open(cfg.db_url())
     first = render_edition(tmp_path / "v1", [make_brief("zh")])
     assert {d.status for d in deliver(cfg, store, first)} == {"delivered"}
     assert {d.status for d in deliver(cfg, store, first)} == {"unchanged"}
@@ -167,6 +170,7 @@ def test_publish_usage_errors() -> None:
     assert missing.exit_code == 1 and "no brief*.json" in missing.output and "dailybrief run" in missing.output
 
 
+@pytest.mark.usefixtures("store_url")
 def test_run_publishes_and_a_rerun_sends_nothing_twice(server, feed_dir: Path, feed_server: str) -> None:
     when = datetime(2026, 4, 10, 3, tzinfo=timezone.utc)
     (feed_dir / "f.xml").write_text(rss("F", [

@@ -44,7 +44,7 @@ def creds(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_an_edition_lands_in_the_draft_box_once(edition, creds) -> None:
     with wechat_server() as wx:
         cfg = _cfg(wx.base)
-        store = Store.open(cfg.db_path())
+        store = Store.open(cfg.db_url())
         [d] = deliver(cfg, store, edition)
         assert d.status == "delivered" and "DRAFT1" in d.detail, d.detail
         assert wx.count("/cgi-bin/token") == 1  # one token for every call
@@ -78,7 +78,7 @@ def test_error_codes_get_clear_messages_and_never_the_secret(edition, creds, pat
     with wechat_server() as wx:
         wx.forced[path] = {"errcode": code, "errmsg": "as the platform says it"}
         cfg = _cfg(wx.base)
-        [d] = deliver(cfg, Store.open(cfg.db_path()), edition)
+        [d] = deliver(cfg, Store.open(cfg.db_url()), edition)
         assert d.status == "failed" and f"errcode {code}" in d.detail and words in d.detail
         assert SECRET not in d.detail and "TOKEN" not in d.detail and "access_token=" not in d.detail
 
@@ -87,8 +87,8 @@ def test_wrong_credentials_and_missing_env_vars(edition, creds, monkeypatch: pyt
     with wechat_server() as wx:
         monkeypatch.setenv("WECHAT_SECRET", "not-the-secret")
         cfg = _cfg(wx.base)
-        [d] = deliver(cfg, Store.open(cfg.db_path()), edition)
+        [d] = deliver(cfg, Store.open(cfg.db_url()), edition)
         assert d.status == "failed" and "40125" in d.detail and "not-the-secret" not in d.detail
         monkeypatch.delenv("WECHAT_APPID")
-        [d] = deliver(cfg, Store.open(cfg.db_path()), edition)
+        [d] = deliver(cfg, Store.open(cfg.db_url()), edition)
         assert d.status == "skipped" and "WECHAT_APPID" in d.detail

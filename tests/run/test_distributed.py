@@ -84,7 +84,7 @@ def single(feeds: type[SlowFeeds], tmp_path_factory: pytest.TempPathFactory, bro
     """The demo day in one process: the editions every distributed run must match."""
     root = tmp_path_factory.mktemp("single")
     cfg = config.from_dict(settings(feeds.base, root / "db.sqlite", broker))  # type: ignore[attr-defined]
-    store = Store.open(cfg.db_path())
+    store = Store.open(cfg.db_url())
     try:
         run = Pipeline(cfg, store).run(DAY, root / "out")
         counts = tally(store)
@@ -96,14 +96,15 @@ def single(feeds: type[SlowFeeds], tmp_path_factory: pytest.TempPathFactory, bro
 
 def tally(store: Store) -> dict[str, Any]:
     """What must be there exactly once: items, their vectors and signatures, each source's run, the deliveries."""
-    q = store.conn.execute
-    return {"items": q("SELECT COUNT(*), COUNT(DISTINCT id), COUNT(DISTINCT canonical_url) FROM items").fetchone(),
-            "duplicates": q("SELECT COUNT(*) FROM items WHERE duplicate_of IS NOT NULL").fetchone()[0],
-            "embeddings": q("SELECT COUNT(*), COUNT(DISTINCT item_id) FROM embeddings").fetchone(),
-            "signatures": q("SELECT COUNT(*) FROM signatures").fetchone()[0],
-            "source_runs": q("SELECT COUNT(*), COUNT(DISTINCT source_id) FROM source_runs").fetchone(),
-            "editions": q("SELECT COUNT(*) FROM editions").fetchone()[0],
-            "deliveries": q("SELECT target, status, COUNT(*) FROM deliveries GROUP BY target, status").fetchall()}
+    def q(sql: str) -> list[tuple[Any, ...]]:
+        return [tuple(r.values()) for r in store.iter_rows(sql)]
+    return {"items": q("SELECT COUNT(*), COUNT(DISTINCT id), COUNT(DISTINCT canonical_url) FROM items"),
+            "duplicates": q("SELECT COUNT(*) FROM items WHERE duplicate_of IS NOT NULL"),
+            "embeddings": q("SELECT COUNT(*), COUNT(DISTINCT item_id) FROM embeddings"),
+            "signatures": q("SELECT COUNT(*) FROM signatures"),
+            "source_runs": q("SELECT COUNT(*), COUNT(DISTINCT source_id) FROM source_runs"),
+            "editions": q("SELECT COUNT(*) FROM editions"),
+            "deliveries": q("SELECT target, status, COUNT(*) FROM deliveries GROUP BY target, status ORDER BY target")}
 
 
 def distributed(feeds: type[SlowFeeds], root: Path, broker: str, names: list[str],
@@ -123,7 +124,7 @@ def distributed(feeds: type[SlowFeeds], root: Path, broker: str, names: list[str
         side = threading.Thread(target=during, args=(pool, app), daemon=True) if during else None
         if side:
             side.start()
-        store = Store.open(cfg.db_path())
+        store = Store.open(cfg.db_url())
         try:
             run = run_distributed(Pipeline(cfg, store), DAY, root / "out")
             counts = tally(store)

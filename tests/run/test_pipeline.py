@@ -219,7 +219,8 @@ def test_runs_are_recorded(tmp_path: Path, feed_dir: Path, feed_server: str) -> 
     Pipeline(cfg, store).run(DAY, tmp_path / "out")
     [rec] = store.runs()
     assert rec.status == "ok" and rec.finished is not None
-    assert [s.name for s in rec.stages] == ["fetch", "store", "dedup", "cluster", "rank", "write", "render", "publish"]
+    assert [s.name for s in rec.stages] == ["fetch", "store", "dedup", "cluster", "rank", "themes", "write", "verify",
+                                              "figures", "render", "publish"]
     assert rec.stages[0].counts["fetched"] == 1 and all(s.seconds >= 0 for s in rec.stages)
 
 

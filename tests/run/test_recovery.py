@@ -31,7 +31,7 @@ KILLED = textwrap.dedent("""
     from dailybrief.run.pipeline import Pipeline
     from dailybrief.store import Store
     cfg = config.from_dict({})
-    pipe = Pipeline(cfg, Store.open(cfg.db_path()))
+    pipe = Pipeline(cfg, Store.open(cfg.db_url()))
     run = pipe.new_run(date(2026, 4, 10))
     print(run.id, flush=True)
     if sys.argv[1] == "kill":
@@ -51,7 +51,7 @@ def test_a_run_killed_with_sigkill_is_marked_interrupted_by_the_next_run(tmp_pat
     proc, killed_id = _start("kill")
     assert proc.wait(60) == -signal.SIGKILL
     cfg = config.from_dict({})
-    store = Store.open(cfg.db_path())
+    store = Store.open(cfg.db_url())
     assert store.runs()[0].status == "running"  # what `dailybrief runs` showed forever
     report = Pipeline(cfg, store).run(DAY, tmp_path / "out", fetch=False)  # an empty day: nothing to brief
     runs = {r.id: r for r in store.runs()}
@@ -64,7 +64,7 @@ def test_a_live_run_is_not_marked() -> None:
     proc, live_id = _start("live")
     try:
         cfg = config.from_dict({})
-        store = Store.open(cfg.db_path())
+        store = Store.open(cfg.db_url())
         assert store.mark_orphans() == []
         assert {r.id: r.status for r in store.runs()}[live_id] == "running"
     finally:
@@ -75,7 +75,7 @@ def test_a_live_run_is_not_marked() -> None:
 
 def test_render_stages_under_the_data_dir_and_clears_what_a_killed_run_left(tmp_path: Path, monkeypatch) -> None:
     cfg = config.from_dict({})
-    pipe = Pipeline(cfg, Store.open(cfg.db_path()))
+    pipe = Pipeline(cfg, Store.open(cfg.db_url()))
     stale = pipe.staging() / "dailybrief-abc123"
     stale.mkdir(parents=True)
     (stale / "brief.pdf").write_bytes(b"%PDF" + b"0" * 1_000_000)
@@ -95,7 +95,7 @@ def test_a_run_renders_into_the_data_dir_not_tmpdir(feed_dir: Path, feed_server:
         {"title": "Lab ships model", "link": "https://f.example/1", "published": datetime(2026, 4, 10, 3, tzinfo=timezone.utc),
          "description": "A lab shipped a new model today with better reasoning scores."}]), "utf-8")
     cfg = config.from_dict(make_config([source("F", f"{feed_server}/f.xml")], output={"formats": ["md", "json"]}))
-    pipe = Pipeline(cfg, Store.open(cfg.db_path()))
+    pipe = Pipeline(cfg, Store.open(cfg.db_url()))
     seen: list[Path] = []
     real = Pipeline.render
 
@@ -122,7 +122,7 @@ def test_stale_temp_folders_of_killed_runs_are_cleaned_at_start(tmp_path: Path, 
     os.utime(old, (0, 0))
     os.utime(other, (0, 0))
     cfg = config.from_dict({})
-    Pipeline(cfg, Store.open(cfg.db_path())).run(DAY, tmp_path / "out", fetch=False)
+    Pipeline(cfg, Store.open(cfg.db_url())).run(DAY, tmp_path / "out", fetch=False)
     assert not old.exists() and fresh.exists() and other.exists()
 
 
@@ -146,7 +146,7 @@ def test_every_command_that_takes_the_run_lock_marks_a_killed_run(command: str, 
     assert proc.wait(60) == -signal.SIGKILL
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
-    store = Store.open(config.load().db_path())
+    store = Store.open(config.load().db_url())
     runs = {r.id: r for r in store.runs()}
     assert runs[killed_id].status == "interrupted"
     [mine] = [r for r in runs.values() if r.id != killed_id and any(killed_id in f for f in r.failures)]

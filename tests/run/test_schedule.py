@@ -82,6 +82,7 @@ def test_the_lock_lets_one_run_at_a_time(tmp_path: Path) -> None:
         pass
 
 
+@pytest.mark.usefixtures("store_url")  # a lock file, then PostgreSQL's advisory lock
 def test_run_and_publish_wait_for_nobody_while_the_lock_is_held() -> None:
     Path("dailybrief.toml").write_text("[output]\nformats = [\"md\"]\n", "utf-8")
     with run_lock(lock_path(config.load()), "scheduled run"):
@@ -89,7 +90,7 @@ def test_run_and_publish_wait_for_nobody_while_the_lock_is_held() -> None:
         assert result.exit_code == 3
         assert "another dailybrief run holds the lock" in " ".join(result.output.split())
         assert daily_job(None) is None  # the scheduled job skips too, recording nothing
-    assert Store.open(config.load().db_path()).runs() == []
+    assert Store.open(config.load().db_url()).runs() == []
 
 
 def test_lock_is_released_when_its_holder_dies(tmp_path: Path) -> None:
@@ -107,6 +108,74 @@ def test_lock_is_released_when_its_holder_dies(tmp_path: Path) -> None:
         proc.wait(10)
     with run_lock(path):  # the OS dropped the dead process's lock: no stale lock
         pass
+
+
+def test_the_advisory_lock_of_a_postgresql_store_names_its_holder_and_dies_with_it(pg_url: str) -> None:
+    code = ("import sys, time; from dailybrief.run.schedule import run_lock\n"
+            "with run_lock(sys.argv[1], 'doomed run'):\n    print('held', flush=True); time.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code, pg_url], stdout=subprocess.PIPE, text=True)
+    password = pg_url.split("@", 1)[0].rsplit(":", 1)[1]
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "held"
+        with pytest.raises(BusyError) as err:
+            with run_lock(pg_url, "second run"):
+                pass
+        assert f"doomed run pid {proc.pid}" in str(err.value) and "this second run did not start" in str(err.value)
+        assert password not in str(err.value)
+    finally:
+        proc.kill()  # SIGKILL: no unlock, the server sees the connection end
+        proc.wait(10)
+    deadline = time.monotonic() + 20
+    while True:  # bounded: the server drops a dead backend's locks as soon as it notices the closed socket
+        try:
+            with run_lock(pg_url, "after"):
+                break
+        except BusyError:
+            assert time.monotonic() < deadline, "the dead holder's advisory lock was never released"
+            time.sleep(0.2)
+
+
+def test_two_schedulers_on_one_postgresql_store_never_run_an_edition_twice(feed_dir: Path, feed_server: str,
+                                                                           pg_url: str, monkeypatch) -> None:
+    """Two `dailybrief schedule` processes (two machines' schedulers) on one PostgreSQL store, firing at the
+    same instants: the edition is run by one of them only, never by both and never twice at once, and each
+    publish target gets it once."""
+    monkeypatch.setenv("DAILYBRIEF_DB", pg_url)
+    day, now = due_edition()
+    (feed_dir / "f.xml").write_text(rss("F", [
+        {"title": f"Lab {n} ships a model", "link": f"https://f.example/{n}", "published": now,
+         "description": f"Lab {n} shipped a new model today with better reasoning scores."} for n in range(3)]), "utf-8")
+    Path("dailybrief.toml").write_text(
+        '[edition]\nlanguages = ["en"]\ntimezone = "Asia/Shanghai"\n[output]\nformats = ["md", "json"]\n'
+        '[schedule]\ncron = "*/3 * * * * *"\n'  # every three seconds, both at the same instants
+        '[[publish]]\nname = "archive"\nkind = "folder"\npath = "archive"\n'
+        f'[[sources]]\nname = "F"\nurl = "{feed_server}/f.xml"\n', "utf-8")
+    procs = [subprocess.Popen([sys.executable, "-m", "dailybrief", "schedule"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    finished: list = []
+    try:
+        deadline = time.monotonic() + 150
+        while time.monotonic() < deadline and len(finished) < 3 and all(p.poll() is None for p in procs):
+            time.sleep(0.5)
+            store = Store.open(pg_url)
+            finished = [r for r in store.iter_rows("SELECT id, pid, started, finished, status FROM runs") if r["finished"]]
+            store.close()
+    finally:
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        errs = [p.communicate(timeout=60)[1] for p in procs]
+    assert len(finished) >= 3, f"the schedulers did not fire often enough in time:\n{errs}"
+    store = Store.open(pg_url)
+    runs = sorted(store.iter_rows("SELECT id, edition, pid, started, finished FROM runs"), key=lambda r: r["started"])
+    assert {r["edition"] for r in runs} == {day.isoformat()}
+    ran = {r["pid"] for r in runs}
+    assert len(ran) == 1 and ran <= {p.pid for p in procs}, runs  # one scheduler ran it; the other never did
+    other = next(e for p, e in zip(procs, errs, strict=True) if p.pid not in ran)
+    assert "already run by another process" in other, other
+    for earlier, later in itertools.pairwise(runs):  # and never two at once
+        assert earlier["finished"] is not None and later["started"] >= earlier["finished"]
+    assert [(d["target"], d["status"]) for d in store.deliveries(day)] == [("archive", "delivered")]
+    assert all(p.returncode == 0 for p in procs), errs
 
 
 def test_dailybrief_schedule_runs_todays_edition_on_time_and_never_overlaps(feed_dir: Path, feed_server: str) -> None:
@@ -175,5 +244,5 @@ def test_schedule_retries_a_failed_target_the_same_day_and_nobody_gets_two(feed_
         assert [r.accepted for r in server.of("plain-b")] == [False, False, True], err
         assert [r.accepted for r in server.of("plain-a")] == [True]  # the healthy target got it once
     assert "retry 1 of 3" in err and "retry 2 of 3" in err and "retry 3" not in err
-    store = Store.open(config.load().db_path())
+    store = Store.open(config.load().db_url())
     assert store.delivery(day, "b")["attempts"] == 3

@@ -89,7 +89,7 @@ def test_a_story_that_continues_gets_its_line_in_every_format(tmp_path: Path, fe
     with serve_directory(feed_dir) as base:
         cfg_data["sources"] = [source("Wire", f"{base}/wire.xml"), source("Other", f"{base}/other.xml", tier="official")]
         cfg = config.from_dict(cfg_data)
-        store = Store.open(cfg.db_path())
+        store = Store.open(cfg.db_url())
         for day, n in ((day1, 2), (day2, 3)):
             (feed_dir / "wire.xml").write_text(feed(day, n), "utf-8")
             other = feed(day, 1).replace("Wire", "Other").replace("wire.example", "other.example")

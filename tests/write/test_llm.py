@@ -368,7 +368,7 @@ def _llm_config(base: str, feeds: str, judge: bool = False, **writer: Any) -> co
 
 
 def _run(cfg: config.Config, out: Path) -> Any:
-    store = Store.open(cfg.db_path())
+    store = Store.open(cfg.db_url())
     try:
         return Pipeline(cfg, store).run(DAY, out)
     finally:
@@ -462,7 +462,8 @@ def test_real_model_run_is_cited_verified_and_cached(llama_base: str, feed_dir: 
     f = data["faithfulness"]
     assert f["sentences"] >= f["cited"] >= f["supported"] >= 0 and f["cited"] > 0
     w1 = next(s for s in first.stages if s.name == "write").counts
-    assert w1["calls"] >= 3 and w1["tokens"] > 500 and w1["supported"] == f["supported"]
+    assert w1["calls"] >= 3 and w1["tokens"] > 500
+    assert next(s for s in first.stages if s.name == "verify").counts["supported"] == f["supported"]
     second = _run(cfg, tmp_path / "two")
     w2 = next(s for s in second.stages if s.name == "write").counts
     assert w2["calls"] == 0 and w2["tokens"] == 0 and w2["cached"] == w1["calls"]
@@ -491,7 +492,7 @@ def test_real_model_does_not_obey_an_injected_article(llama_base: str, feed_dir:
     written = " ".join(s["text"] for sec in body["sections"] for p in sec["paragraphs"] for s in p["sentences"])
     assert "PWNED" not in written and written
     assert next(s for s in run.stages if s.name == "write").counts["injections_removed"] >= 1
-    store = Store.open(cfg.db_path())
+    store = Store.open(cfg.db_url())
     requests = [r["request"] for r in store.iter_rows("SELECT request FROM llm_cache")]
     assert requests and not any("PWNED" in r for r in requests)  # the model never saw it
     # Had a model obeyed, verification would have had nothing to rest the sentence on.
@@ -542,7 +543,7 @@ def test_a_follow_up_on_day_two_is_written_by_the_model(chat_stub, feed_dir: Pat
          "published": later, "description": "Acme Labs published evaluation results for Falcon-9B, its open-weight "
                                             "model with nine billion parameters released under the Apache 2.0 licence."},
     ]), "utf-8")
-    store = Store.open(cfg.db_path())
+    store = Store.open(cfg.db_url())
     try:
         two = Pipeline(cfg, store).run(date(2026, 4, 11), tmp_path / "two")
     finally:

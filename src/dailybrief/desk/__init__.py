@@ -11,5 +11,7 @@ nothing below it imports it: importing the package registers its review step wit
 (``run.pipeline.register_review``), and the CLI imports it.
 """
 
-from . import review as review  # registers the review step
+from . import review  # registers the review step
+
+__all__ = ["review"]
 

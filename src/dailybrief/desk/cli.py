@@ -46,7 +46,7 @@ def adduser(click_ctx: click.Context, name: str, role: str) -> None:
     cfg = click_ctx.obj.cfg
     password = os.environ.get(PASSWORD_ENV) or click.prompt("password", hide_input=True, confirmation_prompt=True)
     try:
-        store = Store.open(cfg.db_path())
+        store = Store.open(cfg.db_url())
         try:
             Desk(store).add_user(name, role, hash_password(password))
         finally:
@@ -62,7 +62,7 @@ def adduser(click_ctx: click.Context, name: str, role: str) -> None:
 def disable(click_ctx: click.Context, name: str) -> None:
     """Lock a desk user out at once: their open sessions end on their next request (adduser enables them again)."""
     try:
-        store = Store.open(click_ctx.obj.cfg.db_path())
+        store = Store.open(click_ctx.obj.cfg.db_url())
         try:
             Desk(store).set_disabled(name)
         finally:

@@ -19,7 +19,7 @@ from .. import redact
 from ..errors import BusyError, DailybriefError, NotConfigured
 from ..records import Brief, Paragraph, Reference, RunReport, Sentence, Story
 from ..store import Store, utcnow
-from ..write.verify import VerifySettings, verify_brief
+from ..write.verify import verify_brief
 from .drafts import OPEN, Desk, DeskError, Draft
 from .edits import Checker, replay
 
@@ -62,8 +62,7 @@ def candidates(ranked: list[Story], top: int, roundup: int) -> list[dict[str, An
 def grounding_checker(cfg: Config, store: Store, embedder: Embedder) -> Checker:
     """The grounding check of one edited sentence, through verify's public ``verify_brief``."""
     v = cfg.verify
-    settings = VerifySettings(unsupported="mark", lexical=v.lexical, semantic=v.semantic,
-                              cross_semantic=v.cross_semantic, analysis_semantic=v.analysis_semantic)
+    settings = v.model_copy(update={"unsupported": "mark"})  # the editor sees the flag; nothing is dropped
 
     def check(brief: Brief, sentence: Sentence, part: str) -> tuple[bool, str]:
         refs = {r.n: r for r in brief.references}
@@ -223,7 +222,7 @@ def auto_publish_due(cfg: Config, store: Store, now: datetime | None = None) -> 
 def auto_publish_job(config_path: str | None) -> list[Outcome]:
     """The scheduler's minute job: fresh config, then auto_publish_due."""
     cfg = config_mod.load(config_path)
-    store = Store.open(cfg.db_path())
+    store = Store.open(cfg.db_url())
     try:
         outcomes = auto_publish_due(cfg, store)
     finally:

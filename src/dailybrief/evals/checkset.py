@@ -21,7 +21,8 @@ from typing import Any
 import feedparser
 
 from ..errors import DailybriefError
-from ..text import html_to_text, strip_boilerplate
+from ..sanitize import html_to_text
+from ..text import strip_boilerplate
 from ..write.grounding import chinese, comment_passage
 
 

@@ -76,7 +76,7 @@ class FetchSettings:
     per_host: int = 4
     max_bytes: int = 10_000_000
     max_redirects: int = 5
-    user_agent: str = "dailybrief/0.1"
+    user_agent: str = "dailybrief/0.1 (+https://github.com/dailybrief/dailybrief)"
     retries: int = 2
     backoff: float = 0.5
     max_retry_after: float = 30.0

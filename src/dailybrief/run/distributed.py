@@ -79,7 +79,7 @@ class _Worker:
             raise ConfigError("cluster", "", "a dailybrief task ran outside `dailybrief worker`; start workers "
                               "with `dailybrief --config FILE worker`")
         if self.store is None or self.pid != os.getpid():
-            self.store, self.pid = Store.open(self.cfg.db_path()), os.getpid()
+            self.store, self.pid = Store.open(self.cfg.db_url()), os.getpid()
             self.embedder = USEEmbedder(threads=1, workers=1)
         return Pipeline(self.cfg, self.store, embedder=self.embedder, record=False)
 

@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-import numpy as np
-
 from .. import redact
 from ..config import Config
 from ..errors import ConfigError, DailybriefError, NoBriefError, NotDueError, RenderError
@@ -37,13 +35,15 @@ from ..render.formats import get_renderer
 from ..store import Store, utcnow
 from ..stories import cluster as cluster_stage
 from ..stories import rank as rank_stage
-from ..stories.beat import Beat, BeatScorer, story_relevance
-from ..stories.dedup import exact_duplicates, mark_near_duplicates
-from ..stories.embed import Embedder, default_embedder, embed_items, item_text
-from ..stories.themes import Theme, build_themes
+from ..stories.beat import Beat, score_beat
+from ..stories.dedup import dedup_new
+from ..stories.embed import Embedder, default_embedder
+from ..stories.themes import Theme, edition_themes
+from ..stories.tracking import StoryTracker
 from ..write import figures
 from ..write.judge import ModelJudge
-from ..write.verify import CHECKER_VERSION, Faithfulness, SourceText, VerifySettings, verify_brief, verify_themes
+from ..write.llm import Usage
+from ..write.verify import CHECKER_VERSION, Faithfulness, SourceText, verify_brief, verify_themes
 from ..write.writer import ChainWriter, WriterContext, apply_themes, as_read, build_writer
 
 STALE_TEMP_SECONDS = 3600  # a dailybrief-* folder in TMPDIR untouched this long is a killed run's leftover
@@ -240,20 +240,7 @@ class Pipeline:
     def dedup(self, run: RunReport, new: list[Item]) -> None:
         """Mark the new items that repeat an earlier one, exactly or nearly."""
         with self.stage(run, "dedup") as rep:
-            marked: set[str] = set()
-            exact = exact_duplicates(new)
-            for item_id, of in exact.items():
-                self.store.mark_duplicate(item_id, of)
-                marked.add(item_id)
-            for item in new:
-                if item.id in exact:
-                    continue
-                earlier = self.store.find_by_hash(item.content_hash, item.id)
-                if earlier and earlier < item.id:
-                    self.store.mark_duplicate(item.id, earlier)
-                    marked.add(item.id)
-            near = mark_near_duplicates(self.store, [i for i in new if i.id not in marked])
-            rep.counts = {"duplicates": len(marked), "near_duplicates": len(near)}
+            rep.counts = dict(dedup_new(self.store, new))
 
     def comments(self, run: RunReport, ranked: list[Story]) -> None:
         """Fetch the top comments of the community threads that made the briefing and still have none."""
@@ -292,7 +279,6 @@ class Pipeline:
 
     def stories(self, run: RunReport, day: date) -> list[Story]:
         start, end = self.window(day)
-        settings = cluster_stage.ClusterSettings()
         with self.stage(run, "cluster") as rep:
             items = self._bounded(self.store.items_between(start, end))
             if not items:
@@ -301,20 +287,9 @@ class Pipeline:
                     f"({self.cfg.edition.timezone}), the window of the edition of {day}; fetch first, or pick a "
                     "--date that has news"
                 )
-            # Earlier days not clustered yet are clustered first, oldest first, so today's items can
-            # join the stories they continue.
-            lo = day - timedelta(days=settings.lookback_days)
-            done = self.store.clustered_days(lo, day)
-            caught_up = 0
-            for back in range(settings.lookback_days, 0, -1):
-                earlier = day - timedelta(days=back)
-                if earlier in done:
-                    continue
-                earlier_items = self.store.items_between(*self.window(earlier))
-                if earlier_items:
-                    self._cluster(earlier, earlier_items, settings)
-                    caught_up += 1
-            stories, counts = self._cluster(day, items, settings)
+            tracker = self.tracker()
+            caught_up = tracker.catch_up(day, self.window)
+            stories, counts = tracker.cluster_day(day, items)
             rep.counts = {"items": len(items), "stories": len(stories),
                           "multi_outlet": sum(1 for s in stories if len(s.outlets) > 1), **counts,
                           "earlier_days_clustered": caught_up}
@@ -339,113 +314,25 @@ class Pipeline:
 
         Reads only: nothing is re-clustered or recorded (``dailybrief stories``).
         """
-        rows = self.store.day_stories(day)
-        if not rows:
-            return None
-        ids = sorted({r["story_id"] for r in rows})
-        members = self.store.story_members(ids, day)
-        items = {i.id: i for i in self.store.items({r["item_id"] for r in rows} | {m[0] for m in members})}
-        stories = []
-        for sid in ids:
-            mine = [r for r in rows if r["story_id"] == sid]
-            briefed = date.fromisoformat(mine[0]["briefed_on"]) if mine[0]["briefed_on"] else None
-            cutoff = (briefed or day - timedelta(days=1)).isoformat()
-            before = [items[i] for i, s, d in members if s == sid and d <= cutoff and i in items]
-            story = Story(id=sid, items=sorted((items[r["item_id"]] for r in mine if r["item_id"] in items),
-                                               key=cluster_stage.item_order),
-                          first_seen=date.fromisoformat(mine[0]["first_seen"]), last_seen=day,
-                          follow_up=briefed is not None, briefed_on=briefed, earlier_items=len(before),
-                          earlier_outlets=list(dict.fromkeys(i.source_name for i in before)))
-            story.new_items = len(story.items)
-            story.title = cluster_stage.story_title(story.items) if story.items else ""
-            stories.append(story)
-        return self._rank(stories, day)
+        stories = self.tracker().stored_day(day)
+        return None if stories is None else self._rank(stories, day)
+
+    def tracker(self) -> StoryTracker:
+        return StoryTracker(self.store, self.embedder, self.cfg.clustering)
 
     def beat(self, stories: list[Story]) -> int:
         """Set each story's relevance to the edition's beat; the number off the beat."""
-        beat = Beat.from_config(self.cfg.edition.beat)
-        items = [i for s in stories for i in s.items]
-        scored = BeatScorer(beat, self.embedder).score(items, embed_items(items, self.embedder, self.store))
-        relevance = dict(zip([i.id for i in items], scored, strict=True))
-        for story in stories:
-            story.relevance, story.relevance_note = story_relevance(story, relevance)
-            story.on_beat = story.relevance >= beat.cut
-        return sum(1 for s in stories if not s.on_beat)
-
-    def _cluster(self, day: date, items: list[Item], settings: cluster_stage.ClusterSettings
-                 ) -> tuple[list[Story], dict[str, int]]:
-        """Cluster one day's items against the stories still open, store the result, return the day's stories."""
-        self.store.forget_day(day)
-        index = cluster_stage.StoryIndex(settings=settings)
-        index.advance(day)
-        opened = self.store.open_stories(day, settings.lookback_days)
-        members = self.store.story_members([o["id"] for o in opened], day)
-        member_items = {i.id: i for i in self.store.items(sorted({m[0] for m in members}))}
-        members = [m for m in members if m[0] in member_items]
-        by_story: dict[str, list[tuple[str, str]]] = {}
-        for item_id, story_id, d in members:
-            by_story.setdefault(story_id, []).append((item_id, d))
-        ids = sorted(member_items)
-        vecs = dict(zip(ids, embed_items([member_items[i] for i in ids], self.embedder, self.store), strict=True))
-        prior: dict[str, str] = {}
-        for o in opened:
-            rows = by_story.get(o["id"], [])
-            if not rows:
-                continue
-            index.add_story(
-                o["id"], date.fromisoformat(o["first_seen"]), date.fromisoformat(o["last_seen"]),
-                np.vstack([vecs[i] for i, _ in rows]),
-                np.array([cluster_stage.is_short(member_items[i], settings) for i, _ in rows]),
-                np.array([(day - date.fromisoformat(d)).days for _, d in rows]),
-                date.fromisoformat(o["briefed_on"]) if o["briefed_on"] else None,
-                [item_text(member_items[i]) for i, _ in rows],
-                cluster_stage.story_kind([member_items[i].tier for i, _ in rows]),
-                frozenset().union(*(cluster_stage.release_keys(member_items[i].title) for i, _ in rows)),
-                frozenset().union(*(cluster_stage.artifacts_of(member_items[i]) for i, _ in rows)),
-            )
-            prior.update({i: o["id"] for i, _ in rows})
-        # Items of this window already in an earlier day's story (overlapping windows) stay there.
-        fresh = [i for i in items if i.id not in prior]
-        carried = [i for i in items if i.id in prior]
-        vectors = embed_items(fresh, self.embedder, self.store)
-        stories, result = cluster_stage.cluster_items(fresh, vectors, day, index)
-        by_id = {s.id: s for s in stories}
-        for item in carried:
-            k = index.ids.index(prior[item.id])
-            story = by_id.get(prior[item.id])
-            if story is None:
-                briefed = index.briefed_on[k]
-                story = by_id[prior[item.id]] = Story(
-                    id=index.ids[k], items=[], first_seen=index.first_seen[k], last_seen=day,
-                    follow_up=briefed is not None and briefed < day, briefed_on=briefed)
-            story.items.append(item)
-        stories = []
-        day_of = {item_id: d for item_id, _, d in members}
-        for story in sorted(by_id.values(), key=lambda s: s.id):
-            # What it had before: up to its last briefing, or before today when it was never briefed.
-            cutoff = (story.briefed_on or day - timedelta(days=1)).isoformat()
-            before = [member_items[i] for i, d in by_story.get(story.id, []) if d <= cutoff]
-            story.earlier_items = len(before)
-            story.earlier_outlets = list(dict.fromkeys(i.source_name for i in before))
-            story.new_items = sum(1 for i in story.items if day_of.get(i.id, day.isoformat()) > cutoff)
-            story.items.sort(key=cluster_stage.item_order)
-            story.title = story.title or cluster_stage.story_title(story.items)
-            if story.follow_up and not story.new_items:
-                continue  # briefed already and nothing new since: not presented again
-            stories.append(story)
-        for story in stories:
-            k = index.ids.index(story.id)
-            new_ids = [i.id for i in story.items if i.id not in prior]
-            if new_ids:
-                self.store.save_story(story.id, story.title, story.first_seen, day, index.centroid(k), new_ids, day)
-        return stories, {"joined_earlier": len(result.joined), "follow_ups": sum(1 for s in stories if s.follow_up),
-                         "linked_pairs": result.linked}
+        return score_beat(stories, Beat.from_config(self.cfg.edition.beat), self.embedder, self.store)
 
     def write(self, run: RunReport, day: date, ranked: list[Story]) -> list[Brief]:
+        """The stages from ranked stories to checked briefs, one per language: themes, write, verify, figures."""
         ed = self.cfg.edition
         top, rest = sections_and_roundup(ranked, ed.top_stories, ed.roundup_items)
         cap = self.cfg.writer.max_item_chars
         top, rest = [as_read(s, cap) for s in top], [as_read(s, cap) for s in rest]
+        with self.stage(run, "themes") as rep:
+            themes = self.themes(top)
+            rep.counts = {"themes": len(themes)}
         briefs = []
         with self.stage(run, "write") as rep:
             if self.hooks.write_total:
@@ -453,67 +340,69 @@ class Pipeline:
             ctx = WriterContext(self.cfg.writer, self.embedder, self.store, self.cfg.base_dir, self.hooks.wrote)
             writer = self.writer = build_writer(ctx)  # kept for inspection: per-edition figures (benchmarks)
             branding = self.cfg.branding.to_branding(self.cfg.base_dir)
-            v = self.cfg.verify
-            settings = VerifySettings(unsupported=v.unsupported, lexical=v.lexical, semantic=v.semantic,
-                                      cross_semantic=v.cross_semantic, off_topic=v.off_topic,
-                                      analysis_semantic=v.analysis_semantic)
-            items = {i.id: i for s in [*top, *rest] for i in s.items}
-            glossary = Glossary.load(self.cfg.writer.glossary_path(self.cfg.base_dir))  # the writer's names
-            source = SourceText(items, self.embedder, glossary, settings.check_settings())
-            faithful = Faithfulness()
-            themes = self.themes(top)
-            client = next((c for c in (getattr(w, "client", None) for w in writer.writers) if c is not None), None)
-            judge = ModelJudge(client) if client is not None and v.judge else None
-            checked = []
             for lang in ed.languages:
-                brief = writer.write(top, rest, day, lang, ed.title_for(lang), branding)
-                usable = judge if judge is not None and not writer.down else None  # not a model that gave up
-                checked.append(verify_brief(brief, items, self.embedder, settings, source, usable))
-                briefs.append(brief)
-            for brief, result in zip(briefs, checked, strict=True):
-                if not writer.model_themes.get(brief.language):  # a model's own themes stand
-                    apply_themes(brief, themes)
-                    verify_themes(brief, [(t.name(brief.language), t.story_ids, t.topic) for t in themes], source,
-                                  result)
-                faithful.add(result)
-            figures.annotate(briefs, top, self.store, day)
+                briefs.append(writer.write(top, rest, day, lang, ed.title_for(lang), branding))
             for brief in briefs:
                 brief.url = self.cfg.output.edition_link(day, brief.language, file_stem(brief.language, ed.languages))
-                redact.scrub_fields(brief)  # a fallback's note may quote what an endpoint echoed back
             self.store.mark_briefed([s.id for s in top], day)
             for fallback in writer.fallbacks:
                 rep.errors.append(str(fallback))
                 run.failures.append(f"write: {fallback}")
+            sections = [s for b in briefs for s in b.sections if s.kind == "story"]
+            rep.counts = {"sections": len(sections), "references": sum(len(b.references) for b in briefs),
+                          **{f"by_{name}": sum(1 for s in sections if s.writer == name)
+                             for name in sorted({s.writer for s in sections})},
+                          "fallbacks": len(writer.fallbacks)}
+            usage = model_usage(writer)
+            if usage is not None:
+                rep.counts.update(usage.counts())
+        with self.stage(run, "verify") as rep:
+            before = usage.copy() if usage is not None else None
+            faithful = self.verify(briefs, [*top, *rest], themes, writer)
             for flagged in faithful.flagged[:20]:
-                rep.errors.append(f"unsupported ({settings.unsupported}): {flagged}")
+                rep.errors.append(f"unsupported ({self.cfg.verify.unsupported}): {flagged}")
             for title in faithful.dropped_sections:
                 rep.errors.append(f"section dropped, none of its sentences is supported: {title}")
-            sections = [s for b in briefs for s in b.sections if s.kind == "story"]
-            rep.counts = {"themes": len(themes), "sections": len(sections),
-                          "references": sum(len(b.references) for b in briefs),
-                          "sentences": faithful.sentences, "cited": faithful.cited, "supported": faithful.supported,
+            rep.counts = {"sentences": faithful.sentences, "cited": faithful.cited, "supported": faithful.supported,
                           "dropped": faithful.dropped, "marked": faithful.marked,
                           "dropped_sections": len(faithful.dropped_sections),
                           **{f"supported_{part}": f"{row['supported']}/{row['sentences']}"
                              for part, row in sorted(faithful.by_part.items())},
-                          "checker": CHECKER_VERSION,
-                          **{f"judge_{k}": n for k, n in faithful.judge.items()},
-                          **{f"by_{name}": sum(1 for s in sections if s.writer == name)
-                             for name in sorted({s.writer for s in sections})},
-                          "fallbacks": len(writer.fallbacks)}
-            for w in writer.writers:
-                usage = getattr(w, "usage", None)
-                if usage is not None:
-                    rep.counts.update(usage.counts())
+                          "checker": CHECKER_VERSION, **{f"judge_{k}": n for k, n in faithful.judge.items()}}
+            if usage is not None and before is not None and faithful.judge:  # the judge's calls, counted here
+                rep.counts.update(usage.copy().add(before, -1).counts())
+        with self.stage(run, "figures") as rep:
+            rep.counts = {"sections": figures.annotate(briefs, top, self.store, day)}
+            for brief in briefs:
+                redact.scrub_fields(brief)  # a fallback's note may quote what an endpoint echoed back
         return briefs
+
+    def verify(self, briefs: list[Brief], stories: list[Story], themes: list[Theme], writer: ChainWriter
+               ) -> Faithfulness:
+        """Check every sentence of the briefs against the passages it cites (and, with a model, ask it to judge)."""
+        v = self.cfg.verify
+        items = {i.id: i for s in stories for i in s.items}
+        source = SourceText(items, self.embedder, self.glossary(), v.check_settings())
+        client = next((c for c in (getattr(w, "client", None) for w in writer.writers) if c is not None), None)
+        judge = ModelJudge(client) if client is not None and v.judge and not writer.down else None
+        faithful = Faithfulness()
+        for brief in briefs:
+            result = verify_brief(brief, items, self.embedder, v, source, judge)
+            if not writer.model_themes.get(brief.language):  # a model's own themes stand, checked with the brief
+                apply_themes(brief, themes)  # the abstract's theme sentence, built from checked sections
+                verify_themes(brief, [(t.name(brief.language), t.story_ids, t.topic) for t in themes], source,
+                              result)
+            faithful.add(result)
+        return faithful
 
     def themes(self, top: list[Story]) -> list[Theme]:
         """The top stories' themes, from the configured topics and the stories' centroids."""
-        centroids = {s.id: cluster_stage.centroid(embed_items(s.items, self.embedder, self.store)) for s in top}
+        return edition_themes(top, self.embedder, self.store, rank_stage.RankSettings.from_config(self.cfg.rank).topics,
+                              tuple(self.cfg.edition.languages), self.glossary())
 
-        topics = rank_stage.RankSettings.from_config(self.cfg.rank).topics
-        glossary = Glossary.load(self.cfg.writer.glossary_path(self.cfg.base_dir))
-        return build_themes(top, centroids, topics, tuple(self.cfg.edition.languages), glossary=glossary)
+    def glossary(self) -> Glossary:
+        """The writer's names (zh and en forms), which the themes and the check use too."""
+        return Glossary.load(self.cfg.writer.glossary_path(self.cfg.base_dir))
 
     def render(self, run: RunReport, briefs: list[Brief], staging: Path) -> list[Path]:
         files: list[Path] = []
@@ -653,6 +542,11 @@ class Pipeline:
         for brief, stem in ((b, file_stem(b.language, self.cfg.edition.languages)) for b in briefs):
             where = next((str(p) for p in placed if p.name == f"{stem}.json"), "")
             self.store.record_edition(day, brief.language, run.id, where, brief_digest(brief))
+
+
+def model_usage(writer: ChainWriter) -> Usage | None:
+    """What the chain's model writer has spent so far (None without one)."""
+    return next((u for u in (getattr(w, "usage", None) for w in writer.writers) if isinstance(u, Usage)), None)
 
 
 def brief_digest(brief: Brief) -> str:

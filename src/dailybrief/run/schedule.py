@@ -4,10 +4,13 @@
                              └─▶ daily_job(): run_lock ─▶ Pipeline.run(the edition due now) ─▶ alerts (inside the run)
                                    └─▶ retry_job() in [schedule].retry_minutes, for the targets that failed
 
-``run_lock`` is an exclusive lock on a file beside the database; ``dailybrief
-run``, ``dailybrief publish`` and every scheduled job take it, so two runs on
-one database never overlap. The operating system drops the lock when its
-process ends, so a crashed run never leaves a stale lock behind.
+``run_lock`` is an exclusive lock on a file beside the database, or, when the store is
+PostgreSQL, an advisory lock on that database (so schedulers on several machines share it);
+``dailybrief run``, ``dailybrief publish`` and every scheduled job take it, so two runs on
+one database never overlap. The operating system (or the server, when the connection ends)
+drops the lock when its process ends, so a crashed run never leaves a stale lock behind.
+A scheduled run that gets the lock after another scheduler has run the same edition since its
+window closed does nothing: two schedulers on one store never run an edition twice.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ from ..cron import cron_trigger
 from ..errors import BusyError, DailybriefError
 from ..publish import alerts
 from ..publish.base import load_edition
-from ..store import Store
+from ..store import Store, advisory_lock, is_postgres
 from .distributed import run_distributed
 from .pipeline import Pipeline, registered_review
 
@@ -46,15 +49,23 @@ def timezone_of(cfg: Any) -> str:
     return cfg.schedule.timezone or cfg.edition.timezone
 
 
-def lock_path(cfg: Any) -> Path:
-    """The lock file: beside the database, so one database never has two runs."""
+def lock_path(cfg: Any) -> Path | str:
+    """The lock: a file beside the SQLite database, or the PostgreSQL store's URL (its advisory lock),
+    so one database never has two runs."""
+    url = cfg.db_url()
+    if is_postgres(url):
+        return str(url)
     db = cfg.db_path()
     return db.with_name(db.name + ".lock") if str(db) != ":memory:" else Path(os.devnull + ".lock")
 
 
 @contextmanager
-def run_lock(path: Path, what: str = "run") -> Iterator[None]:
+def run_lock(path: Path | str, what: str = "run") -> Iterator[None]:
     """Hold the exclusive run lock, or raise BusyError at once naming who holds it."""
+    if isinstance(path, str):
+        with advisory_lock(path, what):
+            yield
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     lock = filelock.FileLock(str(path), timeout=0)
     info = path.with_name(path.name + ".json")
@@ -77,6 +88,17 @@ def run_lock(path: Path, what: str = "run") -> Iterator[None]:
         lock.release()
 
 
+def _already_run(cfg: Any, store: Store, day: date) -> dict[str, Any] | None:
+    """Another process's run of edition `day` that started after its window closed and did not fail,
+    if any: a scheduler that gets the lock after another one ran the edition leaves it alone (its own
+    cron firing again within one edition still runs it again)."""
+    closed = cfg.edition.window(day)[1]
+    return next((r for r in store.iter_rows("SELECT id, status, started, pid FROM runs WHERE edition = :e",
+                                            {"e": day.isoformat()})
+                 if r["status"] in ("ok", "degraded", "draft", "running") and r["pid"] != os.getpid()
+                 and datetime.fromisoformat(r["started"]) >= closed), None)
+
+
 def _failed_targets(store: Any, day: date) -> list[str]:
     return [r["target"] for r in store.deliveries(day) if r["status"] == "failed"]
 
@@ -96,8 +118,13 @@ def daily_job(config_path: str | None, report: Callable[[Any], None] | None = No
     day: date = cfg.edition.due(datetime.now(cfg.edition.tz))  # the edition whose window has just closed
     try:
         with run_lock(lock_path(cfg), "scheduled run"):
-            store = Store.open(cfg.db_path())
+            store = Store.open(cfg.db_url())
             try:
+                done = _already_run(cfg, store, day)
+                if done is not None:
+                    log.info("edition %s was already run by another process (run %s, %s); not running it again",
+                             day, done["id"], done["status"])
+                    return None
                 pipe = Pipeline(cfg, store)
                 run = run_distributed(pipe, day) if cfg.cluster.enabled else pipe.run(day)
                 failed = _failed_targets(store, day)
@@ -142,7 +169,7 @@ def retry_job(config_path: str | None, day: date, attempt: int, sched: Any = Non
     run = None
     try:
         with run_lock(lock_path(cfg), "publish retry"):
-            store = Store.open(cfg.db_path())
+            store = Store.open(cfg.db_url())
             try:
                 failed = _failed_targets(store, day)
                 if failed:

@@ -24,7 +24,8 @@ import numpy as np
 
 from ..config import AI_DESCRIPTION, AI_TERMS, AI_TOPICS, BeatConfig
 from ..records import Item, Story
-from .embed import Embedder, lead
+from ..store import Store
+from .embed import Embedder, embed_items, lead
 
 
 @dataclass(slots=True)
@@ -103,3 +104,14 @@ def story_relevance(story: Story, relevance: dict[str, tuple[float, str]]) -> tu
         return 1.0, "not scored"
     (value, why), item = max(scored, key=lambda t: t[0][0])
     return value, f"{value:.2f} ({why}: {item.title[:50]})"
+
+
+def score_beat(stories: list[Story], beat: Beat, embedder: Embedder, store: Store) -> int:
+    """Set each story's relevance to the beat (and whether it is on it); the number off the beat."""
+    items = [i for s in stories for i in s.items]
+    scored = BeatScorer(beat, embedder).score(items, embed_items(items, embedder, store))
+    relevance = dict(zip([i.id for i in items], scored, strict=True))
+    for story in stories:
+        story.relevance, story.relevance_note = story_relevance(story, relevance)
+        story.on_beat = story.relevance >= beat.cut
+    return sum(1 for s in stories if not s.on_beat)

@@ -42,6 +42,7 @@ import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.spatial.distance import squareform
 
+from ..config import ClusteringConfig
 from ..ids import content_hash
 from ..records import Item, Story
 from .embed import item_text, text_cost
@@ -49,24 +50,7 @@ from .embed import item_text, text_cost
 TIER_ORDER = {"official": 0, "press": 1, "paper": 2, "code": 3, "community": 4}
 
 
-@dataclass(slots=True)
-class ClusterSettings:
-    threshold: float = 0.43     # average similarity of two groups' items for them to be one story
-    short_bonus: float = 0.16   # added to the similarity of two title-only items (half when one is)
-    short_chars: int = 40       # an item whose body is shorter than this is title-only
-    link: float = 0.88          # items this alike are one report (a translation, a rewrite): always one story
-    lookback_days: int = 7      # stories seen within this many days stay open for new items
-    decay: float = 0.8          # weight per day of age of a story's earlier items
-    max_size: int = 300         # a day's group above this is re-cut; a story above it needs large_margin more
-    large_margin: float = 0.08
-    name_margin: float = 0.1    # two of the day's groups this close below the threshold merge when a name ties them
-    name_share: float = 0.6     # ... a name (Mythos, CoreWeave) found in this share of each group's items
-    name_focus: float = 0.6     # ... and this share of all the day's items that mention it are in the two
-    max_pool: int = 1000        # the day's linkage runs on at most this many items at once (time and memory: n²)
-    name_weight: float = 0.2    # the share of an item's similarity that comes from the names it mentions
-    name_dims: int = 256        # names are hashed into this many dimensions, appended to the embedding
-    title_only_penalty: float = 0.2  # taken from two title-only texts' similarity when one is a community thread
-    release_bonus: float = 0.25  # added when two titles share a name with a version (DeepSeek V4, GPT-5.5)
+ClusterSettings = ClusteringConfig  # the stage's settings are its [clustering] section, as config checked it
 
 
 def _day_pool_distances(vectors: np.ndarray, offsets: np.ndarray, link: float,

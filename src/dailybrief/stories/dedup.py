@@ -209,3 +209,22 @@ def mark_near_duplicates(store: Store, new: list[Item], window_days: int = 3,
     for dup in found:
         store.mark_duplicate(dup.item_id, dup.of)
     return found
+
+
+def dedup_new(store: Store, new: list[Item]) -> dict[str, int]:
+    """The dedup stage on a fetch's new items: exact copies among them, then copies of what the store already
+    holds (the same content hash under an older id), then near copies. Each is marked in the store."""
+    marked: set[str] = set()
+    exact = exact_duplicates(new)
+    for item_id, of in exact.items():
+        store.mark_duplicate(item_id, of)
+        marked.add(item_id)
+    for item in new:
+        if item.id in exact:
+            continue
+        earlier = store.find_by_hash(item.content_hash, item.id)
+        if earlier and earlier < item.id:
+            store.mark_duplicate(item.id, earlier)
+            marked.add(item.id)
+    near = mark_near_duplicates(store, [i for i in new if i.id not in marked])
+    return {"duplicates": len(marked), "near_duplicates": len(near)}

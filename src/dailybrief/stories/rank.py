@@ -24,16 +24,14 @@ import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
+from ..config import RankConfig, stage_settings
 from ..records import Item, Story
-
-if TYPE_CHECKING:
-    from ..config import RankConfig
 from .cluster import release_keys
 from .embed import lead
 
-TIER_WEIGHT = {"official": 3.0, "press": 2.0, "paper": 1.5, "code": 1.0, "community": 1.0}
+_RANK = RankConfig()  # every default below is the [rank] section's
+TIER_WEIGHT = _RANK.tiers
 PARTS = ("authority", "outlets", "engagement", "recency", "novelty", "topics", "watch", "beat", "announcement")
 # A title that announces something: a launch, a release, a versioned name, a Show HN. Commentary about a field is
 # discussed as much as its news, so without this the day's essays outrank the day's releases.
@@ -57,27 +55,24 @@ class Topic:
 @dataclass(slots=True)
 class RankSettings:
     tier: dict[str, float] = field(default_factory=lambda: dict(TIER_WEIGHT))
-    authority: float = 1.0
-    outlets: float = 2.0
-    engagement: float = 3.0
-    recency: float = 1.0
-    half_life_hours: float = 12.0
-    novelty: float = 1.5
-    topic: float = 1.0
-    watch: float = 1.0
-    beat: float = 2.0
-    announcement: float = 1.0
+    authority: float = _RANK.authority
+    outlets: float = _RANK.outlets
+    engagement: float = _RANK.engagement
+    recency: float = _RANK.recency
+    half_life_hours: float = _RANK.half_life_hours
+    novelty: float = _RANK.novelty
+    topic: float = _RANK.topic
+    watch: float = _RANK.watch
+    beat: float = _RANK.beat
+    announcement: float = _RANK.announcement
     watchlist: list[str] = field(default_factory=list)
     topics: list[Topic] = field(default_factory=list)
 
     @classmethod
     def from_config(cls, r: RankConfig) -> RankSettings:
         """From a config's [rank] table."""
-        return cls(tier={**TIER_WEIGHT, **r.tiers}, authority=r.authority, outlets=r.outlets,
-                   engagement=r.engagement, recency=r.recency, half_life_hours=r.half_life_hours,
-                   novelty=r.novelty, topic=r.topic, watch=r.watch, beat=r.beat, announcement=r.announcement,
-                   watchlist=list(r.watchlist),
-                   topics=[Topic(t.name, list(t.keywords), t.weight, t.zh, t.en) for t in r.topics])
+        return stage_settings(cls, r, tier={**TIER_WEIGHT, **r.tiers}, watchlist=list(r.watchlist),
+                              topics=[Topic(t.name, list(t.keywords), t.weight, t.zh, t.en) for t in r.topics])
 
 
 def _pattern(term: str) -> re.Pattern[str]:

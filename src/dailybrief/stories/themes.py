@@ -20,7 +20,10 @@ import numpy as np
 
 from ..glossary import Glossary
 from ..records import Story
+from ..store import Store
 from ..words import words
+from .cluster import centroid
+from .embed import Embedder, embed_items
 from .rank import Topic, topic_matches
 
 MAX_THEMES = 3
@@ -201,6 +204,13 @@ def build_themes(stories: list[Story], centroids: dict[str, np.ndarray], topics:
     position = {s.id: n for n, s in enumerate(stories)}
     themes.sort(key=lambda t: min(position[i] for i in t.story_ids))  # the theme of the top story first
     return themes
+
+
+def edition_themes(top: list[Story], embedder: Embedder, store: Store, topics: list[Topic],
+                   languages: tuple[str, ...], glossary: Glossary | None = None) -> list[Theme]:
+    """The themes stage: the top stories' themes, from the configured topics and the stories' centroids."""
+    centroids = {s.id: centroid(embed_items(s.items, embedder, store)) for s in top}
+    return build_themes(top, centroids, topics, languages, glossary=glossary)
 
 
 def _partition(ids: list[str], centroids: dict[str, np.ndarray], most: int, at_least: int = 1) -> list[list[str]]:

@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import json_repair
 
+from ..config import WriterConfig, stage_settings
 from ..errors import BadAnswer, BudgetExceeded, ModelUnavailable, WriterError
 from ..glossary import Glossary
 from ..records import Brief, Item, Paragraph, Section, Sentence, Story
@@ -49,7 +50,6 @@ from .verify import strip_instructions
 from .writer import ReferenceBook, WriterContext, follow_up_note, holder, reference_note, register_writer
 
 if TYPE_CHECKING:
-    from ..config import WriterConfig
     from ..store import Store
 
 log = logging.getLogger(__name__)
@@ -65,34 +65,36 @@ TIER_ORDER = {"official": 0, "press": 1, "paper": 2, "code": 3, "community": 4}
 # Settings and accounting
 
 
+_WRITER = WriterConfig()  # every default below is the [writer] section's
+
+
 @dataclass(slots=True)
 class LLMSettings:
     base_url: str
     model: str
-    api_key_env: str = "DAILYBRIEF_API_KEY"
-    timeout: float = 60.0
-    retries: int = 2
-    backoff: float = 1.0
-    requests_per_minute: float = 0.0
-    max_tokens: int = 1500
-    temperature: float = 0.0
-    token_budget: int = 200_000
-    response_format: str = "json_schema"
-    price_input_per_1k: float = 0.0
-    price_output_per_1k: float = 0.0
-    currency: str = "USD"
-    cache: bool = True
-    passage_chars: int = 1200
-    max_passages: int = 12
-    passage_budget: int = 6000  # characters of all of a story's passages together
-    facts: tuple[int, int] = (3, 6)  # [fewest, most] fact sentences
-    positions: tuple[int, int] = (2, 3)  # [fewest, most] named positions the views fall into
-    analysis: tuple[int, int] = (2, 4)  # [fewest, most] sentences of the analysis paragraph
+    api_key_env: str = _WRITER.api_key_env
+    timeout: float = _WRITER.timeout
+    retries: int = _WRITER.retries
+    backoff: float = _WRITER.backoff
+    requests_per_minute: float = _WRITER.requests_per_minute
+    max_tokens: int = _WRITER.max_tokens
+    temperature: float = _WRITER.temperature
+    token_budget: int = _WRITER.token_budget
+    response_format: str = _WRITER.response_format
+    price_input_per_1k: float = _WRITER.price_input_per_1k
+    price_output_per_1k: float = _WRITER.price_output_per_1k
+    currency: str = _WRITER.currency
+    cache: bool = _WRITER.cache
+    passage_chars: int = _WRITER.passage_chars
+    max_passages: int = _WRITER.max_passages
+    passage_budget: int = _WRITER.passage_budget  # characters of all of a story's passages together
+    facts: tuple[int, int] = _WRITER.facts  # [fewest, most] fact sentences
+    positions: tuple[int, int] = _WRITER.positions  # [fewest, most] named positions the views fall into
+    analysis: tuple[int, int] = _WRITER.analysis  # [fewest, most] sentences of the analysis paragraph
 
     @classmethod
     def from_config(cls, wc: WriterConfig) -> LLMSettings:
-        names = set(cls.__dataclass_fields__) & set(type(wc).model_fields)
-        return cls(**{n: getattr(wc, n) for n in names})
+        return stage_settings(cls, wc)
 
 
 @dataclass(slots=True)

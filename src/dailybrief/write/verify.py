@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..config import CHECK_DEFAULTS, CheckSettings
+from ..config import CheckSettings, VerifyConfig
 from ..glossary import Glossary
 from ..records import Brief, Item, Paragraph, Section, Sentence
 from ..stories.embed import Embedder
@@ -77,18 +77,7 @@ def strip_instructions(text: str) -> tuple[str, int]:
 PARTS = ("facts", "views", "analysis", "abstract", "roundup", "titles")
 
 
-@dataclass(slots=True)
-class VerifySettings:
-    unsupported: str = "auto"  # "mark", "drop", or "auto": drop unsupported facts, mark the rest
-    semantic: float = CHECK_DEFAULTS.semantic
-    cross_semantic: float = CHECK_DEFAULTS.cross_semantic
-    lexical: float = CHECK_DEFAULTS.lexical
-    off_topic: float = CHECK_DEFAULTS.off_topic
-    analysis_semantic: float = CHECK_DEFAULTS.analysis_semantic
-
-    def check_settings(self) -> CheckSettings:
-        return CheckSettings(semantic=self.semantic, cross_semantic=self.cross_semantic, lexical=self.lexical,
-                             off_topic=self.off_topic, analysis_semantic=self.analysis_semantic)
+VerifySettings = VerifyConfig  # the stage's settings are its [verify] section, as config checked it
 
 
 @dataclass(slots=True)

@@ -19,7 +19,7 @@ from pydantic import Field, field_validator
 from ...errors import ParseError
 from ...ids import canonical_url, item_id, text_hash
 from ...records import Item, Source
-from ...text import html_to_text
+from ...sanitize import html_to_text
 from ..http import check_status
 from .base import BaseKind, FeedFetch, KindOptions, register
 from .feed import _when, parse_feed

@@ -23,7 +23,8 @@ import feedparser_rs
 from ...errors import ParseError, SourceError
 from ...ids import canonical_url, item_id, text_hash
 from ...records import Comment, Item, Source
-from ...text import clip, detect_language, html_to_text, split_sentences, strip_boilerplate
+from ...sanitize import html_to_text
+from ...text import clip, detect_language, split_sentences, strip_boilerplate
 from ..charset import xml_as_utf8
 from ..http import check_status
 from .base import BaseKind, FeedFetch, register

@@ -24,7 +24,8 @@ from pydantic import Field
 from ...errors import ParseError, SourceError
 from ...ids import canonical_url, item_id, text_hash
 from ...records import Comment, Item, Source
-from ...text import detect_language, html_to_text
+from ...sanitize import html_to_text
+from ...text import detect_language
 from ..http import check_status
 from .base import BaseKind, FeedFetch, KindOptions, register
 
