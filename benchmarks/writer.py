@@ -36,7 +36,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from dailybrief import config  # noqa: E402
 from dailybrief.demo import serve_directory  # noqa: E402
-from dailybrief.run.pipeline import Pipeline, load_briefs  # noqa: E402
+from dailybrief.files import load_briefs  # noqa: E402
+from dailybrief.run.pipeline import Pipeline  # noqa: E402
 from dailybrief.store import Store  # noqa: E402
 from dailybrief.text import cjk_ratio  # noqa: E402
 from helpers import MORNING_FEEDS, MORNINGS, llama_server, write_morning  # noqa: E402

@@ -42,6 +42,7 @@ class Received:
     body: bytes
     accepted: bool
     answer: Any = None
+    at: float = 0.0  # time.monotonic() when it arrived
 
     @property
     def json(self) -> Any:
@@ -52,7 +53,8 @@ class Received:
 class ChatServer:
     base: str = ""
     received: list[Received] = field(default_factory=list)
-    fail_next: dict[str, list[int]] = field(default_factory=dict)  # platform -> HTTP statuses to answer first
+    # platform -> what to answer first: HTTP statuses, or (status, headers) such as (429, {"Retry-After": "1"})
+    fail_next: dict[str, list[int | tuple[int, dict[str, str]]]] = field(default_factory=dict)
 
     def of(self, platform: str) -> list[Received]:
         return [r for r in self.received if r.platform == platform]
@@ -144,22 +146,27 @@ def chat_server() -> Iterator[ChatServer]:
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
             headers = {k.lower(): v for k, v in self.headers.items()}
+            arrived = time.monotonic()
             with lock:
                 queued = state.fail_next.get(platform) or []
                 forced = queued.pop(0) if queued else None
+            extra: dict[str, str] = {}
             if forced:
-                status, answer, ok = forced, {"error": "try later"}, False
+                status, extra = forced if isinstance(forced, tuple) else (forced, {})
+                answer, ok = {"error": "try later"}, False
             else:
                 try:
                     status, answer, ok = _check(platform, path, query, headers, body)
                 except (ValueError, KeyError) as exc:
                     status, answer, ok = 400, {"error": f"bad request: {exc}"}, False
             with lock:
-                state.received.append(Received(platform, path, query, headers, body, ok, answer))
+                state.received.append(Received(platform, path, query, headers, body, ok, answer, arrived))
             out = answer.encode() if isinstance(answer, str) else b"" if answer is None else json.dumps(answer).encode()
             self.send_response(status)
             self.send_header("Content-Type", "text/plain" if isinstance(answer, str) else "application/json")
             self.send_header("Content-Length", str(len(out)))
+            for name, value in extra.items():
+                self.send_header(name, value)
             self.end_headers()
             self.wfile.write(out)
 

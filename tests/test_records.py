@@ -25,3 +25,14 @@ def test_older_brief_json_without_figures_still_loads(tmp_path: Path) -> None:
         del section["coverage"], section["momentum"]
     brief = brief_from_dict(data)
     assert brief.url == "" and all(s.coverage == {} and s.momentum == [] for s in brief.sections)
+
+
+def test_one_tier_order() -> None:
+    from typing import get_args
+
+    from dailybrief import config
+    from dailybrief.records import AUTHORITY, TIERS, authority_rank
+
+    assert set(get_args(config.Tier)) == set(TIERS) == set(AUTHORITY)  # config's Literal names the same kinds
+    assert sorted(TIERS, key=authority_rank) == list(AUTHORITY) == ["official", "press", "paper", "code", "community"]
+    assert authority_rank("blog") > authority_rank("community")  # an unknown tier after every known one

@@ -10,9 +10,10 @@ from __future__ import annotations
 import json
 import logging
 import os
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -25,16 +26,28 @@ from .console import err as console
 from .demo import DEMO_DATE, demo_config, demo_dir, serve_directory
 from .errors import BusyError, ConfigError, DailybriefError, NoBriefError, NotDueError, PublishError
 from .evals.cluster import BASELINE_DISTANCE, EvalError, evaluate
-from .evals.days import EvalDaysError, day_folders, evaluate_pairs, evaluate_topics, read_day, report_lines, run_day, score_day
+from .evals.days import (
+    EvalDaysError,
+    PairsReport,
+    TopicsReport,
+    day_folders,
+    evaluate_pairs,
+    evaluate_topics,
+    read_day,
+    report_lines,
+    run_day,
+    score_day,
+)
+from .files import load_briefs, write_atomic
 from .ingest.extract import extract_file
 from .publish.base import load_edition
 from .records import RunReport, as_dict
 from .render.formats import get_renderer, render_json
 from .run.distributed import run_distributed, start_worker
-from .run.pipeline import Hooks, Pipeline, brief_digest, check_due, file_stem, load_briefs
+from .run.pipeline import Hooks, Pipeline, brief_digest, check_due, file_stem
 from .run.schedule import lock_path, run_lock, scheduler, serve, timezone_of
 from .store import Store, bare_url, is_postgres, shown
-from .stories.embed import default_embedder
+from .stories.embed import Embedder, default_embedder
 from .stories.rank import PARTS
 from .write.grounding import CHECKER_VERSION, Checker, Passage
 from .write.judge import ModelJudge, judge_by_source
@@ -302,7 +315,7 @@ def _build(ctx: Ctx, d: date, folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for b in briefs:
         path = folder / f"{file_stem(b.language, ctx.cfg.edition.languages)}.json"
-        path.write_text(render_json(b), "utf-8")
+        write_atomic(path, render_json(b).encode("utf-8"))
         run.outputs[path.name] = str(path)
         store.record_edition(d, b.language, run.id, str(path), brief_digest(b))
     summarise(pipe.finish(run, "degraded" if run.failures else "ok"), ctx.cfg.writer.currency)
@@ -457,17 +470,26 @@ def eval_days(folder: str) -> None:
         out.print(line, markup=False, highlight=False)
 
 
+_Report = TypeVar("_Report", PairsReport, TopicsReport)
+
+
+def _labelled(evaluate: Callable[[str, Embedder], _Report], path: str) -> _Report:
+    """An evaluation against a labelled file: its error as the command's, the calls it got wrong printed first."""
+    try:
+        report = evaluate(path, default_embedder())
+    except EvalDaysError as exc:
+        raise click.ClickException(str(exc)) from None
+    for line in report.wrong:
+        out.print(f"  {line}", markup=False, highlight=False)
+    return report
+
+
 @eval_group.command(name="pairs")
 @click.argument("pairs_file", metavar="FILE", type=click.Path(dir_okay=False, exists=True))
 def eval_pairs(pairs_file: str) -> None:
     """Merge precision and recall on labelled same-event pairs (in their data set's folder, beside the days),
     all pairs and the pairs at different URLs apart. The last line is different_url_f1=<value>."""
-    try:
-        report = evaluate_pairs(pairs_file, default_embedder())
-    except EvalDaysError as exc:
-        raise click.ClickException(str(exc)) from None
-    for line in report.wrong:
-        out.print(f"  {line}", markup=False, highlight=False)
+    report = _labelled(evaluate_pairs, pairs_file)
     for name, sc in (("all pairs", report.all), ("same URL", report.same_url), ("different URLs", report.different_url)):
         out.print(sc.line(name), markup=False)
     out.print(f"different_url_f1={report.different_url.f1:.4f}", markup=False)
@@ -478,12 +500,7 @@ def eval_pairs(pairs_file: str) -> None:
 def eval_topics(labels_file: str) -> None:
     """Precision and recall of the edition's beat (relevance) on items labelled on the beat or not (in their data
     set's folder, beside the days); borderline items are counted apart. The last line is relevance_f1=<value>."""
-    try:
-        r = evaluate_topics(labels_file, default_embedder())
-    except EvalDaysError as exc:
-        raise click.ClickException(str(exc)) from None
-    for line in r.wrong:
-        out.print(f"  {line}", markup=False, highlight=False)
+    r = _labelled(evaluate_topics, labels_file)
     out.print(f"on the beat: precision={r.precision:.3f} recall={r.recall:.3f} (tp {r.tp} fp {r.fp} fn {r.fn} tn {r.tn}); "
               f"borderline kept {r.borderline_kept} of {r.borderline}; not found {r.missing}", markup=False)
     out.print(f"relevance_f1={r.f1:.4f}", markup=False)

@@ -40,7 +40,7 @@ from .images import logo_problem
 from .ingest import sources as source_kinds
 from .ingest.http import FetchSettings
 from .netguard import parse_allow
-from .records import Branding, Source
+from .records import TIERS, Branding, Source
 from .store import is_postgres, shown
 
 _S = TypeVar("_S")
@@ -843,9 +843,9 @@ class RankConfig(_Model):
     @field_validator("tiers")
     @classmethod
     def _tiers(cls, v: dict[str, float]) -> dict[str, float]:
-        bad = sorted(set(v) - {"official", "press", "community", "paper", "code"})
+        bad = sorted(set(v) - set(TIERS))
         if bad:
-            raise ValueError(f"unknown tier {bad[0]!r}; use official, press, community, paper, code")
+            raise ValueError(f"unknown tier {bad[0]!r}; use {', '.join(TIERS)}")
         if any(w < 0 for w in v.values()):
             raise ValueError("tier weights must be 0 or more")
         return v
@@ -963,7 +963,7 @@ def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
 
 
 _FIXES = {
-    "tier": "use one of official, press, community, paper, code",
+    "tier": f"use one of {', '.join(TIERS)}",
     "language": "use 'zh' or 'en'",
     "languages": "use a list of 'zh' and/or 'en', e.g. [\"zh\", \"en\"]",
     "formats": "use a list drawn from md, html, wechat, chat, txt, pdf, json",

@@ -16,7 +16,16 @@ from typing import Any, Literal
 
 from .ids import content_hash
 
-TIERS: tuple[str, ...] = ("official", "press", "community", "paper", "code")
+TIERS: tuple[str, ...] = ("official", "press", "community", "paper", "code")  # the kinds of source, as config lists them
+# The same kinds, most authoritative first: the order a story's items are clustered, deduplicated, cited and
+# charted in (the one tier order; config's tier weights say how much each counts in ranking).
+AUTHORITY: tuple[str, ...] = ("official", "press", "paper", "code", "community")
+_AUTHORITY_RANK = {tier: rank for rank, tier in enumerate(AUTHORITY)}
+
+
+def authority_rank(tier: str) -> int:
+    """A tier's place in AUTHORITY, 0 the first; an unknown tier comes after every known one."""
+    return _AUTHORITY_RANK.get(tier, len(AUTHORITY))
 
 
 @dataclass(slots=True)

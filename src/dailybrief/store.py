@@ -26,6 +26,8 @@ from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import NullPool, StaticPool
 
@@ -157,7 +159,7 @@ TABLES: dict[str, tuple[str, ...]] = {
 }
 
 STALE_HEARTBEAT = timedelta(hours=12)  # a "running" run silent this long is dead even if its PID was reused
-CHUNK = 500  # ids per IN (...) list: well under SQLite's bound-parameter limit
+IN_CHUNK = 500  # ids in one IN list: under SQLite's bound on the parameters of a statement
 LOCK_CLASS = 0x64627266  # "dbrf": the first half of every advisory-lock key dailybrief takes
 RUN_LOCK, MIGRATION_LOCK = 1, 2  # the second half
 
@@ -233,8 +235,8 @@ def _sql(query: str, **expanding: bool) -> sa.TextClause:
 
 
 def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
-    for start in range(0, len(ids), CHUNK):
-        yield list(ids[start : start + CHUNK])
+    for start in range(0, len(ids), IN_CHUNK):
+        yield list(ids[start : start + IN_CHUNK])
 
 
 def _quoted(names: Iterable[str]) -> str:
@@ -486,27 +488,45 @@ class Store:
         row["comments"] = json.dumps(as_dict(item.comments), ensure_ascii=False)
         return row
 
-    _INSERT_ITEM = _sql(f"INSERT INTO items ({', '.join(_ITEM_COLUMNS)}) VALUES ({', '.join(':' + k for k in _ITEM_COLUMNS)}) "
-                        "ON CONFLICT (id) DO NOTHING")
     _REFRESH_ITEM = _sql(
         "UPDATE items SET points=COALESCE(:points, points), comment_count=COALESCE(:comment_count, comment_count), "
         "score=COALESCE(:score, score), comments=CASE WHEN :comments != '[]' THEN :comments ELSE comments END WHERE id=:id")
+    _ROWS_PER_INSERT = 500  # rows per executemany; SQLAlchemy sends them as multi-row VALUES (insertmanyvalues)
+    _ITEMS = sa.table("items", *(sa.column(k) for k in _ITEM_COLUMNS))
+
+    def _insert_new_items(self) -> Any:
+        """INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id, from SQLAlchemy's own construct for this
+        engine (the two share its spelling), so an executemany of it returns the ids it inserted."""
+        make = pg_dialect.insert if self.dialect == "postgresql" else sqlite_dialect.insert
+        return make(self._ITEMS).on_conflict_do_nothing(index_elements=["id"]).returning(self._ITEMS.c.id)
 
     def add_items(self, items: Iterable[Item]) -> list[Item]:
         """Insert items not seen before; return the ones that were new.
 
         Existing items keep their row, but fresher engagement figures and
-        comments are written over the old ones. Each is one atomic statement, so
-        workers storing the same item at once insert it once.
+        comments are written over the old ones. Each batch is an
+        ``INSERT ... ON CONFLICT DO NOTHING RETURNING id``: the ids it returns are
+        the rows this call inserted, so workers storing the same item at once
+        insert it once and exactly one of them counts it as new.
         """
-        new: list[Item] = []
+        given = list(items)
+        first: dict[str, Item] = {}
+        for item in given:
+            first.setdefault(item.id, item)  # an item given twice: its first copy, as one row at a time did
+        batch = sorted(first.values(), key=lambda i: i.id)  # one key order: concurrent batches never deadlock
+        inserted: set[str] = set()
         with self._tx() as c:
-            for item in sorted(items, key=lambda i: i.id):  # one key order: concurrent batches never deadlock
-                row = self._item_row(item)
-                if c.execute(self._INSERT_ITEM, row).rowcount:
-                    new.append(item)
-                else:
-                    c.execute(self._REFRESH_ITEM, row)
+            for start in range(0, len(batch), self._ROWS_PER_INSERT):
+                rows = [self._item_row(i) for i in batch[start : start + self._ROWS_PER_INSERT]]
+                inserted.update(c.execute(self._insert_new_items(), rows).scalars())
+            known = [self._item_row(i) for i in batch if i.id not in inserted]
+            if known:
+                c.execute(self._REFRESH_ITEM, known)
+        new, seen = [], set()
+        for item in given:  # in the order given, each once
+            if item.id in inserted and item.id not in seen:
+                new.append(item)
+                seen.add(item.id)
         return new
 
     def find_by_hash(self, content_hash: str, exclude_id: str) -> str | None:

@@ -101,3 +101,19 @@ _INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u
 def strip_controls(text: str) -> str:
     """Text without bidirectional overrides, isolates, marks and zero-width characters."""
     return _INVISIBLE.sub("", text) if text else text
+
+
+# CJK ideographs, kana, hangul, CJK symbols and punctuation, full-width forms.
+_CJK_END = re.compile(
+    r"[\u2e80-\u2fdf\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]$"
+)
+
+
+def sentence_sep(text: str) -> str:
+    """What joins a sentence to the next: nothing after CJK text, else a space."""
+    return "" if _CJK_END.search(text) else " "
+
+
+def join_sentences(sentences: list[str]) -> str:
+    """Sentences as one paragraph, each joined to the next by `sentence_sep`."""
+    return "".join(s + (sentence_sep(s) if i < len(sentences) - 1 else "") for i, s in enumerate(sentences))

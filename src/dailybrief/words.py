@@ -11,6 +11,8 @@ Placeholders are ``str.format`` fields: ``{n}``, ``{platform}``, ...
 
 from __future__ import annotations
 
+from datetime import date
+
 WORDS: dict[str, dict[str, str]] = {
     "zh": {
         # -- the sections of a brief (render)
@@ -234,3 +236,13 @@ def join_all(parts: list[str], sep: str, last: str) -> str:
     if len(parts) < 2:
         return "".join(parts)
     return sep.join(parts[:-1]) + last + parts[-1]
+
+
+MONTHS = ("January", "February", "March", "April", "May", "June",
+          "July", "August", "September", "October", "November", "December")
+
+
+def format_date(day: date, language: str) -> str:
+    """'2026 年 4 月 10 日' in Chinese, '10 April 2026' otherwise."""
+    return words(language)["date_long"].format(year=day.year, month=day.month, day=day.day,
+                                               month_name=MONTHS[day.month - 1])

@@ -6,7 +6,6 @@ import asyncio
 import gzip
 import threading
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import brotli
@@ -15,7 +14,7 @@ import pytest
 from conftest import COMMENTS, GOOD, closed_port
 from dailybrief.errors import FetchError
 from dailybrief.ingest.fetch import fetch_sources
-from dailybrief.ingest.http import Fetcher, FetchSettings, retry_after
+from dailybrief.ingest.http import Fetcher, FetchSettings
 from dailybrief.records import Source
 from helpers import rss
 from httpd import Reply, Streamer, cut_mid_body, hang, reset, serve
@@ -152,15 +151,6 @@ def test_retry_after_beyond_the_cap_fails_at_once() -> None:
         assert time.perf_counter() - start < 2
         assert "HTTP 429" in result.error and "3600" in result.error
         assert len(srv.hits("/feed")) == 1
-
-
-def test_retry_after_parses_seconds_and_dates() -> None:
-    assert retry_after("7") == 7.0
-    assert retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0  # in the past
-    assert retry_after("soon") is None and retry_after(None) is None
-    later = datetime.now(timezone.utc).replace(microsecond=0).timestamp() + 120
-    from email.utils import formatdate
-    assert 100 < (retry_after(formatdate(later, usegmt=True)) or 0) <= 120
 
 
 def test_reset_connection_is_retried_then_named() -> None:

@@ -95,6 +95,20 @@ def test_listing_thread_comments_and_retry_after() -> None:
     assert got is not None and any("What quant" in w and "HTTP 404" in w for w in got.warnings)
 
 
+def test_a_mis_declared_encoding_is_read_and_reported_like_any_feed() -> None:
+    title = "开源模型在笔记本电脑上运行"  # GBK bytes under a header that says UTF-8
+    body = LISTING.replace('encoding="UTF-8"', 'encoding="gbk"').replace("What quant do you use?", title)
+    with serve() as srv:
+        srv.route("/r/LocalLLaMA/hot/.rss", Reply(body=body.encode("gbk"),
+                                                  content_type="application/atom+xml; charset=UTF-8"))
+        src = source(srv.url(""), limit=10)
+        [(result, got)] = asyncio.run(fetch_sources([src], FetchSettings(top_comments=0, comment_threads=0), {}))
+    assert not result.error, result.error
+    assert title in [i.title for i in result.items]
+    assert got is not None and any(w.startswith("encoding:") and "does not fit" in w for w in got.warnings), \
+        got.warnings
+
+
 @pytest.mark.parametrize(("options", "key", "fix"), [
     ({}, "sources[0].subreddit", "needs this key"),
     ({"subreddit": "r/has space"}, "sources[0].subreddit", "subreddit name"),

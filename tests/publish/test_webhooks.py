@@ -169,6 +169,21 @@ def test_a_busy_platform_is_retried_within_the_run(server) -> None:
         target(server, "slack", retries=0).deliver(edition(make_brief("zh")))
 
 
+def test_a_rate_limited_platform_is_retried_after_the_wait_it_asks_for(server) -> None:
+    server.fail_next["slack"] = [(429, {"Retry-After": "1"})]
+    target(server, "slack", retries=1).deliver(edition(make_brief("zh")))
+    first, second = server.of("slack")
+    assert [first.accepted, second.accepted] == [False, True]
+    assert second.at - first.at >= 0.95  # the second try waited the second asked for, not the 0.5 s backoff
+
+
+def test_a_platform_asking_for_a_longer_wait_than_we_give_is_left_for_the_next_run(server) -> None:
+    server.fail_next["hook"] = [(429, {"Retry-After": "3600"})]
+    with pytest.raises(PublishError, match=r"HTTP 429 asking us to wait 3600 s, more than the 60 s we wait after 1 "):
+        target(server, "hook", retries=3).deliver(edition(make_brief("zh")))
+    assert len(server.of("hook")) == 1  # not asked again within the run
+
+
 def test_feed_text_cannot_inject_markup_into_chat_markdown(server) -> None:
     evil = "Lab ships [click me](https://evil.example) <at user_id=\"all\"></at> # title"
     ed = edition(make_brief("en", headline=evil))

@@ -772,6 +772,16 @@ def test_chat_message_fits_by_leaving_out_whole_sentences(brief: Brief) -> None:
     assert sizes == sorted(sizes, reverse=True) and len(set(sizes)) >= 4
 
 
+def test_chat_message_fits_by_the_rule_of_every_chat_target(brief: Brief) -> None:
+    from dailybrief.render.formats import chat_message
+
+    # The abstract's first sentence comes before any headline (digest.fit, which the chat targets use too).
+    first = "国际人工智能领域出现“安全收紧”与“底层竞速”双轨并行的趋势。"
+    least = f"**AI 技术每日分析 · 2026 年 4 月 10 日**\n\n{first}\n\n阅读全文：{EDITION_URL}\n"
+    assert chat_message(brief, len(least.encode())) == least
+    assert "另有 2 条速览" not in chat_message(brief, len(chat_message(brief, 100_000).encode()) - 1)  # dropped first
+
+
 def test_chat_plain_and_english(tmp_path: Path) -> None:
     from dailybrief.render.formats import chat_message
 

@@ -30,23 +30,31 @@ def pdftotext(path: Path) -> str:
     return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
 
 
-def run_demo(out: Path, db: Path, **over: object):
-    with serve_directory(demo_dir()) as base:
-        cfg = config.from_dict({**demo_config(base), "storage": {"path": str(db)}, **over})
-        store = Store.open(cfg.db_path())
+def run_demo(out: Path, db: str, **over: object):
+    with serve_directory(demo_dir()) as base, pytest.MonkeyPatch.context() as env:
+        env.setenv("DAILYBRIEF_DB", db)  # a SQLite file or a PostgreSQL database
+        cfg = config.from_dict({**demo_config(base), **over})
+        store = Store.open(cfg.db_url())
         try:
             return Pipeline(cfg, store).run(DAY, out), store.count("items")
         finally:
             store.close()
 
 
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def demo_store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Where the demo runs store their data: a SQLite file, then a PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path_factory.mktemp("demo-db") / "db.sqlite")
+    return request.getfixturevalue("pg_cluster").create_database("demo")
+
+
 @pytest.fixture(scope="module")
-def demo_run(tmp_path_factory: pytest.TempPathFactory):
+def demo_run(tmp_path_factory: pytest.TempPathFactory, demo_store: str):
     """The demo day run twice into the same database."""
     root = tmp_path_factory.mktemp("demo")
-    db = root / "db.sqlite"
-    first, count1 = run_demo(root / "one", db)
-    second, count2 = run_demo(root / "two", db)
+    first, count1 = run_demo(root / "one", demo_store)
+    second, count2 = run_demo(root / "two", demo_store)
     return root, first, second, count1, count2
 
 
@@ -84,9 +92,9 @@ def test_pdf_has_chinese_headings_contents_and_references(demo_run) -> None:
     assert any("CJK" in row for row in rows)
 
 
-def test_every_story_sentence_is_cited_and_every_reference_was_ingested(demo_run, tmp_path: Path) -> None:
+def test_every_story_sentence_is_cited_and_every_reference_was_ingested(demo_run, demo_store: str) -> None:
     root, *_ = demo_run
-    db = Store.open(root / "db.sqlite")
+    db = Store.open(demo_store)
     for name in ("brief.json", "brief.en.json"):
         data = json.loads((root / "one" / name).read_text("utf-8"))
         numbers = [r["n"] for r in data["references"]]
@@ -163,7 +171,7 @@ def test_snapshot_of_real_lab_feeds_end_to_end(tmp_path: Path) -> None:
                           language="zh" if p.stem in ("aibase_daily", "deepseek_news") else "en")
                    for p in sorted(SNAPSHOT.glob("*.xml"))]
         cfg = config.from_dict(make_config(sources))
-        store = Store.open(cfg.db_path())
+        store = Store.open(cfg.db_url())
         run = Pipeline(cfg, store).run(date(2026, 4, 29), tmp_path / "out")
     assert run.status == "ok", run.failures
     assert run.count("fetch", "fetched") == 397 and run.count("fetch", "failed") == 0
@@ -174,6 +182,7 @@ def test_snapshot_of_real_lab_feeds_end_to_end(tmp_path: Path) -> None:
                                       for s in p["sentences"])
 
 
+@pytest.mark.usefixtures("store_url")
 def test_bad_sources_are_named_and_the_run_goes_on(tmp_path: Path, feed_dir: Path, bad_server: str) -> None:
     when = datetime(2026, 4, 10, 2, tzinfo=timezone.utc)
     (feed_dir / "good.xml").write_text(rss("Good", [
@@ -186,7 +195,7 @@ def test_bad_sources_are_named_and_the_run_goes_on(tmp_path: Path, feed_dir: Pat
                    source("Down", f"http://127.0.0.1:{closed_port()}/feed.xml"),
                    source("Slow", f"{bad_server}/slow")]
         cfg = config.from_dict(make_config(sources, fetch={"timeout": 1.5}))
-        store = Store.open(cfg.db_path())
+        store = Store.open(cfg.db_url())
         run = Pipeline(cfg, store).run(DAY, tmp_path / "out")
     assert run.status == "degraded"
     joined = "\n".join(run.failures)
@@ -205,17 +214,18 @@ def test_empty_day_says_so(tmp_path: Path, feed_dir: Path, feed_server: str) -> 
         {"title": "Old news", "link": "https://old.example/1", "published": datetime(2020, 1, 1, tzinfo=timezone.utc)}
     ]), "utf-8")
     cfg = config.from_dict(make_config([source("Old", f"{feed_server}/old.xml")]))
-    run = Pipeline(cfg, Store.open(cfg.db_path())).run(DAY, tmp_path / "out")
+    run = Pipeline(cfg, Store.open(cfg.db_url())).run(DAY, tmp_path / "out")
     assert run.status == "empty"
     assert any("no items published after 2026-04-10 00:00 and up to 2026-04-11 00:00" in f for f in run.failures)
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.usefixtures("store_url")
 def test_runs_are_recorded(tmp_path: Path, feed_dir: Path, feed_server: str) -> None:
     (feed_dir / "f.xml").write_text(rss("F", [{"title": "A thing happened", "link": "https://f.example/1",
                                                 "description": "Something notable happened today in AI land."}]))
     cfg = config.from_dict(make_config([source("F", f"{feed_server}/f.xml")]))
-    store = Store.open(cfg.db_path())
+    store = Store.open(cfg.db_url())
     Pipeline(cfg, store).run(DAY, tmp_path / "out")
     [rec] = store.runs()
     assert rec.status == "ok" and rec.finished is not None
@@ -224,6 +234,7 @@ def test_runs_are_recorded(tmp_path: Path, feed_dir: Path, feed_server: str) -> 
     assert rec.stages[0].counts["fetched"] == 1 and all(s.seconds >= 0 for s in rec.stages)
 
 
+@pytest.mark.usefixtures("store_url")
 def test_every_misbehaviour_at_once_loses_nothing_already_fetched(tmp_path: Path) -> None:
     """A run against a server that hangs, resets, fails, loops, floods, lies about charsets, truncates
     and sends HTML: each failure is named, nothing crashes, and every item that did arrive is stored."""
@@ -254,7 +265,7 @@ def test_every_misbehaviour_at_once_loses_nothing_already_fetched(tmp_path: Path
                    for n in names]
         cfg = config.from_dict(make_config(sources, fetch={"timeout": 1.5, "max_bytes": 2_000_000, "backoff": 0.05,
                                                            "failing_runs": 2}))
-        store = Store.open(cfg.db_path())
+        store = Store.open(cfg.db_url())
         start = datetime.now()
         run = Pipeline(cfg, store).run(DAY, tmp_path / "out")
         assert (datetime.now() - start).total_seconds() < 30
@@ -285,6 +296,7 @@ def test_every_misbehaviour_at_once_loses_nothing_already_fetched(tmp_path: Path
         assert [(h["ok"], h["items"], h["new_items"]) for h in good_history] == [(1, 3, 0), (1, 3, 3)]
 
 
+@pytest.mark.usefixtures("store_url")
 def test_threads_of_stories_that_make_the_briefing_get_their_top_comments(tmp_path: Path) -> None:
     """Comments are fetched after ranking for the community threads in the top stories that have none yet."""
     import json as _json
@@ -315,7 +327,7 @@ def test_threads_of_stories_that_make_the_briefing_get_their_top_comments(tmp_pa
             [source("Press", srv.url("/press.xml")),
              {"name": "Hacker News", "kind": "hackernews", "url": srv.url("/v0")}],
             fetch={"comment_threads": 0, "top_comments": 2}, edition={"languages": ["en"]}))
-        store = Store.open(cfg.db_path())
+        store = Store.open(cfg.db_url())
         run = Pipeline(cfg, store).run(DAY, tmp_path / "out")
         assert len(srv.hits("/v0/item/601.json")) == 1  # fetched once, after ranking
     assert run.status == "ok", run.failures
@@ -356,10 +368,11 @@ def two_days(feed_dir: Path, base: str, **edition: object):
                source("The Circuit Review", f"{base}/circuit.xml")]
     # Follow-ups, not the beat, are tested here: every story is on it (EmberDB and Kestrelcore are not AI news).
     cfg = config.from_dict(make_config(sources, edition={"languages": ["zh", "en"], "beat": {"cut": 0.0}, **edition}))
-    store = Store.open(cfg.db_path())
+    store = Store.open(cfg.db_url())
     return cfg, store
 
 
+@pytest.mark.usefixtures("store_url")
 def test_a_story_briefed_yesterday_is_a_follow_up_that_says_what_is_new(tmp_path: Path, feed_dir: Path,
                                                                         feed_server: str) -> None:
     cfg, store = two_days(feed_dir, feed_server)
@@ -490,11 +503,12 @@ def _window_links(cfg: config.Config, day: date) -> set[str]:
     return {_link(n) for n, (at, *_) in enumerate(NEWS) if start < at <= end}
 
 
+@pytest.mark.usefixtures("store_url")
 def test_three_mornings_brief_every_item_once_in_the_edition_whose_window_holds_it(
         tmp_path: Path, feed_dir: Path, feed_server: str) -> None:
     cfg = _editions_config(feed_server)
     assert cfg.edition.cutoff == "07:30" and cfg.cron() == "30 7 * * *"
-    store = Store.open(cfg.db_path())
+    store = Store.open(cfg.db_url())
     briefed: dict[date, set[str]] = {}
     mythos: list[dict] = []
     for day in MORNINGS:
@@ -526,7 +540,7 @@ def test_a_run_before_the_cutoff_writes_nothing_and_says_which_edition_to_run(
     early = _at(11, 7, 29)
     assert cfg.edition.due(early) == date(2026, 4, 10) and cfg.edition.due(_at(11, 7, 30)) == date(2026, 4, 11)
     _serve_news_until(feed_dir, early)
-    store = Store.open(cfg.db_path())
+    store = Store.open(cfg.db_url())
     with pytest.raises(NotDueError) as err:
         Pipeline(cfg, store).run(date(2026, 4, 11), tmp_path / "early", now=early)
     assert "up to 2026-04-11 07:30 (Asia/Shanghai), and it is 2026-04-11 07:29 now" in str(err.value)
@@ -535,10 +549,11 @@ def test_a_run_before_the_cutoff_writes_nothing_and_says_which_edition_to_run(
     store.close()
 
 
+@pytest.mark.usefixtures("store_url")
 def test_a_missed_morning_is_named_and_backfilled_with_run_date(tmp_path: Path, feed_dir: Path,
                                                                 feed_server: str) -> None:
     cfg = _editions_config(feed_server)
-    store = Store.open(cfg.db_path())
+    store = Store.open(cfg.db_url())
     first, missed, third = MORNINGS
 
     def morning(day: date) -> object:
@@ -597,7 +612,7 @@ def test_the_write_stage_reads_at_most_writer_max_item_chars_of_an_item(tmp_path
     story = Story(id="s1", items=[press, thread], first_seen=DAY, last_seen=DAY, title=press.title)
     cfg = config.from_dict(make_config([], writer={"max_item_chars": cap}, edition={"languages": ["zh", "en"]}))
     reading = Reading()
-    pipe = Pipeline(cfg, Store.open(cfg.db_path()), embedder=reading)
+    pipe = Pipeline(cfg, Store.open(cfg.db_url()), embedder=reading)
     [zh, en] = pipe.write(pipe.new_run(DAY), DAY, [story])
     assert zh.sections and en.sections
     read = sum(len(t) for t in reading.texts)
@@ -621,7 +636,7 @@ def test_a_lead_item_without_a_summary_gets_its_pages_text_before_writing(tmp_pa
         srv.route("/falcon", Reply(body=page.encode(), content_type="text/html; charset=utf-8"))
         cfg = config.from_dict(make_config([source("Acme Lab", srv.url("/lab.xml"), tier="official")],
                                            edition={"languages": ["en"]}))
-        store = Store.open(cfg.db_path())
+        store = Store.open(cfg.db_url())
         run = Pipeline(cfg, store).run(DAY, tmp_path / "out")
         assert len(srv.hits("/falcon")) == 1
     stage = next(s for s in run.stages if s.name == "lead_text")

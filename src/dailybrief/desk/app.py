@@ -32,7 +32,7 @@ from ..config import Config
 from ..errors import DailybriefError
 from ..render import formats as render
 from ..store import Store
-from ..stories.embed import default_embedder
+from ..stories.embed import Embedder, default_embedder
 from . import edits
 from .addstory import add_story, fetch_item
 from .auth import LoginLimiter, allowed, check_password, csrf_ok, new_csrf, session_secret
@@ -61,7 +61,7 @@ def _env() -> jinja2.Environment:
 class DeskApp:
     """The desk's state: config, store, templates, the login limiter and the grounding check."""
 
-    def __init__(self, cfg: Config, store: Store, embedder: Any = None, secure_cookie: bool = True,
+    def __init__(self, cfg: Config, store: Store, embedder: Embedder | None = None, secure_cookie: bool = True,
                  limiter: LoginLimiter | None = None, auto_publish: bool = True) -> None:
         self.cfg, self.store, self.desk = cfg, store, Desk(store)
         self.env = _env()
@@ -80,12 +80,16 @@ class DeskApp:
         return await asyncio.to_thread(locked)
 
     @property
+    def embedder(self) -> Embedder:
+        """The embedder the checker and the writers share, loaded on first use."""
+        if self._embedder is None:
+            self._embedder = default_embedder()
+        return self._embedder
+
+    @property
     def check(self) -> edits.Checker:
         if self._check is None:
-            if self._embedder is None:
-
-                self._embedder = default_embedder()
-            self._check = grounding_checker(self.cfg, self.store, self._embedder)
+            self._check = grounding_checker(self.cfg, self.store, self.embedder)
         return self._check
 
     # -- responses ---------------------------------------------------------------------
@@ -290,16 +294,12 @@ def build_app(cfg: Config, store: Store, **options: Any) -> Starlette:
         if op == "split":
             return edits.split_item(d, f["lang"], sid, int(f.get("ref", "0")))
         if op == "regenerate":
-
-            A.check  # noqa: B018 - loads the embedder the writer shares
-            writer = model_writer(A.cfg, A.store, A._embedder, f.get("instruction", ""))
+            writer = model_writer(A.cfg, A.store, A.embedder, f.get("instruction", ""))
             return regenerate(d, A.store, writer, f["lang"], sid or "abstract", A.check)
         if op == "demote":
             return edits.demote(d, sid)
         if op == "promote":
-
-            A.check  # noqa: B018 - loads the embedder
-            return promote(d, A.store, A._embedder, sid, A.check)
+            return promote(d, A.store, A.embedder, sid, A.check)
         if op == "add_url":
 
             return add_story(d, fetch_item(A.cfg, A.store, f.get("url", "").strip()), A.check)

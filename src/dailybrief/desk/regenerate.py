@@ -11,18 +11,20 @@ import copy
 from datetime import date
 from typing import Any
 
+from ..config import Config
 from ..records import Brief, Story
 from ..store import Store
+from ..stories.embed import Embedder
 from ..write.llm import LLMWriter
 from ..write.verify import renumber_references
-from ..write.writer import ExtractiveWriter, ReferenceBook, WriterContext, get_writer
+from ..write.writer import ExtractiveWriter, ReferenceBook, SectionWriter, WriterContext, get_writer
 from .drafts import DeskError, Draft
 from .edits import Change, Checker
 
 INSTRUCTION_MAX = 300  # characters of the editor's instruction
 
 
-def model_writer(cfg: Any, store: Store, embedder: Any, instruction: str) -> Any:
+def model_writer(cfg: Config, store: Store, embedder: Embedder, instruction: str) -> SectionWriter:
     if cfg.writer.kind == "extractive":
         raise DeskError("no model writer is configured ([writer].kind = \"extractive\"); set [writer] to a model "
                         "endpoint to regenerate with it")
@@ -77,7 +79,7 @@ def regenerate(draft: Draft, store: Store, writer: Any, lang: str, target: str, 
     return Change("regenerate", f"{lang} {target}", before, after)
 
 
-def promote(draft: Draft, store: Store, embedder: Any, story_id: str, check: Checker) -> Change:
+def promote(draft: Draft, store: Store, embedder: Embedder, story_id: str, check: Checker) -> Change:
     """A roundup item or an unselected candidate gets a section of its own, written by the extractive writer,
     in every language; the roundup lines citing its items leave the roundup."""
     if any(s.story_id == story_id for s in draft.briefs[0].sections if s.kind == "story"):

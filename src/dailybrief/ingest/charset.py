@@ -46,6 +46,11 @@ class Decoded:
     note: str = ""  # set when the declaration was wrong or missing and we guessed
 
 
+def encoding_warning(note: str) -> list[str]:
+    """A source's warning for a body whose encoding was guessed or declared wrongly (a `Decoded.note`)."""
+    return [f"encoding: {note}"] if note else []
+
+
 def codec_for(label: str) -> str | None:
     """The Python codec for an encoding label, widened to its browser superset; None if unknown."""
     label = label.strip().strip("\"'").lower()

@@ -36,15 +36,12 @@ __all__ = ["fetch_comments", "fetch_sources"]
 async def add_full_text(fetcher: Fetcher, source: Source, items: list[Item], known: set[str],
                         result: FeedFetch) -> None:
     """Fetch and extract the page of each new item of a source (opt-in); failures become warnings."""
-    from .extract import extract  # lazy: trafilatura, for sources with full_text only
-
     todo = [i for i in items if i.canonical_url not in known and i.url.startswith(("http://", "https://"))
             and len(i.text) < 1000][: fetcher.settings.full_text_items]
 
     async def one(item: Item) -> None:
         try:
-            final, html = await fetcher.page(item.url)
-            doc = await fetcher.cpu(extract, html, final)
+            doc = await fetcher.article(item.url)
         except SourceError as exc:
             result.warnings.append(f"full text of '{item.title[:60]}': {exc}")
             return
@@ -163,16 +160,13 @@ def bound_item(item: Item, max_chars: int) -> Item:
 async def fetch_page_texts(items: Iterable[Item], settings: FetchSettings) -> tuple[dict[str, str], list[str]]:
     """The main text of each item's page, by the full-text path (robots.txt honoured, extract.py): for a story's
     lead item that came with no summary. Pages that hold no text, or fail, are reported and skipped."""
-    from .extract import extract  # lazy: trafilatura, for sources with full_text only
-
     fetcher = Fetcher(settings)
     found: dict[str, str] = {}
     errors: list[str] = []
 
     async def one(item: Item) -> None:
         try:
-            final, html = await fetcher.page(item.url)
-            doc = await fetcher.cpu(extract, html, final)
+            doc = await fetcher.article(item.url)
         except SourceError as exc:
             errors.append(f"page text of '{item.title[:60]}': {exc}")
             return

@@ -7,17 +7,14 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
-import random
 import ssl
 import urllib.robotparser
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 from functools import partial
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import certifi
@@ -26,17 +23,20 @@ import httpx
 
 from ..errors import FetchError
 from ..netguard import Guard, GuardedTransport, Refusal, Refused, Resolver, current_source
+from ..retry import RETRY_STATUSES, Retries
 from .charset import decode
 
+if TYPE_CHECKING:
+    from .extract import Extracted
+
 __all__ = [
+    "HTML_ACCEPT",
     "PROCESS_POOL_SOURCES",
-    "RETRY_STATUSES",
     "FetchSettings",
     "Fetcher",
     "Response",
     "T",
     "check_status",
-    "retry_after",
 ]
 
 
@@ -63,7 +63,7 @@ def check_status(resp: Response, what: str = "") -> None:
     raise FetchError(f"{what + ': ' if what else ''}HTTP {resp.status} ({hint})")
 
 T = TypeVar("T")
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+HTML_ACCEPT = {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"}  # what a page request asks for
 PROCESS_POOL_SOURCES = 40  # from this many sources on, parsing is worth worker processes
 
 
@@ -108,22 +108,6 @@ class Response:
 
 class _Transient(Exception):
     """A connection that broke mid-answer; worth one more try."""
-
-
-def retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 class Fetcher:
@@ -222,25 +206,23 @@ class Fetcher:
                 hdrs["If-None-Match"] = known["etag"]
             if known.get("last_modified"):
                 hdrs["If-Modified-Since"] = known["last_modified"]
-        attempt = 0
+        tries = Retries(s.retries, s.backoff, longest=s.max_retry_after, jitter=s.backoff / 4)
         while True:
             try:
                 resp = await self._attempt(url, hdrs)
             except _Transient as exc:
-                if attempt >= s.retries:
+                delay = tries.again()
+                if delay is None:
                     raise FetchError(f"the connection broke before the answer was complete ({exc}), "
-                                     f"{attempt + 1} times; the host is unstable, try again later") from None
-                delay = s.backoff * 2**attempt
+                                     f"{tries.tries} times; the host is unstable, try again later") from None
             else:
-                if resp.status not in RETRY_STATUSES or attempt >= s.retries:
+                if resp.status not in RETRY_STATUSES:
                     break
-                asked = retry_after(resp.headers.get("retry-after"))
-                if asked is not None and asked > s.max_retry_after:
-                    resp.retry_after = asked
+                delay = tries.again(resp.headers)
+                if delay is None:
+                    resp.retry_after = tries.asked
                     break
-                delay = asked if asked is not None else s.backoff * 2**attempt
-            attempt += 1
-            await asyncio.sleep(delay + random.uniform(0, s.backoff / 4))  # noqa: S311 - jitter, not crypto
+            await asyncio.sleep(delay)
         if cache is not None and resp.status == 200:
             validators = {k: v for k, v in (("etag", resp.headers.get("etag")),
                                             ("last_modified", resp.headers.get("last-modified"))) if v}
@@ -373,9 +355,16 @@ class Fetcher:
         ok, why = await self.allowed(url)
         if not ok:
             raise FetchError(f"{why}; the page was not fetched")
-        resp = await self.get(url, {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"})
+        resp = await self.get(url, HTML_ACCEPT)
         check_status(resp)
         ctype = resp.content_type.split(";")[0].strip().lower()
         if ctype and "html" not in ctype and "xml" not in ctype and not ctype.startswith("text/"):
             raise FetchError(f"not an HTML page ({ctype}); nothing to extract")
         return resp.url, decode(resp.body, resp.content_type, "html").text
+
+    async def article(self, url: str) -> Extracted:
+        """An article page (`page`) and its main text, title, author and date, extracted off the event loop."""
+        from .extract import extract  # lazy: trafilatura, for sources with full text and listing pages only
+
+        final, html = await self.page(url)
+        return await self.cpu(extract, html, final)

@@ -24,8 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import shutil
-import tempfile
+import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -33,10 +32,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from ..errors import PublishError
-from ..records import Brief, brief_from_dict
+from ..files import brief_files, load_briefs, write_atomic
+from ..records import Brief
 
 if TYPE_CHECKING:
-    from ..config import Config
+    from ..config import Config, FolderTarget
 
 __all__ = ["PUBLISHERS", "Delivery", "Edition", "FolderPublisher", "Target", "load_edition", "register_publisher"]
 
@@ -92,11 +92,10 @@ class Edition:
 
 def load_edition(folder: Path, day: date | None = None) -> Edition:
     """An edition from a folder holding brief*.json and the files rendered from them."""
-    jsons = sorted(folder.glob("brief*.json"), key=lambda p: (p.name != "brief.json", p.name))
-    if not jsons:
+    if not brief_files(folder):
         raise PublishError(f"no brief*.json in {folder}; run `dailybrief run` (or build and render) for that date first")
     try:
-        briefs = [brief_from_dict(json.loads(p.read_text("utf-8"))) for p in jsons]
+        briefs = load_briefs(folder)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise PublishError(f"cannot read the edition in {folder}: {exc}; rebuild it with `dailybrief run`") from exc
     files = sorted(p for p in folder.iterdir() if p.is_file() and p.name.startswith("brief") and not p.name.startswith("."))
@@ -142,7 +141,7 @@ class FolderPublisher:
         self.name = name
 
     @classmethod
-    def from_config(cls, conf: Any, cfg: Config) -> FolderPublisher:
+    def from_config(cls, conf: FolderTarget, cfg: Config) -> FolderPublisher:
         return cls(cfg.target_path(conf), name=conf.name)
 
     def target(self, edition: date) -> Path:
@@ -158,12 +157,8 @@ class FolderPublisher:
                 if f.resolve() == final.resolve():
                     out.append(final)
                     continue
-                with tempfile.NamedTemporaryFile(dir=dest, prefix=".tmp-", delete=False) as tmp:
-                    tmp_path = Path(tmp.name)
-                shutil.copyfile(f, tmp_path)
-                shutil.copymode(f, tmp_path)  # the temp file is 0600; readers (a web server) need the source's mode
-                tmp_path.replace(final)
-                out.append(final)
+                # with the source's mode: readers (a web server) need what it allows
+                out.append(write_atomic(final, f.read_bytes(), stat.S_IMODE(f.stat().st_mode)))
             return out
         except OSError as exc:
             raise PublishError(f"cannot write the edition to {dest}: {exc}; check the folder is writable") from exc

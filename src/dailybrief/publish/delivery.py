@@ -10,7 +10,7 @@ from .. import plugins
 from ..errors import Interrupted, NotConfigured, PublishError
 
 if TYPE_CHECKING:
-    from ..config import Config
+    from ..config import Config, PublishConfig
     from ..store import Store
 from . import mail, site, webhooks, wechat  # noqa: F401
 
@@ -20,7 +20,7 @@ from .base import PUBLISHERS, Delivery, Edition, Target, register_publisher
 log = logging.getLogger(__name__)
 
 
-def make_target(conf: Any, cfg: Config) -> Target:
+def make_target(conf: PublishConfig, cfg: Config) -> Target:
     """Build the target a [[publish]] entry names; NotConfigured when its credentials are missing."""
     if conf.kind not in PUBLISHERS:
         plugins.load(plugins.PUBLISHERS, conf.kind, register_publisher)

@@ -16,11 +16,14 @@ import socket
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import Interrupted, NotConfigured, PublishError
-from ..render.formats import format_date
+from ..words import format_date
 from .base import Edition, idempotency_key, register_publisher
+
+if TYPE_CHECKING:
+    from ..config import Config, EmailTarget
 
 __all__ = ["EmailPublisher"]
 
@@ -62,7 +65,7 @@ class EmailPublisher:
     kind = "email"
     resend_on_change = False
 
-    def __init__(self, conf: Any, cfg: Any) -> None:
+    def __init__(self, conf: EmailTarget, cfg: Config) -> None:
         self.conf = conf
         self.name: str = conf.name
         self.language: str = conf.language or cfg.edition.languages[0]

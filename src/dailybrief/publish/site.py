@@ -17,25 +17,27 @@ from __future__ import annotations
 
 import functools
 import io
-import json
 import logging
-import os
 import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from lxml import etree
 
 from ..errors import PublishError
-from ..records import Brief, brief_from_dict
+from ..files import brief_files, load_briefs, write_atomic
+from ..records import Brief
 from ..render.digest import digest_of, join_sentences
 from ..render.formats import PDF_ACCENT, TEMPLATE_DIR
 from ..words import words
 from .base import Edition, FolderPublisher, file_stem, register_publisher
+
+if TYPE_CHECKING:
+    from ..config import Config, SiteTarget
 
 __all__ = ["SitePublisher", "build_site", "scan"]
 
@@ -62,9 +64,9 @@ def scan(root: Path) -> list[SiteEdition]:
     """The editions in a site folder, newest first. Unreadable folders are logged and left out."""
     out: list[SiteEdition] = []
     for folder in sorted((p for p in root.iterdir() if p.is_dir() and _DAY.match(p.name)), reverse=True):
-        jsons = sorted(folder.glob("brief*.json"), key=lambda p: (p.name != "brief.json", p.name))
+        jsons = brief_files(folder)
         try:
-            briefs = [brief_from_dict(json.loads(p.read_text("utf-8"))) for p in jsons]
+            briefs = load_briefs(folder)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             log.warning("site: %s is unreadable (%s); left out of the index", folder, exc)
             continue
@@ -172,12 +174,6 @@ def _favicon() -> bytes:
     return buf.getvalue()
 
 
-def _write(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
-
-
 def build_site(root: Path, *, title: str, language: str, base_url: str = "", organisation: list[str] | None = None,
                feed_entries: int = 30) -> list[SiteEdition]:
     """(Re)write index.html, feed.xml and favicon.ico from the editions under ``root``."""
@@ -185,10 +181,11 @@ def build_site(root: Path, *, title: str, language: str, base_url: str = "", org
         root.mkdir(parents=True, exist_ok=True)
         editions = scan(root)
         org = organisation or []
-        _write(root / "index.html", _index_html(editions, title, language, org).encode("utf-8"))
-        _write(root / "feed.xml", _feed_xml(editions, title, language, base_url, org[0] if org else title, feed_entries))
+        write_atomic(root / "index.html", _index_html(editions, title, language, org).encode("utf-8"))
+        write_atomic(root / "feed.xml",
+                     _feed_xml(editions, title, language, base_url, org[0] if org else title, feed_entries))
         if not (root / "favicon.ico").exists():
-            _write(root / "favicon.ico", _favicon())
+            write_atomic(root / "favicon.ico", _favicon())
     except OSError as exc:
         raise PublishError(f"cannot write the site in {root}: {exc}; check the folder is writable") from exc
     return editions
@@ -200,7 +197,7 @@ class SitePublisher:
     kind = "site"
     resend_on_change = True
 
-    def __init__(self, conf: Any, cfg: Any) -> None:
+    def __init__(self, conf: SiteTarget, cfg: Config) -> None:
         self.name = conf.name
         self.root = cfg.target_path(conf)
         self.base_url = conf.base_url

@@ -29,7 +29,7 @@ import json
 import logging
 import os
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus, urlsplit
 
 import httpx
@@ -37,14 +37,18 @@ import httpx
 from .. import __version__, redact
 from ..errors import Interrupted, NotConfigured, PublishError
 from ..render.digest import Digest, Measure, digest_of, fit, fit_lines, measure_bytes, measure_chars, measure_utf16
+from ..retry import RETRY_STATUSES, Retries
 from .base import Edition, idempotency_key, register_publisher
+
+if TYPE_CHECKING:
+    from ..config import Config, DingtalkTarget, FeishuTarget, TelegramTarget, WebhookTarget, _ChatTarget
 
 __all__ = ["ChatPublisher", "DingtalkPublisher", "FeishuPublisher", "SlackPublisher", "TelegramPublisher",
            "WebhookPublisher", "WecomPublisher", "dingtalk_sign", "feishu_sign", "webhook_signature"]
 
 log = logging.getLogger(__name__)
 
-_RETRY_STATUS = {429, 500, 502, 503, 504}
+BACKOFF = 0.5  # seconds before a chat target's first retry, doubling each time (or as Retry-After asks)
 
 
 def feishu_sign(timestamp: int, secret: str) -> str:
@@ -96,7 +100,7 @@ class ChatPublisher:
     measure: Measure = staticmethod(measure_chars)
     alert_limit: int | None = None  # a different limit for the plain-text alert message
 
-    def __init__(self, conf: Any, cfg: Any) -> None:
+    def __init__(self, conf: _ChatTarget, cfg: Config) -> None:
         self.conf = conf
         self.name: str = conf.name
         self.language: str = conf.language or cfg.edition.languages[0]
@@ -197,22 +201,22 @@ class ChatPublisher:
         """Send once, retrying only what cannot have arrived: connection failures before the request went
         out, and answers that say to try again. A timeout or a broken connection after the request was
         sent raises Interrupted: the platform may have the message, and a second copy is worse."""
-        attempt = 0
+        tries = Retries(self.retries, BACKOFF)
+        answer: httpx.Headers | None
         extra: dict[str, str] = {}
         if key:
             payload, extra = self.keyed(payload, key)
         while True:
-            attempt += 1
             url, headers, body = self.prepare(payload)
             headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": f"dailybrief/{__version__}",
                        **extra, **headers}
-            retry = ""
+            retry, answer = "", None  # why to try again; the headers of an answer that said so
             try:
                 with httpx.Client(timeout=self.timeout, trust_env=True) as client:
                     response = client.post(url, content=body, headers=headers)
-                if response.status_code not in _RETRY_STATUS:
+                if response.status_code not in RETRY_STATUSES:
                     return self.check(response)
-                retry = f"HTTP {response.status_code}"
+                retry, answer = f"HTTP {response.status_code}", response.headers
             except PublishError as exc:
                 raise PublishError(self.scrub(f"{self.kind} target '{self.name}' at {self.where} refused the "
                                               f"message: {exc}")) from None
@@ -227,12 +231,15 @@ class ChatPublisher:
                     "`dailybrief publish --force` if it did not")) from None
             except httpx.HTTPError as exc:
                 retry = f"cannot connect ({type(exc).__name__}: {exc})"
-            if attempt > self.retries:
+            wait = tries.again(answer)
+            if wait is None:
+                if tries.asked is not None:
+                    retry += f" asking us to wait {tries.asked:.0f} s, more than the {tries.longest:.0f} s we wait"
                 raise PublishError(self.scrub(
-                    f"{self.kind} target '{self.name}' at {self.where}: {retry} after {attempt} attempt(s); "
+                    f"{self.kind} target '{self.name}' at {self.where}: {retry} after {tries.tries} attempt(s); "
                     "it is tried again on the next run"))
-            log.info("%s target %s: %s; retrying", self.kind, self.name, self.scrub(retry))
-            time.sleep(min(0.5 * attempt, 5))
+            log.info("%s target %s: %s; retrying in %.1f s", self.kind, self.name, self.scrub(retry), wait)
+            time.sleep(wait)
 
 
 def _json_check(response: httpx.Response, code_keys: tuple[str, ...], msg_keys: tuple[str, ...]) -> dict[str, Any]:
@@ -256,7 +263,7 @@ class FeishuPublisher(ChatPublisher):
     limit = 19_500  # the request body may not exceed 20 KB; the signature adds ~70 bytes
     measure = staticmethod(measure_bytes)
 
-    def __init__(self, conf: Any, cfg: Any) -> None:
+    def __init__(self, conf: FeishuTarget, cfg: Config) -> None:
         super().__init__(conf, cfg)
         self.secret = self._env(conf.secret_env, "the bot's signing secret") if conf.secret_env else ""
 
@@ -292,7 +299,7 @@ class DingtalkPublisher(ChatPublisher):
     limit = 20_000
     measure = staticmethod(measure_bytes)
 
-    def __init__(self, conf: Any, cfg: Any) -> None:
+    def __init__(self, conf: DingtalkTarget, cfg: Config) -> None:
         super().__init__(conf, cfg)
         self.secret = self._env(conf.secret_env, "the robot's SEC… signing secret") if conf.secret_env else ""
 
@@ -376,6 +383,7 @@ class SlackPublisher(ChatPublisher):
 
 
 class TelegramPublisher(ChatPublisher):
+    conf: TelegramTarget
     kind = "telegram"
     limit = 4096  # characters (UTF-16 units) of text
     measure = staticmethod(measure_utf16)
@@ -410,7 +418,7 @@ class WebhookPublisher(ChatPublisher):
     kind = "webhook"
     limit = 1_000_000  # no platform cap: max_length (default 4000 characters of text) rules
 
-    def __init__(self, conf: Any, cfg: Any) -> None:
+    def __init__(self, conf: WebhookTarget, cfg: Config) -> None:
         super().__init__(conf, cfg)
         self.max = conf.max_length or 4000
         self.secret = self._env(conf.secret_env, "the shared signing secret") if conf.secret_env else ""

@@ -17,13 +17,16 @@ import os
 import re
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from ..errors import NotConfigured, PublishError
 from ..render.formats import qr_png_uri, render_wechat
 from .base import Edition, register_publisher
+
+if TYPE_CHECKING:
+    from ..config import Config, WechatTarget
 
 TOKEN_MARGIN = 300  # seconds: a token this close to its expiry is fetched again
 TITLE_MAX, AUTHOR_MAX, DIGEST_MAX = 32, 16, 128  # characters, as draft/add documents them
@@ -68,7 +71,7 @@ class WechatPublisher:
     kind = "wechat"
     resend_on_change = False  # a second draft of the same edition is a second article in the box
 
-    def __init__(self, conf: Any, cfg: Any) -> None:
+    def __init__(self, conf: WechatTarget, cfg: Config) -> None:
         self.name = conf.name
         self.conf = conf
         self.cfg = cfg

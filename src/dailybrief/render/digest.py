@@ -13,23 +13,19 @@ then "and N more".
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 
 from ..errors import PublishError
 from ..records import Brief
-from ..words import words
-from .formats import format_date
+from ..text import join_sentences
+from ..words import format_date, words
 
 __all__ = ["Digest", "Measure", "digest_of", "fit", "fit_lines", "join_sentences", "measure_bytes",
            "measure_chars", "measure_utf16"]
 
 Measure = Callable[[str], int]
-
-_CJK_END = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]$")
-
 
 def measure_bytes(text: str) -> int:
     return len(text.encode("utf-8"))
@@ -45,16 +41,6 @@ def measure_utf16(text: str) -> int:
 
 def labels(language: str) -> dict[str, str]:
     return words(language)
-
-
-def join_sentences(sentences: list[str]) -> str:
-    """Sentences as one paragraph: no space after Chinese text, a space after others."""
-    out = ""
-    for s in sentences:
-        if out and not _CJK_END.search(out):
-            out += " "
-        out += s
-    return out
 
 
 def _clean(text: str) -> str:

@@ -38,7 +38,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -48,11 +48,14 @@ import jinja2
 from markupsafe import Markup
 
 from .. import plugins
-from ..errors import RenderError
+from ..errors import PublishError, RenderError
+from ..files import write_atomic
 from ..images import LOGO_TYPES, logo_problem
-from ..records import Brief, Paragraph, Section, Sentence
+from ..records import AUTHORITY, Brief, Paragraph, Section, Sentence
 from ..sanitize import clean_page, clean_wechat
-from ..words import WORDS, words
+from ..text import join_sentences, sentence_sep
+from ..words import WORDS, format_date, words
+from .digest import Digest, fit, measure_bytes
 
 __all__ = [
     "CHAT_MAX_BYTES",
@@ -93,15 +96,11 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 LABELS = WORDS  # the one table of words (words.py); renderers read their labels from it
 
 STORY_PARTS = ("facts", "views", "analysis")
-_MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)
 _MAX_OUTLETS_SHOWN = 6
 
 # The coverage chart: kinds of source in the order their bar segments are
 # stacked, and their colours (chosen to read on light and dark backgrounds).
-TIER_ORDER = ("official", "press", "paper", "code", "community", "other")
+TIER_ORDER = (*AUTHORITY, "other")
 TIER_COLOURS = {
     "official": "#1f5a8c",
     "press": "#5b9bd5",
@@ -119,19 +118,9 @@ def labels_for(language: str) -> dict[str, str]:
     return words(language)
 
 
-def format_date(day: date, language: str) -> str:
-    """'2026 年 4 月 10 日' in Chinese, '10 April 2026' otherwise."""
-    return words(language)["date_long"].format(year=day.year, month=day.month, day=day.day,
-                                               month_name=_MONTHS[day.month - 1])
-
-
 # ---------------------------------------------------------------------------
 # Text helpers
 
-# CJK ideographs, kana, hangul, CJK symbols and punctuation, full-width forms.
-_CJK_END = re.compile(
-    r"[\u2e80-\u2fdf\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef]$"
-)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CJK_ANY = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
 _LATIN_TAIL = re.compile(r"[A-Za-z0-9.+-]+$")
@@ -143,11 +132,6 @@ def _clean(text: Any) -> str:
     if text is None:
         return ""
     return " ".join(str(text).split())
-
-
-def _sentence_sep(text: str) -> str:
-    """What joins a sentence to the next: nothing after CJK text, else a space."""
-    return "" if _CJK_END.search(text) else " "
 
 
 def safe_url(url: str) -> str:
@@ -241,7 +225,7 @@ def _sentences_view(sentences: list[Sentence], ref_anchors: set[int], flag: str 
             continue
         out.append({"text": text, "refs": refs, "sep": " "})
     for i, item in enumerate(out):
-        item["sep"] = "" if i == len(out) - 1 else _sentence_sep(item["text"])
+        item["sep"] = "" if i == len(out) - 1 else sentence_sep(item["text"])
     return out
 
 
@@ -629,61 +613,47 @@ def _plain_sentences(paragraph: dict[str, Any]) -> list[str]:
 def chat_message(brief: Brief, max_bytes: int = CHAT_MAX_BYTES, markdown: bool = True) -> str:
     """A chat message: the title and date, the abstract, the headlines and a link.
 
-    It fits in ``max_bytes`` of UTF-8 by leaving things out, never by cutting
-    text: first the roundup line, then abstract sentences from the end, then
-    headlines from the end (saying how many were left out). Raises
-    RenderError when even the title and the link do not fit.
+    It fits in ``max_bytes`` of UTF-8 by leaving whole parts out, never by cutting text, by the rule of every chat
+    message (``digest.fit``): the title and the link always, then the abstract's first sentence, then the
+    headlines in order (saying how many were left out), then the rest of the abstract; the roundup line only
+    when everything else fits. Raises RenderError when even the title and the link do not fit.
     """
     view = brief_view(brief)
     labels = view["labels"]
     esc = md_escape if markdown else (lambda text: text)
-    link = view["url"] or view["branding"]["website_href"]
-    abstract = [text for p in view["abstract"] for text in _plain_sentences(p)]
-    stories = [s for s in view["sections"] if s["kind"] == "story"]
+    tag = f" `{labels['follow_up']}`" if markdown else f" [{labels['follow_up']}]"
     roundup = sum(len(s["entries"]) for s in view["sections"] if s["kind"] == "roundup")
-    headlines = []
-    for s in stories:
-        tag = f" `{labels['follow_up']}`" if markdown else f" [{labels['follow_up']}]"
-        headlines.append(f"{s['number']}. {esc(s['title'])}{tag if s['follow_up'] else ''}")
+    full = Digest(brief.language, brief.edition, view["title"], view["date"],
+                  view["url"] or view["branding"]["website_href"],
+                  abstract=[text for p in view["abstract"] for text in _plain_sentences(p)],
+                  headlines=[f"{s['number']}. {esc(s['title'])}{tag if s['follow_up'] else ''}"
+                             for s in view["sections"] if s["kind"] == "story"])
 
-    def build(n_abstract: int, n_headlines: int, with_roundup: bool) -> str:
-        title = f"{esc(view['title'])} · {esc(view['date'])}"
+    def build(d: Digest, with_roundup: bool = False) -> str:
+        title = f"{esc(d.title)} · {esc(d.date_label)}"
         parts = [f"**{title}**" if markdown else title]
-        if n_abstract:
-            joined = ""
-            for i, text in enumerate(abstract[:n_abstract]):
-                joined += text + (_sentence_sep(text) if i < n_abstract - 1 else "")
-            parts.append(esc(joined))
-        if n_headlines:
-            lines = [f"**{labels['headlines']}**" if markdown else labels["headlines"], *headlines[:n_headlines]]
-            left = len(headlines) - n_headlines
-            if left:
-                lines.append(esc(labels["more_stories"].format(n=left)))
+        if d.abstract:
+            parts.append(esc(join_sentences(d.abstract)))
+        if d.headlines:
+            lines = [f"**{labels['headlines']}**" if markdown else labels["headlines"], *d.headlines]
+            if d.hidden_headlines:
+                lines.append(esc(labels["more_stories"].format(n=d.hidden_headlines)))
             if with_roundup and roundup:
                 lines.append(esc(labels["roundup_more"].format(n=roundup)))
             parts.append("\n".join(lines))
-        if link:
-            parts.append(f"{esc(labels['read_more'])}{labels['lead_sep']}{link}")
+        if d.link:
+            parts.append(f"{esc(labels['read_more'])}{labels['lead_sep']}{d.link}")
         return "\n\n".join(parts) + "\n"
 
-    n_abstract, n_headlines, with_roundup = len(abstract), len(headlines), True
-    text = build(n_abstract, n_headlines, with_roundup)
-    while len(text.encode("utf-8")) > max_bytes:
-        if with_roundup and roundup:
-            with_roundup = False
-        elif n_abstract > 1:
-            n_abstract -= 1
-        elif n_headlines > min(3, len(headlines)):
-            n_headlines -= 1
-        elif n_abstract:
-            n_abstract -= 1
-        elif n_headlines:
-            n_headlines -= 1
-        else:
-            raise RenderError(f"a chat message of at most {max_bytes} bytes cannot hold even the title and the link "
-                              f"({len(text.encode('utf-8'))} bytes); raise the limit")
-        text = build(n_abstract, n_headlines, with_roundup)
-    return text
+    whole = build(full, with_roundup=True)
+    if measure_bytes(whole) <= max_bytes:
+        return whole
+    try:
+        return build(fit(full, build, measure_bytes, max_bytes))
+    except PublishError:
+        least = measure_bytes(build(replace(full, abstract=[], headlines=[])))
+        raise RenderError(f"a chat message of at most {max_bytes} bytes cannot hold even the title and the link "
+                          f"({least} bytes); raise the limit") from None
 
 
 def render_chat(brief: Brief) -> str:
@@ -922,14 +892,10 @@ class Renderer(Protocol):
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Write via a temporary sibling and a rename, so no reader sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
+    """`files.write_atomic`, its failure a RenderError."""
     try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
+        write_atomic(path, data)
     except OSError as err:
-        tmp.unlink(missing_ok=True)
         raise RenderError(f"cannot write {path}: {err}") from err
 
 

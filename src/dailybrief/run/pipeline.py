@@ -30,7 +30,7 @@ from ..ingest.fetch import bound_item, fetch_comments, fetch_page_texts, fetch_s
 from ..publish.alerts import notify_run
 from ..publish.base import Delivery, Edition, FolderPublisher, file_stem
 from ..publish.delivery import deliver
-from ..records import Brief, Item, RunReport, Source, SourceResult, StageReport, Story, brief_from_dict
+from ..records import Brief, Item, RunReport, Source, SourceResult, StageReport, Story
 from ..render.formats import get_renderer
 from ..store import Store, utcnow
 from ..stories import cluster as cluster_stage
@@ -562,8 +562,3 @@ def sections_and_roundup(ranked: list[Story], top: int, roundup: int) -> tuple[l
     chosen = {s.id for s in sections}
     return sections, [s for s in eligible if s.id not in chosen][:roundup]
 
-
-def load_briefs(folder: Path) -> list[Brief]:
-    """Briefs saved as brief*.json in a folder, first language first."""
-    files = sorted(folder.glob("brief*.json"), key=lambda p: (p.name != "brief.json", p.name))
-    return [brief_from_dict(json.loads(p.read_text("utf-8"))) for p in files]

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import filelock
@@ -31,6 +31,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.date import DateTrigger
 
 from .. import config as config_mod
+from ..config import Config
 from ..cron import cron_trigger
 from ..errors import BusyError, DailybriefError
 from ..publish import alerts
@@ -39,17 +40,20 @@ from ..store import Store, advisory_lock, is_postgres
 from .distributed import run_distributed
 from .pipeline import Pipeline, registered_review
 
+if TYPE_CHECKING:
+    from ..records import RunReport
+
 __all__ = ["daily_job", "lock_path", "retry_job", "run_lock", "scheduler", "serve", "timezone_of"]
 
 log = logging.getLogger(__name__)
 
 
-def timezone_of(cfg: Any) -> str:
+def timezone_of(cfg: Config) -> str:
     """The schedule's time zone: [schedule].timezone, else the edition's."""
     return cfg.schedule.timezone or cfg.edition.timezone
 
 
-def lock_path(cfg: Any) -> Path | str:
+def lock_path(cfg: Config) -> Path | str:
     """The lock: a file beside the SQLite database, or the PostgreSQL store's URL (its advisory lock),
     so one database never has two runs."""
     url = cfg.db_url()
@@ -88,7 +92,7 @@ def run_lock(path: Path | str, what: str = "run") -> Iterator[None]:
         lock.release()
 
 
-def _already_run(cfg: Any, store: Store, day: date) -> dict[str, Any] | None:
+def _already_run(cfg: Config, store: Store, day: date) -> dict[str, Any] | None:
     """Another process's run of edition `day` that started after its window closed and did not fail,
     if any: a scheduler that gets the lock after another one ran the edition leaves it alone (its own
     cron firing again within one edition still runs it again)."""
@@ -99,11 +103,12 @@ def _already_run(cfg: Any, store: Store, day: date) -> dict[str, Any] | None:
                  and datetime.fromisoformat(r["started"]) >= closed), None)
 
 
-def _failed_targets(store: Any, day: date) -> list[str]:
+def _failed_targets(store: Store, day: date) -> list[str]:
     return [r["target"] for r in store.deliveries(day) if r["status"] == "failed"]
 
 
-def daily_job(config_path: str | None, report: Callable[[Any], None] | None = None, sched: Any = None) -> Any:
+def daily_job(config_path: str | None, report: Callable[[RunReport], None] | None = None,
+              sched: BlockingScheduler | None = None) -> RunReport | None:
     """One scheduled run: fresh config, lock, today's edition in the edition's time zone.
 
     Returns the RunReport (None when the lock was busy or the config broke).
@@ -144,8 +149,8 @@ def daily_job(config_path: str | None, report: Callable[[Any], None] | None = No
     return run
 
 
-def _queue_retry(sched: Any, cfg: Any, config_path: str | None, day: date, attempt: int, failed: list[str],
-                 report: Callable[[Any], None] | None) -> None:
+def _queue_retry(sched: BlockingScheduler, cfg: Config, config_path: str | None, day: date, attempt: int,
+                 failed: list[str], report: Callable[[RunReport], None] | None) -> None:
     if attempt > cfg.schedule.retries:
         log.warning("publish targets %s still failing for %s after %d retries; `dailybrief publish --date %s` "
                     "tries again", ", ".join(failed), day, cfg.schedule.retries, day)
@@ -158,8 +163,8 @@ def _queue_retry(sched: Any, cfg: Any, config_path: str | None, day: date, attem
              cfg.schedule.retries, when.strftime("%H:%M:%S"))
 
 
-def retry_job(config_path: str | None, day: date, attempt: int, sched: Any = None,
-              report: Callable[[Any], None] | None = None) -> Any:
+def retry_job(config_path: str | None, day: date, attempt: int, sched: BlockingScheduler | None = None,
+              report: Callable[[RunReport], None] | None = None) -> RunReport | None:
     """Publish an edition again to the targets that failed; the delivery log keeps the others from a second copy."""
     try:
         cfg = config_mod.load(config_path)
@@ -193,8 +198,8 @@ def retry_job(config_path: str | None, day: date, attempt: int, sched: Any = Non
     return run
 
 
-def scheduler(cfg: Any, config_path: str | None, report: Callable[[Any], None] | None = None,
-              now: bool = False) -> Any:
+def scheduler(cfg: Config, config_path: str | None, report: Callable[[RunReport], None] | None = None,
+              now: bool = False) -> BlockingScheduler:
     """A BlockingScheduler with the daily job on the configured cron line (not started).
 
     ``now`` also runs the job once as soon as the scheduler starts.

@@ -44,11 +44,8 @@ from scipy.spatial.distance import squareform
 
 from ..config import ClusteringConfig
 from ..ids import content_hash
-from ..records import Item, Story
+from ..records import Item, Story, authority_rank
 from .embed import item_text, text_cost
-
-TIER_ORDER = {"official": 0, "press": 1, "paper": 2, "code": 3, "community": 4}
-
 
 ClusterSettings = ClusteringConfig  # the stage's settings are its [clustering] section, as config checked it
 
@@ -569,9 +566,11 @@ def is_short(item: Item, settings: ClusterSettings) -> bool:
 def item_order(item: Item) -> tuple:
     """The fixed order a day's items are clustered in: by tier, then time, then id."""
     when = item.published or item.fetched
-    return (TIER_ORDER.get(item.tier, 9), when is None, when.isoformat() if when else "", item.id)
+    return (authority_rank(item.tier), when is None, when.isoformat() if when else "", item.id)
 
 
+# Not the authority order: a title is what is ranked here, and a community post's reads better than a paper's or
+# a repository's release name.
 HEADING_ORDER = {"official": 0, "press": 1, "community": 2, "paper": 3, "code": 4}
 
 

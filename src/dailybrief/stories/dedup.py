@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..records import Item
+from ..records import Item, authority_rank
 
 if TYPE_CHECKING:
     from ..store import Store
@@ -138,10 +138,9 @@ class NearDuplicate:
 
 def _original_key(item: Item) -> tuple:
     when = item.published or item.fetched
-    return (when is None, when.isoformat() if when else "", _TIER_RANK.get(item.tier, 9), item.id)
+    return (when is None, when.isoformat() if when else "", authority_rank(item.tier), item.id)
 
 
-_TIER_RANK = {"official": 0, "press": 1, "paper": 2, "code": 3, "community": 4}
 
 
 def near_duplicates(new: list[Item], signatures: dict[str, np.ndarray], pool: list[Item] | None = None,

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 
-from ..records import TIERS, Brief, Story
+from ..records import AUTHORITY, Brief, Story
 from ..store import Store
 
 __all__ = ["MOMENTUM_DAYS", "annotate", "coverage", "momentum"]
@@ -29,9 +29,9 @@ def coverage(story: Story) -> dict[str, int]:
     """Distinct outlets per authority tier, in tier order; an outlet counts once, under its first tier."""
     seen: dict[str, str] = {}
     for item in story.items:
-        seen.setdefault(item.source_name, item.tier if item.tier in TIERS else "other")
+        seen.setdefault(item.source_name, item.tier if item.tier in AUTHORITY else "other")
     counts: dict[str, int] = {}
-    for tier in (*TIERS, "other"):
+    for tier in (*AUTHORITY, "other"):
         n = sum(1 for t in seen.values() if t == tier)
         if n:
             counts[tier] = n

@@ -34,7 +34,6 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -43,7 +42,8 @@ import json_repair
 from ..config import WriterConfig, stage_settings
 from ..errors import BadAnswer, BudgetExceeded, ModelUnavailable, WriterError
 from ..glossary import Glossary
-from ..records import Brief, Item, Paragraph, Section, Sentence, Story
+from ..records import Brief, Item, Paragraph, Section, Sentence, Story, authority_rank
+from ..retry import Retries
 from ..text import cjk_ratio, clip
 from ..words import WORDS
 from .verify import strip_instructions
@@ -58,7 +58,6 @@ LANGUAGE_NAMES = {lang: w["model_language"] for lang, w in WORDS.items()}  # the
 # The last words of a section's prompt, in the language to write: a small model follows the language it was last
 # spoken to in, and copies the passages' language otherwise.
 WRITE_IN = {lang: w["model_write_in"] for lang, w in WORDS.items()}
-TIER_ORDER = {"official": 0, "press": 1, "paper": 2, "code": 3, "community": 4}
 
 
 # ---------------------------------------------------------------------------
@@ -229,12 +228,10 @@ class ChatClient:
         key = os.environ.get(s.api_key_env, "") if s.api_key_env else ""
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        problem = ""
-        for attempt in range(s.retries + 1):
-            if attempt:
-                self.usage.retries += 1
+        tries = Retries(s.retries, s.backoff)
+        while True:
             self._wait_for_slot()
-            wait = s.backoff * (2 ** attempt)
+            failed: httpx.Response | None = None  # an answer that says to try again
             started = time.perf_counter()
             try:
                 resp = self._http.post(self.url, json=body, headers=headers)
@@ -260,15 +257,18 @@ class ChatClient:
                     fix = (f"set the env var {s.api_key_env} to a valid key" if not key else
                            f"the key in {s.api_key_env} was refused; check it and the model's access")
                     raise ModelUnavailable(f"{s.base_url} refused the request (HTTP {resp.status_code}): {fix}")
-                if resp.status_code == 429 or resp.status_code >= 500:
-                    problem = f"{s.base_url} answered HTTP {resp.status_code}: {detail}"
-                    wait = max(wait, _retry_after(resp.headers.get("Retry-After")))
-                else:
+                if resp.status_code != 429 and resp.status_code < 500:
                     raise ModelUnavailable(f"{s.base_url} rejected the request (HTTP {resp.status_code}): {detail}")
-            if attempt < s.retries:
-                log.info("model call failed (%s); retrying in %.1f s", problem, wait)
-                self._sleep(min(wait, 60.0))
-        raise ModelUnavailable(f"{problem} (gave up after {s.retries + 1} attempts)")
+                problem = f"{s.base_url} answered HTTP {resp.status_code}: {detail}"
+                failed = resp
+            wait = tries.again(failed.headers if failed is not None else None)
+            if wait is None:
+                asked = (f"; it asks us to wait {tries.asked:.0f} s, more than the {tries.longest:.0f} s we wait"
+                         if tries.asked else "")
+                raise ModelUnavailable(f"{problem}{asked} (gave up after {tries.tries} attempts)")
+            self.usage.retries += 1
+            log.info("model call failed (%s); retrying in %.1f s", problem, wait)
+            self._sleep(wait)
 
 
 def fair_share(lengths: Sequence[int], budget: int, cap: int) -> int:
@@ -281,18 +281,6 @@ def fair_share(lengths: Sequence[int], budget: int, cap: int) -> int:
             return max(share, 1)
         left -= rest.pop(0)
     return cap
-
-
-def _retry_after(value: str | None) -> float:
-    if not value:
-        return 0.0
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        try:
-            return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return 0.0
 
 
 # ---------------------------------------------------------------------------
@@ -525,7 +513,7 @@ class LLMWriter:
     # -- prompts -----------------------------------------------------------------
     def passages(self, story: Story) -> list[Passage]:
         """Up to max_passages passages, each at most passage_chars, all together within passage_budget."""
-        items = sorted(story.items, key=lambda i: (TIER_ORDER.get(i.tier, 5), -i.engagement))
+        items = sorted(story.items, key=lambda i: (authority_rank(i.tier), -i.engagement))
         rows: list[tuple[Item, str, str, str, int | None]] = []
 
         def add(item: Item, kind: str, raw: str, author: str = "", score: int | None = None) -> None:

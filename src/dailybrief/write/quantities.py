@@ -300,6 +300,16 @@ def dates(text: str) -> set[str]:
     return out
 
 
+def _month_atoms(month: int, day: int | None, part: str | None) -> set[str]:
+    """A month named in a sentence, with its day or its part ("late", "下旬") when given."""
+    atoms = {f"m{month}"}
+    if day is not None:
+        atoms.add(f"m{month}d{day}")
+    if part:
+        atoms.add(f"m{month}:{_PART[part.lower()]}")
+    return atoms
+
+
 def _date_atoms(m: re.Match[str], kind: str) -> set[str]:
     g = m.groupdict()
     if kind.startswith("en_") and "month" in g and g["month"]:
@@ -309,23 +319,12 @@ def _date_atoms(m: re.Match[str], kind: str) -> set[str]:
         if word in ("mar", "jan", "jun", "oct", "dec", "sep", "nov", "feb", "apr", "jul", "aug") \
                 and kind == "en_month" and not m.group().endswith(".") and m.group()[0].islower():
             return set()
-        month = _MONTHS[word]
-        atoms = {f"m{month}"}
-        if g.get("day"):
-            atoms.add(f"m{month}d{int(g['day'])}")
-        if g.get("part"):
-            atoms.add(f"m{month}:{_PART[g['part'].lower()]}")
-        return atoms
+        return _month_atoms(_MONTHS[word], int(g["day"]) if g.get("day") else None, g.get("part"))
     if kind == "zh_month":
         month = _num(g["month"])
         if not 1 <= month <= 12:
             return set()
-        atoms = {f"m{month}"}
-        if g.get("day"):
-            atoms.add(f"m{month}d{_num(g['day'])}")
-        if g.get("part"):
-            atoms.add(f"m{month}:{_PART[g['part']]}")
-        return atoms
+        return _month_atoms(month, _num(g["day"]) if g.get("day") else None, g.get("part"))
     if kind == "quarter":
         q = g.get("ord") or g.get("q") or g.get("h") or ""
         return {f"q{_QUARTER[q.lower()]}"}

@@ -11,7 +11,9 @@
 A kind turns one configured ``Source`` into ``Item`` records. It gets the
 shared HTTP client (``fetch.Fetcher``: concurrency limits, retries, conditional
 GET, size cap, robots.txt for pages) and the source's stored state, and returns
-a ``FeedFetch``. It raises ``SourceError`` subclasses with a message that names
+a ``FeedFetch``; a kind that reads one document (a feed, a listing) does it with ``fetch_items``
+(or ``fetch_parsed``): the conditional GET, a 304, the status check and the parse off the event loop,
+the same way for every kind. It raises ``SourceError`` subclasses with a message that names
 the cause and the fix; anything else it raises is caught by the orchestrator.
 
 Third-party kinds register the same way the built-ins do: an entry point in the
@@ -26,11 +28,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     pass
 from ..http import check_status
-from .base import KINDS, BaseKind, FeedFetch, KindOptions, SourceKind, get, names, register
+from .base import KINDS, BaseKind, FeedFetch, KindOptions, SourceKind, fetch_items, fetch_parsed, get, names, register
 
 __all__ = [
-    "KINDS", "BaseKind", "FeedFetch", "KindOptions", "SourceKind", "arxiv", "check_status", "feed", "get",
-    "github", "hackernews", "names", "reddit", "register", "webpage",
+    "KINDS", "BaseKind", "FeedFetch", "KindOptions", "SourceKind", "arxiv", "check_status", "feed", "fetch_items",
+    "fetch_parsed", "get", "github", "hackernews", "names", "reddit", "register", "webpage",
 ]
 
 

@@ -20,9 +20,8 @@ from ...errors import ParseError
 from ...ids import canonical_url, item_id, text_hash
 from ...records import Item, Source
 from ...sanitize import html_to_text
-from ..http import check_status
-from .base import BaseKind, FeedFetch, KindOptions, register
-from .feed import _when, parse_feed
+from .base import BaseKind, FeedFetch, KindOptions, fetch_items, register
+from .feed import _when, feed_warnings, parse_feed
 
 if TYPE_CHECKING:
     from ..http import Fetcher
@@ -74,10 +73,7 @@ def parse_papers(body: bytes, url: str, headers: dict[str, str], source: Source,
             tier=source.tier, url=link, canonical_url=canon, title=title, summary=abstract, language="en",
             author=author, published=published, fetched=fetched, content_hash=text_hash(title, abstract),
         ))
-    warnings = []
-    if parsed.bozo and items:
-        warnings.append(f"answer is not well-formed, read what could be read ({parsed.get('bozo_exception')})")
-    return items, warnings
+    return items, feed_warnings(parsed, items, "answer")
 
 
 class ArxivKind(BaseKind):
@@ -95,14 +91,8 @@ class ArxivKind(BaseKind):
 
     async def fetch(self, fetcher: Fetcher, source: Source, state: dict[str, Any]) -> FeedFetch:
         opts: Options = self.options(source)
-        cache = state.setdefault("cache", {})
-        resp = await fetcher.get(self.query_url(source), cache=cache)
-        if resp.status == 304:
-            return FeedFetch([], 304, cache=cache)
-        check_status(resp)
-        items, warnings = await fetcher.cpu(parse_papers, resp.body, resp.url, resp.headers, source,
-                                            opts.categories, opts.primary_only)
-        return FeedFetch(items, resp.status, warnings=warnings, cache=cache)
+        return await fetch_items(fetcher, self.query_url(source), state, parse_papers, source, opts.categories,
+                                 opts.primary_only)
 
 
 register(ArxivKind)

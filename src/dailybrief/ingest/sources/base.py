@@ -6,17 +6,22 @@ built-in kinds, which register themselves here exactly as a plugin would.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
 from ... import plugins
+from ..http import check_status
 
 if TYPE_CHECKING:
     from ...records import Comment, Item, Source
     from ..http import Fetcher
-__all__ = ["KINDS", "BaseKind", "FeedFetch", "KindOptions", "SourceKind", "get", "names", "register"]
+__all__ = ["KINDS", "BaseKind", "FeedFetch", "KindOptions", "SourceKind", "fetch_items", "fetch_parsed", "get",
+           "names", "register"]
+
+P = TypeVar("P")
 
 
 class KindOptions(BaseModel):
@@ -55,6 +60,33 @@ class SourceKind(Protocol):
     async def comments(self, fetcher: Fetcher, source: Source, item: Item, limit: int) -> list[Comment]:
         """The top comments of one item of this source (an empty list when the kind has none)."""
         ...
+
+
+async def fetch_parsed(fetcher: Fetcher, url: str, state: dict[str, Any], parse: Callable[..., tuple[P, list[str]]],
+                       *args: Any, headers: dict[str, str] | None = None) -> tuple[FeedFetch, P | None]:
+    """The conditional GET then parse of a kind's document, the one way every kind reads one.
+
+    The GET sends the validators kept in ``state["cache"]`` (ETag, Last-Modified) and keeps the new ones; an
+    unchanged document (304) is not parsed, and gives None; an error status raises FetchError naming it and the
+    fix. A fresh body is parsed off the event loop by ``parse(body, final url, headers, *args)``, which decodes it
+    (its charset warning among the warnings it returns) and returns what it made of it with those warnings.
+    Returns the FeedFetch (status, warnings, the validators in its cache; no items yet) and the parse's result.
+    """
+    cache = state.setdefault("cache", {})
+    resp = await fetcher.get(url, headers, cache=cache)
+    if resp.status == 304:
+        return FeedFetch([], 304, cache=cache), None
+    check_status(resp)
+    parsed, warnings = await fetcher.cpu(parse, resp.body, resp.url, resp.headers, *args)
+    return FeedFetch([], resp.status, warnings=warnings, cache=cache), parsed
+
+
+async def fetch_items(fetcher: Fetcher, url: str, state: dict[str, Any],
+                      parse: Callable[..., tuple[list[Item], list[str]]], *args: Any) -> FeedFetch:
+    """`fetch_parsed` for a document that parses into items (a feed, a listing): the FeedFetch with them."""
+    result, items = await fetch_parsed(fetcher, url, state, parse, *args)
+    result.items = items or []
+    return result
 
 
 class BaseKind:

@@ -25,14 +25,14 @@ from ...ids import canonical_url, item_id, text_hash
 from ...records import Comment, Item, Source
 from ...sanitize import html_to_text
 from ...text import clip, detect_language, split_sentences, strip_boilerplate
-from ..charset import xml_as_utf8
+from ..charset import encoding_warning, xml_as_utf8
 from ..http import check_status
-from .base import BaseKind, FeedFetch, register
+from .base import BaseKind, FeedFetch, fetch_items, register
 
 if TYPE_CHECKING:
     from ..http import Fetcher
 
-__all__ = ["FeedKind", "comments_from_feed", "entries_to_items", "parse_feed"]
+__all__ = ["FeedKind", "comments_from_feed", "entries_to_items", "feed_warnings", "parse_feed"]
 
 
 # -- parsing -----------------------------------------------------------------
@@ -307,12 +307,16 @@ def parse_items(body: bytes, url: str, headers: dict[str, str], source: Source) 
     """Parse a feed body into items, with warnings for what was recovered or guessed. CPU-bound."""
     parsed = parse_feed(body, url, headers)
     items = entries_to_items(parsed, source, datetime.now(timezone.utc))
-    warnings = []
-    if parsed.get("charset_note"):
-        warnings.append(f"encoding: {parsed['charset_note']}")
+    return items, feed_warnings(parsed, items)
+
+
+def feed_warnings(parsed: Any, items: list[Item], what: str = "feed") -> list[str]:
+    """What every kind that reads a feed warns of: an encoding that was guessed or mis-declared, and a feed
+    that was not well-formed but still gave `items`."""
+    warnings = encoding_warning(parsed.get("charset_note", ""))
     if parsed.bozo and items:
-        warnings.append(f"feed is not well-formed, read what could be read ({parsed.get('bozo_exception')})")
-    return items, warnings
+        warnings.append(f"{what} is not well-formed, read what could be read ({parsed.get('bozo_exception')})")
+    return warnings
 
 
 def parse_comments(body: bytes, url: str, headers: dict[str, str]) -> list[Comment]:
@@ -346,15 +350,8 @@ class FeedKind(BaseKind):
     name = "rss"
 
     async def fetch(self, fetcher: Fetcher, source: Source, state: dict[str, Any]) -> FeedFetch:
-        cache = state.setdefault("cache", {})
-        resp = await fetcher.get(source.url, cache=cache)
-        if resp.status == 304:
-            return FeedFetch([], 304, cache=cache)
-        check_status(resp)
-        items, warnings = await fetcher.cpu(parse_items, resp.body, resp.url, resp.headers, source)
-        result = FeedFetch(items, resp.status, resp.headers.get("etag"), resp.headers.get("last-modified"),
-                           warnings, cache=cache)
-        await follow_comment_feeds(fetcher, source, items, result)
+        result = await fetch_items(fetcher, source.url, state, parse_items, source)
+        await follow_comment_feeds(fetcher, source, result.items, result)
         return result
 
     @staticmethod

@@ -18,8 +18,7 @@ from pydantic import Field, field_validator
 from ...errors import FetchError, SourceError
 from ...ids import text_hash
 from ...records import Item, Source
-from ..http import check_status
-from .base import BaseKind, FeedFetch, KindOptions, register
+from .base import BaseKind, FeedFetch, KindOptions, fetch_items, register
 from .feed import parse_items
 
 if TYPE_CHECKING:
@@ -57,9 +56,8 @@ class GitHubKind(BaseKind):
 
     async def fetch(self, fetcher: Fetcher, source: Source, state: dict[str, Any]) -> FeedFetch:
         opts: GitHubOptions = self.options(source)
-        cache = state.setdefault("cache", {})
-        result = FeedFetch([], 200, cache=cache)
-        outcomes = await asyncio.gather(*(self._repo(fetcher, source, repo, opts, cache) for repo in opts.repos),
+        result = FeedFetch([], 200, cache=state.setdefault("cache", {}))
+        outcomes = await asyncio.gather(*(self._repo(fetcher, source, repo, opts, state) for repo in opts.repos),
                                         return_exceptions=True)
         errors = []
         unchanged = 0
@@ -82,23 +80,20 @@ class GitHubKind(BaseKind):
         return result
 
     async def _repo(self, fetcher: Fetcher, source: Source, repo: str, opts: GitHubOptions,
-                    cache: dict[str, dict[str, str]]) -> tuple[list[Item], list[str]] | None:
-        url = f"{source.url.rstrip('/')}/{repo}/releases.atom"
-        resp = await fetcher.get(url, cache=cache)
-        if resp.status == 304:
+                    state: dict[str, Any]) -> tuple[list[Item], list[str]] | None:
+        got = await fetch_items(fetcher, f"{source.url.rstrip('/')}/{repo}/releases.atom", state, parse_items, source)
+        if got.status == 304:
             return None
-        check_status(resp)
-        items, warnings = await fetcher.cpu(parse_items, resp.body, resp.url, resp.headers, source)
         name = repo.split("/")[1].lower()
         kept = []
-        for item in items:
+        for item in got.items:
             if not opts.prereleases and is_prerelease(item.title, item.url):
                 continue
             if name not in item.title.lower():
                 item.title = f"{repo} {item.title}"
                 item.content_hash = text_hash(item.title, item.text or item.summary)
             kept.append(item)
-        return kept[: opts.limit], warnings
+        return kept[: opts.limit], got.warnings
 
 
 register(GitHubKind)

@@ -23,8 +23,8 @@ from pydantic import Field, field_validator
 from ...ids import item_id
 from ...records import Comment, Item, Source
 from ..http import check_status
-from .base import BaseKind, FeedFetch, KindOptions, register
-from .feed import comments_from_feed, entries_to_items, follow_comment_feeds, parse_feed
+from .base import BaseKind, FeedFetch, KindOptions, fetch_items, register
+from .feed import comments_from_feed, entries_to_items, feed_warnings, follow_comment_feeds, parse_feed
 
 if TYPE_CHECKING:
     from ..http import Fetcher
@@ -73,9 +73,7 @@ def parse_listing(body: bytes, url: str, headers: dict[str, str], source: Source
         if item.url != item.comments_url:  # a link post: its thread names it
             item.thread_url = item.comments_url
             item.id = item_id(item.canonical_url, source.id, item.title, item.published, item.thread_url)
-    warnings = [f"feed is not well-formed, read what could be read ({parsed.get('bozo_exception')})"] \
-        if parsed.bozo and items else []
-    return items, warnings
+    return items, feed_warnings(parsed, items)
 
 
 def parse_thread(body: bytes, url: str, headers: dict[str, str]) -> list[Comment]:
@@ -101,16 +99,9 @@ class RedditKind(BaseKind):
         return f"{source.url.rstrip('/')}/r/{opts.subreddit}/{opts.listing}/.rss{query}"
 
     async def fetch(self, fetcher: Fetcher, source: Source, state: dict[str, Any]) -> FeedFetch:
-        cache = state.setdefault("cache", {})
-        url = self.listing_url(source)
-        resp = await fetcher.get(url, cache=cache)
-        if resp.status == 304:
-            return FeedFetch([], 304, cache=cache)
-        check_status(resp)
-        items, warnings = await fetcher.cpu(parse_listing, resp.body, resp.url, resp.headers, source)
-        result = FeedFetch(items, resp.status, warnings=warnings, cache=cache)
+        result = await fetch_items(fetcher, self.listing_url(source), state, parse_listing, source)
         limit = fetcher.settings.top_comments
-        await follow_comment_feeds(fetcher, source, items, result,
+        await follow_comment_feeds(fetcher, source, result.items, result,
                                    lambda item: self.comments(fetcher, source, item, limit))
         return result
 

@@ -22,9 +22,9 @@ from pydantic import Field, field_validator
 from ...errors import FetchError, ParseError, SourceError
 from ...ids import canonical_url, item_id, text_hash
 from ...records import Item, Source
-from ..charset import decode
-from ..http import check_status
-from .base import BaseKind, FeedFetch, KindOptions, register
+from ..charset import decode, encoding_warning
+from ..http import HTML_ACCEPT
+from .base import BaseKind, FeedFetch, KindOptions, fetch_parsed, register
 
 if TYPE_CHECKING:
     from ..http import Fetcher
@@ -67,26 +67,27 @@ def listing_links(html: str, base: str, pattern: str, limit: int) -> list[tuple[
     return list(seen.items())
 
 
+def parse_listing(body: bytes, url: str, headers: dict[str, str], pattern: str,
+                  limit: int) -> tuple[list[tuple[str, str]], list[str]]:
+    """The listing page's matching links (`listing_links`), and the warning on its encoding if it was guessed."""
+    decoded = decode(body, headers.get("content-type", ""), "html")
+    return listing_links(decoded.text, url, pattern, limit), encoding_warning(decoded.note)
+
+
 class WebPageKind(BaseKind):
     name = "webpage"
     Options = Options
     identity_keys = ("link_pattern",)
 
     async def fetch(self, fetcher: Fetcher, source: Source, state: dict[str, Any]) -> FeedFetch:
-        from ..extract import extract  # lazy: trafilatura, for listing pages only
-
         opts: Options = self.options(source)
-        cache = state.setdefault("cache", {})
         ok, why = await fetcher.allowed(source.url)
         if not ok:
             raise FetchError(f"{why}; the listing page was not fetched")
-        resp = await fetcher.get(source.url, {"Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"}, cache=cache)
-        if resp.status == 304:
-            return FeedFetch([], 304, cache=cache)
-        check_status(resp)
-        html = decode(resp.body, resp.content_type, "html").text
-        links = await fetcher.cpu(listing_links, html, resp.url, opts.link_pattern, opts.limit)
-        result = FeedFetch([], resp.status, cache=cache)
+        result, links = await fetch_parsed(fetcher, source.url, state, parse_listing, opts.link_pattern, opts.limit,
+                                           headers=HTML_ACCEPT)
+        if links is None:
+            return result  # unchanged since the last run
         if not links:
             result.warnings.append(f"no link on the listing page matches link_pattern {opts.link_pattern!r}; "
                                    "check the pattern against the page's links")
@@ -96,8 +97,7 @@ class WebPageKind(BaseKind):
 
         async def one(url: str, anchor: str) -> Item | None:
             try:
-                final, page = await fetcher.page(url)
-                doc = await fetcher.cpu(extract, page, final)
+                doc = await fetcher.article(url)
             except SourceError as exc:
                 result.warnings.append(f"article {url}: {exc}")
                 return None
