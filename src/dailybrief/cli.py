@@ -43,6 +43,7 @@ from .ingest.extract import extract_file
 from .publish.base import load_edition
 from .records import RunReport, as_dict
 from .render.formats import get_renderer, render_json
+from .run.distributed import run_distributed, start_worker
 from .run.pipeline import Hooks, Pipeline, brief_digest, check_due, file_stem
 from .run.schedule import lock_path, run_lock, scheduler, serve, timezone_of
 from .store import Store, bare_url, is_postgres, shown
@@ -206,7 +207,8 @@ def deliveries_summary(pipe: Pipeline) -> None:
         console.print(pipe.alert_note)
 
 
-def _run(ctx: Ctx, day: date, out_dir: Path | None, fetch: bool = True) -> tuple[RunReport, Pipeline]:
+def _run(ctx: Ctx, day: date, out_dir: Path | None, fetch: bool = True,
+         distributed: bool = False) -> tuple[RunReport, Pipeline]:
     try:
         with _locked(ctx, "run"):
             store = ctx.store()
@@ -214,7 +216,8 @@ def _run(ctx: Ctx, day: date, out_dir: Path | None, fetch: bool = True) -> tuple
             pipe = Pipeline(ctx.cfg, store, hooks)
             with progress:
                 try:
-                    run = pipe.run(day, out_dir, fetch=fetch)
+                    run = (run_distributed(pipe, day, out_dir, fetch=fetch) if distributed
+                           else pipe.run(day, out_dir, fetch=fetch))
                 except NotDueError as exc:
                     raise click.ClickException(str(exc)) from None
             summarise(run, ctx.cfg.writer.currency)
@@ -236,12 +239,27 @@ def _undelivered(pipe: Pipeline) -> bool:
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Write the edition here instead of <output.dir>/<date>/.")
 @click.option("--no-fetch", is_flag=True, help="Use what is stored; don't fetch.")
+@click.option("--distributed", is_flag=True, help="Run the heavy stages on the Celery workers ([cluster], "
+              "`dailybrief worker`); on by default with [cluster].enabled = true.")
 @pass_ctx
-def run(ctx: Ctx, day: str | None, out_dir: str | None, no_fetch: bool) -> None:
+def run(ctx: Ctx, day: str | None, out_dir: str | None, no_fetch: bool, distributed: bool) -> None:
     """Fetch, build, render and publish one edition."""
-    report, pipe = _run(ctx, _date(day, ctx.cfg), Path(out_dir) if out_dir else None, fetch=not no_fetch)
+    report, pipe = _run(ctx, _date(day, ctx.cfg), Path(out_dir) if out_dir else None, fetch=not no_fetch,
+                        distributed=distributed or ctx.cfg.cluster.enabled)
     if report.status in ("empty", "failed") or not report.outputs or _undelivered(pipe):
         raise SystemExit(1)
+
+
+@main.command()
+@click.option("--concurrency", type=click.IntRange(1, 256), default=None,
+              help="Worker processes (default: one per core), each computing with one BLAS thread.")
+@click.option("--hostname", default="", help="The worker's name in the cluster (default: celery@<host>).")
+@click.option("--loglevel", default="INFO", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
+@pass_ctx
+def worker(ctx: Ctx, concurrency: int | None, hostname: str, loglevel: str) -> None:
+    """Start a Celery worker for distributed runs (broker: [cluster].broker or DAILYBRIEF_BROKER)."""
+    start_worker(ctx.cfg, concurrency, loglevel.upper(), hostname)
 
 
 @main.command()

@@ -759,6 +759,24 @@ class AlertsConfig(_Model):
     target: str = ""  # the name of an email or chat [[publish]] target; empty: no alerts
     on_degraded: bool = True  # false: alert on failed and empty runs only
 
+DEFAULT_BROKER = "redis://127.0.0.1:6379/0"
+
+
+class ClusterConfig(_Model):
+    """A worker fleet on Celery (run/distributed.py): `dailybrief worker` on each machine, one Redis broker."""
+
+    enabled: bool = False  # true: `dailybrief schedule` runs each edition on the workers, as `run --distributed` does
+    broker: str = ""  # redis://host:port/db of the broker (results go there too); DAILYBRIEF_BROKER overrides
+    fetch_shard: int = Field(25, ge=1, le=100_000)  # sources per fetch task
+    embed_batch: int = Field(256, ge=1, le=1_000_000)  # items per embedding task
+    # A task whose worker vanished (a SIGKILL, a lost machine) goes to another worker after this many seconds.
+    visibility_timeout: float = Field(3600.0, ge=1, le=7 * 24 * 3600)
+    wait: float = Field(6 * 3600.0, gt=0, le=7 * 24 * 3600)  # how long a distributed run waits for its tasks
+
+    def broker_url(self) -> str:
+        return os.environ.get("DAILYBRIEF_BROKER") or self.broker or DEFAULT_BROKER
+
+
 class ReviewConfig(_Model):
     """The editor's desk (desk/): a scheduled run stops at a draft that an approver publishes."""
 
@@ -857,6 +875,7 @@ class Config(_Model):
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     review: ReviewConfig = Field(default_factory=ReviewConfig)
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     sources: list[SourceConfig] = Field(default_factory=list)
     rank: RankConfig = Field(default_factory=RankConfig)
     clustering: ClusteringConfig = Field(default_factory=ClusteringConfig)

@@ -10,6 +10,7 @@ import pytest
 
 from dailybrief.ingest.fetch import fetch_sources
 from dailybrief.ingest.http import FetchSettings
+from dailybrief.ingest.sources import feed
 from dailybrief.records import Source
 from httpd import Reply, serve
 
@@ -215,3 +216,48 @@ def test_an_arxiv_listing_in_any_rss_source_is_read_as_papers(tmp_path) -> None:
     # Cross-listed in two categories, one paper: both listings are the same item (one id, by its abs page).
     assert [i.id for i in ai.items] == [i.id for i in lg.items]
     assert "Announce" not in lg.items[0].summary
+
+
+# -- the fast parser and its fallback -----------------------------------------------------------------------
+PLAIN_RSS = ('<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+             'xmlns:slash="http://purl.org/rss/1.0/modules/slash/"><channel><title>Plain</title>'
+             '<link>https://plain.example/</link>'
+             + "".join(f"<item><title>Post {n} &amp; more</title><link>https://plain.example/{n}?utm_source=rss</link>"
+                       f"<guid>p{n}</guid><pubDate>Fri, 10 Apr 2026 0{n}:00:00 GMT</pubDate><dc:creator>Ann {n}</dc:creator>"
+                       f"<category>score:{n}</category><slash:comments>{n + 3}</slash:comments>"
+                       f"<comments>https://talk.example/{n}</comments>"
+                       f"<description>&lt;p&gt;Body {n}, Points: {10 * n}.&lt;/p&gt;&lt;p&gt;Second.&lt;/p&gt;</description>"
+                       "</item>" for n in range(5))
+             + "</channel></rss>")
+FIELDS = ("id", "title", "url", "canonical_url", "summary", "text", "author", "published", "points", "comment_count",
+          "score", "comments_url", "thread_url", "language", "content_hash")
+
+
+@pytest.mark.parametrize("tier", ["press", "community"])
+def test_the_fast_parser_reads_a_plain_feed_as_feedparser_does(tier: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    src = Source("plain", "rss", "https://plain.example/feed", tier=tier)
+    body, headers = PLAIN_RSS.encode(), {"content-type": "application/rss+xml"}
+    assert feed.parse_feed(body, src.url, headers).get("parser") == "feedparser-rs"
+    fast, _ = feed.parse_items(body, src.url, headers, src)
+    monkeypatch.setattr(feed, "_fast_parse", lambda body: None)
+    assert feed.parse_feed(body, src.url, headers).get("parser") is None  # feedparser's own reading
+    slow, _ = feed.parse_items(body, src.url, headers, src)
+    assert len(fast) == 5
+    for a, b in zip(fast, slow, strict=True):
+        assert {f: getattr(a, f) for f in FIELDS} == {f: getattr(b, f) for f in FIELDS}
+    assert fast[2].points == 20 and fast[2].score == 2 and fast[2].comment_count == 5
+
+
+@pytest.mark.parametrize("change", [
+    ("<link>https://plain.example/0?utm_source=rss</link>", "<link>/0</link>"),  # a relative link
+    ("<pubDate>Fri, 10 Apr 2026 00:00:00 GMT</pubDate>", ""),  # an entry without a date
+    ('<channel>', '<channel xml:base="https://plain.example/">'),
+    ("Body 0", "Body \u0092s 0"),  # cp1252 punctuation sent as a C1 control: feedparser demoronizes it
+    ("<description>", '<description mode="base64">'),
+    ("<title>Plain</title>", "<title>Plain</oops>"),  # not well-formed: feedparser recovers what it can
+])
+def test_what_the_fast_parser_reads_otherwise_goes_to_feedparser(change: tuple[str, str]) -> None:
+    body = PLAIN_RSS.replace(*change, 1).encode()
+    assert body != PLAIN_RSS.encode()
+    parsed = feed.parse_feed(body, "https://plain.example/feed", {"content-type": "application/rss+xml"})
+    assert parsed.get("parser") is None and parsed.entries

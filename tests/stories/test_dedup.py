@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from zlib import crc32
 
 import numpy as np
 
 from dailybrief.ids import canonical_url, content_hash, text_hash
 from dailybrief.records import Item
-from dailybrief.stories.dedup import exact_duplicates
+from dailybrief.stories.dedup import _PERM_A, _PERM_B, exact_duplicates, minhash_many
 
 
 def test_canonical_url_strips_tracking_and_noise() -> None:
@@ -64,6 +65,21 @@ def test_minhash_estimates_jaccard() -> None:
     assert abs(jaccard(minhash(a), minhash(b)) - true) < 0.12
     assert np.array_equal(minhash(a), minhash(a))  # stable
     assert jaccard(minhash(a), minhash(ZH)) < 0.1
+
+
+def test_minhash_values_are_the_plain_formula_over_crc32_shingles() -> None:
+    """The signatures are stored, so a faster computation must give the very same values: min over shingles
+    of ((a·h + b) mod 2^64) mod (2^61 - 1), low 32 bits, computed here with Python's integers."""
+    def plain(text: str) -> list[int]:
+        hashes = [crc32(s.encode()) for s in shingles(text)]
+        return [min(((h * int(a) + int(b)) % 2**64) % (2**61 - 1) & 0xFFFFFFFF for h in hashes)
+                for a, b in zip(_PERM_A, _PERM_B, strict=True)] if hashes else [0xFFFFFFFF] * len(_PERM_A)
+
+    texts = [ARTICLE, ZH, "", "one", "two words", ARTICLE[:200]] * 3  # more texts than one chunk
+    many = minhash_many(texts)
+    for row, text in zip(many, texts, strict=True):
+        assert row.tolist() == plain(text)
+    assert minhash(ZH).tolist() == plain(ZH)
 
 
 def test_syndicated_and_reposted_copies_are_near_duplicates_but_translations_are_not() -> None:

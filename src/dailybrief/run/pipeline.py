@@ -30,7 +30,7 @@ from ..ingest.fetch import bound_item, fetch_comments, fetch_page_texts, fetch_s
 from ..publish.alerts import notify_run
 from ..publish.base import Delivery, Edition, FolderPublisher, file_stem
 from ..publish.delivery import deliver
-from ..records import Brief, Item, RunReport, SourceResult, StageReport, Story
+from ..records import Brief, Item, RunReport, Source, SourceResult, StageReport, Story
 from ..render.formats import get_renderer
 from ..store import Store, utcnow
 from ..stories import cluster as cluster_stage
@@ -122,8 +122,11 @@ def missed_editions(cfg: Config, store: Store, day: date) -> list[date]:
 class Pipeline:
     def __init__(self, cfg: Config, store: Store, hooks: Hooks | None = None,
                  embedder: Embedder | None = None, as_of: datetime | None = None,
-                 span: timedelta = timedelta(days=1)) -> None:
+                 span: timedelta = timedelta(days=1), record: bool = True) -> None:
         self.cfg = cfg
+        # False in a worker's task: its stages are reported back to the run that sent it (distributed.py),
+        # which alone writes the run's record.
+        self.record = record
         # When set, the edition is made as of this moment: its window ends here instead of at the end of the day
         # (eval days: a briefing published at 09:00 saw only what was out by then).
         self.as_of = as_of
@@ -158,7 +161,8 @@ class Pipeline:
     def stage(self, run: RunReport, name: str) -> Iterator[StageReport]:
         report = StageReport(name)
         run.stages.append(report)
-        self.store.heartbeat(run.id)  # a sign of life at each stage's start and end (save_run)
+        if self.record:
+            self.store.heartbeat(run.id)  # a sign of life at each stage's start and end (save_run)
         start = time.perf_counter()
         try:
             yield report
@@ -168,7 +172,8 @@ class Pipeline:
             raise
         finally:
             report.seconds = round(time.perf_counter() - start, 3)
-            self.store.save_run(run)
+            if self.record:
+                self.store.save_run(run)
 
     def finish(self, run: RunReport, status: str) -> RunReport:
         run.status = status
@@ -186,8 +191,15 @@ class Pipeline:
 
     # -- stages ---------------------------------------------------------------
     def fetch(self, run: RunReport) -> list[Item]:
-        sources = self.cfg.enabled_sources()
-        with self.stage(run, "fetch") as rep:
+        _, new = self.fetch_and_store(run, self.cfg.enabled_sources())
+        self.dedup(run, new)
+        return new
+
+    def fetch_and_store(self, run: RunReport, sources: list[Source]) -> tuple[list[Item], list[Item]]:
+        """Fetch `sources` and store their items; (every item fetched, the new ones). The items are stored before the sources'
+        validators (ETag, Last-Modified), so a run killed between the two fetches them again instead of
+        hearing 304 for items it never stored. A shard of a distributed run is one call (distributed.py)."""
+        with self.stage(run, "fetch") as fetch_rep:
             self.store.upsert_sources(sources)
             states = {}
             for s in sources:
@@ -198,7 +210,11 @@ class Pipeline:
             if self.hooks.fetch_total:
                 self.hooks.fetch_total(len(sources))
             results = asyncio.run(fetch_sources(sources, self.cfg.fetch.settings(), states, self.hooks.fetched))
-            fetched: list[Item] = []
+            fetched: list[Item] = [item for result, _ in results for item in result.items]
+            fetch_rep.counts = {"sources": len(sources), "failed": sum(1 for r, _ in results if r.error),
+                                "not_modified": sum(1 for r, _ in results if r.not_modified), "fetched": len(fetched)}
+        with self.stage(run, "store") as rep:
+            new = self.store.add_items(fetched)
             flag_after = self.cfg.fetch.failing_runs
             for result, got in results:
                 streak = self.store.record_fetch(result, got.etag if got else None, got.last_modified if got else None,
@@ -206,27 +222,25 @@ class Pipeline:
                 name = result.source.name
                 if result.error:
                     run.failures.append(f"{name}: {result.error}")
-                    rep.errors.append(f"{name}: {result.error}")
+                    fetch_rep.errors.append(f"{name}: {result.error}")
                     if streak >= flag_after:
                         run.failures.append(f"{name}: has failed {streak} runs in a row; check or disable it")
                 for w in got.warnings if got else []:
-                    rep.errors.append(f"{name}: {w}")
+                    fetch_rep.errors.append(f"{name}: {w}")
                 for line in [*(f"refused {r}" for r in result.refused), *result.notes]:
                     run.failures.append(f"{name}: {line}")
-                    rep.errors.append(run.failures[-1])
-                fetched.extend(result.items)
-            rep.counts = {"sources": len(sources), "failed": sum(1 for r, _ in results if r.error),
-                          "not_modified": sum(1 for r, _ in results if r.not_modified), "fetched": len(fetched)}
-        with self.stage(run, "store") as rep:
-            new = self.store.add_items(fetched)
+                    fetch_rep.errors.append(run.failures[-1])
             per_source: dict[str, int] = {}
             for item in new:
                 per_source[item.source_id] = per_source.get(item.source_id, 0) + 1
             self.store.set_new_items(run.id, {s.id: per_source.get(s.id, 0) for s in sources})
             rep.counts = {"fetched": len(fetched), "new": len(new)}
+        return fetched, new
+
+    def dedup(self, run: RunReport, new: list[Item]) -> None:
+        """Mark the new items that repeat an earlier one, exactly or nearly."""
         with self.stage(run, "dedup") as rep:
             rep.counts = dict(dedup_new(self.store, new))
-        return new
 
     def comments(self, run: RunReport, ranked: list[Story]) -> None:
         """Fetch the top comments of the community threads that made the briefing and still have none."""

@@ -37,6 +37,7 @@ from ..errors import BusyError, DailybriefError
 from ..publish import alerts
 from ..publish.base import load_edition
 from ..store import Store, advisory_lock, is_postgres
+from .distributed import run_distributed
 from .pipeline import Pipeline, registered_review
 
 if TYPE_CHECKING:
@@ -129,7 +130,8 @@ def daily_job(config_path: str | None, report: Callable[[RunReport], None] | Non
                     log.info("edition %s was already run by another process (run %s, %s); not running it again",
                              day, done["id"], done["status"])
                     return None
-                run = Pipeline(cfg, store).run(day)
+                pipe = Pipeline(cfg, store)
+                run = run_distributed(pipe, day) if cfg.cluster.enabled else pipe.run(day)
                 failed = _failed_targets(store, day)
             finally:
                 store.close()

@@ -47,7 +47,7 @@ class Options(KindOptions):
 
 def parse_papers(body: bytes, url: str, headers: dict[str, str], source: Source,
                  categories: list[str], primary_only: bool) -> tuple[list[Item], list[str]]:
-    parsed = parse_feed(body, url, headers)
+    parsed = parse_feed(body, url, headers, fast=False)  # feedparser: it exposes arxiv:primary_category
     fetched = datetime.now(timezone.utc)
     items: list[Item] = []
     for entry in parsed.entries:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 import feedparser
+import feedparser_rs
 
 from ...errors import ParseError, SourceError
 from ...ids import canonical_url, item_id, text_hash
@@ -98,12 +99,43 @@ def _html_hint(body: bytes, url: str) -> str:
     return "; use the site's RSS/Atom feed URL, or kind = \"webpage\" with a link_pattern"
 
 
-def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> Any:
+# What feedparser-rs reads differently from feedparser (measured on feedparser's own corpus): base64 content,
+# xml:base, cp1252 punctuation sent as C1 controls (feedparser "demoronizes" them), and entries without an
+# absolute link or a date, and feeds it finds no entries in (feedparser knows more places for each). Such a
+# body goes to feedparser.
+_FEEDPARSER_ONLY = re.compile(rb"base64|xml:base|\xc2[\x80-\x9f]")
+
+
+def _fast_parse(body: bytes) -> Any | None:
+    """feedparser-rs's reading of a well-formed feed, in feedparser's shape; None when it finds fault with the
+    body or the body needs what only feedparser does (above). About 30x less CPU than feedparser on a 30-entry
+    RSS feed, which is what bounds a big fetch (benchmarks/ingest.py). Its entries answer ``get`` as
+    feedparser's do. Always given bytes: a ``str`` that looks like a URL it would fetch itself."""
+    if _FEEDPARSER_ONLY.search(body):
+        return None
+    try:
+        fast = feedparser_rs.parse(body, sanitize_html=False, resolve_relative_uris=False)
+    except Exception:  # noqa: BLE001 - whatever it rejects, feedparser reads
+        return None
+    if fast.bozo or not fast.version or fast.version.startswith("json") or not fast.entries:
+        return None  # an empty reading too: feedparser finds entries in namespaces it misses
+    for entry in fast.entries:
+        if not str(entry.get("link") or "").startswith(("http://", "https://")) or not (
+                entry.get("published_parsed") or entry.get("updated_parsed")):
+            return None
+    return feedparser.FeedParserDict({"feed": fast.feed, "entries": list(fast.entries), "bozo": False,
+                                      "version": fast.version, "encoding": "utf-8", "parser": "feedparser-rs"})
+
+
+def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None, *, fast: bool = True) -> Any:
     """feedparser's result for a body (RSS, Atom, RDF or JSON Feed), or ParseError when it holds no feed.
 
     The body is decoded first (declared, undeclared and mis-declared encodings),
     so feedparser always sees UTF-8. A note on the encoding is left in
     ``result['charset_note']`` when the declaration was missing or wrong.
+
+    With ``fast`` (the default) a well-formed feed is read by feedparser-rs (``_fast_parse``); a kind that
+    reads namespace extensions only feedparser exposes, or edits the entries, passes ``fast=False``.
     """
     lower = {k.lower(): v for k, v in (headers or {}).items()}
     head = body[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -115,7 +147,7 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> 
     ctype = lower.get("content-type", "")
     fixed, decoded = xml_as_utf8(body, ctype)
     media = ctype.split(";")[0].strip() or "application/xml"
-    parsed = feedparser.parse(
+    parsed = (_fast_parse(fixed) if fast else None) or feedparser.parse(
         fixed, sanitize_html=False, resolve_relative_uris=False,
         response_headers={**lower, "content-type": f"{media}; charset=utf-8", "content-location": url},
     )

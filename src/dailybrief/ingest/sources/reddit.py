@@ -55,7 +55,7 @@ def _is_reddit(url: str) -> bool:
 
 
 def parse_listing(body: bytes, url: str, headers: dict[str, str], source: Source) -> tuple[list[Item], list[str]]:
-    parsed = parse_feed(body, url, headers)
+    parsed = parse_feed(body, url, headers, fast=False)  # feedparser: its entries can be edited
     threads: dict[str, str] = {}
     for entry in parsed.entries:
         permalink = str(entry.get("link") or "")
@@ -77,7 +77,7 @@ def parse_listing(body: bytes, url: str, headers: dict[str, str], source: Source
 
 
 def parse_thread(body: bytes, url: str, headers: dict[str, str]) -> list[Comment]:
-    parsed = parse_feed(body, url, headers)
+    parsed = parse_feed(body, url, headers, fast=False)  # feedparser: its entries can be edited
     # The thread itself (t3_) comes first; its comments are t1_ (feedparser may have made the ids absolute).
     parsed["entries"] = [e for e in parsed.entries if not str(e.get("id", "")).rsplit("/", 1)[-1].startswith("t3_")]
     comments = comments_from_feed(parsed)
