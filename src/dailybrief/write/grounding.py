@@ -25,6 +25,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
+from typing import Protocol
 
 import numpy as np
 
@@ -753,3 +754,28 @@ def _latin_names(claim: str, zh: bool) -> list[str]:
                 if w and w.casefold() not in _COMMON_CAPS and not IDENTIFIER.fullmatch(w):
                     out.append(w)
     return out
+
+
+# -- a model judge's answers (judge.py asks; verify.py reads them through the Judge protocol) -------------
+@dataclass(slots=True)
+class JudgeVerdict:
+    supported: bool
+    passages: list[str] = field(default_factory=list)  # the passage ids (grounding.Passage.id) it used
+    reason: str = ""
+
+
+@dataclass(slots=True)
+class JudgeStats:
+    calls: int = 0  # stories judged (answers from the cache included)
+    sentences: int = 0
+    rejected: int = 0  # sentences the judge did not find supported
+    failed: int = 0  # stories whose answer could not be used (rules alone decided)
+
+
+class Judge(Protocol):
+    """What verify needs of a model judge (judge.ModelJudge): one batched entailment call, and its counts."""
+
+    stats: JudgeStats
+
+    def judge(self, sentences: Sequence[tuple[str, str]], passages: Sequence[Passage]) -> list[JudgeVerdict] | None:
+        ...

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..errors import WriterError
-from .grounding import Passage
+from .grounding import JudgeStats, JudgeVerdict, Passage
 from .llm import ChatClient, parse_json
 
 JUDGE_SYSTEM = "\n".join([
@@ -64,21 +63,6 @@ def _says_supported(row: dict[str, Any]) -> bool:
     if isinstance(verdict, str):
         return verdict.strip().casefold() == "supported"
     return row.get("supported") is True
-
-
-@dataclass(slots=True)
-class JudgeVerdict:
-    supported: bool
-    passages: list[str] = field(default_factory=list)  # the passage ids (grounding.Passage.id) it used
-    reason: str = ""
-
-
-@dataclass(slots=True)
-class JudgeStats:
-    calls: int = 0  # stories judged (answers from the cache included)
-    sentences: int = 0
-    rejected: int = 0  # sentences the judge did not find supported
-    failed: int = 0  # stories whose answer could not be used (rules alone decided)
 
 
 class ModelJudge:

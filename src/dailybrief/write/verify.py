@@ -22,7 +22,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from ..config import CheckSettings, VerifyConfig
 from ..glossary import Glossary
@@ -30,10 +29,7 @@ from ..ids import passage_id, passage_item
 from ..records import Brief, Item, Paragraph, Section, Sentence
 from ..stories.embed import Embedder
 from ..text import split_sentences
-from .grounding import CHECKER_VERSION, Checker, Passage, comment_passage, content_words, evidence
-
-if TYPE_CHECKING:
-    from .judge import JudgeVerdict, ModelJudge
+from .grounding import CHECKER_VERSION, Checker, Judge, JudgeVerdict, Passage, comment_passage, content_words, evidence
 
 # -- text addressed to a model -------------------------------------------------
 
@@ -185,7 +181,7 @@ class SourceText:
 
 def verify_brief(brief: Brief, items: dict[str, Item], embedder: Embedder,
                  settings: VerifySettings | None = None, source: SourceText | None = None,
-                 judge: ModelJudge | None = None, reviewed: bool = False) -> Faithfulness:
+                 judge: Judge | None = None, reviewed: bool = False) -> Faithfulness:
     """Check every sentence of a brief in place; returns the counts (also stored on ``brief.faithfulness``).
 
     Citations of numbers with no reference are removed; a sentence left with
@@ -305,7 +301,7 @@ def verify_themes(brief: Brief, themes: Sequence[tuple[str, Sequence[str], str]]
     brief.faithfulness = result.as_brief_dict()
 
 
-def _judge(judge: ModelJudge, todo: list[tuple[Paragraph, Sentence, list[str], str]], source: SourceText,
+def _judge(judge: Judge, todo: list[tuple[Paragraph, Sentence, list[str], str]], source: SourceText,
            story_of: dict[int, int]) -> dict[int, JudgeVerdict]:
     """The model's verdicts on each story section's sentences, one call per section: sentence id -> verdict."""
     groups: dict[int, list[tuple[Paragraph, Sentence, list[str]]]] = {}
