@@ -13,28 +13,25 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .. import config as config_mod
 from .. import redact
+from ..config import Config
 from ..errors import BusyError, DailybriefError, NotConfigured, StoreError
 from ..ids import split_story_id
-from ..records import Brief, Paragraph, Reference, RunReport, Sentence, Story
-from ..store import Store, utcnow
-from ..write.verify import verify_brief
-from .drafts import DONE, OPEN, Desk, DeskError, Draft
-from .edits import Change, Checker, replay
-
-if TYPE_CHECKING:
-    from ..config import Config
-    from ..publish.base import Delivery
-    from ..run.pipeline import Pipeline, Review, register_review
-    from ..stories.embed import Embedder
-from .. import config as config_mod
 from ..publish.alerts import send_alert
+from ..publish.base import Delivery
+from ..records import Brief, Paragraph, Reference, RunReport, Sentence, Story
 from ..run.pipeline import Pipeline, Review, register_review
 from ..run.schedule import lock_path, run_lock
+from ..store import Store, utcnow
+from ..stories.embed import Embedder
+from ..write.verify import verify_brief
 from . import regroup
 from .addstory import add_story
+from .drafts import DONE, OPEN, Desk, DeskError, Draft
+from .edits import Change, Checker, replay
 from .regenerate import promote, section_writer
 
 log = logging.getLogger(__name__)
