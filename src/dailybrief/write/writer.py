@@ -34,6 +34,7 @@ from .. import plugins
 from ..errors import WriterError
 from ..ids import passage_id
 from ..records import Branding, Brief, Comment, Item, Paragraph, Reference, Section, Sentence, Story
+from ..stories.cluster import heading_item, is_digest, story_title
 from ..stories.embed import Embedder
 from ..text import cjk_ratio, clip, split_sentences
 from ..words import count_word, join_all, words
@@ -42,12 +43,9 @@ from .verify import instruction_like
 if TYPE_CHECKING:
     from ..config import WriterConfig
     from ..store import Store
-from ..stories.cluster import heading_item, is_digest, story_title
+    from ..stories.themes import Theme
 
 log = logging.getLogger(__name__)
-
-if TYPE_CHECKING:
-    from ..stories.themes import Theme
 
 FACT_TIERS = ("official", "press", "paper", "code")
 LEAD_BONUS = 0.08  # relevance added to an article's first sentence (halved for the second, ...)
