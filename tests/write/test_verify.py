@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -185,7 +186,10 @@ def test_auto_drops_unsupported_facts_unreviewed_and_keeps_them_marked_for_the_e
         brief.sections[0].paragraphs.append(Paragraph("views", [Sentence("Meta said Muse Spark ships as open "
                                                                          "weights next week.", [1])]))
         result = verify_brief(brief, ITEMS, default_embedder(), VerifyConfig(), reviewed=reviewed)
-        assert brief.faithfulness["flagged"] == result.flagged and len(result.flagged) == 2
+        assert len(result.flagged) == 2 and len(result.withdrawn) == result.dropped
+        # brief.json lists what the check flagged among the sentences it kept; a dropped one's text leaves with it
+        assert brief.faithfulness["flagged"] == [f for f in result.flagged if f not in result.withdrawn]
+        assert ("35 billion" in json.dumps(brief.as_dict())) == reviewed
         return [[s.supported for s in p.sentences] for p in brief.sections[0].paragraphs], result.dropped, result.marked
 
     assert VerifyConfig().unsupported == "auto"

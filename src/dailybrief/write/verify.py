@@ -94,7 +94,8 @@ class Faithfulness:
     dropped: int = 0
     marked: int = 0
     bad_citations: int = 0
-    flagged: list[str] = field(default_factory=list)
+    flagged: list[str] = field(default_factory=list)  # every sentence the check failed, with its reasons (run report)
+    withdrawn: list[str] = field(default_factory=list)  # ... of those, the ones dropped: never written into brief.json
     by_part: dict[str, dict[str, int]] = field(default_factory=dict)  # part -> {sentences, supported}
     by_writer: dict[str, dict[str, int]] = field(default_factory=dict)  # writer -> {sentences, supported}
     dropped_sections: list[str] = field(default_factory=list)  # sections emptied by "drop", by title
@@ -111,12 +112,13 @@ class Faithfulness:
                 "by_part": {k: dict(v) for k, v in sorted(self.by_part.items())},
                 "by_writer": {k: dict(v) for k, v in sorted(self.by_writer.items())},
                 "checker": CHECKER_VERSION, **({"judge": dict(self.judge)} if self.judge else {}),
-                **({"flagged": list(self.flagged)} if self.flagged else {})}
+                **({"flagged": shown} if (shown := [f for f in self.flagged if f not in self.withdrawn]) else {})}
 
     def add(self, other: Faithfulness) -> None:
         for name in ("sentences", "cited", "supported", "dropped", "marked", "bad_citations"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.flagged.extend(other.flagged)
+        self.withdrawn.extend(other.withdrawn)
         self.dropped_sections.extend(other.dropped_sections)
         for k, v in other.judge.items():
             self.judge[k] = self.judge.get(k, 0) + v
@@ -221,6 +223,7 @@ def verify_brief(brief: Brief, items: dict[str, Item], embedder: Embedder,
     source.prepare([s.text for _, s, _, _ in todo] + [t for _, t, _ in titles],
                    (i for _, _, ids, _ in todo for i in ids))
     judged = _judge(judge, todo, source, story_of) if judge is not None else {}
+    flag_of: dict[int, str] = {}  # id(sentence) -> its line in flagged
     for para, sentence, ids, writer in todo:
         verdict = source.checker.check(sentence.text, source.evidence(ids, sentence.passages), para.part)
         reasons = list(verdict.reasons)
@@ -232,7 +235,7 @@ def verify_brief(brief: Brief, items: dict[str, Item], embedder: Embedder,
         if sentence.supported:
             result.supported += 1
         else:
-            result.flagged.append(f"{sentence.text[:80]!r}: {'; '.join(reasons)}")
+            result.flagged.append(flag_of.setdefault(id(sentence), f"{sentence.text[:80]!r}: {'; '.join(reasons)}"))
     if judge is not None:
         result.judge = {"calls": judge.stats.calls, "sentences": judge.stats.sentences,
                         "rejected": judge.stats.rejected, "failed": judge.stats.failed}
@@ -248,6 +251,8 @@ def verify_brief(brief: Brief, items: dict[str, Item], embedder: Embedder,
             for s in para.sentences:
                 if not s.refs or (s.supported is False and _drops(policy, para.part)):
                     result.dropped += 1
+                    if id(s) in flag_of:  # its text leaves the brief with it
+                        result.withdrawn.append(flag_of[id(s)])
                     continue
                 if s.supported is False:
                     result.marked += 1
