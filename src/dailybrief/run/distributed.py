@@ -37,7 +37,7 @@ from ..records import RunReport, StageReport, brief_from_dict
 from ..store import Store, utcnow
 from ..stories import cluster as cluster_stage
 from ..stories.embed import USEEmbedder, cache_key, embed_items
-from .pipeline import Pipeline, check_due, missed_editions
+from .pipeline import Pipeline, check_due
 
 __all__ = ["app", "configure", "run_distributed", "start_worker"]
 
@@ -209,7 +209,8 @@ def run_distributed(pipe: Pipeline, day: date, out: Path | None = None, fetch: b
     configure(cfg)
     run = pipe.new_run(day)
     wait = cfg.cluster.wait
-    try:
+
+    def stages() -> None:
         if fetch:
             sources = cfg.enabled_sources()
             shards = _batches([s.id for s in sources], cfg.cluster.fetch_shard)
@@ -241,25 +242,8 @@ def run_distributed(pipe: Pipeline, day: date, out: Path | None = None, fetch: b
             raise NoBriefError(part["message"])
         if part["error"]:
             raise DailybriefError(part["message"])
-        missed = missed_editions(cfg, pipe.store, day)
-        if missed:
-            run.failures.append(
-                f"missed editions: {', '.join(map(str, missed))} never written (the machine was off, or their "
-                f"runs failed); backfill each with `dailybrief run --date {missed[0]}` and so on, oldest first")
-    except NoBriefError as exc:
-        run.failures.append(str(exc))
-        return pipe.finish_and_alert(run, "empty")
-    except DailybriefError as exc:
-        run.failures.append(str(exc))
-        return pipe.finish_and_alert(run, "failed")
-    except BaseException as exc:
-        run.failures.append(f"crashed: {type(exc).__name__}: {exc}")
-        if isinstance(exc, Exception):
-            pipe.finish_and_alert(run, "failed")
-        else:
-            pipe.finish(run, "failed")
-        raise
-    return pipe.finish_and_alert(run, "degraded" if run.failures else "ok")
+
+    return pipe.conclude(run, day, stages)
 
 
 def _unembedded(pipe: Pipeline, day: date) -> list[str]:

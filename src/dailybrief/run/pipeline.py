@@ -504,7 +504,8 @@ class Pipeline:
         """Write, render and publish edition `day`; NotDueError (before any work) while its window is open."""
         check_due(self.cfg, day, now or utcnow())
         run = self.new_run(day)
-        try:
+
+        def stages() -> str | None:
             if fetch:
                 self.fetch(run)
             ranked = self.stories(run, day)
@@ -514,8 +515,19 @@ class Pipeline:
             briefs = self.write(run, day, ranked)
             if self.cfg.review.required:  # the editor's desk publishes it on approval (desk/review.py)
                 registered_review().hold(self, run, day, ranked, briefs)
-                return self.finish(run, "draft")
+                return "draft"
             self.release(run, day, briefs, out)
+            return None
+
+        return self.conclude(run, day, stages)
+
+    def conclude(self, run: RunReport, day: date, stages: Callable[[], str | None]) -> RunReport:
+        """Run a run's stages and end it: its status from how they went, the missed editions named, the alert sent.
+        ``stages`` returns a status to end with as it is ("draft"), or None for a run that went to the end."""
+        try:
+            status = stages()
+            if status is not None:
+                return self.finish(run, status)
             missed = missed_editions(self.cfg, self.store, day)
             if missed:
                 run.failures.append(
