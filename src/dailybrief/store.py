@@ -18,7 +18,7 @@ import json
 import os
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -245,7 +245,8 @@ def _pg_engine(url: str, application_name: str = "dailybrief") -> Engine:
                             connect_args={"application_name": application_name[:63], "connect_timeout": 10})
 
 
-def _sql(query: str, **expanding: bool) -> sa.TextClause:
+def sql(query: str, **expanding: bool) -> sa.TextClause:
+    """A query with :named parameters, as both engines run it; `name=True` expands :name from a list."""
     clause = sa.text(query)
     return clause.bindparams(*(sa.bindparam(name, expanding=True) for name in expanding)) if expanding else clause
 
@@ -307,10 +308,9 @@ class Store:
 
     @property
     def conn(self) -> sqlite3.Connection:
-        """The raw SQLite connection, for code written for SQLite only (the editor's desk)."""
+        """The raw SQLite connection (SQLite's own pragmas, and tests that look inside the file)."""
         if self.dialect != "sqlite":
-            raise StoreError("the editor's desk keeps its drafts in the SQLite store for now; "
-                             "point [storage] at a file for `dailybrief desk`")
+            raise StoreError(f"{shown(self.where)} is PostgreSQL, not a SQLite file; use the store's methods")
         raw = self._c.connection.driver_connection
         assert isinstance(raw, sqlite3.Connection)
         return raw
@@ -336,20 +336,24 @@ class Store:
         with self._c.begin():
             yield self._c
 
+    def transaction(self) -> AbstractContextManager[Connection]:
+        """One transaction for the stage packages' own tables (the desk's): run `sql(...)` texts on it."""
+        return self._tx()
+
     def _rows(self, query: str | sa.TextClause, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
         with self._tx() as c:
-            return [dict(r) for r in c.execute(_sql(query) if isinstance(query, str) else query, params or {}).mappings()]
+            return [dict(r) for r in c.execute(sql(query) if isinstance(query, str) else query, params or {}).mappings()]
 
     def _one(self, query: str, params: Mapping[str, Any] | None = None) -> Any:
         with self._tx() as c:
-            return c.execute(_sql(query), params or {}).first()
+            return c.execute(sql(query), params or {}).first()
 
     def _write(self, query: str | sa.TextClause, rows: Mapping[str, Any] | list[dict[str, Any]]) -> int:
         """One statement, for one row (returns the rows it changed) or many (in one transaction)."""
         if isinstance(rows, list) and not rows:
             return 0
         with self._tx() as c:
-            return int(c.execute(_sql(query) if isinstance(query, str) else query, rows).rowcount or 0)
+            return int(c.execute(sql(query) if isinstance(query, str) else query, rows).rowcount or 0)
 
     # -- migrations -------------------------------------------------------
     @property
@@ -394,9 +398,9 @@ class Store:
         transactional), under an advisory lock, so workers opening a new database at once apply it once."""
         try:
             with self._tx() as c:
-                c.execute(_sql("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": LOCK_CLASS, "b": MIGRATION_LOCK})
-                c.execute(_sql("CREATE TABLE IF NOT EXISTS dailybrief_schema (version INTEGER NOT NULL)"))
-                c.execute(_sql("INSERT INTO dailybrief_schema (version) SELECT 0 WHERE NOT EXISTS "
+                c.execute(sql("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": LOCK_CLASS, "b": MIGRATION_LOCK})
+                c.execute(sql("CREATE TABLE IF NOT EXISTS dailybrief_schema (version INTEGER NOT NULL)"))
+                c.execute(sql("INSERT INTO dailybrief_schema (version) SELECT 0 WHERE NOT EXISTS "
                                "(SELECT 1 FROM dailybrief_schema)"))
         except sa.exc.SQLAlchemyError as exc:
             raise StoreError(self._explain("cannot prepare", exc)) from exc
@@ -404,8 +408,8 @@ class Store:
             number = 0
             try:
                 with self._tx() as c:
-                    c.execute(_sql("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": LOCK_CLASS, "b": MIGRATION_LOCK})
-                    current = int(c.execute(_sql("SELECT version FROM dailybrief_schema")).scalar_one())
+                    c.execute(sql("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": LOCK_CLASS, "b": MIGRATION_LOCK})
+                    current = int(c.execute(sql("SELECT version FROM dailybrief_schema")).scalar_one())
                     self._check_version(current)
                     if current == len(MIGRATIONS):
                         return current
@@ -413,7 +417,7 @@ class Store:
                     for statement in self.migration(number).split(";"):
                         if statement.strip():
                             c.exec_driver_sql(statement)
-                    c.execute(_sql("UPDATE dailybrief_schema SET version = :v"), {"v": number})
+                    c.execute(sql("UPDATE dailybrief_schema SET version = :v"), {"v": number})
             except sa.exc.SQLAlchemyError as exc:
                 raise StoreError(self._explain(f"migration {number} failed on", exc)) from exc
 
@@ -444,13 +448,13 @@ class Store:
         sid = result.source.id
         with self._tx() as c:
             if result.error:
-                c.execute(_sql(
+                c.execute(sql(
                     "UPDATE sources SET last_attempt=:now, last_error=:error, last_latency=:latency, last_status=:status, "
                     "consecutive_failures = COALESCE(consecutive_failures, 0) + 1 WHERE id=:id"),
                     {"now": now, "error": scrub(result.error), "latency": result.seconds, "status": result.status, "id": sid},
                 )
             else:
-                c.execute(_sql(
+                c.execute(sql(
                     "UPDATE sources SET last_attempt=:now, last_success=:now, last_error=NULL, last_latency=:latency, "
                     "consecutive_failures=0, last_items=:items, last_status=:status, etag=COALESCE(:etag, etag), "
                     "last_modified=COALESCE(:lm, last_modified), http_cache=COALESCE(:cache, http_cache) WHERE id=:id"),
@@ -458,7 +462,7 @@ class Store:
                      "etag": etag, "lm": last_modified, "cache": json.dumps(cache) if cache is not None else None, "id": sid},
                 )
             if run_id:
-                c.execute(_sql(
+                c.execute(sql(
                     "INSERT INTO source_runs (run_id, source_id, at, ok, status, not_modified, error, latency, items, "
                     "new_items) VALUES (:run, :sid, :at, :ok, :status, :nm, :error, :latency, :items, :new) "
                     "ON CONFLICT (run_id, source_id) DO UPDATE SET at=excluded.at, ok=excluded.ok, status=excluded.status, "
@@ -504,7 +508,7 @@ class Store:
         row["comments"] = json.dumps(as_dict(item.comments), ensure_ascii=False)
         return row
 
-    _REFRESH_ITEM = _sql(
+    _REFRESH_ITEM = sql(
         "UPDATE items SET points=COALESCE(:points, points), comment_count=COALESCE(:comment_count, comment_count), "
         "score=COALESCE(:score, score), comments=CASE WHEN :comments != '[]' THEN :comments ELSE comments END WHERE id=:id")
     _ROWS_PER_INSERT = 500  # rows per executemany; SQLAlchemy sends them as multi-row VALUES (insertmanyvalues)
@@ -554,7 +558,7 @@ class Store:
     def copies_by_source(self, ids: Iterable[str]) -> dict[str, list[str]]:
         """For each of these items that other feeds carried too (their copies, marked duplicates): those feeds'
         source ids."""
-        query = _sql("SELECT DISTINCT duplicate_of, source_id FROM items WHERE duplicate_of IN :ids "
+        query = sql("SELECT DISTINCT duplicate_of, source_id FROM items WHERE duplicate_of IN :ids "
                      "ORDER BY duplicate_of, source_id", ids=True)
         out: dict[str, list[str]] = {}
         for chunk in _chunks(list(ids)):
@@ -577,17 +581,17 @@ class Store:
 
     def items_between(self, start: datetime, end: datetime, *, include_duplicates: bool = False) -> list[Item]:
         """Items published in (start, end]; items without a date count by fetch time."""
-        sql = (
+        query = (
             "SELECT * FROM items WHERE COALESCE(published, fetched) > :s AND COALESCE(published, fetched) <= :e"
             + ("" if include_duplicates else " AND duplicate_of IS NULL")
             + " ORDER BY COALESCE(published, fetched), id"
         )
         s = start.astimezone(timezone.utc).isoformat()
         e = end.astimezone(timezone.utc).isoformat()
-        return [self._to_item(r) for r in self._rows(sql, {"s": s, "e": e})]
+        return [self._to_item(r) for r in self._rows(query, {"s": s, "e": e})]
 
     def items(self, ids: Iterable[str]) -> list[Item]:
-        query = _sql("SELECT * FROM items WHERE id IN :ids", ids=True)
+        query = sql("SELECT * FROM items WHERE id IN :ids", ids=True)
         return [self._to_item(r) for chunk in _chunks(list(ids)) for r in self._rows(query, {"ids": chunk})]
 
     def count(self, table: str) -> int:
@@ -595,7 +599,7 @@ class Store:
 
     # -- embeddings and near-duplicate signatures ----------------------------------
     def _vectors(self, query: str, ids: list[str], dtype: type, **params: Any) -> dict[str, np.ndarray]:
-        clause = _sql(query, ids=True)
+        clause = sql(query, ids=True)
         return {r["item_id"]: np.frombuffer(bytes(r["blob"]), dtype=dtype)
                 for chunk in _chunks(ids) for r in self._rows(clause, {"ids": chunk, **params})}
 
@@ -626,10 +630,10 @@ class Store:
     @staticmethod
     def _forget_day(c: Connection, day: date) -> None:
         d = {"d": day.isoformat()}
-        c.execute(_sql("DELETE FROM story_items WHERE day=:d"), d)
-        c.execute(_sql("DELETE FROM stories WHERE first_seen=:d AND NOT EXISTS "
+        c.execute(sql("DELETE FROM story_items WHERE day=:d"), d)
+        c.execute(sql("DELETE FROM stories WHERE first_seen=:d AND NOT EXISTS "
                        "(SELECT 1 FROM story_items si WHERE si.story_id = stories.id)"), d)
-        c.execute(_sql("UPDATE stories SET last_seen=(SELECT MAX(day) FROM story_items WHERE story_id=stories.id) "
+        c.execute(sql("UPDATE stories SET last_seen=(SELECT MAX(day) FROM story_items WHERE story_id=stories.id) "
                        "WHERE last_seen >= :d"), d)
 
     def open_stories(self, before: date, lookback_days: int) -> list[dict[str, Any]]:
@@ -644,7 +648,7 @@ class Store:
 
     def story_members(self, story_ids: list[str], before: date) -> list[tuple[str, str, str]]:
         """(item_id, story_id, day) of the stories' items put in them before `before`."""
-        query = _sql("SELECT item_id, story_id, day FROM story_items WHERE story_id IN :ids AND day < :before "
+        query = sql("SELECT item_id, story_id, day FROM story_items WHERE story_id IN :ids AND day < :before "
                      "ORDER BY story_id, day, item_id", ids=True)
         return [(r["item_id"], r["story_id"], r["day"]) for chunk in _chunks(story_ids)
                 for r in self._rows(query, {"ids": chunk, "before": before.isoformat()})]
@@ -680,7 +684,7 @@ class Store:
         and the day costs one commit rather than one per story."""
         with self._tx() as c:
             if self.dialect == "postgresql":  # SQLite's write lock serialises these already
-                c.execute(_sql("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": LOCK_CLASS, "b": DAY_LOCK + day.toordinal()})
+                c.execute(sql("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": LOCK_CLASS, "b": DAY_LOCK + day.toordinal()})
             self._forget_day(c, day)
             self._save_stories(c, stories, day)
 
@@ -689,7 +693,7 @@ class Store:
         rows = sorted(stories, key=lambda r: r.id)  # one key order: concurrent writers never deadlock
         if not rows:
             return
-        c.execute(_sql(
+        c.execute(sql(
             "INSERT INTO stories (id, title, first_seen, last_seen, centroid) VALUES (:id, :title, :first, :last, :c) "
             "ON CONFLICT (id) DO UPDATE SET last_seen=CASE WHEN excluded.last_seen > stories.last_seen "
             "THEN excluded.last_seen ELSE stories.last_seen END, centroid=excluded.centroid"),
@@ -698,7 +702,7 @@ class Store:
         )
         members = sorted((i, r.id) for r in rows for i in r.item_ids)
         if members:
-            c.execute(_sql("INSERT INTO story_items (item_id, story_id, day) VALUES (:item, :story, :day) "
+            c.execute(sql("INSERT INTO story_items (item_id, story_id, day) VALUES (:item, :story, :day) "
                            "ON CONFLICT (item_id) DO UPDATE SET story_id=excluded.story_id, day=excluded.day"),
                       [{"item": i, "story": sid, "day": day.isoformat()} for i, sid in members])
 
@@ -706,7 +710,7 @@ class Store:
         """Items filed under each story per day, for the days start..end (inclusive)."""
         ids = list(dict.fromkeys(story_ids))
         out: dict[str, dict[date, int]] = {sid: {} for sid in ids}
-        query = _sql("SELECT story_id, day, COUNT(*) AS n FROM story_items WHERE story_id IN :ids "
+        query = sql("SELECT story_id, day, COUNT(*) AS n FROM story_items WHERE story_id IN :ids "
                      "AND day >= :lo AND day <= :hi GROUP BY story_id, day", ids=True)
         for chunk in _chunks(ids):
             for r in self._rows(query, {"ids": chunk, "lo": start.isoformat(), "hi": end.isoformat()}):
@@ -718,13 +722,13 @@ class Store:
         if not rows:
             return
         with self._tx() as c:
-            c.execute(_sql("UPDATE stories SET briefed_on=:d WHERE id=:id AND (briefed_on IS NULL OR briefed_on <= :d)"), rows)
-            c.execute(_sql("INSERT INTO briefings (story_id, day) VALUES (:id, :d) ON CONFLICT DO NOTHING"), rows)
+            c.execute(sql("UPDATE stories SET briefed_on=:d WHERE id=:id AND (briefed_on IS NULL OR briefed_on <= :d)"), rows)
+            c.execute(sql("INSERT INTO briefings (story_id, day) VALUES (:id, :d) ON CONFLICT DO NOTHING"), rows)
 
     # -- the editors' corrections to stories ------------------------------------
     def story_moves(self, item_ids: Iterable[str]) -> dict[str, str]:
         """item_id -> the story an editor put it in, for those of `item_ids` an editor moved."""
-        query = _sql("SELECT item_id, story_id FROM story_moves WHERE item_id IN :ids", ids=True)
+        query = sql("SELECT item_id, story_id FROM story_moves WHERE item_id IN :ids", ids=True)
         return {r["item_id"]: r["story_id"] for chunk in _chunks(list(dict.fromkeys(item_ids)))
                 for r in self._rows(query, {"ids": chunk})}
 
@@ -737,7 +741,7 @@ class Store:
         if not item_ids:
             return
         now = utcnow().isoformat()
-        c.execute(_sql("INSERT INTO story_moves (item_id, story_id, action, by_name, at) VALUES (:i, :s, :a, :b, :t) "
+        c.execute(sql("INSERT INTO story_moves (item_id, story_id, action, by_name, at) VALUES (:i, :s, :a, :b, :t) "
                        "ON CONFLICT (item_id) DO UPDATE SET story_id = excluded.story_id, action = excluded.action, "
                        "by_name = excluded.by_name, at = excluded.at"),
                   [{"i": i, "s": story_id, "a": action, "b": by, "t": now} for i in item_ids])
@@ -755,17 +759,17 @@ class Store:
         both = {"into": into, "sid": story_id}
         with self._tx() as c:
             self._record_moves(c, moved, into, "merge", by)
-            c.execute(_sql("UPDATE story_moves SET story_id = :into WHERE story_id = :sid"), both)
-            c.execute(_sql("UPDATE story_items SET story_id = :into WHERE story_id = :sid"), both)
-            c.execute(_sql("INSERT INTO briefings (story_id, day) SELECT CAST(:into AS TEXT), day FROM briefings "
+            c.execute(sql("UPDATE story_moves SET story_id = :into WHERE story_id = :sid"), both)
+            c.execute(sql("UPDATE story_items SET story_id = :into WHERE story_id = :sid"), both)
+            c.execute(sql("INSERT INTO briefings (story_id, day) SELECT CAST(:into AS TEXT), day FROM briefings "
                            "WHERE story_id = :sid ON CONFLICT DO NOTHING"), both)
-            c.execute(_sql("DELETE FROM briefings WHERE story_id = :sid"), both)
+            c.execute(sql("DELETE FROM briefings WHERE story_id = :sid"), both)
             if story_id in rows:
                 first = min(rows[story_id][0], rows[into][0])
                 last = max(rows[story_id][1] or "", rows[into][1] or "") or None
-                c.execute(_sql("UPDATE stories SET first_seen = :f, last_seen = :l WHERE id = :into"),
+                c.execute(sql("UPDATE stories SET first_seen = :f, last_seen = :l WHERE id = :into"),
                           {"f": first, "l": last, "into": into})
-                c.execute(_sql("DELETE FROM stories WHERE id = :sid"), both)
+                c.execute(sql("DELETE FROM stories WHERE id = :sid"), both)
         return moved
 
     def split_item(self, item_id: str, story_id: str, by: str) -> str:
@@ -778,9 +782,9 @@ class Store:
             raise StoreError("the story has no other item; there is nothing to split it from")
         new = split_story_id(item_id)
         with self._tx() as c:
-            c.execute(_sql("INSERT INTO stories (id, title, first_seen, last_seen) VALUES (:id, :t, :d, :d) "
+            c.execute(sql("INSERT INTO stories (id, title, first_seen, last_seen) VALUES (:id, :t, :d, :d) "
                            "ON CONFLICT (id) DO NOTHING"), {"id": new, "t": row[2], "d": row[1]})
-            c.execute(_sql("UPDATE story_items SET story_id = :new WHERE item_id = :i"), {"new": new, "i": item_id})
+            c.execute(sql("UPDATE story_items SET story_id = :new WHERE item_id = :i"), {"new": new, "i": item_id})
             self._record_moves(c, [item_id], new, "split", by)
         return new
 
@@ -792,7 +796,7 @@ class Store:
             stage.errors[:] = [scrub(e) for e in stage.errors]
         cols = ("id", "edition", "started", "finished", "status", "failures", "outputs", "pid", "heartbeat")
         with self._tx() as c:
-            c.execute(_sql(
+            c.execute(sql(
                 f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join(':' + k for k in cols)}) ON CONFLICT (id) "
                 f"DO UPDATE SET {', '.join(f'{k}=excluded.{k}' for k in cols[1:])}"),
                 {"id": run.id, "edition": run.edition.isoformat(), "started": run.started.isoformat(),
@@ -801,9 +805,9 @@ class Store:
                  "outputs": json.dumps(scrub_data(run.outputs), ensure_ascii=False),
                  "pid": os.getpid(), "heartbeat": utcnow().isoformat()},
             )
-            c.execute(_sql("DELETE FROM run_stages WHERE run_id=:id"), {"id": run.id})
+            c.execute(sql("DELETE FROM run_stages WHERE run_id=:id"), {"id": run.id})
             if run.stages:
-                c.execute(_sql("INSERT INTO run_stages (run_id, seq, name, seconds, counts, errors, ok) "
+                c.execute(sql("INSERT INTO run_stages (run_id, seq, name, seconds, counts, errors, ok) "
                                "VALUES (:run, :seq, :name, :seconds, :counts, :errors, :ok)"),
                           [{"run": run.id, "seq": i, "name": s.name, "seconds": s.seconds, "counts": json.dumps(s.counts),
                             "errors": json.dumps(s.errors, ensure_ascii=False), "ok": int(s.ok)}
@@ -927,9 +931,9 @@ class Store:
             {"k": key, "model": model, "request": request, "response": response, "pt": prompt_tokens,
              "ct": completion_tokens, "created": utcnow().isoformat()})
 
-    def iter_rows(self, sql: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+    def iter_rows(self, query: str, params: Mapping[str, Any] | None = None) -> Iterator[dict[str, Any]]:
         """Rows of a query with :named parameters (the same text runs on both engines)."""
-        yield from self._rows(sql, params)
+        yield from self._rows(query, params)
 
     # -- copying a store ------------------------------------------------------------
     def copy_to(self, dest: Store, batch: int = 2000) -> list[TableCopy]:
@@ -943,9 +947,9 @@ class Store:
         for table, key in TABLES.items():
             before = dest.count(table)
             with self._tx() as src:
-                result = src.execute(_sql(f"SELECT * FROM {table} ORDER BY {_quoted(key)}"))
+                result = src.execute(sql(f"SELECT * FROM {table} ORDER BY {_quoted(key)}"))
                 cols = list(result.keys())
-                insert = _sql(f"INSERT INTO {table} ({_quoted(cols)}) VALUES ({', '.join(f':c{i}' for i in range(len(cols)))}) "
+                insert = sql(f"INSERT INTO {table} ({_quoted(cols)}) VALUES ({', '.join(f':c{i}' for i in range(len(cols)))}) "
                               "ON CONFLICT DO NOTHING")
                 while rows := result.fetchmany(batch):  # bounded: the cursor ends
                     dest._write(insert, [{f"c{i}": v for i, v in enumerate(r)} for r in rows])
@@ -1002,8 +1006,8 @@ def advisory_lock(url: str, what: str) -> Iterator[None]:
                          f"{scrub(str(getattr(exc, 'orig', exc)).strip().splitlines()[0])}") from exc
     try:
         key = {"a": LOCK_CLASS, "b": RUN_LOCK}
-        if not conn.execute(_sql("SELECT pg_try_advisory_lock(:a, :b)"), key).scalar_one():
-            holder = conn.execute(_sql(
+        if not conn.execute(sql("SELECT pg_try_advisory_lock(:a, :b)"), key).scalar_one():
+            holder = conn.execute(sql(
                 "SELECT a.application_name, a.backend_start FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
                 "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = :a AND l.objid = :b AND l.objsubid = 2 "
                 "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"), key).first()
@@ -1013,7 +1017,7 @@ def advisory_lock(url: str, what: str) -> Iterator[None]:
         try:
             yield
         finally:
-            conn.execute(_sql("SELECT pg_advisory_unlock(:a, :b)"), key)
+            conn.execute(sql("SELECT pg_advisory_unlock(:a, :b)"), key)
     finally:
         conn.close()
         engine.dispose()

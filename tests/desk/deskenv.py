@@ -114,9 +114,16 @@ def desk_config(base: str, echo: Echo, root: Path, **review: Any) -> config.Conf
     return config.from_dict(data)
 
 
+# A test marked with this runs on a SQLite file and on a new PostgreSQL database (the desk's store).
+BOTH_STORES = pytest.mark.parametrize("make_env", ["sqlite", "postgresql"], indirect=True)
+
+
 @pytest.fixture(name="make_env")
-def _make_env(tmp_path: Path) -> Iterator[Any]:
-    """make_env(payload="", **review) -> DeskEnv: the day's run done, stopped at a draft."""
+def _make_env(tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """make_env(payload="", **review) -> DeskEnv: the day's run done, stopped at a draft; on the SQLite file
+    DAILYBRIEF_DB names, or (a test marked BOTH_STORES) on PostgreSQL too."""
+    if getattr(request, "param", "sqlite") == "postgresql":
+        monkeypatch.setenv("DAILYBRIEF_DB", request.getfixturevalue("pg_url"))
     stack: list[Any] = []
 
     def make(payload: str = "", **review: Any) -> DeskEnv:

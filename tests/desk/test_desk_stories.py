@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from deskenv import (
+    BOTH_STORES,
     DAY,
     _make_env,  # noqa: F401 - the make_env fixture
     _shared_embedder,
@@ -54,6 +55,7 @@ def next_day(env, later: list[dict]) -> None:
     assert run.status == "draft", run.failures
 
 
+@BOTH_STORES
 def test_a_merge_changes_the_stored_stories_survives_a_rebuild_and_the_next_day_continues_it(make_env) -> None:
     env = make_env()
     c = client(env, "edna")
@@ -63,7 +65,7 @@ def test_a_merge_changes_the_stored_stories_survives_a_rebuild_and_the_next_day_
     assert r.status_code == 200, r.text[:300]
     # the store: one story now, the merge recorded for clustering again
     assert nvidia_items <= set(env.store.story_item_ids(oracle)) and env.store.story_item_ids(nvidia) == []
-    assert env.store.conn.execute("SELECT COUNT(*) FROM stories WHERE id = ?", (nvidia,)).fetchone()[0] == 0
+    assert list(env.store.iter_rows("SELECT id FROM stories WHERE id = :s", {"s": nvidia})) == []
     assert env.store.story_moves(nvidia_items) == dict.fromkeys(nvidia_items, oracle)
     # the draft: one section written from both stories' items, in every language, every sentence checked
     for brief in draft(env).briefs:

@@ -453,12 +453,10 @@ async def _auto_publisher(A: DeskApp) -> None:
 def open_store(cfg: Config) -> Store:
     """The store on a connection worker threads may use (DeskApp.serial lets one at a time)."""
     first = Store.open(cfg.db_url())  # creates and migrates it, with the store's own messages
-    try:
-        _ = first.conn  # the desk keeps its drafts in SQLite: a PostgreSQL store stops here, saying so
-    finally:
-        first.close()
-    path = cfg.db_path()
-    store = Store(sqlite3.connect(str(path), timeout=30, check_same_thread=False))
+    if first.dialect != "sqlite":
+        return first  # PostgreSQL: a psycopg connection is not tied to the thread that opened it
+    first.close()
+    store = Store(sqlite3.connect(str(cfg.db_path()), timeout=30, check_same_thread=False))
     store.conn.execute("PRAGMA synchronous=NORMAL")
     return store
 
