@@ -4,6 +4,7 @@ doubled when a worker is SIGKILLed mid-fetch and mid-embedding."""
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 import time
@@ -18,6 +19,8 @@ import pytest
 
 from dailybrief import config
 from dailybrief.demo import DEMO_DATE, demo_config, demo_dir
+from dailybrief.desk.drafts import Desk
+from dailybrief.desk.review import publish_draft
 from dailybrief.records import RunReport
 from dailybrief.run.distributed import configure, run_distributed
 from dailybrief.run.pipeline import Pipeline
@@ -109,10 +112,13 @@ def tally(store: Store) -> dict[str, Any]:
 
 
 def distributed(feeds: type[SlowFeeds], root: Path, broker: str, names: list[str],
-                during: Any = None, **cluster: Any) -> tuple[RunReport, dict[str, Any], Any]:
+                during: Any = None, review: dict[str, Any] | None = None,
+                **cluster: Any) -> tuple[RunReport, dict[str, Any], Any]:
     """One distributed run of the demo day on fresh workers, on the SQLite file of its config or the
-    PostgreSQL database DAILYBRIEF_DB names; `during(pool, app)` runs beside it."""
+    PostgreSQL database DAILYBRIEF_DB names; `during(pool, app)` runs beside it; `review`: its [review]."""
     data = settings(feeds.base, root / "db.sqlite", broker, **cluster)  # type: ignore[attr-defined]
+    if review:
+        data["review"] = review
     (root / "dailybrief.toml").write_text(toml_text(data), "utf-8")
     cfg = config.load(str(root / "dailybrief.toml"))
     env = {**os.environ, "DAILYBRIEF_HOME": str(root / "home"), "PYTHONPATH": os.pathsep.join(
@@ -194,3 +200,32 @@ def test_workers_killed_mid_fetch_and_mid_embedding_lose_and_double_nothing(feed
     same_editions(out, tmp_path / "out")
     assert counts == expected  # nothing lost, nothing twice: one delivery per edition and target among them
     assert "exited with 'signal 9 (SIGKILL)'" in pool.log(killed[0][1])  # that worker saw its process die, lived on
+
+
+def test_a_reviewed_distributed_run_stops_at_a_draft_on_postgresql_and_approval_sends_it_once(
+        feeds, broker, single, tmp_path: Path, pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """[review] required on a fleet whose store is PostgreSQL: the workers build the edition and keep it as the
+    desk's draft; nothing is delivered until it is approved, and approving twice sends it once."""
+    out, _one, _ = single
+    monkeypatch.setenv("DAILYBRIEF_DB", pg_url)
+    run, counts, _pool = distributed(feeds, tmp_path, broker, ["r1"],
+                                     review={"required": True, "desk_url": "https://desk.example/"})
+    assert run.status == "draft", run.failures
+    assert run.outputs["draft"].startswith("https://desk.example/")
+    assert counts["deliveries"] == [] and not (tmp_path / "out" / "brief.json").exists()
+    cfg = config.load(str(tmp_path / "dailybrief.toml"))
+    store = Store.open(pg_url)
+    try:
+        draft = Desk(store).draft(DAY)
+        assert draft is not None and draft.status == "draft" and draft.run_id == run.id
+        written = json.loads((out / "brief.json").read_text("utf-8"))
+        zh = next(b for b in draft.briefs if b.language == "zh")
+        assert [s.title for s in zh.sections] == [s["title"] for s in written["sections"]]
+        first = publish_draft(cfg, store, DAY, "abe")
+        again = publish_draft(cfg, store, DAY, "abe")
+        assert first.status == "published", first.message
+        assert again.status == "already", again.message
+        assert [(d["target"], d["status"]) for d in store.deliveries(DAY)] == [("archive", "delivered")]
+        assert Desk(store).draft(DAY).status == "published"  # type: ignore[union-attr]
+    finally:
+        store.close()

@@ -6,7 +6,9 @@
                      ├─ dedup                                           here: it needs every new item
                      ├─ chord(group(embed_batch × ⌈items / embed_batch⌉),   one BLAS thread per worker process
                      │        build_edition)                            cluster, rank, comments, write
-                     └─ release_edition                                 render, place, deliver (delivery log)
+                     └─ release_edition                                 render, place, deliver (delivery log);
+                                                                        with [review] required, build_edition
+                                                                        keeps a draft for the desk instead
 
 Exactly once under failure: every task is idempotent and acknowledged late (``task_acks_late``), so a task whose
 worker died (SIGKILL, a lost machine) is given to another worker after ``[cluster].visibility_timeout`` and run
@@ -37,7 +39,7 @@ from ..records import RunReport, StageReport, brief_from_dict
 from ..store import Store, utcnow
 from ..stories import cluster as cluster_stage
 from ..stories.embed import USEEmbedder, cache_key, embed_items
-from .pipeline import Pipeline, check_due
+from .pipeline import Pipeline, check_due, registered_review
 
 __all__ = ["app", "configure", "run_distributed", "start_worker"]
 
@@ -119,6 +121,7 @@ class _Part:
     new: list[str] = field(default_factory=list)
     briefs: list[dict[str, Any]] = field(default_factory=list)
     deliveries: list[dict[str, Any]] = field(default_factory=list)
+    draft: bool = False  # the edition was kept as a draft for review: nothing is released
     error: str = ""  # "empty" (NoBriefError) or "failed" (another DailybriefError), with its message
     message: str = ""
 
@@ -165,6 +168,9 @@ def build_edition(_embedded: Any, run_id: str, day: str, fetch: bool) -> dict[st
             pipe.comments(run, ranked)
             pipe.lead_texts(run, ranked)
         briefs = pipe.write(run, run.edition, ranked)
+        if pipe.cfg.review.required:  # the draft waits for the editor's desk, as in a single-process run
+            registered_review().hold(pipe, run, run.edition, ranked, briefs)
+            return _Part.of(run, draft=True)
     except NoBriefError as exc:
         return _Part.of(run, error="empty", message=str(exc))
     except DailybriefError as exc:
@@ -175,7 +181,7 @@ def build_edition(_embedded: Any, run_id: str, day: str, fetch: bool) -> dict[st
 @app.task(name="dailybrief.release_edition")
 def release_edition(built: dict[str, Any], run_id: str, day: str, out: str | None) -> dict[str, Any]:
     """Render an edition, place it and deliver it to every target, each once (the delivery log)."""
-    if built["error"] or not built["briefs"]:
+    if built["error"] or built["draft"] or not built["briefs"]:
         return built
     pipe = _WORKER.pipeline()
     run = _scratch(run_id, day)
@@ -202,15 +208,12 @@ def run_distributed(pipe: Pipeline, day: date, out: Path | None = None, fetch: b
                     now: datetime | None = None) -> RunReport:
     """Pipeline.run with the heavy stages on the workers: the same edition, the same record, the same exit."""
     cfg = pipe.cfg
-    if cfg.review.required:
-        raise ConfigError("cluster.enabled", True, "a distributed run cannot stop at a draft for the editor's desk "
-                          "yet; set [review].required = false, or run without --distributed")
     check_due(cfg, day, now or utcnow())
     configure(cfg)
     run = pipe.new_run(day)
     wait = cfg.cluster.wait
 
-    def stages() -> None:
+    def stages() -> str | None:
         if fetch:
             sources = cfg.enabled_sources()
             shards = _batches([s.id for s in sources], cfg.cluster.fetch_shard)
@@ -242,6 +245,7 @@ def run_distributed(pipe: Pipeline, day: date, out: Path | None = None, fetch: b
             raise NoBriefError(part["message"])
         if part["error"]:
             raise DailybriefError(part["message"])
+        return "draft" if part["draft"] else None
 
     return pipe.conclude(run, day, stages)
 
