@@ -132,9 +132,11 @@ def phase_pipeline(ports: list[int], feeds: int, db: str, out: Any) -> None:
     pipe.fetch(run)
     seconds = time.perf_counter() - start
     counts = {s.name: s.counts for s in run.stages}
+    stage_seconds = {s.name: s.seconds for s in run.stages}
     usage = resource.getrusage(resource.RUSAGE_SELF)
     kids = resource.getrusage(resource.RUSAGE_CHILDREN)  # the parse workers, reaped when the fetch ends
-    out.send({"seconds": seconds, "fetch": counts["fetch"], "store": counts["store"], "items": store.count("items"),
+    out.send({"seconds": seconds, "stages": stage_seconds, "fetch": counts["fetch"], "store": counts["store"],
+              "items": store.count("items"),
               "cpu": usage.ru_utime + usage.ru_stime + kids.ru_utime + kids.ru_stime,
               "workers_maxrss_mb": kids.ru_maxrss / 1024,
               "failures": run.failures[:3], "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
@@ -204,6 +206,7 @@ def main() -> None:
                       f"second run {second['seconds']:.2f} s, {second['cpu']:.1f} s CPU "
                       f"({second['fetch']['not_modified']} not modified, "
                       f"peak {second['maxrss_mb']:.0f} MB)", flush=True)
+                print("    first run by stage: " + ", ".join(f"{k} {v:.2f} s" for k, v in first["stages"].items()))
                 if first["failures"]:
                     print(f"    failures: {first['failures']}")
             seq = None if args.skip_sequential else run_phase(ctx, phase_sequential, ports, args.feeds,

@@ -192,7 +192,8 @@ def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process of this machine with that id runs."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -549,11 +550,15 @@ class Store:
                 seen.add(item.id)
         return new
 
-    def find_by_hash(self, content_hash: str, exclude_id: str) -> str | None:
-        row = self._one(
-            "SELECT id FROM items WHERE content_hash=:h AND id != :id AND duplicate_of IS NULL "
-            "ORDER BY published, id LIMIT 1", {"h": content_hash, "id": exclude_id})
-        return row[0] if row else None
+    def ids_by_hash(self, content_hashes: Iterable[str]) -> dict[str, list[str]]:
+        """content hash -> the ids of the items (not marked duplicates) that have it, earliest published first."""
+        query = sql("SELECT id, content_hash FROM items WHERE content_hash IN :h AND duplicate_of IS NULL "
+                    "ORDER BY published, id", h=True)
+        out: dict[str, list[str]] = {}
+        for chunk in _chunks(sorted(set(content_hashes))):
+            for row in self._rows(query, {"h": chunk}):
+                out.setdefault(row["content_hash"], []).append(row["id"])
+        return out
 
     def copies_by_source(self, ids: Iterable[str]) -> dict[str, list[str]]:
         """For each of these items that other feeds carried too (their copies, marked duplicates): those feeds'
@@ -567,7 +572,11 @@ class Store:
         return out
 
     def mark_duplicate(self, item_id: str, of: str) -> None:
-        self._write("UPDATE items SET duplicate_of=:of WHERE id=:id", {"of": of, "id": item_id})
+        self.mark_duplicates({item_id: of})
+
+    def mark_duplicates(self, copies: Mapping[str, str]) -> None:
+        """Mark each item (key) a copy of another (value), in one transaction."""
+        self._write("UPDATE items SET duplicate_of=:of WHERE id=:id", [{"of": of, "id": i} for i, of in copies.items()])
 
     @staticmethod
     def _to_item(row: dict[str, Any]) -> Item:
@@ -830,7 +839,7 @@ class Store:
             pid = r["pid"]
             if pid == os.getpid() and beat is not None and now - beat < STALE_HEARTBEAT:
                 continue  # this process's own run
-            if pid and _alive(pid) and beat is not None and now - beat < STALE_HEARTBEAT:
+            if pid and process_alive(pid) and beat is not None and now - beat < STALE_HEARTBEAT:
                 continue
             note = (f"interrupted: its process{f' (pid {pid})' if pid else ''} ended without finishing it "
                     f"(killed or crashed); last sign of life {str(r['heartbeat'] or r['started'])[:19]}")

@@ -1,13 +1,27 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 from zlib import crc32
 
 import numpy as np
 
 from dailybrief.ids import canonical_url, content_hash, text_hash
 from dailybrief.records import Item
-from dailybrief.stories.dedup import _PERM_A, _PERM_B, exact_duplicates, minhash_many
+from dailybrief.store import Store
+from dailybrief.stories.dedup import (
+    _PERM_A,
+    _PERM_B,
+    dedup_new,
+    exact_duplicates,
+    jaccard,
+    mark_near_duplicates,
+    minhash,
+    minhash_many,
+    near_duplicates,
+    shingles,
+    sign_texts,
+)
 
 
 def test_canonical_url_strips_tracking_and_noise() -> None:
@@ -31,12 +45,28 @@ def test_exact_duplicates_point_at_the_earliest() -> None:
     assert dupes == {"b": "a"}
 
 
+def test_a_later_fetch_of_stored_content_is_marked_a_copy_of_the_stored_item(tmp_path: Path) -> None:
+    def item(i: str, h: str, hour: int) -> Item:
+        return Item(id=i, source_id=i, source_name=i, tier="press", url=f"https://{i}.example/",
+                    canonical_url=f"https://{i}.example/", title=f"Report {h}", text=f"The text of report {h}.",
+                    content_hash=h, published=datetime(2026, 4, 10, hour, tzinfo=timezone.utc))
+
+    store = Store.open(tmp_path / "d.db")
+    first = [item("b1", "h1", 1), item("b2", "h2", 2)]
+    store.add_items(first)
+    assert dedup_new(store, first)["duplicates"] == 0
+    # the next fetch: h1 again under two newer ids (both copies of the stored b1, not the second a copy of the
+    # first), h2 under an id that sorts before the stored one (no copy by its hash; its text makes it a near
+    # copy of the earlier b2), and new content
+    later = [item("c1", "h1", 5), item("c2", "h1", 6), item("a2", "h2", 7), item("c3", "h3", 8)]
+    store.add_items(later)
+    assert dedup_new(store, later) == {"duplicates": 2, "near_duplicates": 1}
+    marks = {i.id: i.duplicate_of for i in store.items([i.id for i in first + later])}
+    assert marks == {"b1": None, "b2": None, "c1": "b1", "c2": "b1", "a2": "b2", "c3": None}
+
+
 # -- near-duplicates ---------------------------------------------------------------------------------------
 
-from pathlib import Path  # noqa: E402
-
-from dailybrief.store import Store  # noqa: E402
-from dailybrief.stories.dedup import jaccard, mark_near_duplicates, minhash, near_duplicates, shingles  # noqa: E402
 
 ARTICLE = ("Google, OpenAI and Anthropic have begun sharing information through the Frontier Model Forum to detect "
            "and block outside companies that copy their models by distillation. The forum was founded in 2023. "
@@ -112,3 +142,11 @@ def test_near_duplicates_are_marked_in_the_store_once(tmp_path: Path) -> None:
     assert set(store.signatures(["ledger", "circuit"])) == {"ledger", "circuit"}
     window = (datetime(2026, 4, 10, tzinfo=timezone.utc), datetime(2026, 4, 11, tzinfo=timezone.utc))
     assert [i.id for i in store.items_between(*window)] == ["ledger"]
+
+
+def test_a_big_batch_is_signed_over_worker_processes_with_the_same_rows_in_the_same_order() -> None:
+    texts = [f"{ARTICLE} Report number {n} of the day, from desk {n % 7}." for n in range(40)] + ["", ZH]
+    alone = minhash_many(texts)
+    split = sign_texts(texts, workers=2, parallel_min=10)
+    assert split.shape == alone.shape and (split == alone).all()
+    assert not (split[0] == split[1]).all()  # rows differ where the texts do: nothing was shuffled or repeated
