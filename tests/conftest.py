@@ -32,6 +32,15 @@ def need_tool(name: str) -> None:
         pytest.fail(f"{name} is missing: install poppler-utils (make test does this as root)")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_real_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Module- and session-wide fixtures, which run before any test's own user dir, write under a temporary
+    home too, never into the user's real data dir (where another run's staging could meet theirs)."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("DAILYBRIEF_HOME", str(tmp_path_factory.mktemp("session-home")))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def user_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own user data dir and database, and runs in its own cwd."""

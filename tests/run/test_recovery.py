@@ -76,12 +76,19 @@ def test_a_live_run_is_not_marked() -> None:
 def test_render_stages_under_the_data_dir_and_clears_what_a_killed_run_left(tmp_path: Path, monkeypatch) -> None:
     cfg = config.from_dict({})
     pipe = Pipeline(cfg, Store.open(cfg.db_url()))
-    stale = pipe.staging() / "dailybrief-abc123"
-    stale.mkdir(parents=True)
-    (stale / "brief.pdf").write_bytes(b"%PDF" + b"0" * 1_000_000)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait(10)
+    stale = pipe.staging() / f"dailybrief-{dead.pid}-abc123"  # a killed run's folder: its process is gone
+    older = pipe.staging() / "dailybrief-abc123"  # an older version's, with no process id
+    # another run on this machine rendering right now (another edition, another database): left alone
+    busy = pipe.staging() / f"dailybrief-{os.getppid()}-def456"
+    for folder in (stale, older, busy):
+        folder.mkdir(parents=True)
+        (folder / "brief.pdf").write_bytes(b"%PDF" + b"0" * 1_000_000)
     assert pipe.staging().is_relative_to(cfg.db_path().parent)
     pipe.run(DAY, tmp_path / "out", fetch=False)
-    assert not stale.exists()
+    assert not stale.exists() and not older.exists()
+    assert (busy / "brief.pdf").exists()
 
 
 def test_a_run_renders_into_the_data_dir_not_tmpdir(feed_dir: Path, feed_server: str, tmp_path: Path,

@@ -32,7 +32,7 @@ from ..publish.base import Delivery, Edition, FolderPublisher, file_stem
 from ..publish.delivery import deliver
 from ..records import Brief, Item, RunReport, Source, SourceResult, StageReport, Story
 from ..render.formats import get_renderer
-from ..store import Store, utcnow
+from ..store import Store, process_alive, utcnow
 from ..stories import cluster as cluster_stage
 from ..stories import rank as rank_stage
 from ..stories.beat import Beat, score_beat
@@ -487,7 +487,11 @@ class Pipeline:
         notes = self.store.mark_orphans()
         root = self.staging()
         for stale in root.glob("dailybrief-*") if root.is_dir() else ():
-            shutil.rmtree(stale, ignore_errors=True)
+            # dailybrief-<pid>-…: another edition's or another database's run on this machine may be rendering
+            # into its own folder right now; only a dead process's folder is left over
+            pid = stale.name.split("-")[1]
+            if not (pid.isdigit() and process_alive(int(pid))):
+                shutil.rmtree(stale, ignore_errors=True)
         # TMPDIR: the PDF's typst folder, and older versions' staging. Ours, and untouched for an hour (a
         # `dailybrief render` running beside this run is never that slow).
         cutoff = time.time() - STALE_TEMP_SECONDS
@@ -553,7 +557,7 @@ class Pipeline:
         """Render the briefs, place them and deliver them to every target; record the edition."""
         root = self.staging()
         root.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryDirectory(prefix="dailybrief-", dir=root) as tmp:
+        with tempfile.TemporaryDirectory(prefix=f"dailybrief-{os.getpid()}-", dir=root) as tmp:
             files = self.render(run, briefs, Path(tmp))
             placed = self.publish(run, day, files, out, briefs)
         for brief, stem in ((b, file_stem(b.language, self.cfg.edition.languages)) for b in briefs):
