@@ -51,8 +51,8 @@ SEMI_BEAT = {
 }
 
 
-def _feed(base: str, title: str, news: list[tuple[str, str, str]]) -> str:
-    return rss(title, [{"title": t, "link": f"{base}/news/{slug}", "description": d, "published": WHEN}
+def _feed(base: str, title: str, news: list[tuple[str, str, str]], when: datetime = WHEN) -> str:
+    return rss(title, [{"title": t, "link": f"{base}/news/{slug}", "description": d, "published": when}
                        for t, slug, d in news])
 
 
@@ -180,3 +180,44 @@ def test_one_edition_config_is_run_as_before(news: Any, tmp_path: Path) -> None:
         assert [r.name for r in store.runs()] == ["daily"]
     finally:
         store.close()
+
+
+def test_the_scheduled_job_runs_every_edition_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One job for editions on one schedule, one fetch; a second scheduler's job then leaves both alone."""
+    from dailybrief.run.schedule import daily_job, scheduler, schedules
+    from fleet import toml_text
+    from httpd import serve
+
+    data = _config("http://127.0.0.1:1", tmp_path)
+    edition = config.from_dict(data).for_edition("ai").edition
+    day = edition.due(datetime.now(timezone.utc))
+    inside = edition.window(day)[1] - timedelta(hours=1)  # published within the edition due now
+    with serve() as srv:
+        srv.route("/ai.xml", _feed(srv.base, "Acme Lab", AI_NEWS, inside))
+        srv.route("/zh.xml", _feed(srv.base, "AI 前哨", ZH_NEWS, inside))
+        srv.route("/chips.xml", _feed(srv.base, "ChipWire", CHIP_NEWS, inside))
+        path = tmp_path / "dailybrief.toml"
+        path.write_text(toml_text(_config(srv.base, tmp_path)), "utf-8")
+        cfg = config.load(path)
+        assert schedules(cfg) == {("0 0 * * *", "Asia/Shanghai"): ["ai", "semi"]}
+        assert [j.id for j in scheduler(cfg, str(path)).get_jobs()] == ["daily"]
+        reported: list[Any] = []
+        first = daily_job(str(path), reported.append)
+        assert first is not None and [(r.name, r.status, r.edition) for r in reported] == [("ai", "ok", day),
+                                                                                           ("semi", "ok", day)]
+        assert [len(srv.hits(p)) for p in ("/ai.xml", "/zh.xml", "/chips.xml")] == [1, 1, 1]
+        monkeypatch.setattr("dailybrief.run.schedule.os.getpid", lambda: 1)  # another scheduler's process
+        assert daily_job(str(path), reported.append) is None
+        assert len(reported) == 2 and [len(srv.hits(p)) for p in ("/ai.xml", "/zh.xml", "/chips.xml")] == [1, 1, 1]
+
+
+def test_editions_on_their_own_schedules_get_a_job_each(tmp_path: Path) -> None:
+    from dailybrief.run.schedule import scheduler, schedules
+
+    data = _config("http://127.0.0.1:1", tmp_path)
+    data["editions"][1] = {**data["editions"][1], "days": 7, "cron": "0 9 * * 1"}
+    cfg = config.from_dict(data)
+    assert schedules(cfg) == {("0 0 * * *", "Asia/Shanghai"): ["ai"], ("0 9 * * 1", "Asia/Shanghai"): ["semi"]}
+    jobs = {j.id: j for j in scheduler(cfg, None).get_jobs()}
+    assert sorted(jobs) == ["daily", "daily-semi"]
+    assert jobs["daily-semi"].args[3] == ["semi"] and jobs["daily"].args[3] == ["ai"]
