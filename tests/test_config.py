@@ -284,11 +284,23 @@ def test_one_edition_config_is_its_own_edition() -> None:
     ([{"name": "ai", "branding": {"logo": "missing.png"}}], {}, "editions[0].branding.logo", ""),
     ([{"name": "ai", "cron": "every day"}], {}, "editions[0].cron", ""),
     ([{"name": "ai"}, {"name": "chips"}], {"review": {"required": True}}, "review.required", "one edition's drafts"),
+    ([{"name": "ai"}, {"name": "chips", "publish": ["archive"]}],
+     {"publish": [{"kind": "folder", "name": "archive", "path": "/srv/archive"}]}, "publish[0].path",
+     "editions ai and chips would all write their files here"),
 ])
 def test_a_wrong_editions_entry_names_its_key_and_the_fix(entries: list, over: dict, key: str, fix: str) -> None:
     err = _error(*entries, **over)
     assert err.key == key, err
     assert fix in err.fix, err
+
+
+def test_folder_and_site_targets_without_a_path_live_in_each_editions_folder() -> None:
+    ai, chips = _editions({"name": "ai"}, {"name": "chips"},
+                          publish=[{"kind": "folder", "name": "archive"}, {"kind": "site", "name": "site"}]
+                          ).edition_configs()
+    assert [ai.target_path(t) for t in ai.publish] == [Path.cwd() / "out" / "ai" / "editions",
+                                                       Path.cwd() / "out" / "ai" / "site"]
+    assert chips.target_path(chips.publish[0]) == Path.cwd() / "out" / "chips" / "editions"
 
 
 def test_an_edition_of_disabled_sources_only_is_refused() -> None:

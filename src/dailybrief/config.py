@@ -974,6 +974,14 @@ class Config(_Model):
                                   "two editions share this name; give each its own (it names its folder and records)")
             seen.add(entry.name)
             out.append(self._edition_config(i, entry))
+        for i, target in enumerate(self.publish):
+            if isinstance(target, FolderTarget | SiteTarget) and target.path:
+                sharing = [c.edition.name for c in out if any(t.name == target.name and t.editions for t in c.publish)]
+                if len(sharing) > 1:
+                    raise ConfigError(f"publish[{i}].path", target.path, f"editions {' and '.join(sharing)} would all "
+                                      "write their files here, the same names over each other; give each edition its "
+                                      "own target ([[editions]] publish = [...]), or leave path out (each edition's "
+                                      "then lives in <output.dir>/<name>/)")
         if self.review.required and len(out) > 1:
             raise ConfigError("review.required", True, "the editor's desk holds one edition's drafts; with several "
                               "[[editions]] set [review].required = false (each edition then publishes at once)")
