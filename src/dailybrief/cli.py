@@ -46,7 +46,7 @@ from .render.formats import get_renderer, render_json
 from .run.distributed import start_worker
 from .run.editions import EditionRun, plan, run_editions, union_sources
 from .run.pipeline import Hooks, Pipeline, brief_digest, check_due, file_stem
-from .run.schedule import lock_path, run_lock, scheduler, serve, timezone_of
+from .run.schedule import lock_path, run_lock, scheduler, schedules, serve
 from .store import Store, bare_url, edition_label, is_postgres, shown
 from .stories.embed import Embedder, default_embedder
 from .stories.rank import PARTS
@@ -645,12 +645,17 @@ def schedule(ctx: Ctx, now: bool) -> None:
     def report(run: RunReport) -> None:
         summarise(run)
 
-    sched = scheduler(cfg, ctx.config_path, report, now=now)
-    job = sched.get_job("daily")
-    tz = timezone_of(cfg)
-    first = job.trigger.get_next_fire_time(None, datetime.now(job.trigger.timezone))
-    console.print(f"dailybrief schedule: '{cfg.cron()}' in {tz}; next run at "
-                  f"{first:%Y-%m-%d %H:%M:%S %Z}. Ctrl-C (or SIGTERM) stops.")
+    try:
+        sched = scheduler(cfg, ctx.config_path, report, now=now)
+    except ConfigError as exc:
+        raise ConfigProblem(str(exc)) from exc
+    several = len(cfg.edition_names()) > 1
+    for (line, tz), names in schedules(cfg).items():
+        job = sched.get_job("daily") if sched.get_job(f"daily-{names[0]}") is None else sched.get_job(f"daily-{names[0]}")
+        first = job.trigger.get_next_fire_time(None, datetime.now(job.trigger.timezone))
+        console.print(f"dailybrief schedule: '{line}' in {tz}" + (f" ({', '.join(names)})" if several else "")
+                      + f"; next run at {first:%Y-%m-%d %H:%M:%S %Z}.")
+    console.print("Ctrl-C (or SIGTERM) stops.")
     serve(sched)
 
 
