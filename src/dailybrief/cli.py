@@ -261,7 +261,7 @@ def _undelivered(pipe: Pipeline) -> bool:
 def run(ctx: Ctx, day: str | None, out_dir: str | None, no_fetch: bool, distributed: bool,
         editions: tuple[str, ...]) -> None:
     """Fetch, build, render and publish the edition (every edition of [[editions]], or those named)."""
-    done = _run(ctx, _date(day, ctx.cfg) if day else None, Path(out_dir) if out_dir else None, fetch=not no_fetch,
+    done = _run(ctx, _date(day, ctx.cfg) if day is not None else None, Path(out_dir) if out_dir else None, fetch=not no_fetch,
                 distributed=distributed or ctx.cfg.cluster.enabled, names=list(editions) or None)
     if any(one.run.status in ("empty", "failed") or not one.run.outputs or _undelivered(one.pipe) for one in done):
         raise SystemExit(1)
