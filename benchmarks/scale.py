@@ -6,8 +6,7 @@ The feeds are benchmarks/ingest.py's, from its server process. Each mode writes 
 (extractive writer, JSON only) from a fresh SQLite store in a fresh process:
 
 - `process`: `Pipeline.run`, everything in one process (parsing in threads, `[fetch].parse_processes = 0`:
-  feedparser-rs made it cheap, and once here the parse pool's shutdown hung in this benchmark's spawned
-  process, which is not investigated yet);
+  feedparser-rs made it cheap);
 - `1`, `2`: `run_distributed` with that many `dailybrief worker` processes (one pool process each, so one
   core each), on a redis-server started here on 127.0.0.1.
 
@@ -108,6 +107,11 @@ def phase(mode: str, ports: list[int], feeds: int, root: str, broker: str, out: 
         stages[s.name] += s.seconds
     out.send({"seconds": seconds, "items": store.count("items"), "status": run.status,
               "failures": run.failures[:3], "stages": dict(stages), "memory": memory})
+    # The embedding pool's idle workers, stopped here: in a multiprocessing child (this phase), exiting with them
+    # alive waits for them forever (seen with Python 3.11's ProcessPoolExecutor; not investigated further).
+    close = getattr(pipe.embedder, "close", None)
+    if close is not None:
+        close()
 
 
 def main() -> None:
