@@ -160,6 +160,7 @@ def test_talk_alone_ranks_below_the_news_it_is_about() -> None:
         "meta": _thread("m", "Don't post generated comments", "https://news.site.example/guidelines.html",
                         thread="https://news.site.example/item?id=1"),
         "issue": _thread("i", "Models Think, Robots Work, Chips Ship", "https://letter.example/the-letter/issue-350/"),
+        "job": _thread("j", "Orbit Labs (YC W24) is hiring engineers to build agents", "https://jobs.example/orbit"),
     }
     report = _thread("r", "Orbit-3 beats the last model on code", "https://press.example/orbit-3-code")
     ranked = rank([story(k, [i]) for k, i in talk.items()] + [story("report", [report])], NOW)

@@ -22,7 +22,7 @@
   talk about it;
 - commentary: minus its weight when every item of the story is talk about the news rather than news (talk_kind): a
   first-person account or an essay's opinion, a community's thread about itself, a status page's incident notice,
-  a newsletter's issue; a story that also announces something is news.
+  a newsletter's issue, a job posting; a story that also announces something is news.
 
 Every part is multiplied by its weight in ``[rank]`` of the config.
 """
@@ -59,6 +59,8 @@ NOT_VERSIONS = re.compile(r"[$€£¥]?\d[\d,.]*\s*(?:%|percent\b|[kKmMbBxX]\b)"
 OPINION = re.compile(r"^(?:(?:Ask|Tell) HN\b|I(?:['’](?:m|ve|d|ll))?\s|My\s|We should\b|Why I\b|Thoughts on\b|"
                      r"(?:A|The) case (?:for|against)\b|In defen[cs]e of\b|Against\s)|\bconsidered harmful\b",
                      re.IGNORECASE)
+# A job posting ("Trellis AI (YC W24) is hiring engineers"): an advertisement, not news.
+HIRING = re.compile(r"\b(?:is|are|now) hiring\b", re.IGNORECASE)
 # A service's status page: an incident notice ("status.example.com", "examplestatus.com", ".../incidents/...").
 STATUS_PAGE = re.compile(r"^(?:status\.|[^/]*status\.(?:com|io)(?:/|$)|[^/]+/incidents?/)")
 # A newsletter's issue ("/the-batch/issue-350/"): many stories under one link.
@@ -115,7 +117,7 @@ def _host(url: str) -> str:
 def talk_kind(item: Item) -> str:
     """Why an item is talk about the news rather than news ("" when it is not): an opinion or first-person title,
     a community's thread about its own site, a status page's incident, a newsletter's issue (or a digest's
-    title)."""
+    title), a job posting."""
     parts = urlsplit(item.url)
     host = _host(item.url)
     if STATUS_PAGE.match(host + parts.path):
@@ -126,6 +128,8 @@ def talk_kind(item: Item) -> str:
         return "the community's thread about itself"
     if OPINION.search(item.title):
         return "a first-person account or an opinion"
+    if HIRING.search(item.title):
+        return "a job posting"
     return ""
 
 
