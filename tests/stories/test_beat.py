@@ -58,3 +58,9 @@ def test_a_links_words_name_the_beat_when_its_title_does_not() -> None:
     assert link_words("https://github.com/BerriAI/litellm/issues/1?x=AI") == "github com Berri AI litellm issues 1"
     # Lower-case words in a link are still whole words: "email" and "paint" name no AI.
     assert BeatScorer(Beat(), emb).term_in(link_words("https://mail.example/email-paint-tips"), link=True) == ""
+
+
+def test_a_name_with_its_version_glued_on_still_names_the_beat() -> None:
+    scorer = BeatScorer(Beat(), default_embedder())
+    assert scorer.term_in("Qwen3.6-Max-Preview: smarter, sharper") == "Qwen"
+    assert scorer.term_in("RAID5 arrays for a home server") == ""  # a word that holds a term is not the term
