@@ -83,6 +83,7 @@ class StoryTracker:
                 story_kind([member_items[i].tier for i, _ in rows]),
                 frozenset().union(*(release_keys(member_items[i].title) for i, _ in rows)),
                 frozenset().union(*(artifacts_of(member_items[i]) for i, _ in rows)),
+                [member_items[i].title for i, _ in rows],
             )
             prior.update({i: o["id"] for i, _ in rows})
         # Items of this window already in an earlier day's story (overlapping windows) stay there.
