@@ -37,6 +37,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from urllib.parse import urlsplit
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
@@ -373,6 +374,29 @@ MOVED_SHARE = 0.05
 BUSY_TITLES = 3  # a word in this many of a day's titles is the day's theme (GitHub, FreeBSD), not one story's
 
 
+# Organisations whose names, two together, mark an event between them (a deal, a dispute): one alone is in many
+# stories a day (COMMON_NAMES), two are rarely in more than one. Other names a body goes by map to one form.
+ORGANISATIONS = frozenset("""
+openai google deepmind anthropic meta microsoft nvidia apple amazon ibm intel amd tsmc qualcomm samsung tesla xai
+spacex oracle salesforce adobe netflix uber baidu alibaba tencent bytedance huawei xiaomi deepseek mistral cohere
+perplexity pentagon nsa
+""".split())
+ORGANISATION_ALIASES = {"aws": "amazon", "department of war": "pentagon", "department of defense": "pentagon",
+                        "dod": "pentagon"}
+_ALIAS = re.compile(r"\b(" + "|".join(sorted(map(re.escape, ORGANISATION_ALIASES), key=len, reverse=True)) + r")\b")
+
+
+def parties(item: Item) -> frozenset[str]:
+    """The organisations an item is about (ORGANISATIONS): named in its title, and the one whose own site it is
+    (anthropic.com, blog.google), since a lab's post is about the lab."""
+    title = item.title.casefold()
+    found = {w for w in _WORD.findall(title) if w in ORGANISATIONS}
+    found |= {ORGANISATION_ALIASES[m] for m in _ALIAS.findall(title)}
+    host = urlsplit(item.url).hostname or ""
+    found |= {label for label in host.split(".") if label in ORGANISATIONS}
+    return frozenset(found)
+
+
 def moved_thread(item: Item) -> bool:
     """A community post whose discussion went to another thread on the same story (see MOVED_SHARE)."""
     return (item.tier == "community" and item.points is not None and item.points >= MOVED_POINTS
@@ -385,7 +409,8 @@ def thread_evidence(items: Sequence[Item], settings: ClusterSettings,
     texts of which one is a community thread, -title_only_penalty (a day's threads are many short titles, and
     titles that share a word, Claude Code or FreeBSD, are mostly different stories), twice when the only words
     they share are the day's theme (each in BUSY_TITLES of its titles: six GitHub threads are six stories), unless
-    their titles share a name with a version, which adds release_bonus instead; posts of one page (its canonical
+    their titles share a name with a version, or two organisations (parties), which adds release_bonus instead;
+    posts of one page (its canonical
     URL) always meet. A thread whose discussion was moved (moved_thread) is a second post of another's story: with
     its `vectors`, no penalty is taken between it and the post it is most like. None when no pair needs it."""
     s = settings
@@ -418,6 +443,15 @@ def thread_evidence(items: Sequence[Item], settings: ClusterSettings,
     # A headline about a versioned release names it: a title-only text without one is about something else.
     unversioned = both_short & (has_key[:, None] != has_key[None, :])
     adjust[unversioned] = np.minimum(adjust[unversioned], -s.title_only_penalty)
+    # Two organisations both name (the Pentagon and Anthropic): an event between them, as good as one release.
+    involved = [parties(i) for i in items]
+    naming: dict[str, list[int]] = {}
+    for row, found in enumerate(involved):
+        for party in found:
+            naming.setdefault(party, []).append(row)
+    for i, j in sorted({(a, b) for rows in naming.values() for x, a in enumerate(rows) for b in rows[x + 1:]}):
+        if len(involved[i] & involved[j]) > 1:
+            adjust[i, j] = adjust[j, i] = s.release_bonus
     for i in map(int, np.flatnonzero(has_key)):
         for j in map(int, np.flatnonzero(has_key)):
             if i < j:  # one versioned name: one release; only different ones: different releases
@@ -456,6 +490,7 @@ class StoryIndex:
         self.releases: list[frozenset[str]] = []  # versioned names in its items' titles (release_keys)
         self.artifacts: list[frozenset[str]] = []  # the repos and model pages it holds (artifacts_of)
         self.words: list[Counter[str]] = []  # its items' title words (content_words), each counted once an item
+        self.parties: list[frozenset[str]] = []  # the organisations its items are about (parties)
         self.first_seen: list[date] = []
         self.briefed_on: list[date | None] = []
         self.last_seen = np.zeros(0, dtype=np.int64)    # date ordinals
@@ -474,7 +509,8 @@ class StoryIndex:
     def add_story(self, story_id: str, first_seen: date, last_seen: date, vectors: np.ndarray, short: np.ndarray,
                   ages: np.ndarray, briefed_on: date | None = None, texts: Sequence[str] = (),
                   kind: str = "news", releases: frozenset[str] = frozenset(),
-                  artifacts: frozenset[str] = frozenset(), titles: Sequence[str] = ()) -> int:
+                  artifacts: frozenset[str] = frozenset(), titles: Sequence[str] = (),
+                  parties: frozenset[str] = frozenset()) -> int:
         """Add an earlier story from its items' vectors, ages in days (as of the index's day) and texts."""
         w = self.settings.decay ** np.asarray(ages, dtype=np.float64)
         found = [names(t) for t in texts] if texts else None
@@ -484,6 +520,7 @@ class StoryIndex:
         self.releases.append(releases)
         self.artifacts.append(artifacts)
         self.words.append(Counter(w for t in titles for w in content_words(t)))
+        self.parties.append(parties)
         self.first_seen.append(first_seen)
         self.briefed_on.append(briefed_on)
         self.last_seen = np.append(self.last_seen, last_seen.toordinal())
@@ -517,6 +554,7 @@ class StoryIndex:
             self.releases = [self.releases[i] for i in idx]
             self.artifacts = [self.artifacts[i] for i in idx]
             self.words = [self.words[i] for i in idx]
+            self.parties = [self.parties[i] for i in idx]
             self.first_seen = [self.first_seen[i] for i in idx]
             self.briefed_on = [self.briefed_on[i] for i in idx]
             self.last_seen, self.sums = self.last_seen[idx], self.sums[idx]
@@ -552,7 +590,8 @@ class StoryIndex:
                     artifacts: Sequence[frozenset[str]] | None = None,
                     digests: Sequence[bool] | None = None,
                     words: Sequence[frozenset[str]] | None = None,
-                    moved: Sequence[bool] | None = None) -> DayResult:
+                    moved: Sequence[bool] | None = None,
+                    parties: Sequence[frozenset[str]] | None = None) -> DayResult:
         """Put a day's items (in a fixed order) into earlier stories or new ones. With their `texts` (title
         and lead), names can tie groups that the vectors leave just apart."""
         s = self.settings
@@ -614,6 +653,12 @@ class StoryIndex:
                         if keys:
                             shared[g] = [bool(keys & k) for k in self.releases]
                             conflict[g] = [bool(k) and not keys & k for k in self.releases]
+                if parties is not None:  # two organisations both name: as good as one release
+                    gp = [frozenset().union(*(parties[int(i)] for i in m)) for m in members]
+                    for g, found in enumerate(gp):
+                        if len(found) > 1:
+                            shared[g] |= [len(found & k) > 1 for k in self.parties]
+                if releases is not None:
                     # Headlines that name no release join a release's story only with title_only_penalty more.
                     title_only = np.asarray(short, dtype=bool) | (np.asarray(bare, dtype=bool) if bare is not None
                                                                   else False)
@@ -659,6 +704,8 @@ class StoryIndex:
                     self.size[k] += gsize[g]
                     if words is not None:
                         self.words[k].update(w for i in m for w in words[int(i)])
+                    if parties is not None:
+                        self.parties[k] = self.parties[k].union(*(parties[int(i)] for i in m))
                     self.last_seen[k] = max(int(self.last_seen[k]), d)
                     joined.add(k)
                     labels[m] = k
@@ -672,6 +719,8 @@ class StoryIndex:
                                      else frozenset() for g in fresh)
                 self.words.extend(Counter(w for i in members[g] for w in words[int(i)]) if words is not None
                                   else Counter() for g in fresh)
+                self.parties.extend(frozenset().union(*(parties[int(i)] for i in members[g])) if parties is not None
+                                    else frozenset() for g in fresh)
                 self.artifacts.extend(frozenset().union(*(artifacts[int(i)] for i in members[g])) if artifacts
                                       else frozenset() for g in fresh)
                 self.first_seen.extend([day] * len(fresh))
@@ -767,7 +816,7 @@ def cluster_items(items: list[Item], vectors: np.ndarray, day: date, index: Stor
                                ordered_texts, apart, adjust, [i.tier for i in ordered], bare,
                                [release_keys(i.title) for i in ordered], [artifacts_of(i) for i in ordered],
                                [is_digest(i.title) for i in ordered], [content_words(i.title) for i in ordered],
-                               [moved_thread(i) for i in ordered])
+                               [moved_thread(i) for i in ordered], [parties(i) for i in ordered])
     by_story: dict[int, list[Item]] = {}
     for item, k in zip(ordered, result.labels, strict=True):
         by_story.setdefault(int(k), []).append(item)

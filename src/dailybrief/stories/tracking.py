@@ -22,6 +22,7 @@ from .cluster import (
     cluster_items,
     is_short,
     item_order,
+    parties,
     release_keys,
     story_kind,
     story_title,
@@ -84,6 +85,7 @@ class StoryTracker:
                 frozenset().union(*(release_keys(member_items[i].title) for i, _ in rows)),
                 frozenset().union(*(artifacts_of(member_items[i]) for i, _ in rows)),
                 [member_items[i].title for i, _ in rows],
+                frozenset().union(*(parties(member_items[i]) for i, _ in rows)),
             )
             prior.update({i: o["id"] for i, _ in rows})
         # Items of this window already in an earlier day's story (overlapping windows) stay there.
