@@ -368,3 +368,15 @@ def test_an_earlier_story_takes_a_thread_naming_its_two_organisations() -> None:
 
     assert joined(frozenset({"anthropic", "pentagon"})) == [0]
     assert joined(frozenset({"anthropic"})) == []
+
+
+def test_of_two_threads_on_one_story_the_main_discussion_heads_and_is_read_first() -> None:
+    from dailybrief.stories.cluster import reading_order
+
+    essay = _thread("essay", "The regulator threatens Orbit Labs", 183, 120)
+    statement = _thread("statement", "Statement from Orbit Labs on our talks with the regulator", 1859, 985)
+    essay.published = datetime(2026, 4, 9, 17, tzinfo=timezone.utc)  # the earlier post
+    assert heading_item([essay, statement]) is statement
+    assert sorted([essay, statement], key=reading_order)[0] is statement
+    lab = item("lab", "Orbit Labs on the regulator", tier="official")
+    assert sorted([essay, statement, lab], key=reading_order)[0] is lab  # tiers first

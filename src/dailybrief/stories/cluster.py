@@ -765,6 +765,12 @@ def item_order(item: Item) -> tuple:
     return (authority_rank(item.tier), when is None, when.isoformat() if when else "", item.id)
 
 
+def reading_order(item: Item) -> tuple:
+    """The order a story's items are read in (what the writer takes first): by tier, of two threads the one with
+    more points (the main discussion, not a second post of it), then item_order."""
+    return (authority_rank(item.tier), -(item.points or 0), item_order(item))
+
+
 # Not the authority order: a title is what is ranked here, and a community post's reads better than a paper's or
 # a repository's release name.
 HEADING_ORDER = {"official": 0, "press": 1, "community": 2, "paper": 3, "code": 4}
@@ -784,12 +790,13 @@ def title_language(item: Item) -> str:
 
 def heading_item(items: list[Item], language: str | None = None) -> Item:
     """The item a story is headed by: the most authoritative one with a real title (the lab's own post over a repo
-    slug, the press before community posts; a digest of many stories last), in `language` when an official or
-    press item is (a Chinese edition takes the Chinese press's title over an English lab's), else in any."""
+    slug, the press before community posts, of two threads the one with more points; a digest of many stories
+    last), in `language` when an official or press item is (a Chinese edition takes the Chinese press's title over
+    an English lab's), else in any."""
     def key(i: Item) -> tuple:
         mismatch = language is not None and title_language(i) != language
         return (bool(artifact_name(i.title)), is_digest(i.title), mismatch or i.tier not in AUTHORITATIVE,
-                HEADING_ORDER.get(i.tier, 9), mismatch)
+                HEADING_ORDER.get(i.tier, 9), mismatch, -(i.points or 0))
     return min(items, key=key)
 
 

@@ -23,6 +23,7 @@ from .cluster import (
     is_short,
     item_order,
     parties,
+    reading_order,
     release_keys,
     story_kind,
     story_title,
@@ -125,7 +126,7 @@ class StoryTracker:
             story.earlier_items = len(before)
             story.earlier_outlets = list(dict.fromkeys(i.source_name for i in before))
             story.new_items = sum(1 for i in story.items if day_of.get(i.id, day.isoformat()) > cutoff)
-            story.items.sort(key=item_order)
+            story.items.sort(key=reading_order)
             story.title = story.title or story_title(story.items)
             if story.follow_up and not story.new_items:
                 continue  # briefed already and nothing new since: not presented again
