@@ -308,6 +308,11 @@ def test_threads_that_share_only_the_days_theme_pay_the_penalty_twice() -> None:
     assert adjust[0, 2] == pytest.approx(-2 * penalty)  # "acme", in all four titles: the day's theme
     assert adjust[1, 3] == pytest.approx(-penalty)      # "pipelines" too: a word of their own
     assert thread_evidence(posts[:2], ClusterSettings())[0, 1] == pytest.approx(-penalty)  # two are no theme
+    # One big event's threads share more than its name, however many they are: the penalty stays single.
+    leak = [_thread(k, t) for k, t in (("e", "Acme source code leaked"), ("f", "The Acme source leak, explained"),
+                                      ("g", "What the Acme source leak tells us"))]
+    adjust = thread_evidence(posts + leak, ClusterSettings())
+    assert adjust is not None and adjust[4, 5] == adjust[5, 6] == pytest.approx(-penalty)
 
 
 def test_a_thread_sharing_only_the_theme_with_an_earlier_story_starts_its_own() -> None:

@@ -172,12 +172,14 @@ def tied(a: Counter[str], size_a: int, b: Counter[str], size_b: int, df: Counter
 
 def _name_merges(members: list[np.ndarray], gsum: np.ndarray, gsize: np.ndarray, goff: np.ndarray,
                  item_names: Sequence[frozenset[str]], day_counts: Callable[[], Counter[str]],
-                 settings: ClusterSettings, apart: np.ndarray | None = None
+                 settings: ClusterSettings, apart: np.ndarray | None = None, adjust: np.ndarray | None = None
                  ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
     """Merge the day's groups that average linkage left just apart (within name_margin below the threshold)
     when a name ties them: it is in most items of both, and most of the day's items that mention it are in
     these two groups, so it names this story rather than a company in many (OpenAI, Meta). Best pair first;
-    only groups that share a dominant name are compared."""
+    only groups that share a dominant name are compared. Their similarity counts the evidence between their items
+    (`adjust`, thread_evidence) as average linkage did: a thread's bare title is tied by a name only when it is
+    as alike as two titles must be to meet."""
     s = settings
     if len(members) < 2:
         return members, gsum, gsize, goff
@@ -203,7 +205,8 @@ def _name_merges(members: list[np.ndarray], gsum: np.ndarray, gsize: np.ndarray,
     df = day_counts()
 
     def similarity(a: int, b: int) -> float:
-        return float(gsum[a] @ gsum[b]) / (gsize[a] * gsize[b]) + goff[a] / gsize[a] + goff[b] / gsize[b]
+        evidence = float(adjust[np.ix_(members[a], members[b])].mean()) if adjust is not None else 0.0
+        return float(gsum[a] @ gsum[b]) / (gsize[a] * gsize[b]) + goff[a] / gsize[a] + goff[b] / gsize[b] + evidence
 
     cut = s.threshold - s.name_margin
     scored = sorted(((similarity(a, b), a, b) for a, b in pairs), key=lambda t: (-t[0], t[1], t[2]))
@@ -407,8 +410,9 @@ def thread_evidence(items: Sequence[Item], settings: ClusterSettings,
                     vectors: np.ndarray | None = None) -> np.ndarray | None:
     """Per pair of a day's items, what evidence adds to their similarity, beyond the embedding: for two title-only
     texts of which one is a community thread, -title_only_penalty (a day's threads are many short titles, and
-    titles that share a word, Claude Code or FreeBSD, are mostly different stories), twice when the only words
-    they share are the day's theme (each in BUSY_TITLES of its titles: six GitHub threads are six stories), unless
+    titles that share a word, Claude Code or FreeBSD, are mostly different stories), twice when the one word they
+    share is the day's theme (in BUSY_TITLES of its titles: six GitHub threads are six stories; the titles of one
+    big event share more than its name), unless
     their titles share a name with a version, or two organisations (parties), which adds release_bonus instead;
     posts of one page (its canonical
     URL) always meet. A thread whose discussion was moved (moved_thread) is a second post of another's story: with
@@ -438,7 +442,7 @@ def thread_evidence(items: Sequence[Item], settings: ClusterSettings,
     busy = {w for w, rows in having.items() if len(rows) >= BUSY_TITLES}
     for i, j in sorted({(a, b) for w in busy for x, a in enumerate(having[w]) for b in having[w][x + 1:]}):
         shared = words[i] & words[j]
-        if penalised[i, j] and shared <= busy:  # all they share is the day's theme
+        if penalised[i, j] and len(shared) == 1:  # all they share is the day's theme
             adjust[i, j] = adjust[j, i] = -2 * s.title_only_penalty
     # A headline about a versioned release names it: a title-only text without one is about something else.
     unversioned = both_short & (has_key[:, None] != has_key[None, :])
@@ -561,7 +565,7 @@ class StoryIndex:
             self.weight, self.bonus, self.size = self.weight[idx], self.bonus[idx], self.size[idx]
 
     def _themed(self, members: list[np.ndarray], words: Sequence[frozenset[str]]) -> np.ndarray:
-        """Per (group, story): all the title words they share are the day's theme (in BUSY_TITLES of the day's
+        """Per (group, story): the one title word they share is the day's theme (in BUSY_TITLES of the day's
         items and open stories). A story's words are those of its core: in half its items or more, so that a
         story which took one GitHub thread does not take every other."""
         df = Counter(w for ws in words for w in ws)
@@ -573,7 +577,7 @@ class StoryIndex:
             mine = frozenset().union(*(words[int(i)] for i in m))
             for k, core in enumerate(cores):
                 both = mine & core
-                out[g, k] = bool(both) and all(df[w] >= BUSY_TITLES for w in both)
+                out[g, k] = len(both) == 1 and df[next(iter(both))] >= BUSY_TITLES
         return out
 
     def _thresholds(self, incoming: np.ndarray) -> np.ndarray:
@@ -635,7 +639,7 @@ class StoryIndex:
             goff = np.add.reduceat(offsets[pool[order]], starts)
             if item_names:
                 members, gsum, gsize, goff = _name_merges(members, gsum, gsize, goff, item_names, day_counts, s,
-                                                          apart)
+                                                          apart, adjust)
             # 2. Each group joins the open story it is closest to on average, or starts a story.
             rows = np.arange(len(members))
             if len(self.ids):
