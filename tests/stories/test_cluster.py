@@ -385,3 +385,23 @@ def test_of_two_threads_on_one_story_the_main_discussion_heads_and_is_read_first
     assert sorted([essay, statement], key=reading_order)[0] is statement
     lab = item("lab", "Orbit Labs on the regulator", tier="official")
     assert sorted([essay, statement, lab], key=reading_order)[0] is lab  # tiers first
+
+
+def test_a_name_ties_a_bare_thread_only_as_alike_as_two_titles_must_be() -> None:
+    rng = np.random.default_rng(7)
+    a = _unit(rng.standard_normal(64))
+    side = rng.standard_normal(64)
+    side = _unit(side - (side @ a) * a)
+    c = _unit(0.39 * a + np.sqrt(1 - 0.39**2) * side)  # within name_margin under the threshold, not above it
+    vectors = np.vstack([a, a, c])
+    texts = ["Zorblang: the nine-year journey", "Zorblang: a nine-year journey", "Show HN: a Zorblang simulator"]
+    penalty = ClusterSettings().title_only_penalty
+    adjust = np.array([[0, 1, -penalty], [1, 0, -penalty], [-penalty, -penalty, 0]], dtype=np.float32)
+
+    def groups(bare: bool) -> set[int]:
+        labels = StoryIndex(dim=64).cluster_day(DAY, vectors, np.zeros(3, bool), ["a", "b", "c"], texts,
+                                                adjust=adjust, bare=[bare] * 3).labels
+        return {int(x) for x in labels}
+
+    assert len(groups(bare=True)) == 2   # the simulator's thread says "Zorblang" and nothing of the journey
+    assert len(groups(bare=False)) == 1  # texts with a lead: the name ties them, as before

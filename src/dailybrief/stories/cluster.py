@@ -177,9 +177,9 @@ def _name_merges(members: list[np.ndarray], gsum: np.ndarray, gsize: np.ndarray,
     """Merge the day's groups that average linkage left just apart (within name_margin below the threshold)
     when a name ties them: it is in most items of both, and most of the day's items that mention it are in
     these two groups, so it names this story rather than a company in many (OpenAI, Meta). Best pair first;
-    only groups that share a dominant name are compared. Their similarity counts the evidence between their items
-    (`adjust`, thread_evidence) as average linkage did: a thread's bare title is tied by a name only when it is
-    as alike as two titles must be to meet."""
+    only groups that share a dominant name are compared. Their similarity counts the evidence `adjust` between
+    their items (thread_evidence, for bare threads): a thread's bare title is tied by a name only when it is as
+    alike as two titles must be to meet."""
     s = settings
     if len(members) < 2:
         return members, gsum, gsize, goff
@@ -620,6 +620,12 @@ class StoryIndex:
             return day_df[0]
 
         joined: set[int] = set()
+        # A name tie sees the evidence between a bare thread and the others (the title-only penalty above all);
+        # between texts with a lead, a name is what ties them.
+        tie_adjust = adjust
+        if adjust is not None and bare is not None:
+            lone = np.asarray(bare, dtype=bool)
+            tie_adjust = np.where(lone[:, None] | lone[None, :], adjust, np.float32(0.0))
         k0 = len(self.ids)
         group_kinds = (lambda rows: story_kind([tiers[r] for r in rows])) if tiers is not None else None
         # 1. The day's items: average linkage among themselves, in pools of at most max_pool items (in their
@@ -639,7 +645,7 @@ class StoryIndex:
             goff = np.add.reduceat(offsets[pool[order]], starts)
             if item_names:
                 members, gsum, gsize, goff = _name_merges(members, gsum, gsize, goff, item_names, day_counts, s,
-                                                          apart, adjust)
+                                                          apart, tie_adjust)
             # 2. Each group joins the open story it is closest to on average, or starts a story.
             rows = np.arange(len(members))
             if len(self.ids):
