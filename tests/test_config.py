@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import tomllib
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -210,3 +211,103 @@ def test_files_the_config_names_resolve_from_its_folder(tmp_path: Path) -> None:
                  'sender = "a@b.example"\nto = ["c@d.example"]\nca_file = "ca.pem"\n', "utf-8")
     cfg = config.load(p)
     assert cfg.publish[0].ca_file == str(tmp_path / "ca.pem")
+
+
+# -- several editions ([[editions]]) ------------------------------------------------------------------------------
+_EDITION_SOURCES = [
+    {"name": "Acme Lab", "url": "https://acme.example/feed.xml", "tags": ["ai"]},
+    {"name": "AI 前哨", "url": "https://zh.example/feed.xml", "language": "zh", "tags": ["ai"]},
+    {"name": "ChipWire", "url": "https://chips.example/feed.xml"},
+]
+_TARGETS = [{"kind": "folder", "name": "archive"}, {"kind": "folder", "name": "chips"}]
+
+
+def _editions(*entries: dict, **over: object) -> config.Config:
+    return config.from_dict({"sources": _EDITION_SOURCES, "publish": _TARGETS, "output": {"dir": "out"},
+                             "edition": {"languages": ["zh"], "cutoff": "07:30", "top_stories": 4},
+                             "branding": {"organisation": ["Assoc"], "website": "https://assoc.example"},
+                             "editions": list(entries), **over})
+
+
+def _error(*entries: dict, **over: object) -> ConfigError:
+    with pytest.raises(ConfigError) as caught:
+        _editions(*entries, **over)
+    return caught.value
+
+
+def test_each_edition_falls_back_to_the_top_level_for_what_it_leaves_out() -> None:
+    cfg = _editions({"name": "ai", "sources": ["ai"]},
+                    {"name": "chips", "sources": ["ChipWire"], "languages": ["en"], "cutoff": "09:00", "days": 7,
+                     "title": "Chips Weekly", "publish": ["chips"], "branding": {"website": "https://chips.example"},
+                     "cron": "0 9 * * 1"})
+    ai, chips = cfg.edition_configs()
+    assert cfg.edition_names() == ["ai", "chips"]
+    # ai: the top-level [edition], [branding] and targets, and its tagged sources.
+    assert (ai.edition.name, ai.edition.languages, ai.edition.cutoff, ai.edition.top_stories) == ("ai", ["zh"],
+                                                                                                 "07:30", 4)
+    assert [s.name for s in ai.enabled_sources()] == ["Acme Lab", "AI 前哨"]
+    assert [t.name for t in ai.publish if t.editions] == ["archive", "chips"]
+    assert ai.out_dir() == Path.cwd() / "out" / "ai"
+    assert ai.cron() == "30 7 * * *"
+    # chips: its own keys; branding key by key over [branding]; the targets it does not name get no edition.
+    assert (chips.edition.languages, chips.edition.title_for("en"), chips.edition.top_stories) == (["en"],
+                                                                                                   "Chips Weekly", 4)
+    assert [s.name for s in chips.enabled_sources()] == ["ChipWire"]
+    assert chips.branding.organisation == ["Assoc"] and chips.branding.website == "https://chips.example"
+    assert [t.name for t in chips.publish if t.editions] == ["chips"]
+    assert chips.cron() == "0 9 * * 1"
+    start, end = chips.edition.window(date(2026, 4, 13))
+    assert end - start == timedelta(days=7)
+    # The top level is untouched, and one source of truth: the entry's values live in its config only.
+    assert cfg.edition.languages == ["zh"] and cfg.branding.website == "https://assoc.example"
+    assert cfg.for_edition("chips").edition.cutoff == "09:00"
+
+
+def test_one_edition_config_is_its_own_edition() -> None:
+    cfg = config.from_dict({"sources": _EDITION_SOURCES})
+    assert cfg.edition_configs() == [cfg] and cfg.for_edition(None) is cfg
+    assert cfg.edition.name == "daily" and cfg.for_edition("daily") is cfg
+    assert config.from_dict({"edition": {"name": "ai-daily"}}).edition_names() == ["ai-daily"]
+
+
+@pytest.mark.parametrize(("entries", "over", "key", "fix"), [
+    ([{"name": "ai"}, {"name": "ai"}], {}, "editions[1].name", "two editions share this name"),
+    ([{"name": "AI Daily"}], {}, "editions[0].name", "short slug"),
+    ([{"sources": ["ai"]}], {}, "editions[0].name", "this key is required"),
+    ([{"name": "ai", "sources": ["Acme"]}], {}, "editions[0].sources",
+     "no [[sources]] entry has this name or tag; name sources by name (Acme Lab, AI 前哨, ChipWire) or tag (ai)"),
+    ([{"name": "ai", "publish": ["mail"]}], {}, "editions[0].publish",
+     "no [[publish]] target has this name; use archive, chips"),
+    ([{"name": "ai", "languages": ["fr"]}], {}, "editions[0].languages[0]", "'zh' or 'en'"),
+    ([{"name": "ai", "cutof": "08:00"}], {}, "editions[0].cutof", "this key is unknown"),
+    ([{"name": "ai", "cutoff": "8am"}], {}, "editions[0].cutoff", "HH:MM"),
+    ([{"name": "ai", "branding": {"logo": "missing.png"}}], {}, "editions[0].branding.logo", ""),
+    ([{"name": "ai", "cron": "every day"}], {}, "editions[0].cron", ""),
+    ([{"name": "ai"}, {"name": "chips"}], {"review": {"required": True}}, "review.required", "one edition's drafts"),
+    ([{"name": "ai"}, {"name": "chips", "publish": ["archive"]}],
+     {"publish": [{"kind": "folder", "name": "archive", "path": "/srv/archive"}]}, "publish[0].path",
+     "editions ai and chips would all write their files here"),
+])
+def test_a_wrong_editions_entry_names_its_key_and_the_fix(entries: list, over: dict, key: str, fix: str) -> None:
+    err = _error(*entries, **over)
+    assert err.key == key, err
+    assert fix in err.fix, err
+
+
+def test_folder_and_site_targets_without_a_path_live_in_each_editions_folder() -> None:
+    ai, chips = _editions({"name": "ai"}, {"name": "chips"},
+                          publish=[{"kind": "folder", "name": "archive"}, {"kind": "site", "name": "site"}]
+                          ).edition_configs()
+    assert [ai.target_path(t) for t in ai.publish] == [Path.cwd() / "out" / "ai" / "editions",
+                                                       Path.cwd() / "out" / "ai" / "site"]
+    assert chips.target_path(chips.publish[0]) == Path.cwd() / "out" / "chips" / "editions"
+
+
+def test_an_edition_of_disabled_sources_only_is_refused() -> None:
+    sources = [{**s, "enabled": s["name"] != "ChipWire"} for s in _EDITION_SOURCES]
+    err = _error({"name": "chips", "sources": ["ChipWire"]}, sources=sources)
+    assert err.key == "editions[0].sources" and "no enabled source" in err.fix
+    with pytest.raises(ConfigError, match="no such edition; use one of ai"):
+        _editions({"name": "ai"}).for_edition("weekly")
+    with pytest.raises(ConfigError, match="name one with --edition"):
+        _editions({"name": "ai"}, {"name": "chips"}).for_edition(None)

@@ -81,7 +81,7 @@ def test_the_packaged_file_names_no_key_the_models_do_not_have() -> None:
 
 
 # arrays of tables replace the default list as a whole; their entries are checked by the kind's own model
-LISTS = {"sources", "publish"}
+LISTS = {"sources", "publish", "editions"}
 # keys the file leaves to the model on purpose, each saying so in its comments
 # The AI beat's long term and site lists; the file says a given `terms` or `sites` replaces them.
 NOT_WRITTEN = {"edition.beat.terms", "edition.beat.sites"}

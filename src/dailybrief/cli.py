@@ -43,10 +43,11 @@ from .ingest.extract import extract_file
 from .publish.base import load_edition
 from .records import RunReport, as_dict
 from .render.formats import get_renderer, render_json
-from .run.distributed import run_distributed, start_worker
+from .run.distributed import start_worker
+from .run.editions import EditionRun, plan, run_editions, union_sources
 from .run.pipeline import Hooks, Pipeline, brief_digest, check_due, file_stem
-from .run.schedule import lock_path, run_lock, scheduler, serve, timezone_of
-from .store import Store, bare_url, is_postgres, shown
+from .run.schedule import lock_path, run_lock, scheduler, schedules, serve
+from .store import Store, bare_url, edition_label, is_postgres, shown
 from .stories.embed import Embedder, default_embedder
 from .stories.rank import PARTS
 from .write.grounding import CHECKER_VERSION, Checker, Passage, evidence
@@ -100,6 +101,13 @@ class Ctx:
                 raise ConfigProblem(str(exc)) from exc
         return self._cfg
 
+    def edition(self, name: str | None) -> config_mod.Config:
+        """The config of edition `name` ([[editions]]); None: the one edition (an error when there are several)."""
+        try:
+            return self.cfg.for_edition(name)
+        except ConfigError as exc:
+            raise ConfigProblem(str(exc)) from exc
+
     def store(self) -> Store:
         try:
             return Store.open(self.cfg.db_url())
@@ -108,6 +116,7 @@ class Ctx:
 
 
 pass_ctx = click.make_pass_decorator(Ctx)
+EDITION_HELP = "The edition ([[editions]] name); needed when the config has several."
 
 
 def _progress() -> tuple[Progress, Hooks]:
@@ -132,7 +141,8 @@ def _progress() -> tuple[Progress, Hooks]:
 
 def summarise(run: RunReport, currency: str = "USD") -> None:
     """The final summary: counts, faithfulness, model use, failures and output paths."""
-    table = Table(title=f"dailybrief run {run.id} · edition {run.edition} · {run.status}", show_lines=False)
+    table = Table(title=f"dailybrief run {run.id} · edition {edition_label(run.name, run.edition)} · {run.status}",
+                  show_lines=False)
     for col in ("stage", "seconds", "counts"):
         table.add_column(col)
     for s in run.stages:
@@ -207,25 +217,29 @@ def deliveries_summary(pipe: Pipeline) -> None:
         console.print(pipe.alert_note)
 
 
-def _run(ctx: Ctx, day: date, out_dir: Path | None, fetch: bool = True,
-         distributed: bool = False) -> tuple[RunReport, Pipeline]:
+def _run(ctx: Ctx, day: date | None, out_dir: Path | None, fetch: bool = True, distributed: bool = False,
+         names: list[str] | None = None) -> list[EditionRun]:
+    """Run the named editions (default: all) of `day` (default: each one's latest due), fetching once."""
+    try:
+        todo = plan(ctx.cfg, names, day)
+    except ConfigError as exc:
+        raise ConfigProblem(str(exc)) from exc
     try:
         with _locked(ctx, "run"):
             store = ctx.store()
             progress, hooks = _progress()
-            pipe = Pipeline(ctx.cfg, store, hooks)
             with progress:
                 try:
-                    run = (run_distributed(pipe, day, out_dir, fetch=fetch) if distributed
-                           else pipe.run(day, out_dir, fetch=fetch))
+                    done = run_editions(todo, store, out_dir, fetch=fetch, hooks=hooks, distributed=distributed)
                 except NotDueError as exc:
                     raise click.ClickException(str(exc)) from None
-            summarise(run, ctx.cfg.writer.currency)
-            deliveries_summary(pipe)
+            for one in done:
+                summarise(one.run, one.pipe.cfg.writer.currency)
+                deliveries_summary(one.pipe)
             store.close()
     except BusyError as exc:
         raise Busy(str(exc)) from exc
-    return run, pipe
+    return done
 
 
 def _undelivered(pipe: Pipeline) -> bool:
@@ -241,12 +255,15 @@ def _undelivered(pipe: Pipeline) -> bool:
 @click.option("--no-fetch", is_flag=True, help="Use what is stored; don't fetch.")
 @click.option("--distributed", is_flag=True, help="Run the heavy stages on the Celery workers ([cluster], "
               "`dailybrief worker`); on by default with [cluster].enabled = true.")
+@click.option("--edition", "editions", multiple=True, help="Only this edition ([[editions]] name); repeat for more "
+              "(default: every edition, their sources fetched once).")
 @pass_ctx
-def run(ctx: Ctx, day: str | None, out_dir: str | None, no_fetch: bool, distributed: bool) -> None:
-    """Fetch, build, render and publish one edition."""
-    report, pipe = _run(ctx, _date(day, ctx.cfg), Path(out_dir) if out_dir else None, fetch=not no_fetch,
-                        distributed=distributed or ctx.cfg.cluster.enabled)
-    if report.status in ("empty", "failed") or not report.outputs or _undelivered(pipe):
+def run(ctx: Ctx, day: str | None, out_dir: str | None, no_fetch: bool, distributed: bool,
+        editions: tuple[str, ...]) -> None:
+    """Fetch, build, render and publish the edition (every edition of [[editions]], or those named)."""
+    done = _run(ctx, _date(day, ctx.cfg) if day is not None else None, Path(out_dir) if out_dir else None, fetch=not no_fetch,
+                distributed=distributed or ctx.cfg.cluster.enabled, names=list(editions) or None)
+    if any(one.run.status in ("empty", "failed") or not one.run.outputs or _undelivered(one.pipe) for one in done):
         raise SystemExit(1)
 
 
@@ -273,7 +290,7 @@ def fetch(ctx: Ctx) -> None:
             pipe = Pipeline(ctx.cfg, store, hooks)
             run = pipe.new_run(_today(ctx.cfg))
             with progress:
-                pipe.fetch(run)
+                pipe.fetch(run, union_sources(ctx.cfg.edition_configs()))  # every edition's sources
             summarise(pipe.finish(run, "degraded" if run.failures else "ok"))
             store.close()
             if run.count("fetch", "sources") and run.count("fetch", "failed") == run.count("fetch", "sources"):
@@ -286,25 +303,27 @@ def fetch(ctx: Ctx) -> None:
 @click.option("--date", "day", help="Edition date, YYYY-MM-DD (default: the latest edition whose cutoff has passed).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False),
               help="Folder for brief*.json (default: <output.dir>/<date>/).")
+@click.option("--edition", "edition", default=None, help=EDITION_HELP)
 @pass_ctx
-def build(ctx: Ctx, day: str | None, out_dir: str | None) -> None:
+def build(ctx: Ctx, day: str | None, out_dir: str | None, edition: str | None) -> None:
     """Cluster, rank and write the stored items of a day into brief*.json."""
-    d = _date(day, ctx.cfg)
-    folder = Path(out_dir) if out_dir else ctx.cfg.out_dir() / d.isoformat()
+    cfg = ctx.edition(edition)
+    d = _date(day, cfg)
+    folder = Path(out_dir) if out_dir else cfg.out_dir() / d.isoformat()
     try:
-        check_due(ctx.cfg, d, datetime.now(ctx.cfg.edition.tz))
+        check_due(cfg, d, datetime.now(cfg.edition.tz))
     except NotDueError as exc:
         raise click.ClickException(str(exc)) from None
     try:
         with _locked(ctx, "build"):
-            _build(ctx, d, folder)
+            _build(ctx, cfg, d, folder)
     except BusyError as exc:
         raise Busy(str(exc)) from exc
 
 
-def _build(ctx: Ctx, d: date, folder: Path) -> None:
+def _build(ctx: Ctx, cfg: config_mod.Config, d: date, folder: Path) -> None:
     store = ctx.store()
-    pipe = Pipeline(ctx.cfg, store)
+    pipe = Pipeline(cfg, store)
     run = pipe.new_run(d)
     try:
         briefs = pipe.build(run, d)
@@ -314,11 +333,11 @@ def _build(ctx: Ctx, d: date, folder: Path) -> None:
         raise SystemExit(1) from None
     folder.mkdir(parents=True, exist_ok=True)
     for b in briefs:
-        path = folder / f"{file_stem(b.language, ctx.cfg.edition.languages)}.json"
+        path = folder / f"{file_stem(b.language, cfg.edition.languages)}.json"
         write_atomic(path, render_json(b).encode("utf-8"))
         run.outputs[path.name] = str(path)
-        store.record_edition(d, b.language, run.id, str(path), brief_digest(b))
-    summarise(pipe.finish(run, "degraded" if run.failures else "ok"), ctx.cfg.writer.currency)
+        pipe.store.record_edition(d, b.language, run.id, str(path), brief_digest(b))
+    summarise(pipe.finish(run, "degraded" if run.failures else "ok"), cfg.writer.currency)
     store.close()
 
 
@@ -326,10 +345,12 @@ def _build(ctx: Ctx, d: date, folder: Path) -> None:
 @click.option("--date", "day", help="Edition date whose folder to render (default: the latest edition whose cutoff has passed).")
 @click.option("--dir", "folder", type=click.Path(file_okay=False, exists=True), help="Folder holding brief*.json.")
 @click.option("--format", "formats", multiple=True, type=click.Choice(config_mod.FORMATS), help="Formats (default: config).")
+@click.option("--edition", "edition", default=None, help=EDITION_HELP + " Not needed with --dir.")
 @pass_ctx
-def render(ctx: Ctx, day: str | None, folder: str | None, formats: tuple[str, ...]) -> None:
+def render(ctx: Ctx, day: str | None, folder: str | None, formats: tuple[str, ...], edition: str | None) -> None:
     """Render brief*.json into Markdown, HTML and PDF."""
-    where = Path(folder) if folder else ctx.cfg.out_dir() / _date(day, ctx.cfg).isoformat()
+    cfg = ctx.cfg if folder else ctx.edition(edition)
+    where = Path(folder) if folder else cfg.out_dir() / _date(day, cfg).isoformat()
     briefs = load_briefs(where)
     if not briefs:
         raise click.ClickException(f"no brief*.json in {where}; run `dailybrief build` first")
@@ -347,15 +368,17 @@ def render(ctx: Ctx, day: str | None, folder: str | None, formats: tuple[str, ..
 @click.option("--date", "day", help="Edition date, YYYY-MM-DD (default: the latest edition whose cutoff has passed).")
 @click.option("--explain", is_flag=True, help="Show how each story's score is made up.")
 @click.option("--limit", default=20, show_default=True, help="How many stories.")
+@click.option("--edition", "edition", default=None, help=EDITION_HELP)
 @pass_ctx
-def stories(ctx: Ctx, day: str | None, explain: bool, limit: int) -> None:
+def stories(ctx: Ctx, day: str | None, explain: bool, limit: int, edition: str | None) -> None:
     """List a day's stories with their scores: what the build made of the day, changing nothing.
 
     A day no build has clustered yet is clustered and ranked first (under the run lock).
     """
-    d = _date(day, ctx.cfg)
+    cfg = ctx.edition(edition)
+    d = _date(day, cfg)
     store = ctx.store()
-    pipe = Pipeline(ctx.cfg, store)
+    pipe = Pipeline(cfg, store)
     ranked = pipe.stored_stories(d)
     if ranked is None:
         try:
@@ -370,7 +393,7 @@ def stories(ctx: Ctx, day: str | None, explain: bool, limit: int) -> None:
                 pipe.finish(run, "ok")
         except BusyError as exc:
             raise Busy(str(exc)) from exc
-    titles = _brief_titles(store, d, ctx.cfg.edition.languages[0])
+    titles = _brief_titles(pipe.store, d, cfg.edition.languages[0])
     items = sum(len(s.items) for s in ranked)
     out.print(f"{d}: {items} items in {len(ranked)} stories "
               f"({sum(1 for s in ranked if len(s.outlets) > 1)} with more than one outlet, "
@@ -513,17 +536,20 @@ def eval_topics(labels_file: str) -> None:
               help="Folder holding the edition (default: <output.dir>/<date>/).")
 @click.option("--target", "targets", multiple=True, help="Only this [[publish]] target; repeat for more (default: all).")
 @click.option("--force", is_flag=True, help="Send again to targets that already have this edition.")
+@click.option("--edition", "edition_name", default=None, help=EDITION_HELP)
 @pass_ctx
-def publish(ctx: Ctx, day: str | None, folder: str | None, targets: tuple[str, ...], force: bool) -> None:
+def publish(ctx: Ctx, day: str | None, folder: str | None, targets: tuple[str, ...], force: bool,
+            edition_name: str | None) -> None:
     """Deliver an already-built edition to the [[publish]] targets, each once."""
-    cfg = ctx.cfg
+    cfg = ctx.edition(edition_name)
     known = {t.name: t for t in cfg.publish}
     for name in targets:
         if name not in known:
             raise click.BadParameter(f"no [[publish]] target is named '{name}'; yours: {', '.join(known) or 'none'}",
                                      param_hint="--target")
         if not known[name].editions:
-            raise click.BadParameter(f"'{name}' takes alerts only (editions = false)", param_hint="--target")
+            raise click.BadParameter(f"'{name}' takes alerts only (editions = false), or is not one of this edition's "
+                                     "targets ([[editions]] publish)", param_hint="--target")
     d = _date(day, cfg) if day or not folder else None
     where = Path(folder) if folder else cfg.out_dir() / d.isoformat()  # type: ignore[union-attr]
     if not any(t.editions and (not targets or t.name in targets) for t in cfg.publish):
@@ -551,16 +577,19 @@ def publish(ctx: Ctx, day: str | None, folder: str | None, targets: tuple[str, .
 @main.command()
 @click.option("--date", "day", help="Only this edition date, YYYY-MM-DD.")
 @click.option("--limit", default=50, show_default=True, help="How many rows without --date.")
+@click.option("--edition", "edition", default=None, help="Only this edition ([[editions]] name; default: all).")
 @pass_ctx
-def deliveries(ctx: Ctx, day: str | None, limit: int) -> None:
+def deliveries(ctx: Ctx, day: str | None, limit: int, edition: str | None) -> None:
     """List the delivery log: which edition went to which target, when, and what failed."""
     store = ctx.store()
-    rows = store.deliveries(_date(day, ctx.cfg) if day else None, limit)
+    names = [ctx.edition(edition).edition.name] if edition else ctx.cfg.edition_names()
+    rows = [r for n in names for r in store.scoped(n).deliveries(_date(day, ctx.cfg) if day else None, limit)]
     table = Table(title="deliveries")
     for col in ("edition", "target", "kind", "status", "attempts", "last attempt", "detail"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(r["edition"], r["target"], r["kind"] or "", r["status"], str(r["attempts"]),
+        table.add_row(edition_label(r["edition_name"], r["edition"]), r["target"], r["kind"] or "", r["status"],
+                      str(r["attempts"]),
                       (r["last_attempt"] or "")[:19], (r["error"] or r["detail"] or "")[:120])
     out.print(table)
 
@@ -616,12 +645,17 @@ def schedule(ctx: Ctx, now: bool) -> None:
     def report(run: RunReport) -> None:
         summarise(run)
 
-    sched = scheduler(cfg, ctx.config_path, report, now=now)
-    job = sched.get_job("daily")
-    tz = timezone_of(cfg)
-    first = job.trigger.get_next_fire_time(None, datetime.now(job.trigger.timezone))
-    console.print(f"dailybrief schedule: '{cfg.cron()}' in {tz}; next run at "
-                  f"{first:%Y-%m-%d %H:%M:%S %Z}. Ctrl-C (or SIGTERM) stops.")
+    try:
+        sched = scheduler(cfg, ctx.config_path, report, now=now)
+    except ConfigError as exc:
+        raise ConfigProblem(str(exc)) from exc
+    several = len(cfg.edition_names()) > 1
+    for (line, tz), names in schedules(cfg).items():
+        job = sched.get_job("daily") if sched.get_job(f"daily-{names[0]}") is None else sched.get_job(f"daily-{names[0]}")
+        first = job.trigger.get_next_fire_time(None, datetime.now(job.trigger.timezone))
+        console.print(f"dailybrief schedule: '{line}' in {tz}" + (f" ({', '.join(names)})" if several else "")
+                      + f"; next run at {first:%Y-%m-%d %H:%M:%S %Z}.")
+    console.print("Ctrl-C (or SIGTERM) stops.")
     serve(sched)
 
 
@@ -716,7 +750,8 @@ def runs(ctx: Ctx, limit: int, as_json: bool) -> None:
         table.add_column(col, overflow="fold")
     for r in items:
         stages = " ".join(f"{s.name}:{s.seconds:.1f}s" for s in r.stages)
-        table.add_row(r.started.isoformat()[:19], r.edition.isoformat(), r.status, stages, str(len(r.failures)))
+        table.add_row(r.started.isoformat()[:19], edition_label(r.name, r.edition), r.status, stages,
+                      str(len(r.failures)))
     out.print(table)
 
 
@@ -733,7 +768,7 @@ def demo(out_dir: str, day: str | None) -> None:
         ctx = Ctx(None)
         cfg = config_mod.from_dict({**demo_config(base), "storage": {"path": str(db.resolve())}})
         ctx._cfg = cfg
-        report, _ = _run(ctx, date.fromisoformat(day or DEMO_DATE), target)
+        report = _run(ctx, date.fromisoformat(day or DEMO_DATE), target)[0].run
     if report.status in ("empty", "failed") or not report.outputs:
         raise SystemExit(1)
     out.print(f"\nThe demo briefing is in {target.resolve()}/")

@@ -40,7 +40,7 @@ from .images import logo_problem
 from .ingest import sources as source_kinds
 from .ingest.http import FetchSettings
 from .netguard import parse_allow
-from .records import TIERS, Branding, Source
+from .records import DEFAULT_EDITION, TIERS, Branding, Source
 from .store import is_postgres, shown
 
 _S = TypeVar("_S")
@@ -156,6 +156,7 @@ class SourceConfig(_Model):
     enabled: bool = True
     comments: bool = True
     full_text: bool = False
+    tags: list[str] = Field(default_factory=list)  # what [[editions]] entries may name it by, besides its name
 
     @field_validator("url")
     @classmethod
@@ -190,6 +191,7 @@ class SourceConfig(_Model):
 
 DEFAULT_TITLES: dict[str, str] = {"zh": "AI 技术每日分析", "en": "AI Technology Daily"}
 _CUTOFF = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
 
 def parse_cutoff(v: str) -> tuple[int, int]:
@@ -210,12 +212,24 @@ class BeatConfig(_Model):
 
 
 class EditionConfig(_Model):
+    # The edition's name: its records in the store, and (with [[editions]]) its folder under [output].dir.
+    name: str = DEFAULT_EDITION
     # One title for every edition, or one per language: {zh = "…", en = "…"}.
     title: str | dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_TITLES))
     languages: list[Language] = Field(default_factory=lambda: list[Language](["zh"]), min_length=1)
     timezone: str = "Asia/Shanghai"
     # Edition D covers (cutoff on D-1, cutoff on D], local time in `timezone`: editions tile time.
     cutoff: str = "07:30"
+    # How many days one edition covers, up to its cutoff: 1 a daily, 7 a weekly (run it weekly: its cron).
+    days: int = Field(1, ge=1, le=31)
+
+    @field_validator("name")
+    @classmethod
+    def _slug(cls, v: str) -> str:
+        if not _SLUG.match(v):
+            raise ValueError("use a short slug of lower-case letters, digits, '-' and '_', e.g. name = \"ai-daily\"; "
+                             "it names the edition's folder and its records")
+        return v
 
     @field_validator("languages")
     @classmethod
@@ -250,11 +264,12 @@ class EditionConfig(_Model):
         return v.strip()
 
     def window(self, day: date) -> tuple[datetime, datetime]:
-        """(start, end] of edition `day`: from the cutoff on the day before to the cutoff on `day`."""
+        """(start, end] of edition `day`: from the cutoff `days` days before (the day before, for a daily) to the
+        cutoff on `day`."""
         hour, minute = parse_cutoff(self.cutoff)
         end_day, at = (day + timedelta(days=1), dtime(0)) if hour == 24 else (day, dtime(hour, minute))
         end = datetime.combine(end_day, at, tzinfo=self.tz)
-        start = datetime.combine(end_day - timedelta(days=1), at, tzinfo=self.tz)
+        start = datetime.combine(end_day - timedelta(days=self.days), at, tzinfo=self.tz)
         return start, end
 
     def due(self, now: datetime) -> date:
@@ -733,6 +748,12 @@ PublishConfig = Annotated[
 ]
 
 
+def _check_cron(v: str) -> str:
+    if v.strip():
+        cron_trigger(v, "UTC")
+    return v.strip()
+
+
 class ScheduleConfig(_Model):
     # minute hour day month day-of-week (a sixth field in front is seconds); empty: daily at [edition].cutoff
     cron: str = ""
@@ -745,9 +766,7 @@ class ScheduleConfig(_Model):
     @field_validator("cron")
     @classmethod
     def _cron(cls, v: str) -> str:
-        if v.strip():
-            cron_trigger(v, "UTC")
-        return v.strip()
+        return _check_cron(v)
 
     @field_validator("timezone")
     @classmethod
@@ -864,8 +883,36 @@ class RankConfig(_Model):
         return v
 
 
+# The keys of an [[editions]] entry that are its own; every other key is an [edition] key, replacing it whole.
+EDITION_OWN_KEYS = ("name", "sources", "publish", "branding", "cron")
+
+
+class EditionEntry(_Model):
+    """One [[editions]] entry: an edition of its own from the shared store and fetch. Its [edition] keys (title,
+    languages, timezone, cutoff, days, top_stories, roundup_items, beat) replace the top-level [edition]'s, each
+    whole; what it leaves out is the top-level value. ``Config.edition_configs`` checks and resolves it."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field(min_length=1)
+    sources: list[str] | None = None  # names or tags of [[sources]] entries; None: every source
+    publish: list[str] | None = None  # names of [[publish]] targets; None: every target
+    branding: dict[str, Any] = Field(default_factory=dict)  # [branding] keys, each over the top-level value
+    cron: str = ""  # its own schedule; empty: [schedule].cron, else daily at its cutoff
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, v: str) -> str:
+        return _check_cron(v)
+
+    @property
+    def edition_keys(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
 class Config(_Model):
     edition: EditionConfig = Field(default_factory=EditionConfig)
+    editions: list[EditionEntry] = Field(default_factory=list)
     branding: BrandingConfig = Field(default_factory=BrandingConfig)
     writer: WriterConfig = Field(default_factory=WriterConfig)
     verify: VerifyConfig = Field(default_factory=VerifyConfig)
@@ -885,6 +932,8 @@ class Config(_Model):
     base_dir: Path = Field(default_factory=Path.cwd, exclude=True)
     # `run --out`: the folder that holds this run's edition, and the default home of folder and site targets.
     out_override: Path | None = Field(None, exclude=True)
+    # An [[editions]] entry's config: the ids of the sources whose items it briefs (None: every stored item's).
+    source_ids: frozenset[str] | None = Field(None, exclude=True)
 
     @model_validator(mode="after")
     def _targets(self) -> Config:
@@ -910,6 +959,91 @@ class Config(_Model):
                 raise ConfigError("alerts.target", self.alerts.target,
                                   f"name an email or chat [[publish]] target (yours: {names})")
         return self
+
+    # -- editions ---------------------------------------------------------------------------------------------
+    def edition_configs(self) -> list[Config]:
+        """Every edition as a config of its own: this one alone without [[editions]], else one per entry, its
+        [edition], [branding], [[sources]] and [[publish]] narrowed to the entry's, and its output in
+        <output.dir>/<name>. Raises ConfigError naming the entry's key."""
+        if not self.editions:
+            return [self]
+        seen: set[str] = set()
+        out = []
+        for i, entry in enumerate(self.editions):
+            if entry.name in seen:
+                raise ConfigError(f"editions[{i}].name", entry.name,
+                                  "two editions share this name; give each its own (it names its folder and records)")
+            seen.add(entry.name)
+            out.append(self._edition_config(i, entry))
+        for i, target in enumerate(self.publish):
+            if isinstance(target, FolderTarget | SiteTarget) and target.path:
+                sharing = [c.edition.name for c in out if any(t.name == target.name and t.editions for t in c.publish)]
+                if len(sharing) > 1:
+                    raise ConfigError(f"publish[{i}].path", target.path, f"editions {' and '.join(sharing)} would all "
+                                      "write their files here, the same names over each other; give each edition its "
+                                      "own target ([[editions]] publish = [...]), or leave path out (each edition's "
+                                      "then lives in <output.dir>/<name>/)")
+        if self.review.required and len(out) > 1:
+            raise ConfigError("review.required", True, "the editor's desk holds one edition's drafts; with several "
+                              "[[editions]] set [review].required = false (each edition then publishes at once)")
+        return out
+
+    def edition_names(self) -> list[str]:
+        return [e.name for e in self.editions] if self.editions else [self.edition.name]
+
+    def for_edition(self, name: str | None) -> Config:
+        """The config of edition `name`; with None, the one edition (an error naming them when there are several)."""
+        configs = self.edition_configs()
+        if name is None:
+            if len(configs) > 1:
+                raise ConfigError("--edition", None, f"this config has {len(configs)} editions; name one with "
+                                  f"--edition ({', '.join(self.edition_names())})")
+            return configs[0]
+        found = next((c for c in configs if c.edition.name == name), None)
+        if found is None:
+            raise ConfigError("--edition", name, f"no such edition; use one of {', '.join(self.edition_names())}")
+        return found
+
+    def _edition_config(self, i: int, entry: EditionEntry) -> Config:
+        key = f"editions[{i}]"
+        edition = _sub_model(EditionConfig, {**self.edition.model_dump(), **entry.edition_keys, "name": entry.name},
+                             key)
+        branding = _sub_model(BrandingConfig, {**self.branding.model_dump(), **entry.branding}, f"{key}.branding")
+        sources = self.sources
+        if entry.sources is not None:
+            known = {s.name for s in self.sources} | {t for s in self.sources for t in s.tags}
+            bad = [ref for ref in entry.sources if ref not in known]
+            if bad:
+                tags = sorted({t for s in self.sources for t in s.tags})
+                raise ConfigError(f"{key}.sources", bad[0], "no [[sources]] entry has this name or tag; name sources "
+                                  f"by name ({', '.join(s.name for s in self.sources) or 'none configured'})"
+                                  + (f" or tag ({', '.join(tags)})" if tags else "")
+                                  + ", or leave sources out for all of them")
+            wanted = set(entry.sources)
+            sources = [s for s in self.sources if s.name in wanted or wanted & set(s.tags)]
+            update_ids: frozenset[str] | None = frozenset(s.to_source().id for s in sources)
+        else:
+            update_ids = None
+        if not any(s.enabled for s in sources):
+            raise ConfigError(f"{key}.sources", entry.sources, "the edition has no enabled source; name at least one "
+                              "enabled [[sources]] entry")
+        publish = self.publish
+        if entry.publish is not None:
+            names = {t.name for t in self.publish}
+            bad = [n for n in entry.publish if n not in names]
+            if bad:
+                raise ConfigError(f"{key}.publish", bad[0], "no [[publish]] target has this name; use "
+                                  f"{', '.join(sorted(names)) or 'none configured'}, or leave publish out for all")
+            # The others stay (an alert target is looked up by name) but get none of this edition.
+            publish = [t if t.name in entry.publish else t.model_copy(update={"editions": False}) for t in self.publish]
+        update: dict[str, Any] = {
+            "edition": edition, "branding": branding, "sources": sources, "publish": publish, "editions": [],
+            "output": self.output.model_copy(update={"dir": str(self.out_dir() / entry.name)}),
+            "source_ids": update_ids,
+        }
+        if entry.cron:
+            update["schedule"] = self.schedule.model_copy(update={"cron": entry.cron})
+        return self.model_copy(update=update)
 
     def cron(self) -> str:
         """The schedule's crontab line: [schedule].cron, else every day at the edition's cutoff."""
@@ -952,6 +1086,20 @@ class Config(_Model):
             p = Path(target.path).expanduser()
             return p if p.is_absolute() else Path.cwd() / p
         return (self.out_override or self.out_dir()) / ("site" if target.kind == "site" else "editions")
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _sub_model(cls: type[_M], data: dict[str, Any], prefix: str) -> _M:
+    """Validate a section an [[editions]] entry builds; an error names the entry's key."""
+    try:
+        return cls.model_validate(data)
+    except ValidationError as err:
+        inner = _config_error(err, data)
+        raise ConfigError(f"{prefix}.{inner.key}", inner.value, inner.fix) from None
+    except ConfigError as exc:
+        raise ConfigError(f"{prefix}.{exc.key.removeprefix('edition.')}", exc.value, exc.fix) from None
 
 
 def user_dir() -> Path:
@@ -1048,7 +1196,7 @@ def load(path: str | os.PathLike[str] | None = None) -> Config:
     return from_dict(data, base)
 
 
-_COMMON_KEYS = ("name", "kind", "url", "tier", "language", "enabled", "comments", "full_text")
+_COMMON_KEYS = ("name", "kind", "url", "tier", "language", "enabled", "comments", "full_text", "tags")
 
 
 def _check_source_options(cfg: Config) -> None:
@@ -1090,6 +1238,9 @@ def from_dict(data: dict[str, Any], base: Path | None = None) -> Config:
     if base is not None:
         cfg.base_dir = base
     _check_paths(cfg)
+    if cfg.editions:
+        for i, edition in enumerate(cfg.edition_configs()):  # each [[editions]] entry checked now, not mid-run
+            _check_logo(edition.branding.logo, edition.base_dir, f"editions[{i}].branding.logo")
     register_secrets(cfg)
     return cfg
 
@@ -1113,12 +1264,7 @@ def _check_paths(cfg: Config) -> None:
                                   f"no such file ({found}); give the PEM file of the CA that signed the SMTP "
                                   "server's certificate, or leave it empty for the system's CAs")
             target.ca_file = str(found)  # type: ignore[union-attr]
-    logo = cfg.branding.logo
-    if logo:
-        path = Path(logo).expanduser()
-        problem = logo_problem(path if path.is_absolute() else cfg.base_dir / path)
-        if problem:
-            raise ConfigError("branding.logo", logo, problem)
+    _check_logo(cfg.branding.logo, cfg.base_dir, "branding.logo")
     out = cfg.out_dir()
     for folder in (out, *out.parents):
         if folder.exists():
@@ -1126,6 +1272,14 @@ def _check_paths(cfg: Config) -> None:
                 raise ConfigError("output.dir", cfg.output.dir,
                                   f"{folder} is a file, not a folder; point output.dir at a folder (or a new path)")
             break
+
+
+def _check_logo(logo: str, base: Path, key: str) -> None:
+    if logo:
+        path = Path(logo).expanduser()
+        problem = logo_problem(path if path.is_absolute() else base / path)
+        if problem:
+            raise ConfigError(key, logo, problem)
 
 
 def register_secrets(cfg: Config) -> None:

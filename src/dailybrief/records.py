@@ -20,6 +20,7 @@ TIERS: tuple[str, ...] = ("official", "press", "community", "paper", "code")  # 
 # The same kinds, most authoritative first: the order a story's items are clustered, deduplicated, cited and
 # charted in (the one tier order; config's tier weights say how much each counts in ranking).
 AUTHORITY: tuple[str, ...] = ("official", "press", "paper", "code", "community")
+DEFAULT_EDITION = "daily"  # the name of the edition [edition] describes, unless [edition].name says otherwise
 _AUTHORITY_RANK = {tier: rank for rank, tier in enumerate(AUTHORITY)}
 
 
@@ -264,7 +265,8 @@ class StageReport:
 
 @dataclass(slots=True)
 class RunReport:
-    """The record of one run: its stages, counts, failures and outputs."""
+    """The record of one run of one edition (``name``, of ``edition``'s date): its stages, counts, failures and
+    outputs."""
 
     id: str
     edition: date
@@ -274,6 +276,7 @@ class RunReport:
     outputs: dict[str, str] = field(default_factory=dict)
     status: str = "running"
     finished: datetime | None = None
+    name: str = DEFAULT_EDITION  # the edition ([edition].name, or an [[editions]] entry's)
 
     def count(self, stage: str, key: str) -> int | float:
         for s in self.stages:

@@ -112,7 +112,7 @@ def test_a_crashed_scheduled_run_alerts(server, good_feed: str, monkeypatch: pyt
         f'[[publish]]\nkind = "webhook"\nname = "ops"\nurl = "{server.base}/plain-ops/alerts"\neditions = false\n'
         'link = "https://brief.example.org/{date}/"\nretries = 0\n[alerts]\ntarget = "ops"\n', "utf-8")
 
-    def boom(self: Pipeline, day: date, out: Path | None = None, fetch: bool = True) -> None:
+    def boom(self: Pipeline, day: date, *args: object, **kwargs: object) -> None:  # however the run is called
         raise RuntimeError("disk on fire")
 
     monkeypatch.setattr(Pipeline, "run", boom)

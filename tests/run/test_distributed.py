@@ -229,3 +229,53 @@ def test_a_reviewed_distributed_run_stops_at_a_draft_on_postgresql_and_approval_
         assert Desk(store).draft(DAY).status == "published"  # type: ignore[union-attr]
     finally:
         store.close()
+
+
+def test_each_edition_of_several_is_built_by_the_workers_as_in_one_process(feeds, broker, tmp_path: Path) -> None:
+    """[[editions]]: one fetch fanned out for all, then a chord (and release) per edition; each edition's files the
+    same, byte for byte, as a single-process run of the same editions."""
+    from dailybrief.run.editions import plan, run_editions
+
+    def editions(root: Path) -> dict[str, Any]:
+        data = settings(feeds.base, root / "db.sqlite", broker)  # type: ignore[attr-defined]
+        english = [s["name"] for s in data["sources"] if s.get("language", "en") == "en"]
+        data["editions"] = [{"name": "ai"},
+                            {"name": "english", "sources": english, "languages": ["en"], "title": "AI in English",
+                             "publish": []}]  # the archive folder is the first edition's
+        return data
+
+    def run_all(root: Path, distributed: bool) -> list[Any]:
+        cfg = config.load(str(root / "dailybrief.toml"))
+        store = Store.open(cfg.db_url())
+        try:
+            return run_editions(plan(cfg, day=DAY), store, root / "out", distributed=distributed)
+        finally:
+            store.close()
+
+    one_root, many_root = tmp_path / "one", tmp_path / "many"
+    for root in (one_root, many_root):
+        root.mkdir()
+        (root / "dailybrief.toml").write_text(toml_text(editions(root)), "utf-8")
+    single_runs = run_all(one_root, distributed=False)
+    assert [(r.run.name, r.run.status) for r in single_runs] == [("ai", "ok"), ("english", "ok")], \
+        [r.run.failures for r in single_runs]
+    cfg = config.load(str(many_root / "dailybrief.toml"))
+    env = {**os.environ, "DAILYBRIEF_HOME": str(many_root / "home"), "PYTHONPATH": os.pathsep.join(
+        [str(Path(__file__).resolve().parents[2] / "src"), os.environ.get("PYTHONPATH", "")])}
+    env.pop("DAILYBRIEF_BROKER", None)
+    app = configure(cfg)
+    app.control.purge()
+    with workers(many_root / "dailybrief.toml", env, many_root, ["w1"]) as pool:
+        wait_for(lambda: len(app.control.ping(timeout=1.0) or []) >= 1, 120, "the worker to answer")
+        many = run_all(many_root, distributed=True)
+        log = pool.log("w1")
+    assert [(r.run.name, r.run.status) for r in many] == [("ai", "ok"), ("english", "ok")], \
+        [r.run.failures for r in many]
+    for name, files in (("ai", EDITIONS), ("english", ("brief.json",))):
+        for f in files:
+            assert (one_root / "out" / name / f).read_bytes() == (many_root / "out" / name / f).read_bytes(), (name, f)
+    assert not (many_root / "out" / "english" / "brief.en.json").exists()
+    # The first edition's run fetched for both; each edition was built and released by a task of its own.
+    assert [s.name for s in many[0].run.stages].count("fetch") == 4
+    assert "fetch_tasks" not in [s.name for s in many[1].run.stages]
+    assert log.count("dailybrief.build_edition") >= 2 and log.count("dailybrief.release_edition") >= 2

@@ -31,7 +31,7 @@ def desk(click_ctx: click.Context, host: str, port: int, plain_http_cookie: bool
     if click_ctx.invoked_subcommand is not None:
         return
 
-    cfg = click_ctx.obj.cfg
+    cfg = click_ctx.obj.edition(None)  # the desk holds one edition's drafts ([[editions]]: review is refused)
     out.print(f"the desk is at http://{host}:{port}/ (database {cfg.db_path()})")
     serve(cfg, host, port, secure_cookie=not plain_http_cookie)
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import redact
 from ..errors import DailybriefError, NotConfigured
+from ..store import edition_label
 from .delivery import make_target
 
 if TYPE_CHECKING:
@@ -76,7 +77,8 @@ def notify_run(cfg: Config, store: Store, run: RunReport) -> str:
     name = cfg.alerts.target
     if store.alert_sent(run.id, name):
         return f"alert already sent to {name}"
-    subject = f"[dailybrief] {run.edition} {run.status}: {', '.join(reasons(run)) or run.status} (run {run.id})"
+    subject = (f"[dailybrief] {edition_label(run.name, run.edition)} {run.status}: "
+               f"{', '.join(reasons(run)) or run.status} (run {run.id})")
     lines = list(dict.fromkeys(run.failures)) or [f"the run ended {run.status}"]
     try:
         detail = send_alert(cfg, subject, lines)

@@ -10,6 +10,10 @@
                                                                         with [review] required, build_edition
                                                                         keeps a draft for the desk instead
 
+Several editions ([[editions]], run/editions.py): the first edition's run sends the fetch shards of every edition's
+sources, and each edition is its own chord (the embedding batches of what has no vector yet, then its build as the
+callback) and release, named by the edition, so a worker builds it from that edition's config and records.
+
 Exactly once under failure: every task is idempotent and acknowledged late (``task_acks_late``), so a task whose
 worker died (SIGKILL, a lost machine) is given to another worker after ``[cluster].visibility_timeout`` and run
 again. Items are keyed by content-hash ids and inserted with INSERT OR IGNORE, embeddings and signatures by item
@@ -35,7 +39,7 @@ from celery.signals import worker_process_init
 from ..config import Config
 from ..errors import ConfigError, DailybriefError, NoBriefError
 from ..publish.base import Delivery
-from ..records import RunReport, StageReport, brief_from_dict
+from ..records import DEFAULT_EDITION, RunReport, Source, StageReport, brief_from_dict
 from ..store import Store, utcnow
 from ..stories import cluster as cluster_stage
 from ..stories.embed import USEEmbedder, cache_key, embed_items
@@ -76,14 +80,16 @@ class _Worker:
     store: Store | None = None
     embedder: USEEmbedder | None = None
 
-    def pipeline(self) -> Pipeline:
+    def pipeline(self, edition: str | None = None) -> Pipeline:
+        """A pipeline for the worker's config, or for edition `edition` of it (its sources, beat, targets, records)."""
         if self.cfg is None:
             raise ConfigError("cluster", "", "a dailybrief task ran outside `dailybrief worker`; start workers "
                               "with `dailybrief --config FILE worker`")
         if self.store is None or self.pid != os.getpid():
             self.store, self.pid = Store.open(self.cfg.db_url()), os.getpid()
             self.embedder = USEEmbedder(threads=1, workers=1)
-        return Pipeline(self.cfg, self.store, embedder=self.embedder, record=False)
+        cfg = self.cfg if edition is None else self.cfg.for_edition(edition)
+        return Pipeline(cfg, self.store, embedder=self.embedder, record=False)
 
 
 _WORKER = _Worker()
@@ -130,8 +136,8 @@ class _Part:
         return asdict(cls(stages=[asdict(s) for s in run.stages], failures=run.failures, outputs=run.outputs, **more))
 
 
-def _scratch(run_id: str, day: str) -> RunReport:
-    return RunReport(id=run_id, edition=date.fromisoformat(day), started=utcnow())
+def _scratch(run_id: str, day: str, edition: str = DEFAULT_EDITION) -> RunReport:
+    return RunReport(id=run_id, edition=date.fromisoformat(day), started=utcnow(), name=edition)
 
 
 @app.task(name="dailybrief.fetch_shard")
@@ -155,10 +161,10 @@ def embed_batch(item_ids: list[str]) -> dict[str, float]:
 
 
 @app.task(name="dailybrief.build_edition")
-def build_edition(_embedded: Any, run_id: str, day: str, fetch: bool) -> dict[str, Any]:
+def build_edition(_embedded: Any, run_id: str, day: str, fetch: bool, edition: str | None = None) -> dict[str, Any]:
     """An edition's clustering, ranking and writing, once its items are embedded (the chord's callback)."""
-    pipe = _WORKER.pipeline()
-    run = _scratch(run_id, day)
+    pipe = _WORKER.pipeline(edition)
+    run = _scratch(run_id, day, pipe.cfg.edition.name)
     batches = _embedded if isinstance(_embedded, list) else []
     run.stages.append(StageReport("embed", round(sum(b["seconds"] for b in batches), 3),  # the tasks' time, summed
                                   {"items": sum(int(b["items"]) for b in batches), "tasks": len(batches)}))
@@ -179,12 +185,13 @@ def build_edition(_embedded: Any, run_id: str, day: str, fetch: bool) -> dict[st
 
 
 @app.task(name="dailybrief.release_edition")
-def release_edition(built: dict[str, Any], run_id: str, day: str, out: str | None) -> dict[str, Any]:
+def release_edition(built: dict[str, Any], run_id: str, day: str, out: str | None,
+                    edition: str | None = None) -> dict[str, Any]:
     """Render an edition, place it and deliver it to every target, each once (the delivery log)."""
     if built["error"] or built["draft"] or not built["briefs"]:
         return built
-    pipe = _WORKER.pipeline()
-    run = _scratch(run_id, day)
+    pipe = _WORKER.pipeline(edition)
+    run = _scratch(run_id, day, pipe.cfg.edition.name)
     try:
         pipe.release(run, run.edition, [brief_from_dict(b) for b in built["briefs"]], Path(out) if out else None)
     except DailybriefError as exc:
@@ -205,18 +212,20 @@ def _batches(ids: list[str], size: int) -> list[list[str]]:
 
 
 def run_distributed(pipe: Pipeline, day: date, out: Path | None = None, fetch: bool = True,
-                    now: datetime | None = None) -> RunReport:
-    """Pipeline.run with the heavy stages on the workers: the same edition, the same record, the same exit."""
+                    now: datetime | None = None, sources: list[Source] | None = None) -> RunReport:
+    """Pipeline.run with the heavy stages on the workers: the same edition, the same record, the same exit.
+    ``sources`` as for Pipeline.run: what to fetch (default: the edition's enabled sources; [] none)."""
     cfg = pipe.cfg
     check_due(cfg, day, now or utcnow())
     configure(cfg)
     run = pipe.new_run(day)
     wait = cfg.cluster.wait
+    name = cfg.edition.name
+    todo = cfg.enabled_sources() if sources is None else sources
 
     def stages() -> str | None:
-        if fetch:
-            sources = cfg.enabled_sources()
-            shards = _batches([s.id for s in sources], cfg.cluster.fetch_shard)
+        if fetch and todo:
+            shards = _batches([s.id for s in todo], cfg.cluster.fetch_shard)
             with pipe.stage(run, "fetch_tasks") as rep:  # the wall time of the fan-out; each shard's stages follow
                 parts = group(fetch_shard.s(run.id, day.isoformat(), shard) for shard in shards).apply_async().get(
                     timeout=wait) if shards else []
@@ -234,9 +243,9 @@ def run_distributed(pipe: Pipeline, day: date, out: Path | None = None, fetch: b
             pipe.dedup(run, pipe.store.items(sorted(new)))
         with pipe.stage(run, "edition_tasks") as rep:  # embedding batches, then the edition's build and release
             batches = _batches(_unembedded(pipe, day), cfg.cluster.embed_batch)
-            body = build_edition.s(run.id, day.isoformat(), fetch)
+            body = build_edition.s(run.id, day.isoformat(), fetch, name)
             head = chord([embed_batch.s(b) for b in batches], body) if batches else body.clone(args=(0,))
-            flow = head | release_edition.s(run.id, day.isoformat(), str(out) if out else None)
+            flow = head | release_edition.s(run.id, day.isoformat(), str(out) if out else None, name)
             part = flow.apply_async().get(timeout=wait)
             rep.counts = {"embed_tasks": len(batches)}
         _merge(run, part)

@@ -110,7 +110,10 @@ def check_due(cfg: Config, day: date, now: datetime) -> None:
 
 
 def missed_editions(cfg: Config, store: Store, day: date) -> list[date]:
-    """Days in the week before `day`, after the first edition ever written, that have no edition."""
+    """Days in the week before `day`, after the first edition ever written, that have no edition (a daily's: an
+    edition of several days, a weekly, has no missed days to name)."""
+    if cfg.edition.days > 1:
+        return []
     written = store.edition_days(day - timedelta(days=MISSED_LOOKBACK_DAYS), day)
     first = store.first_edition()
     if first is None:
@@ -131,7 +134,8 @@ class Pipeline:
         # (eval days: a briefing published at 09:00 saw only what was out by then).
         self.as_of = as_of
         self.span = span  # with as_of: how far back from that moment the window reaches (eval days)
-        self.store = store
+        name = cfg.edition.name  # the edition's own records: its runs, stories, deliveries
+        self.store = store if store.edition_name == name else store.scoped(name)
         self.hooks = hooks or Hooks()
         self._embedder = embedder
         self.deliveries: list[Delivery] = []  # what the last publish stage did, target by target
@@ -152,7 +156,7 @@ class Pipeline:
         recovered = self.recover()
         started = utcnow()
         run_id = hashlib.sha256(f"{day}|{started.isoformat()}".encode()).hexdigest()[:16]
-        run = RunReport(id=run_id, edition=day, started=started)
+        run = RunReport(id=run_id, edition=day, started=started, name=self.cfg.edition.name)
         run.failures.extend(recovered)
         self.store.save_run(run)
         return run
@@ -190,8 +194,8 @@ class Pipeline:
         return end - self.span, end
 
     # -- stages ---------------------------------------------------------------
-    def fetch(self, run: RunReport) -> list[Item]:
-        _, new = self.fetch_and_store(run, self.cfg.enabled_sources())
+    def fetch(self, run: RunReport, sources: list[Source] | None = None) -> list[Item]:
+        _, new = self.fetch_and_store(run, self.cfg.enabled_sources() if sources is None else sources)
         self.dedup(run, new)
         return new
 
@@ -280,14 +284,14 @@ class Pipeline:
     def stories(self, run: RunReport, day: date) -> list[Story]:
         start, end = self.window(day)
         with self.stage(run, "cluster") as rep:
-            items = self._bounded(self.store.items_between(start, end))
+            tracker = self.tracker()
+            items = self._bounded(tracker.edition_items(self.store.items_between(start, end)))
             if not items:
                 raise NoBriefError(
                     f"no items published after {start:%Y-%m-%d %H:%M} and up to {end:%Y-%m-%d %H:%M} "
                     f"({self.cfg.edition.timezone}), the window of the edition of {day}; fetch first, or pick a "
                     "--date that has news"
                 )
-            tracker = self.tracker()
             caught_up = tracker.catch_up(day, self.window)
             stories, counts = tracker.cluster_day(day, items)
             rep.counts = {"items": len(items), "stories": len(stories),
@@ -322,7 +326,7 @@ class Pipeline:
         return None if stories is None else self._rank(stories, day)
 
     def tracker(self) -> StoryTracker:
-        return StoryTracker(self.store, self.embedder, self.cfg.clustering)
+        return StoryTracker(self.store, self.embedder, self.cfg.clustering, self.cfg.source_ids)
 
     def beat(self, stories: list[Story]) -> int:
         """Set each story's relevance to the edition's beat; the number off the beat."""
@@ -504,14 +508,18 @@ class Pipeline:
                 shutil.rmtree(stale, ignore_errors=True)
         return notes
 
-    def run(self, day: date, out: Path | None = None, fetch: bool = True, now: datetime | None = None) -> RunReport:
-        """Write, render and publish edition `day`; NotDueError (before any work) while its window is open."""
+    def run(self, day: date, out: Path | None = None, fetch: bool = True, now: datetime | None = None,
+            sources: list[Source] | None = None) -> RunReport:
+        """Write, render and publish edition `day`; NotDueError (before any work) while its window is open.
+
+        ``sources``: what this run fetches (default: the edition's enabled sources; [] fetches none, as the
+        second edition of one run does: run_editions fetched them all once)."""
         check_due(self.cfg, day, now or utcnow())
         run = self.new_run(day)
 
         def stages() -> str | None:
-            if fetch:
-                self.fetch(run)
+            if fetch and sources != []:
+                self.fetch(run, sources)
             ranked = self.stories(run, day)
             if fetch:
                 self.comments(run, ranked)

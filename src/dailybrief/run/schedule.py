@@ -11,6 +11,11 @@ one database never overlap. The operating system (or the server, when the connec
 drops the lock when its process ends, so a crashed run never leaves a stale lock behind.
 A scheduled run that gets the lock after another scheduler has run the same edition since its
 window closed does nothing: two schedulers on one store never run an edition twice.
+
+Several editions ([[editions]]): one job per distinct schedule (crontab line and time zone; an edition's own
+``cron``, else [schedule].cron, else daily at its cutoff), which runs the editions it has with one fetch
+(run/editions.py), each edition's date the latest its own window has closed; each edition is checked, retried
+and recorded on its own.
 """
 
 from __future__ import annotations
@@ -36,14 +41,14 @@ from ..cron import cron_trigger
 from ..errors import BusyError, DailybriefError
 from ..publish import alerts
 from ..publish.base import load_edition
-from ..store import Store, advisory_lock, is_postgres
-from .distributed import run_distributed
+from ..store import Store, advisory_lock, edition_label, is_postgres
+from .editions import run_editions
 from .pipeline import Pipeline, registered_review
 
 if TYPE_CHECKING:
     from ..records import RunReport
 
-__all__ = ["daily_job", "lock_path", "retry_job", "run_lock", "scheduler", "serve", "timezone_of"]
+__all__ = ["daily_job", "lock_path", "retry_job", "run_lock", "scheduler", "schedules", "serve", "timezone_of"]
 
 log = logging.getLogger(__name__)
 
@@ -97,42 +102,51 @@ def _already_run(cfg: Config, store: Store, day: date) -> dict[str, Any] | None:
     if any: a scheduler that gets the lock after another one ran the edition leaves it alone (its own
     cron firing again within one edition still runs it again)."""
     closed = cfg.edition.window(day)[1]
-    return next((r for r in store.iter_rows("SELECT id, status, started, pid FROM runs WHERE edition = :e",
-                                            {"e": day.isoformat()})
+    return next((r for r in store.iter_rows("SELECT id, status, started, pid FROM runs WHERE edition = :e AND "
+                                            "edition_name = :n", {"e": day.isoformat(), "n": cfg.edition.name})
                  if r["status"] in ("ok", "degraded", "draft", "running") and r["pid"] != os.getpid()
                  and datetime.fromisoformat(r["started"]) >= closed), None)
 
 
-def _failed_targets(store: Store, day: date) -> list[str]:
-    return [r["target"] for r in store.deliveries(day) if r["status"] == "failed"]
+def _failed_targets(store: Store, cfg: Config, day: date) -> list[str]:
+    return [r["target"] for r in store.scoped(cfg.edition.name).deliveries(day) if r["status"] == "failed"]
 
 
 def daily_job(config_path: str | None, report: Callable[[RunReport], None] | None = None,
-              sched: BlockingScheduler | None = None) -> RunReport | None:
-    """One scheduled run: fresh config, lock, today's edition in the edition's time zone.
+              sched: BlockingScheduler | None = None, names: list[str] | None = None) -> RunReport | None:
+    """One scheduled run: fresh config, lock, each edition's latest due date in its own time zone, the editions
+    (the named ones, else all) fetched once.
 
-    Returns the RunReport (None when the lock was busy or the config broke).
-    Nothing escapes: the scheduler must live to run tomorrow. With ``sched``,
-    targets that failed are queued for a retry (see ``retry_job``).
+    Returns the first edition's RunReport (None when the lock was busy, the config broke or no edition was left
+    to run); ``report`` gets each edition's. Nothing escapes: the scheduler must live to run tomorrow. With
+    ``sched``, targets that failed are queued for a retry (see ``retry_job``).
     """
     try:
         cfg = config_mod.load(config_path)
+        configs = [cfg.for_edition(n) for n in names] if names else cfg.edition_configs()
     except DailybriefError as exc:
         log.error("scheduled run skipped: %s", exc)
         return None
-    day: date = cfg.edition.due(datetime.now(cfg.edition.tz))  # the edition whose window has just closed
+    # The edition whose window has just closed, of each edition.
+    todo: list[tuple[Config, date]] = [(c, c.edition.due(datetime.now(c.edition.tz))) for c in configs]
+    day = todo[0][1]
+    failed: dict[str, list[str]] = {}
     try:
         with run_lock(lock_path(cfg), "scheduled run"):
             store = Store.open(cfg.db_url())
             try:
-                done = _already_run(cfg, store, day)
-                if done is not None:
+                left = []
+                for c, d in todo:
+                    done = _already_run(c, store.scoped(c.edition.name), d)
+                    if done is None:
+                        left.append((c, d))
+                        continue
                     log.info("edition %s was already run by another process (run %s, %s); not running it again",
-                             day, done["id"], done["status"])
+                             edition_label(c.edition.name, d), done["id"], done["status"])
+                if not left:
                     return None
-                pipe = Pipeline(cfg, store)
-                run = run_distributed(pipe, day) if cfg.cluster.enabled else pipe.run(day)
-                failed = _failed_targets(store, day)
+                runs = run_editions(left, store, distributed=cfg.cluster.enabled)
+                failed = {c.edition.name: _failed_targets(store, c, d) for c, d in left}
             finally:
                 store.close()
     except BusyError as exc:
@@ -142,32 +156,35 @@ def daily_job(config_path: str | None, report: Callable[[RunReport], None] | Non
         log.exception("scheduled run for %s crashed", day)
         alerts.notify_crash(cfg, day, exc)
         return None
-    if report:
-        report(run)
-    if sched is not None and failed:
-        _queue_retry(sched, cfg, config_path, day, 1, failed, report)
-    return run
+    for one, (c, d) in zip(runs, left, strict=True):
+        if report:
+            report(one.run)
+        if sched is not None and failed[c.edition.name]:
+            _queue_retry(sched, c, config_path, d, 1, failed[c.edition.name], report)
+    return runs[0].run
 
 
 def _queue_retry(sched: BlockingScheduler, cfg: Config, config_path: str | None, day: date, attempt: int,
                  failed: list[str], report: Callable[[RunReport], None] | None) -> None:
+    """Queue a retry of edition `cfg`'s failed targets (an [[editions]] entry's config names its edition)."""
     if attempt > cfg.schedule.retries:
         log.warning("publish targets %s still failing for %s after %d retries; `dailybrief publish --date %s` "
                     "tries again", ", ".join(failed), day, cfg.schedule.retries, day)
         return
 
     when = datetime.now(ZoneInfo(timezone_of(cfg))) + timedelta(minutes=cfg.schedule.retry_minutes)
-    sched.add_job(retry_job, DateTrigger(when), args=(config_path, day, attempt, sched, report),
-                  id=f"retry-{day}-{attempt}", replace_existing=True, misfire_grace_time=None)
+    name = cfg.edition.name
+    sched.add_job(retry_job, DateTrigger(when), args=(config_path, day, attempt, sched, report, name),
+                  id=f"retry-{name}-{day}-{attempt}", replace_existing=True, misfire_grace_time=None)
     log.info("publish targets %s failed for %s; retry %d of %d at %s", ", ".join(failed), day, attempt,
              cfg.schedule.retries, when.strftime("%H:%M:%S"))
 
 
 def retry_job(config_path: str | None, day: date, attempt: int, sched: BlockingScheduler | None = None,
-              report: Callable[[RunReport], None] | None = None) -> RunReport | None:
+              report: Callable[[RunReport], None] | None = None, edition: str | None = None) -> RunReport | None:
     """Publish an edition again to the targets that failed; the delivery log keeps the others from a second copy."""
     try:
-        cfg = config_mod.load(config_path)
+        cfg = config_mod.load(config_path).for_edition(edition)
     except DailybriefError as exc:
         log.error("publish retry for %s skipped: %s", day, exc)
         return None
@@ -176,13 +193,13 @@ def retry_job(config_path: str | None, day: date, attempt: int, sched: BlockingS
         with run_lock(lock_path(cfg), "publish retry"):
             store = Store.open(cfg.db_url())
             try:
-                failed = _failed_targets(store, day)
+                failed = _failed_targets(store, cfg, day)
                 if failed:
                     pipe = Pipeline(cfg, store)
                     run = pipe.new_run(day)
                     pipe.publish_edition(run, load_edition(cfg.out_dir() / day.isoformat(), day), failed)
                     pipe.finish_and_alert(run, "degraded" if run.failures else "ok")
-                still = _failed_targets(store, day)
+                still = _failed_targets(store, cfg, day)
             finally:
                 store.close()
     except DailybriefError as exc:  # busy, or the edition's folder is gone: try again later
@@ -206,9 +223,13 @@ def scheduler(cfg: Config, config_path: str | None, report: Callable[[RunReport]
     """
     tz = ZoneInfo(timezone_of(cfg))
     sched = BlockingScheduler(timezone=tz)
-    sched.add_job(daily_job, cron_trigger(cfg.cron(), tz), args=(config_path, report, sched), id="daily",
-                  name="dailybrief daily run", max_instances=1, coalesce=True,
-                  misfire_grace_time=cfg.schedule.misfire_grace_minutes * 60)
+    jobs = schedules(cfg)
+    for k, ((line, zone), names) in enumerate(jobs.items()):
+        # One job for all (the usual case, "daily"); else one per schedule, named by its first edition.
+        job_id, only = ("daily", None) if len(jobs) == 1 else ("daily" if k == 0 else f"daily-{names[0]}", names)
+        sched.add_job(daily_job, cron_trigger(line, ZoneInfo(zone)), args=(config_path, report, sched, only),
+                      id=job_id, name=f"dailybrief run of {', '.join(names)}", max_instances=1, coalesce=True,
+                      misfire_grace_time=cfg.schedule.misfire_grace_minutes * 60)
     if now:
         sched.add_job(daily_job, args=(config_path, report, sched), id="now", name="dailybrief run at start",
                       max_instances=1)
@@ -216,6 +237,14 @@ def scheduler(cfg: Config, config_path: str | None, report: Callable[[RunReport]
         sched.add_job(registered_review().auto_publish_job, "interval", minutes=1, args=(config_path,), id="auto_publish",
                       name="dailybrief auto_publish_at", max_instances=1, coalesce=True)
     return sched
+
+
+def schedules(cfg: Config) -> dict[tuple[str, str], list[str]]:
+    """(crontab line, time zone) -> the editions run on it, in config order."""
+    out: dict[tuple[str, str], list[str]] = {}
+    for c in cfg.edition_configs():
+        out.setdefault((c.cron(), timezone_of(c)), []).append(c.edition.name)
+    return out
 
 
 def serve(sched: Any) -> None:

@@ -36,8 +36,14 @@ __all__ = ["StoryTracker"]
 class StoryTracker:
     """Stories across days, kept in the store: the cluster stage's logic and its state."""
 
-    def __init__(self, store: Store, embedder: Embedder, settings: ClusterSettings) -> None:
+    def __init__(self, store: Store, embedder: Embedder, settings: ClusterSettings,
+                 source_ids: frozenset[str] | None = None) -> None:
         self.store, self.embedder, self.settings = store, embedder, settings
+        self.source_ids = source_ids  # an edition of some sources: only their items (None: every item)
+
+    def edition_items(self, items: list[Item]) -> list[Item]:
+        """The items of the edition's sources."""
+        return items if self.source_ids is None else [i for i in items if i.source_id in self.source_ids]
 
     def catch_up(self, day: date, window: Callable[[date], tuple[datetime, datetime]]) -> int:
         """Cluster the days of the lookback before `day` that never were, oldest first; how many were."""
@@ -48,7 +54,7 @@ class StoryTracker:
             earlier = day - timedelta(days=back)
             if earlier in done:
                 continue
-            earlier_items = self.store.items_between(*window(earlier))
+            earlier_items = self.edition_items(self.store.items_between(*window(earlier)))
             if earlier_items:
                 self.cluster_day(earlier, earlier_items)
                 caught_up += 1
