@@ -868,6 +868,7 @@ class RankConfig(_Model):
     watch: float = Field(1.0, ge=0, le=100)
     beat: float = Field(2.0, ge=0, le=100)
     announcement: float = Field(1.0, ge=0, le=100)
+    commentary: float = Field(1.5, ge=0, le=100)
     watchlist: list[str] = Field(default_factory=list)
     topics: list[TopicConfig] = Field(default_factory=lambda: [TopicConfig(**t) for t in DEFAULT_TOPICS])
 

@@ -17,7 +17,8 @@ from conftest import SNAPSHOT, closed_port, need_tool
 from dailybrief import config
 from dailybrief.demo import DEMO_DATE, demo_config, demo_dir, serve_directory
 from dailybrief.ids import canonical_url
-from dailybrief.run.pipeline import Pipeline
+from dailybrief.records import Item, Story
+from dailybrief.run.pipeline import Pipeline, sections_and_roundup
 from dailybrief.store import Store
 from helpers import config as make_config
 from helpers import rss, source
@@ -652,3 +653,14 @@ def test_a_lead_item_without_a_summary_gets_its_pages_text_before_writing(tmp_pa
     assert stage.counts == {"wanted": 1, "fetched": 1}
     brief = (tmp_path / "out" / "brief.md").read_text("utf-8")
     assert "nine billion parameters" in brief  # the article's facts, not the headline again
+
+
+def test_a_newsletters_issue_heads_no_section_even_beside_a_model_page() -> None:
+    def it(key: str, tier: str, title: str, url: str) -> Item:
+        return Item(id=key, source_id=key, source_name=key, tier=tier, url=url, canonical_url=url, title=title)
+
+    issue = Story("i", [it("n", "press", "Orbit 3 Thinks, Robots Work, Chips Ship", "https://letter.example/issue-350/"),
+                        it("m", "code", "lab/Orbit-3", "https://models.example/lab/Orbit-3")], DAY, DAY)
+    news = Story("n", [it("p", "press", "Orbit 3 released", "https://press.example/orbit-3")], DAY, DAY)
+    sections, roundup = sections_and_roundup([issue, news], 10, 10)
+    assert [s.id for s in sections] == ["n"] and [s.id for s in roundup] == ["i"]

@@ -234,3 +234,174 @@ def test_titles_naming_only_different_versions_are_different_releases() -> None:
     adjust = thread_evidence([a, b, c], ClusterSettings())
     assert adjust is not None
     assert adjust[0, 1] == -ClusterSettings().release_conflict < 0 < adjust[1, 2] == ClusterSettings().release_bonus
+
+
+def test_a_repackaging_is_its_release_and_two_checkpoints_are_never_one_report() -> None:
+    from dailybrief.stories.cluster import NEVER, apart_pairs, artifact_key, release_keys, same_artifact
+
+    # A ComfyUI conversion and a GGUF are the release they repackage, however the name is spelled.
+    assert artifact_key("Kijai/Orbit2.3_comfy") == artifact_key("orbitlab / Orbit-2.3-GGUF") == "orbit23"
+    assert same_artifact("orbitlab/Orbit-2.3", "Kijai/Orbit2.3_comfy")
+    assert release_keys("Kijai/Orbit2.3_comfy") == release_keys("orbitlab/Orbit-2.3") == {"orbit23"}
+    # Two sizes of one family are two checkpoints: never one report, however alike their pages read.
+    titles = ["orbitlab/Orbit-2.3-9B", "orbitlab/Orbit-2.3-27B", "someone/Orbit-2.3-9B-GGUF"]
+    apart = apart_pairs(["code"] * 3, titles, [t.lower() for t in titles])
+    assert apart is not None and apart[0, 1] == NEVER and apart[0, 2] == 0
+    rng = np.random.default_rng(3)
+    base = _unit(rng.standard_normal(64))
+    vectors = np.vstack([_unit(base + 0.05 * _unit(rng.standard_normal(64))) for _ in range(3)])
+    assert (vectors @ vectors.T).min() > 0.88  # alike enough to be linked as one report
+    labels = average_linkage_groups(vectors, np.zeros(3), 0.43, 0.88, 300, apart)
+    assert labels[0] == labels[2] != labels[1]
+
+
+def test_a_plain_repo_name_from_two_owners_is_two_repos() -> None:
+    from dailybrief.stories.cluster import artifacts_of, same_artifact
+
+    assert not same_artifact("acme / skills", "globex / skills")
+    assert not same_artifact("acme / agent-skills", "globex / agent-skills")
+    assert same_artifact("acme / skills", "acme / skills")
+    assert same_artifact("Comfy-Org/Orbit-Image", "orbitlab/Orbit-Image")  # a release's name, repackaged
+    repo = item("r", "acme / skills", tier="code")
+    other = item("s", "globex / skills", tier="code")
+    assert not artifacts_of(repo) & artifacts_of(other)
+    assert artifacts_of(item("m", "orbitlab/Orbit-Image", tier="code")) == {"orbitimage"}
+
+
+def _thread(key: str, title: str, points: int | None = None, comments: int | None = None) -> Item:
+    post = item(key, title, tier="community", outlet="Forum")
+    post.points, post.comment_count = points, comments
+    return post
+
+
+def test_a_thread_whose_discussion_moved_meets_the_post_it_is_most_like() -> None:
+    from dailybrief.stories.cluster import moved_thread
+
+    penalty = ClusterSettings().title_only_penalty
+    first = _thread("a", "Acme to make senior engineers sign off on assisted changes", 578, 447)
+    second = _thread("b", "Acme holds a mandatory meeting about outages", 287, 4)
+    other = _thread("c", "Growing tomatoes on a balcony", 300, 120)
+    assert moved_thread(second) and not moved_thread(first) and not moved_thread(other)
+    assert not moved_thread(_thread("d", "New post", 30, 0))  # too few points to tell
+    assert not moved_thread(_thread("e", "A front page post without figures"))
+    rng = np.random.default_rng(4)
+    a, c = _unit(rng.standard_normal(16)), _unit(rng.standard_normal(16))
+    vectors = np.vstack([a, _unit(a + 0.8 * c), c])  # the moved thread is most like the first
+    adjust = thread_evidence([first, second, other], ClusterSettings(), vectors)
+    assert adjust is not None
+    assert adjust[0, 1] == adjust[1, 0] == 0.0       # its own story's post: no title-only penalty
+    assert adjust[1, 2] == pytest.approx(-penalty)   # any other thread: the penalty stands
+    second.comment_count = 150                       # a discussion of its own: an ordinary thread
+    assert thread_evidence([first, second, other], ClusterSettings(), vectors)[0, 1] == pytest.approx(-penalty)
+
+
+def test_threads_that_share_only_the_days_theme_pay_the_penalty_twice() -> None:
+    from dailybrief.stories.cluster import content_words
+
+    assert content_words("Acme Prices increase 30-40%") == {"acme", "price", "increase"}
+    assert content_words("Acme to increase prices by up to 38%") >= {"acme", "increase", "price"}
+    penalty = ClusterSettings().title_only_penalty
+    posts = [_thread("a", "Acme is having issues now"), _thread("b", "Acme Pipelines is the weakest link"),
+             _thread("c", "Zed is leaving Acme"), _thread("d", "Acme Copilot reviews will use Acme Pipelines minutes")]
+    adjust = thread_evidence(posts, ClusterSettings())
+    assert adjust is not None
+    assert adjust[0, 2] == pytest.approx(-2 * penalty)  # "acme", in all four titles: the day's theme
+    assert adjust[1, 3] == pytest.approx(-penalty)      # "pipelines" too: a word of their own
+    assert thread_evidence(posts[:2], ClusterSettings())[0, 1] == pytest.approx(-penalty)  # two are no theme
+    # One big event's threads share more than its name, however many they are: the penalty stays single.
+    leak = [_thread(k, t) for k, t in (("e", "Acme source code leaked"), ("f", "The Acme source leak, explained"),
+                                      ("g", "What the Acme source leak tells us"))]
+    adjust = thread_evidence(posts + leak, ClusterSettings())
+    assert adjust is not None and adjust[4, 5] == adjust[5, 6] == pytest.approx(-penalty)
+
+
+def test_a_thread_sharing_only_the_theme_with_an_earlier_story_starts_its_own() -> None:
+    rng = np.random.default_rng(5)
+    a = _unit(rng.standard_normal(64))
+    side = rng.standard_normal(64)
+    side = _unit(side - (side @ a) * a)
+    b = _unit(0.75 * a + np.sqrt(1 - 0.75**2) * side)  # as alike as short titles on one theme: 0.75, above the
+    assert float(a @ b) == pytest.approx(0.75, abs=1e-4)  # bare threads' bar (0.63), under twice the penalty's
+    noise = [_unit(rng.standard_normal(64)) for _ in range(2)]
+
+    def second_day(words: list[frozenset[str]]) -> list[int]:
+        index = StoryIndex(dim=64)
+        index.cluster_day(DAY, a[None, :], np.zeros(1, bool), ["s1"], bare=[True],
+                          words=[frozenset({"acme", "down"})])
+        result = index.cluster_day(DAY + timedelta(days=1), np.vstack([b, *noise]), np.zeros(3, bool),
+                                   ["t1", "t2", "t3"], bare=[True] * 3, words=words)
+        return result.joined
+
+    theme = [frozenset({"acme", "leaving"}), frozenset({"acme", "price"}), frozenset({"acme", "outage"})]
+    assert second_day(theme) == []                                   # all it shares is "acme", in four stories
+    assert second_day([theme[0] | {"down"}, *theme[1:]]) == [0]      # "down" is theirs alone: it joins
+
+
+def test_two_organisations_both_named_are_evidence_one_alone_is_not() -> None:
+    from dailybrief.stories.cluster import parties
+
+    def post(key: str, title: str, url: str, tier: str = "community") -> Item:
+        return Item(id=key, source_id=key, source_name=key, tier=tier, url=url, canonical_url=url, title=title)
+
+    lab = post("lab", "Where things stand with the Department of War", "https://www.anthropic.com/news/where",
+               "official")
+    report = post("wire", "Pentagon formally labels Anthropic a supply-chain risk", "https://wire.example/a")
+    other = post("blog", "Anthropic opens an office in Sydney", "https://blog.example/b")
+    assert parties(lab) == parties(report) == {"anthropic", "pentagon"}  # the lab's own site names the lab
+    assert parties(other) == {"anthropic"}
+    assert parties(post("x", "AWS and the DoD sign a cloud deal", "https://x.example/")) == {"amazon", "pentagon"}
+    penalty = ClusterSettings().title_only_penalty
+    adjust = thread_evidence([lab, report, other], ClusterSettings())
+    assert adjust is not None
+    assert adjust[0, 1] == ClusterSettings().release_bonus  # an event between the two
+    assert adjust[1, 2] == pytest.approx(-penalty)          # a shared company name alone is not evidence
+
+
+def test_an_earlier_story_takes_a_thread_naming_its_two_organisations() -> None:
+    rng = np.random.default_rng(6)
+    a = _unit(rng.standard_normal(64))
+    side = rng.standard_normal(64)
+    side = _unit(side - (side @ a) * a)
+    b = _unit(0.4 * a + np.sqrt(1 - 0.4**2) * side)  # under the bare threads' bar, over it less release_bonus
+
+    def joined(found: frozenset[str]) -> list[int]:
+        index = StoryIndex(dim=64)
+        index.cluster_day(DAY, a[None, :], np.zeros(1, bool), ["s1"], bare=[True],
+                          parties=[frozenset({"anthropic", "pentagon"})])
+        return index.cluster_day(DAY + timedelta(days=1), b[None, :], np.zeros(1, bool), ["t1"], bare=[True],
+                                 parties=[found]).joined
+
+    assert joined(frozenset({"anthropic", "pentagon"})) == [0]
+    assert joined(frozenset({"anthropic"})) == []
+
+
+def test_of_two_threads_on_one_story_the_main_discussion_heads_and_is_read_first() -> None:
+    from dailybrief.stories.cluster import reading_order
+
+    essay = _thread("essay", "The regulator threatens Orbit Labs", 183, 120)
+    statement = _thread("statement", "Statement from Orbit Labs on our talks with the regulator", 1859, 985)
+    essay.published = datetime(2026, 4, 9, 17, tzinfo=timezone.utc)  # the earlier post
+    assert heading_item([essay, statement]) is statement
+    assert sorted([essay, statement], key=reading_order)[0] is statement
+    lab = item("lab", "Orbit Labs on the regulator", tier="official")
+    assert sorted([essay, statement, lab], key=reading_order)[0] is lab  # tiers first
+
+
+def test_a_name_ties_a_bare_thread_only_as_alike_as_two_titles_must_be() -> None:
+    rng = np.random.default_rng(7)
+    a = _unit(rng.standard_normal(64))
+    side = rng.standard_normal(64)
+    side = _unit(side - (side @ a) * a)
+    c = _unit(0.39 * a + np.sqrt(1 - 0.39**2) * side)  # within name_margin under the threshold, not above it
+    vectors = np.vstack([a, a, c])
+    texts = ["Zorblang: the nine-year journey", "Zorblang: a nine-year journey", "Show HN: a Zorblang simulator"]
+    penalty = ClusterSettings().title_only_penalty
+    adjust = np.array([[0, 1, -penalty], [1, 0, -penalty], [-penalty, -penalty, 0]], dtype=np.float32)
+
+    def groups(bare: bool) -> set[int]:
+        labels = StoryIndex(dim=64).cluster_day(DAY, vectors, np.zeros(3, bool), ["a", "b", "c"], texts,
+                                                adjust=adjust, bare=[bare] * 3).labels
+        return {int(x) for x in labels}
+
+    assert len(groups(bare=True)) == 2   # the simulator's thread says "Zorblang" and nothing of the journey
+    assert len(groups(bare=False)) == 1  # texts with a lead: the name ties them, as before

@@ -141,3 +141,57 @@ def test_the_beats_lab_sites_reach_the_ranking_from_config() -> None:
     cfg = config.from_dict({"edition": {"beat": {"sites": ["lab.example"]}}})
     assert RankSettings.from_config(cfg.rank, cfg.edition.beat.sites).lab_sites == ["lab.example"]
     assert "anthropic.com" in config.from_dict({}).edition.beat.sites
+
+
+def _thread(key: str, title: str, url: str, thread: str = "", points: int = 300) -> Item:
+    post = item(key, "community", outlet="Hacker News", title=title, points=points, comments=100)
+    post.url = post.canonical_url = url
+    post.thread_url = thread
+    return post
+
+
+def test_talk_alone_ranks_below_the_news_it_is_about() -> None:
+    talk = {
+        "essay": _thread("e", "I cancelled my model subscription", "https://someone.example/cancelled"),
+        "opinion": _thread("o", "A case for Go as the language of agents", "https://blog.example/go"),
+        "status": _thread("s", "Chat service unavailable, elevated errors",
+                          "https://status.lab.example/incidents/abc"),
+        "status2": _thread("t", "The code host is down again", "https://www.codehoststatus.com"),
+        "meta": _thread("m", "Don't post generated comments", "https://news.site.example/guidelines.html",
+                        thread="https://news.site.example/item?id=1"),
+        "issue": _thread("i", "Models Think, Robots Work, Chips Ship", "https://letter.example/the-letter/issue-350/"),
+        "job": _thread("j", "Orbit Labs (YC W24) is hiring engineers to build agents", "https://jobs.example/orbit"),
+    }
+    report = _thread("r", "Orbit-3 beats the last model on code", "https://press.example/orbit-3-code")
+    ranked = rank([story(k, [i]) for k, i in talk.items()] + [story("report", [report])], NOW)
+    assert ranked[0].id == "report"
+    assert ranked[0].score_parts["commentary"] == 0
+    for s in ranked[1:]:
+        assert s.score_parts["commentary"] == -RankSettings().commentary < 0, s.id
+        assert s.score_notes["commentary"].startswith("talk, not news"), s.id
+    # Its own discussion page is no article: a post that links elsewhere is not about the community.
+    linked = score_story(story("x", [_thread("x", "A post", "https://elsewhere.example/a",
+                                             thread="https://news.site.example/item?id=2")]), NOW, RankSettings())[0]
+    assert linked["commentary"] == 0
+
+
+def test_a_story_that_announces_something_is_news_however_it_is_told() -> None:
+    maker = _thread("a", "Show HN: I built a voice agent from scratch", "https://maker.example/voice")
+    essay = _thread("b", "I wrote about the launch", "https://someone.example/launch-notes")
+    lab = item("c", "official", outlet="Lab News", title="Orbit-3")
+    parts = {k: score_story(story(k, items), NOW, RankSettings())[0] for k, items in
+             (("maker", [maker]), ("essay+lab", [essay, lab]))}
+    assert parts["maker"]["commentary"] == 0 and parts["maker"]["announcement"] > 0
+    assert parts["essay+lab"]["commentary"] == 0  # the lab's own post is among its items
+
+
+def test_a_page_name_or_a_deal_announces_and_a_percentage_is_no_version() -> None:
+    def said(title: str, url: str = "https://site.example/post") -> float:
+        return score_story(story("s", [_thread("s", title, url)]), NOW, RankSettings())[0]["announcement"]
+
+    assert said("Talkie: a vintage language model", "https://talkie.example/introducing-talkie") > 0
+    assert said("Rocket maker has agreement to acquire an editor maker for $60B") > 0
+    assert said("A researcher raises $1B for a new lab") > 0
+    assert said("Orbit 3.5 Flash, an open model") > 0  # a versioned name
+    assert said("CTO says 93% of developers use AI, but productivity is still 10%") == 0
+    assert said("Notes on long context", "https://site.example/notes-on-long-context") == 0

@@ -587,7 +587,7 @@ def sections_and_roundup(ranked: list[Story], top: int, roundup: int) -> tuple[l
     digest of many stories heads no section of its own."""
     eligible = [s for s in ranked if s.on_beat]
     sections = [s for s in eligible if not (s.code_only or s.papers_only)
-                and not all(cluster_stage.is_digest(i.title) for i in s.items)][:top]
+                and not all(rank_stage.is_digest_item(i) for i in s.items if i.tier != "code")][:top]
     chosen = {s.id for s in sections}
     return sections, [s for s in eligible if s.id not in chosen][:roundup]
 

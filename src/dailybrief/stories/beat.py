@@ -5,7 +5,8 @@
 
 A beat is a description in words and a list of topics, each a short phrase, with the terms that name the beat
 outright (for AI: "LLM", "Claude", "大模型"). An item whose title names a beat term is on the beat; one whose
-lead does is nearly so; otherwise its embedding's closest topic decides, scaled between ``low`` (unrelated news
+lead, or its link's words (the site's name and the page's: "grith.ai/blog/clinejection-when-your-ai-tool-…"), do
+is nearly so; otherwise its embedding's closest topic decides, scaled between ``low`` (unrelated news
 scores about this) and ``high`` (clearly on the topic). A post from an official source (a lab's newsroom, chosen
 for the beat) is on it at least at ``cut``. A story is as relevant as its most relevant item that
 names it.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -51,7 +53,21 @@ def _pattern(term: str) -> re.Pattern[str]:
     if re.search(r"[\u3400-\u9fff]", term):
         return re.compile(re.escape(term))
     flags = 0 if any(c.isupper() for c in term[1:]) or (term.isupper() and len(term) <= 4) else re.IGNORECASE
-    return re.compile(r"(?<![\w])" + re.escape(term) + r"(?![\w])", flags)
+    # A whole word, or a name with its version glued on ("Qwen3.6", "GPT4o" name Qwen and GPT).
+    version = r"(?=\d)" if term[-1].isalpha() else r"(?!)"
+    return re.compile(r"(?<![\w])" + re.escape(term) + r"(?:(?![\w])|" + version + ")", flags)
+
+
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+
+
+def link_words(url: str) -> str:
+    """A link's words, as a reader sees them in it: the site's name and the page's path, split at dots, slashes,
+    hyphens and the humps of camelCase ("grith.ai/blog/clinejection-when" -> "grith ai blog clinejection when",
+    "BerriAI/litellm" -> "Berri AI litellm"); the scheme, www and the query are not words."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removeprefix("www.")
+    return " ".join(w for w in re.split(r"[^0-9A-Za-z]+", _CAMEL.sub(" ", f"{host} {parts.path}")) if w)
 
 
 class BeatScorer:
@@ -61,6 +77,8 @@ class BeatScorer:
         self.beat = beat
         self.embedder = embedder
         self._terms = [(t, _pattern(t)) for t in beat.terms]
+        # In a link the words are lower-case: "ai" there is "AI" (whole words still).
+        self._link_terms = [(t, re.compile(p.pattern, p.flags | re.IGNORECASE)) for t, p in self._terms]
         self._topics: np.ndarray | None = None
 
     @property
@@ -70,9 +88,9 @@ class BeatScorer:
                                       dtype=np.float32)
         return self._topics
 
-    def term_in(self, text: str) -> str:
-        """The first beat term found in text ("" when none)."""
-        for term, pat in self._terms:
+    def term_in(self, text: str, link: bool = False) -> str:
+        """The first beat term found in text ("" when none); in a link's words, `link`, case aside."""
+        for term, pat in self._link_terms if link else self._terms:
             if pat.search(text):
                 return term
         return ""
@@ -88,6 +106,8 @@ class BeatScorer:
                 value, why = max(b.title_term, embedded), f"title names {term!r}"
             elif (term := self.term_in(lead(item.body, 300))) and b.lead_term > embedded:
                 value, why = b.lead_term, f"lead names {term!r}"
+            elif (term := self.term_in(link_words(item.url), link=True)) and b.lead_term > embedded:
+                value, why = b.lead_term, f"link names {term!r}"
             else:
                 value, why = embedded, f"closest topic {float(sim):.2f}"
             if item.tier == "official" and value < b.cut:

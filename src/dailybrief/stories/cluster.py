@@ -37,6 +37,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from urllib.parse import urlsplit
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
@@ -54,15 +55,19 @@ def _day_pool_distances(vectors: np.ndarray, offsets: np.ndarray, link: float,
                          apart: np.ndarray | None = None, adjust: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """Condensed distances (1 - calibrated similarity) for scipy's linkage, and how many pairs are linked
     as one report (similarity >= link: their distance is 0, so they always end in one group). Pairs marked
-    `apart` (no evidence of one event beyond similarity, see apart_pairs) are as far as unrelated texts."""
+    `apart` (no evidence of one event beyond similarity, see apart_pairs) are as far as unrelated texts: those
+    marked APART unless they are one report, those marked NEVER even then (two model pages of different
+    names are alike however different the checkpoints)."""
     dist = vectors @ vectors.T               # similarities first, then turned into distances in place
     linked = dist >= link
+    if apart is not None:
+        linked &= apart < NEVER
     np.subtract(1.0, dist, out=dist)
     if offsets.any():
         dist -= offsets[:, None].astype(np.float32)
         dist -= offsets[None, :].astype(np.float32)
     if apart is not None:
-        dist[apart & ~linked] = 1.0
+        dist[(apart > 0) & ~linked] = 1.0
     if adjust is not None:
         dist -= adjust
     dist[linked] = 0.0
@@ -104,7 +109,8 @@ def _groups(vectors: np.ndarray, offsets: np.ndarray, threshold: float, link: fl
 
 
 _NAME = re.compile(r"(?<![A-Za-z0-9])(?:[A-Z][A-Za-z0-9]*|[a-z]+[A-Z][A-Za-z0-9]*)(?:[-.][A-Za-z0-9]+)*(?![A-Za-z0-9])")
-_NOT_NAMES = frozenset("""
+# Words that say nothing of which story a title tells (see content_words).
+_STOPWORDS = frozenset("""
 a about after ai all also an and as at be but by can could d did do does for from has have he her his how i if in
 into is it its just may more most new no not now of on one or our out over report says she so some than that the
 their them then there these they this to up update us was we were what when where which while who why will with
@@ -166,12 +172,14 @@ def tied(a: Counter[str], size_a: int, b: Counter[str], size_b: int, df: Counter
 
 def _name_merges(members: list[np.ndarray], gsum: np.ndarray, gsize: np.ndarray, goff: np.ndarray,
                  item_names: Sequence[frozenset[str]], day_counts: Callable[[], Counter[str]],
-                 settings: ClusterSettings, apart: np.ndarray | None = None
+                 settings: ClusterSettings, apart: np.ndarray | None = None, adjust: np.ndarray | None = None
                  ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
     """Merge the day's groups that average linkage left just apart (within name_margin below the threshold)
     when a name ties them: it is in most items of both, and most of the day's items that mention it are in
     these two groups, so it names this story rather than a company in many (OpenAI, Meta). Best pair first;
-    only groups that share a dominant name are compared."""
+    only groups that share a dominant name are compared. Their similarity counts the evidence `adjust` between
+    their items (thread_evidence, for bare threads): a thread's bare title is tied by a name only when it is as
+    alike as two titles must be to meet."""
     s = settings
     if len(members) < 2:
         return members, gsum, gsize, goff
@@ -197,7 +205,8 @@ def _name_merges(members: list[np.ndarray], gsum: np.ndarray, gsize: np.ndarray,
     df = day_counts()
 
     def similarity(a: int, b: int) -> float:
-        return float(gsum[a] @ gsum[b]) / (gsize[a] * gsize[b]) + goff[a] / gsize[a] + goff[b] / gsize[b]
+        evidence = float(adjust[np.ix_(members[a], members[b])].mean()) if adjust is not None else 0.0
+        return float(gsum[a] @ gsum[b]) / (gsize[a] * gsize[b]) + goff[a] / gsize[a] + goff[b] / gsize[b] + evidence
 
     cut = s.threshold - s.name_margin
     scored = sorted(((similarity(a, b), a, b) for a, b in pairs), key=lambda t: (-t[0], t[1], t[2]))
@@ -219,8 +228,15 @@ def _name_merges(members: list[np.ndarray], gsum: np.ndarray, gsize: np.ndarray,
     return [np.sort(members[k]) for k in keep], gsum[keep], gsize[keep], goff[keep]
 
 
-_SLUG = re.compile(r"^\s*[\w.-]+\s*/\s*([\w.-]+)\s*$")
-_VARIANT = re.compile(r"[-_.](gguf|awq|gptq|mlx|fp8|bf16|int4|int8|\d+bit|instruct|base|it|chat|hf)$", re.I)
+_SLUG = re.compile(r"^\s*([\w.-]+)\s*/\s*([\w.-]+)\s*$")
+# Repackagings of one release: quantised or converted weights (GGUF, a ComfyUI conversion), a base or instruct
+# checkpoint. Fine-tunes, distillations and drafters are other models and keep their names.
+_VARIANT = re.compile(r"[-_.](gguf|awq|gptq|mlx|fp8|bf16|int4|int8|\d+bit|instruct|base|it|chat|hf|comfy|comfyui)$",
+                      re.I)
+_PLAIN = re.compile(r"[a-z-]+")
+
+APART = 1   # apart_pairs: kept apart unless the two are one report (a translation, a rewrite)
+NEVER = 2   # kept apart even then
 
 
 def artifact_name(title: str) -> str:
@@ -228,10 +244,29 @@ def artifact_name(title: str) -> str:
     m = _SLUG.match(title)
     if not m:
         return ""
-    name = m.group(1).lower()
+    name = m.group(2).lower()
     while (short := _VARIANT.sub("", name)) != name:
         name = short
     return name if len(name) >= 3 else ""
+
+
+def artifact_key(title: str) -> str:
+    """An artifact's name in letters and digits only, so that one release's pages meet however they spell it
+    ("Lightricks/LTX-2.3" and "Kijai/LTX2.3_comfy" -> "ltx23"); "" if the title names none."""
+    return re.sub(r"[\W_]+", "", artifact_name(title))
+
+
+def same_artifact(a: str, b: str) -> bool:
+    """Two repo or model page titles name one artifact: the same name (artifact_key) and, from different owners,
+    a name that is a release's, with a capital or a digit (Qwen3.6-27B, ERNIE-Image); a plain lower-case name
+    (skills, claude-skills) is a common word that unrelated owners pick alike."""
+    key = artifact_key(a)
+    if not key or key != artifact_key(b):
+        return False
+    ma, mb = _SLUG.match(a), _SLUG.match(b)
+    assert ma is not None and mb is not None  # both have an artifact key
+    return ma.group(1).lower() == mb.group(1).lower() or not (_PLAIN.fullmatch(ma.group(2))
+                                                              and _PLAIN.fullmatch(mb.group(2)))
 
 
 _DIGEST_SEP = re.compile(r"[；;|｜]")
@@ -255,11 +290,12 @@ def _artifact_keys(name: str) -> list[str]:
 
 
 def apart_pairs(tiers: Sequence[str], titles: Sequence[str], texts: Sequence[str]) -> np.ndarray | None:
-    """Pairs of a day's items that only evidence, not similarity, may put in one story (True = kept apart):
+    """Pairs of a day's items that only evidence, not similarity, may put in one story (APART, or NEVER):
 
     - a repo or model page (tier code) and anything that does not name it: a repo that uses a model is not
       the model's release, and two trending repos on one theme are two repos; an official model and its
-      GGUF repackaging share the name, so they may meet;
+      GGUF repackaging share the name, so they may meet (same_artifact). Two model pages of different names
+      are NEVER one report, however alike their pages read (Qwen3.5-9B and Qwen3.5-27B);
     - a paper and anything that does not share its title's opening words: papers merge only with the same
       paper or its announcement;
     - a digest of many stories ("AI日报：A；B；C") and anything: it belongs to none of them.
@@ -271,29 +307,31 @@ def apart_pairs(tiers: Sequence[str], titles: Sequence[str], texts: Sequence[str
         return None
     n = len(tiers)
     low = [t.lower() for t in texts]
-    apart = np.zeros((n, n), dtype=bool)
-    apart[digest, :] = True
-    apart[:, digest] = True
+    apart = np.zeros((n, n), dtype=np.uint8)
+    apart[digest, :] = APART
+    apart[:, digest] = APART
     arts = [artifact_name(t) if c else "" for t, c in zip(titles, code, strict=True)]
     flat = [re.sub(r"[\W_]+", "", t) for t in low]
     keys = [_artifact_keys(a) for a in arts]
     heads = [" ".join(re.findall(r"\w+", t.lower())[:4]) if p else "" for t, p in zip(titles, paper, strict=True)]
-    for i in np.flatnonzero(code | paper):
+    for i in map(int, np.flatnonzero(code | paper)):
         for j in range(n):
             if i == j:
                 continue
+            if code[i] and code[j]:
+                if not same_artifact(titles[i], titles[j]):
+                    apart[i, j] = apart[j, i] = NEVER
+                continue
             if code[i]:
-                name = arts[i]
-                other = arts[j] if code[j] else ""
-                ok = bool(name) and (name == other or (not code[j] and any(k in flat[j] for k in keys[i])))
+                ok = bool(arts[i]) and any(k in flat[j] for k in keys[i])
             else:
                 ok = bool(heads[i]) and heads[i] in " ".join(re.findall(r"\w+", low[j]))
             if not ok:
-                apart[i, j] = apart[j, i] = True
+                apart[i, j] = apart[j, i] = max(apart[i, j], APART)
     return apart
 
 
-_RELEASE = re.compile(r"(?<![\w.])([A-Z][A-Za-z]+)[\s-]?([VvKkMm]?\d+(?:\.\d+)*)(?![\w.])")
+_RELEASE = re.compile(r"(?<![\w.])([A-Z][A-Za-z]+)[\s-]?([VvKkMm]?\d+(?:\.\d+)*)(?![^\W_]|\.)")  # "_comfy" ends it
 _NOT_RELEASES = frozenset("part issue chapter top page section episode day week year season vol volume no number "
                           "rfc windows cve".split())
 
@@ -318,12 +356,67 @@ def release_keys(title: str) -> frozenset[str]:
     return frozenset(keys)
 
 
-def thread_evidence(items: Sequence[Item], settings: ClusterSettings) -> np.ndarray | None:
+_WORD = re.compile(r"[^\W_]+")
+
+
+def content_words(title: str) -> frozenset[str]:
+    """A title's words that could say which story it tells: lower-cased, without the words every title has, a
+    plural's s dropped ("Prices" and "price" are one word)."""
+    out = set()
+    for w in _WORD.findall(title.casefold()):
+        if len(w) < 2 or w.isdigit() or w in _STOPWORDS or w in _NOT_NAMES:
+            continue
+        out.add(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss") else w)
+    return frozenset(out)
+
+
+# A community thread whose comments are almost none of its points had its discussion moved: the site's moderators
+# merge a second thread on one story into the first, and only its points stay behind.
+MOVED_POINTS = 50
+MOVED_SHARE = 0.05
+BUSY_TITLES = 3  # a word in this many of a day's titles is the day's theme (GitHub, FreeBSD), not one story's
+
+
+# Organisations whose names, two together, mark an event between them (a deal, a dispute): one alone is in many
+# stories a day (COMMON_NAMES), two are rarely in more than one. Other names a body goes by map to one form.
+ORGANISATIONS = frozenset("""
+openai google deepmind anthropic meta microsoft nvidia apple amazon ibm intel amd tsmc qualcomm samsung tesla xai
+spacex oracle salesforce adobe netflix uber baidu alibaba tencent bytedance huawei xiaomi deepseek mistral cohere
+perplexity pentagon nsa
+""".split())
+ORGANISATION_ALIASES = {"aws": "amazon", "department of war": "pentagon", "department of defense": "pentagon",
+                        "dod": "pentagon"}
+_ALIAS = re.compile(r"\b(" + "|".join(sorted(map(re.escape, ORGANISATION_ALIASES), key=len, reverse=True)) + r")\b")
+
+
+def parties(item: Item) -> frozenset[str]:
+    """The organisations an item is about (ORGANISATIONS): named in its title, and the one whose own site it is
+    (anthropic.com, blog.google), since a lab's post is about the lab."""
+    title = item.title.casefold()
+    found = {w for w in _WORD.findall(title) if w in ORGANISATIONS}
+    found |= {ORGANISATION_ALIASES[m] for m in _ALIAS.findall(title)}
+    host = urlsplit(item.url).hostname or ""
+    found |= {label for label in host.split(".") if label in ORGANISATIONS}
+    return frozenset(found)
+
+
+def moved_thread(item: Item) -> bool:
+    """A community post whose discussion went to another thread on the same story (see MOVED_SHARE)."""
+    return (item.tier == "community" and item.points is not None and item.points >= MOVED_POINTS
+            and item.comment_count is not None and item.comment_count <= MOVED_SHARE * item.points)
+
+
+def thread_evidence(items: Sequence[Item], settings: ClusterSettings,
+                    vectors: np.ndarray | None = None) -> np.ndarray | None:
     """Per pair of a day's items, what evidence adds to their similarity, beyond the embedding: for two title-only
     texts of which one is a community thread, -title_only_penalty (a day's threads are many short titles, and
-    titles that share a word, Claude Code or FreeBSD, are mostly different stories), unless their titles share a
-    name with a version, which adds release_bonus instead; posts of one page (its canonical URL) always meet. None
-    when no pair needs it."""
+    titles that share a word, Claude Code or FreeBSD, are mostly different stories), twice when the one word they
+    share is the day's theme (in BUSY_TITLES of its titles: six GitHub threads are six stories; the titles of one
+    big event share more than its name), unless
+    their titles share a name with a version, or two organisations (parties), which adds release_bonus instead;
+    posts of one page (its canonical
+    URL) always meet. A thread whose discussion was moved (moved_thread) is a second post of another's story: with
+    its `vectors`, no penalty is taken between it and the post it is most like. None when no pair needs it."""
     s = settings
     thread = np.array([i.tier == "community" and is_short(i, s) for i in items])
     short = np.array([is_short(i, s) or i.tier == "code" for i in items])
@@ -339,13 +432,41 @@ def thread_evidence(items: Sequence[Item], settings: ClusterSettings) -> np.ndar
     n = len(items)
     adjust = np.zeros((n, n), dtype=np.float32)
     both_short = short[:, None] & short[None, :]
-    adjust[both_short & (thread[:, None] | thread[None, :])] = -s.title_only_penalty
+    penalised = both_short & (thread[:, None] | thread[None, :])
+    adjust[penalised] = -s.title_only_penalty
+    words = [content_words(i.title) for i in items]
+    having: dict[str, list[int]] = {}
+    for row, ws in enumerate(words):
+        for w in ws:
+            having.setdefault(w, []).append(row)
+    busy = {w for w, rows in having.items() if len(rows) >= BUSY_TITLES}
+    for i, j in sorted({(a, b) for w in busy for x, a in enumerate(having[w]) for b in having[w][x + 1:]}):
+        shared = words[i] & words[j]
+        if penalised[i, j] and len(shared) == 1:  # all they share is the day's theme
+            adjust[i, j] = adjust[j, i] = -2 * s.title_only_penalty
     # A headline about a versioned release names it: a title-only text without one is about something else.
-    adjust[both_short & (has_key[:, None] != has_key[None, :])] = -s.title_only_penalty
-    for i in np.flatnonzero(has_key):
-        for j in np.flatnonzero(has_key):
+    unversioned = both_short & (has_key[:, None] != has_key[None, :])
+    adjust[unversioned] = np.minimum(adjust[unversioned], -s.title_only_penalty)
+    # Two organisations both name (the Pentagon and Anthropic): an event between them, as good as one release.
+    involved = [parties(i) for i in items]
+    naming: dict[str, list[int]] = {}
+    for row, found in enumerate(involved):
+        for party in found:
+            naming.setdefault(party, []).append(row)
+    for i, j in sorted({(a, b) for rows in naming.values() for x, a in enumerate(rows) for b in rows[x + 1:]}):
+        if len(involved[i] & involved[j]) > 1:
+            adjust[i, j] = adjust[j, i] = s.release_bonus
+    for i in map(int, np.flatnonzero(has_key)):
+        for j in map(int, np.flatnonzero(has_key)):
             if i < j:  # one versioned name: one release; only different ones: different releases
                 adjust[i, j] = adjust[j, i] = s.release_bonus if keys[i] & keys[j] else -s.release_conflict
+    if vectors is not None and len(items) > 1:
+        sim = np.asarray(vectors, dtype=np.float32) @ np.asarray(vectors, dtype=np.float32).T
+        for i in [row for row, item in enumerate(items) if moved_thread(item)]:
+            other = [j for j in range(n) if j != i and items[j].canonical_url != items[i].canonical_url]
+            if other:  # the post it is most like, the first of equals
+                j = max(other, key=lambda k: (float(sim[i, k]), -k))
+                adjust[i, j] = adjust[j, i] = max(float(adjust[i, j]), 0.0)
     for rows in same_page:  # one page, however its posts are titled ("Wiz joins Google" / "Google acquires Wiz")
         adjust[np.ix_(rows, rows)] = 1.0
     np.fill_diagonal(adjust, 0.0)
@@ -371,7 +492,9 @@ class StoryIndex:
         self.ids: list[str] = []
         self.kinds: list[str] = []  # "code", "paper" (all its items are) or "news": only like joins like
         self.releases: list[frozenset[str]] = []  # versioned names in its items' titles (release_keys)
-        self.artifacts: list[frozenset[str]] = []  # the repos and model pages it holds (artifact_name)
+        self.artifacts: list[frozenset[str]] = []  # the repos and model pages it holds (artifacts_of)
+        self.words: list[Counter[str]] = []  # its items' title words (content_words), each counted once an item
+        self.parties: list[frozenset[str]] = []  # the organisations its items are about (parties)
         self.first_seen: list[date] = []
         self.briefed_on: list[date | None] = []
         self.last_seen = np.zeros(0, dtype=np.int64)    # date ordinals
@@ -390,7 +513,8 @@ class StoryIndex:
     def add_story(self, story_id: str, first_seen: date, last_seen: date, vectors: np.ndarray, short: np.ndarray,
                   ages: np.ndarray, briefed_on: date | None = None, texts: Sequence[str] = (),
                   kind: str = "news", releases: frozenset[str] = frozenset(),
-                  artifacts: frozenset[str] = frozenset()) -> int:
+                  artifacts: frozenset[str] = frozenset(), titles: Sequence[str] = (),
+                  parties: frozenset[str] = frozenset()) -> int:
         """Add an earlier story from its items' vectors, ages in days (as of the index's day) and texts."""
         w = self.settings.decay ** np.asarray(ages, dtype=np.float64)
         found = [names(t) for t in texts] if texts else None
@@ -399,6 +523,8 @@ class StoryIndex:
         self.kinds.append(kind)
         self.releases.append(releases)
         self.artifacts.append(artifacts)
+        self.words.append(Counter(w for t in titles for w in content_words(t)))
+        self.parties.append(parties)
         self.first_seen.append(first_seen)
         self.briefed_on.append(briefed_on)
         self.last_seen = np.append(self.last_seen, last_seen.toordinal())
@@ -431,10 +557,28 @@ class StoryIndex:
             self.kinds = [self.kinds[i] for i in idx]
             self.releases = [self.releases[i] for i in idx]
             self.artifacts = [self.artifacts[i] for i in idx]
+            self.words = [self.words[i] for i in idx]
+            self.parties = [self.parties[i] for i in idx]
             self.first_seen = [self.first_seen[i] for i in idx]
             self.briefed_on = [self.briefed_on[i] for i in idx]
             self.last_seen, self.sums = self.last_seen[idx], self.sums[idx]
             self.weight, self.bonus, self.size = self.weight[idx], self.bonus[idx], self.size[idx]
+
+    def _themed(self, members: list[np.ndarray], words: Sequence[frozenset[str]]) -> np.ndarray:
+        """Per (group, story): the one title word they share is the day's theme (in BUSY_TITLES of the day's
+        items and open stories). A story's words are those of its core: in half its items or more, so that a
+        story which took one GitHub thread does not take every other."""
+        df = Counter(w for ws in words for w in ws)
+        cores = [frozenset(w for w, c in counts.items() if 2 * c >= size)
+                 for counts, size in zip(self.words, self.size, strict=True)]
+        df.update(w for core in cores for w in core)
+        out = np.zeros((len(members), len(self.ids)), dtype=bool)
+        for g, m in enumerate(members):
+            mine = frozenset().union(*(words[int(i)] for i in m))
+            for k, core in enumerate(cores):
+                both = mine & core
+                out[g, k] = len(both) == 1 and df[next(iter(both))] >= BUSY_TITLES
+        return out
 
     def _thresholds(self, incoming: np.ndarray) -> np.ndarray:
         """Per (incoming group, story): the similarity needed to join, higher for stories grown large."""
@@ -448,7 +592,10 @@ class StoryIndex:
                     bare: Sequence[bool] | None = None,
                     releases: Sequence[frozenset[str]] | None = None,
                     artifacts: Sequence[frozenset[str]] | None = None,
-                    digests: Sequence[bool] | None = None) -> DayResult:
+                    digests: Sequence[bool] | None = None,
+                    words: Sequence[frozenset[str]] | None = None,
+                    moved: Sequence[bool] | None = None,
+                    parties: Sequence[frozenset[str]] | None = None) -> DayResult:
         """Put a day's items (in a fixed order) into earlier stories or new ones. With their `texts` (title
         and lead), names can tie groups that the vectors leave just apart."""
         s = self.settings
@@ -473,6 +620,12 @@ class StoryIndex:
             return day_df[0]
 
         joined: set[int] = set()
+        # A name tie sees the evidence between a bare thread and the others (the title-only penalty above all);
+        # between texts with a lead, a name is what ties them.
+        tie_adjust = adjust
+        if adjust is not None and bare is not None:
+            lone = np.asarray(bare, dtype=bool)
+            tie_adjust = np.where(lone[:, None] | lone[None, :], adjust, np.float32(0.0))
         k0 = len(self.ids)
         group_kinds = (lambda rows: story_kind([tiers[r] for r in rows])) if tiers is not None else None
         # 1. The day's items: average linkage among themselves, in pools of at most max_pool items (in their
@@ -492,7 +645,7 @@ class StoryIndex:
             goff = np.add.reduceat(offsets[pool[order]], starts)
             if item_names:
                 members, gsum, gsize, goff = _name_merges(members, gsum, gsize, goff, item_names, day_counts, s,
-                                                          apart)
+                                                          apart, tie_adjust)
             # 2. Each group joins the open story it is closest to on average, or starts a story.
             rows = np.arange(len(members))
             if len(self.ids):
@@ -510,6 +663,12 @@ class StoryIndex:
                         if keys:
                             shared[g] = [bool(keys & k) for k in self.releases]
                             conflict[g] = [bool(k) and not keys & k for k in self.releases]
+                if parties is not None:  # two organisations both name: as good as one release
+                    gp = [frozenset().union(*(parties[int(i)] for i in m)) for m in members]
+                    for g, found in enumerate(gp):
+                        if len(found) > 1:
+                            shared[g] |= [len(found & k) > 1 for k in self.parties]
+                if releases is not None:
                     # Headlines that name no release join a release's story only with title_only_penalty more.
                     title_only = np.asarray(short, dtype=bool) | (np.asarray(bare, dtype=bool) if bare is not None
                                                                   else False)
@@ -518,8 +677,13 @@ class StoryIndex:
                     released = np.array([bool(k) for k in self.releases], dtype=bool)
                     need = need + s.title_only_penalty * (unnamed[:, None] & released[None, :])
                 if bare is not None:
-                    only_bare = np.array([all(bare[int(i)] for i in m) for m in members])
+                    # A moved thread is a second post of a story told elsewhere, earlier stories included.
+                    only_bare = np.array([all(bare[int(i)] and not (moved and moved[int(i)]) for i in m)
+                                          for m in members])
                     need = need + (s.title_only_penalty * only_bare)[:, None] * ~shared
+                    if words is not None:  # ... and as much again when all they share is the day's theme
+                        need = need + s.title_only_penalty * (self._themed(members, words) & only_bare[:, None]) \
+                            * ~shared
                 need = need - s.release_bonus * shared
                 need = np.where(conflict, np.inf, need)
                 if group_kinds is not None:
@@ -548,6 +712,10 @@ class StoryIndex:
                     self.weight[k] += gsize[g]
                     self.bonus[k] += goff[g]
                     self.size[k] += gsize[g]
+                    if words is not None:
+                        self.words[k].update(w for i in m for w in words[int(i)])
+                    if parties is not None:
+                        self.parties[k] = self.parties[k].union(*(parties[int(i)] for i in m))
                     self.last_seen[k] = max(int(self.last_seen[k]), d)
                     joined.add(k)
                     labels[m] = k
@@ -559,6 +727,10 @@ class StoryIndex:
                 self.kinds.extend(group_kinds([int(i) for i in members[g]]) if group_kinds else "news" for g in fresh)
                 self.releases.extend(frozenset().union(*(releases[int(i)] for i in members[g])) if releases
                                      else frozenset() for g in fresh)
+                self.words.extend(Counter(w for i in members[g] for w in words[int(i)]) if words is not None
+                                  else Counter() for g in fresh)
+                self.parties.extend(frozenset().union(*(parties[int(i)] for i in members[g])) if parties is not None
+                                    else frozenset() for g in fresh)
                 self.artifacts.extend(frozenset().union(*(artifacts[int(i)] for i in members[g])) if artifacts
                                       else frozenset() for g in fresh)
                 self.first_seen.extend([day] * len(fresh))
@@ -574,9 +746,14 @@ class StoryIndex:
 
 
 def artifacts_of(item: Item) -> frozenset[str]:
-    """The repo or model page an item is (by artifact_name), for code items; empty otherwise."""
-    name = artifact_name(item.title) if item.tier == "code" else ""
-    return frozenset([name]) if name else frozenset()
+    """The repo or model page an item is, for code items (empty otherwise): its artifact_key, with its owner when
+    the name is plain lower-case words (see same_artifact)."""
+    name = artifact_key(item.title) if item.tier == "code" else ""
+    if not name:
+        return frozenset()
+    m = _SLUG.match(item.title)
+    assert m is not None
+    return frozenset([f"{m.group(1).lower()}/{name}" if _PLAIN.fullmatch(m.group(2)) else name])
 
 
 def story_kind(tiers: Sequence[str]) -> str:
@@ -598,6 +775,12 @@ def item_order(item: Item) -> tuple:
     return (authority_rank(item.tier), when is None, when.isoformat() if when else "", item.id)
 
 
+def reading_order(item: Item) -> tuple:
+    """The order a story's items are read in (what the writer takes first): by tier, of two threads the one with
+    more points (the main discussion, not a second post of it), then item_order."""
+    return (authority_rank(item.tier), -(item.points or 0), item_order(item))
+
+
 # Not the authority order: a title is what is ranked here, and a community post's reads better than a paper's or
 # a repository's release name.
 HEADING_ORDER = {"official": 0, "press": 1, "community": 2, "paper": 3, "code": 4}
@@ -617,12 +800,13 @@ def title_language(item: Item) -> str:
 
 def heading_item(items: list[Item], language: str | None = None) -> Item:
     """The item a story is headed by: the most authoritative one with a real title (the lab's own post over a repo
-    slug, the press before community posts; a digest of many stories last), in `language` when an official or
-    press item is (a Chinese edition takes the Chinese press's title over an English lab's), else in any."""
+    slug, the press before community posts, of two threads the one with more points; a digest of many stories
+    last), in `language` when an official or press item is (a Chinese edition takes the Chinese press's title over
+    an English lab's), else in any."""
     def key(i: Item) -> tuple:
         mismatch = language is not None and title_language(i) != language
         return (bool(artifact_name(i.title)), is_digest(i.title), mismatch or i.tier not in AUTHORITATIVE,
-                HEADING_ORDER.get(i.tier, 9), mismatch)
+                HEADING_ORDER.get(i.tier, 9), mismatch, -(i.points or 0))
     return min(items, key=key)
 
 
@@ -644,11 +828,12 @@ def cluster_items(items: list[Item], vectors: np.ndarray, day: date, index: Stor
     bare = [i.tier == "community" and is_short(i, index.settings) for i in ordered]
     apart = apart_pairs([i.tier for i in ordered], [i.title for i in ordered],
                         [f"{t} {i.url}" for t, i in zip(ordered_texts, ordered, strict=True)])
-    adjust = thread_evidence(ordered, index.settings)
+    adjust = thread_evidence(ordered, index.settings, vectors[order] if len(order) else vectors)
     result = index.cluster_day(day, vectors[order] if len(order) else vectors, short, [i.id for i in ordered],
                                ordered_texts, apart, adjust, [i.tier for i in ordered], bare,
                                [release_keys(i.title) for i in ordered], [artifacts_of(i) for i in ordered],
-                               [is_digest(i.title) for i in ordered])
+                               [is_digest(i.title) for i in ordered], [content_words(i.title) for i in ordered],
+                               [moved_thread(i) for i in ordered], [parties(i) for i in ordered])
     by_story: dict[int, list[Item]] = {}
     for item, k in zip(ordered, result.labels, strict=True):
         by_story.setdefault(int(k), []).append(item)

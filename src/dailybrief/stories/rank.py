@@ -17,8 +17,12 @@
 - topics: the configured topics the story matches (keywords in titles and leads), weight × strength;
 - watch: names from the watch-list that the story mentions;
 - beat: the story's relevance to the edition's beat (beat.py), 0-1. Off-beat stories rank after all others;
-- announcement: a title of the story announces something (ANNOUNCES, or a versioned name such as GPT-5.5), or a
-  lab's own post (or its page) is among its items: the news, rather than talk about it.
+- announcement: a title of the story announces something (ANNOUNCES, or a versioned name such as GPT-5.5; a
+  percentage or a sum is no version), or a lab's own post (or its page) is among its items: the news, rather than
+  talk about it;
+- commentary: minus its weight when every item of the story is talk about the news rather than news (talk_kind): a
+  first-person account or an essay's opinion, a community's thread about itself, a status page's incident notice,
+  a newsletter's issue, a job posting; a story that also announces something is news.
 
 Every part is multiplied by its weight in ``[rank]`` of the config.
 """
@@ -35,18 +39,32 @@ from urllib.parse import urlsplit
 
 from ..config import RankConfig, stage_settings
 from ..records import Item, Story
-from .cluster import release_keys
+from .cluster import is_digest, release_keys
 from .embed import lead
 
 _RANK = RankConfig()  # every default below is the [rank] section's
 TIER_WEIGHT = _RANK.tiers
 PARTS = ("authority", "outlets", "listings", "engagement", "recency", "novelty", "topics", "watch", "beat",
-         "announcement")
+         "announcement", "commentary")
 # A title that announces something: a launch, a release, a versioned name, a Show HN. Commentary about a field is
 # discussed as much as its news, so without this the day's essays outrank the day's releases.
 ANNOUNCES = re.compile(r"^(?:Show|Launch) HN\b|\b(?:introduc(?:es|ing|ed)|launch(?:es|ed|ing)?|releas(?:es|ed|ing)|"
                        r"announc(?:es|ed|ing)|unveil(?:s|ed)?|open[- ]sourc(?:es|ed)|is now (?:open|available)|ships|"
-                       r"debuts?)\b", re.IGNORECASE)
+                       r"debuts?|acquir(?:es|ed|ing)|to acquire|acquisition|invest(?:s|ing|ment)? in|raises)\b",
+                       re.IGNORECASE)
+# Figures that look like versions to release_keys but are none: percentages, sums, multiples ("93%", "$60B", "10x").
+NOT_VERSIONS = re.compile(r"[$€£¥]?\d[\d,.]*\s*(?:%|percent\b|[kKmMbBxX]\b)")
+# Titles of talk about the news rather than news: a first-person account, an essay's opinion, a question put to a
+# community. Cues of form, not of subject: they say nothing about what the piece is about.
+OPINION = re.compile(r"^(?:(?:Ask|Tell) HN\b|I(?:['’](?:m|ve|d|ll))?\s|My\s|We should\b|Why I\b|Thoughts on\b|"
+                     r"(?:A|The) case (?:for|against)\b|In defen[cs]e of\b|Against\s)|\bconsidered harmful\b",
+                     re.IGNORECASE)
+# A job posting ("Trellis AI (YC W24) is hiring engineers"): an advertisement, not news.
+HIRING = re.compile(r"\b(?:is|are|now) hiring\b", re.IGNORECASE)
+# A service's status page: an incident notice ("status.example.com", "examplestatus.com", ".../incidents/...").
+STATUS_PAGE = re.compile(r"^(?:status\.|[^/]*status\.(?:com|io)(?:/|$)|[^/]+/incidents?/)")
+# A newsletter's issue ("/the-batch/issue-350/"): many stories under one link.
+NEWSLETTER_ISSUE = re.compile(r"/issues?[-_]\d+/?$")
 
 
 @dataclass(slots=True)
@@ -75,6 +93,7 @@ class RankSettings:
     watch: float = _RANK.watch
     beat: float = _RANK.beat
     announcement: float = _RANK.announcement
+    commentary: float = _RANK.commentary
     watchlist: list[str] = field(default_factory=list)
     topics: list[Topic] = field(default_factory=list)
     lab_sites: list[str] = field(default_factory=list)  # the beat's own sites ([edition.beat] sites)
@@ -91,11 +110,47 @@ class RankSettings:
 LAB_SITE_NOT = re.compile(r"^(?:[\w-]*\b(?:status|discuss|community|forums?|support|help|docs)\.|[^/]+/docs(?:/|$))")
 
 
+def _host(url: str) -> str:
+    return (urlsplit(url).hostname or "").removeprefix("www.")
+
+
+def talk_kind(item: Item) -> str:
+    """Why an item is talk about the news rather than news ("" when it is not): an opinion or first-person title,
+    a community's thread about its own site, a status page's incident, a newsletter's issue (or a digest's
+    title), a job posting."""
+    parts = urlsplit(item.url)
+    host = _host(item.url)
+    if STATUS_PAGE.match(host + parts.path):
+        return "a status page's incident notice"
+    if is_digest_item(item):
+        return "a digest of many stories"
+    if item.tier == "community" and item.thread_url and host and host == _host(item.thread_url):
+        return "the community's thread about itself"
+    if OPINION.search(item.title):
+        return "a first-person account or an opinion"
+    if HIRING.search(item.title):
+        return "a job posting"
+    return ""
+
+
+def announces(item: Item) -> bool:
+    """An item that announces something: its title (ANNOUNCES, or a versioned name; a percentage or a sum is no
+    version) or its page's name ("/introducing-talkie") says so."""
+    slug = urlsplit(item.url).path.rstrip("/").rsplit("/", 1)[-1].replace("-", " ").replace("_", " ")
+    return bool(ANNOUNCES.search(item.title) or release_keys(NOT_VERSIONS.sub(" ", item.title)) or
+                ANNOUNCES.search(slug))
+
+
+def is_digest_item(item: Item) -> bool:
+    """A digest of many stories: a title that lists several, or a newsletter's issue."""
+    return is_digest(item.title) or bool(NEWSLETTER_ISSUE.search(urlsplit(item.url).path))
+
+
 def lab_site(url: str, sites: Iterable[str]) -> str:
     """The site of `sites` that url is a page of ("" when none): a host matches itself and its subdomains, a site
     with a path ("huggingface.co/blog") that path and below; status pages and forums are not the lab's posts."""
     parts = urlsplit(url)
-    host = (parts.hostname or "").removeprefix("www.")
+    host = _host(url)
     if not host or LAB_SITE_NOT.match(host + parts.path):
         return ""
     for site in sites:
@@ -273,10 +328,16 @@ def score_story(story: Story, now: datetime, settings: RankSettings,
                      + ("" if story.on_beat else " — off the beat: no section, no roundup line"))
 
     official = next((i for i in story.items if i.tier == "official"), None) or next(iter(labs), None)
-    said = next((i for i in story.items if ANNOUNCES.search(i.title) or release_keys(i.title)), None)
+    talk = [(i, why) for i in story.items if (why := talk_kind(i))]
+    said = next((i for i in story.items if announces(i) and i not in [t for t, _ in talk]), None)
     parts["announcement"] = s.announcement * (1.0 if official or said else 0.0)
     notes["announcement"] = (f"the lab's own post: {official.source_name}" if official else
                              f"announces: {said.title[:60]}" if said else "no announcement in its titles")
+
+    all_talk = bool(talk) and len(talk) == len(story.items) and not (official or said)
+    parts["commentary"] = -s.commentary if all_talk else 0.0
+    notes["commentary"] = (f"talk, not news: {talk[0][1]} ({talk[0][0].title[:50]})" if all_talk else
+                           "news: it announces something" if talk else "no item is only talk")
     return parts, notes
 
 

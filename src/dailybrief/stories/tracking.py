@@ -22,6 +22,8 @@ from .cluster import (
     cluster_items,
     is_short,
     item_order,
+    parties,
+    reading_order,
     release_keys,
     story_kind,
     story_title,
@@ -89,6 +91,8 @@ class StoryTracker:
                 story_kind([member_items[i].tier for i, _ in rows]),
                 frozenset().union(*(release_keys(member_items[i].title) for i, _ in rows)),
                 frozenset().union(*(artifacts_of(member_items[i]) for i, _ in rows)),
+                [member_items[i].title for i, _ in rows],
+                frozenset().union(*(parties(member_items[i]) for i, _ in rows)),
             )
             prior.update({i: o["id"] for i, _ in rows})
         # Items of this window already in an earlier day's story (overlapping windows) stay there.
@@ -128,7 +132,7 @@ class StoryTracker:
             story.earlier_items = len(before)
             story.earlier_outlets = list(dict.fromkeys(i.source_name for i in before))
             story.new_items = sum(1 for i in story.items if day_of.get(i.id, day.isoformat()) > cutoff)
-            story.items.sort(key=item_order)
+            story.items.sort(key=reading_order)
             story.title = story.title or story_title(story.items)
             if story.follow_up and not story.new_items:
                 continue  # briefed already and nothing new since: not presented again
