@@ -812,6 +812,7 @@ def check(ctx: Ctx, file: TextIO, use_model: bool) -> None:
                                   "errors": errors, "checker": CHECKER_VERSION}
     if judge is not None:
         summary["judge"] = {"calls": judge.stats.calls, "rejected": judge.stats.rejected, "failed": judge.stats.failed,
+                            "unaligned": judge.stats.unaligned,
                             "tokens": judge.client.usage.tokens, "cached": judge.client.usage.cached}
     click.echo(json.dumps({"summary": summary}))
     if errors:

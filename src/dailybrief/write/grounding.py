@@ -814,14 +814,25 @@ class JudgeVerdict:
     passages: list[str] = field(default_factory=list)  # the passage ids (grounding.Passage.id) it used
     reason: str = ""
     said: str = ""  # the model's own verdict ("supported", "contradicted", "not in passage"); "" if it gave none
+    across: bool = False  # the sentence is in another language than every passage it was judged against
+
+    @property
+    def rejects(self) -> bool:
+        """Whether this verdict fails its sentence: the model says its passage contradicts it, and reads them in one
+        language. Measured with Qwen2.5-1.5B on the labelled set (benchmarks/check.py --qwen), its "not in passage"
+        and its verdicts on Chinese sentences about English passages flagged faithful claims (translations above
+        all) and caught nothing the rules had not; those are the rules' to decide (their multilingual embedding
+        reads translations), as is any verdict with no word of the model's own."""
+        return not self.supported and self.said == "contradicted" and not self.across
 
 
 def with_judge(reasons: Sequence[str], verdict: JudgeVerdict | None) -> list[str]:
-    """Why a sentence fails, the rules' reasons and the judge's: it fails when either check fails. No verdict (no
-    judge, or an answer that could not be used) leaves the rules to decide. The one place the two are combined:
-    verify, `dailybrief check --model`, benchmarks/check.py and the Qwen test all read it."""
+    """Why a sentence fails, the rules' reasons and the judge's: it fails when either check fails, the judge's
+    when its verdict rejects it (JudgeVerdict.rejects). No verdict (no judge, or an answer that could not be used)
+    leaves the rules to decide. The one place the two are combined: verify, `dailybrief check --model`,
+    benchmarks/check.py and the Qwen test all read it."""
     out = list(reasons)
-    if verdict is not None and not verdict.supported:
+    if verdict is not None and verdict.rejects:
         out.append(verdict.reason)
     return out
 
@@ -830,8 +841,9 @@ def with_judge(reasons: Sequence[str], verdict: JudgeVerdict | None) -> list[str
 class JudgeStats:
     calls: int = 0  # stories judged (answers from the cache included)
     sentences: int = 0
-    rejected: int = 0  # sentences the judge did not find supported
+    rejected: int = 0  # sentences the judge's verdict fails (JudgeVerdict.rejects)
     failed: int = 0  # stories whose answer could not be used (rules alone decided)
+    unaligned: int = 0  # verdicts that quoted another sentence than their own, not used (rules alone decided)
 
 
 class Judge(Protocol):
@@ -839,5 +851,6 @@ class Judge(Protocol):
 
     stats: JudgeStats
 
-    def judge(self, sentences: Sequence[tuple[str, str]], passages: Sequence[Passage]) -> list[JudgeVerdict] | None:
+    def judge(self, sentences: Sequence[tuple[str, str]],
+              passages: Sequence[Passage]) -> list[JudgeVerdict | None] | None:
         ...

@@ -254,7 +254,8 @@ def verify_brief(brief: Brief, items: dict[str, Item], embedder: Embedder,
             result.flagged.append(flag_of.setdefault(id(sentence), f"{sentence.text[:80]!r}: {'; '.join(reasons)}"))
     if judge is not None:
         result.judge = {"calls": judge.stats.calls, "sentences": judge.stats.sentences,
-                        "rejected": judge.stats.rejected, "failed": judge.stats.failed}
+                        "rejected": judge.stats.rejected, "failed": judge.stats.failed,
+                        "unaligned": judge.stats.unaligned}
     for section, title, ids in titles:
         passages = [p for i in ids for p in source.passages(i)]
         verdict = source.checker.check(title, passages, "titles")
@@ -337,7 +338,8 @@ def _judge(judge: Judge, todo: list[tuple[Paragraph, Sentence, list[str], str]],
         if verdicts is None:
             continue  # the answer could not be used: the rules decide
         for (_, sentence, _), verdict in zip(rows, verdicts, strict=True):
-            out[id(sentence)] = verdict
+            if verdict is not None:  # None: that verdict was unusable, the rules decide
+                out[id(sentence)] = verdict
     return out
 
 
