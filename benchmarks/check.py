@@ -12,34 +12,45 @@ number occurs exactly"). The claims are hand-written; their sources are read
 from the demo and ../shared at run time (dailybrief.checkset).
 
 With --judge-url, a model (any OpenAI-compatible server, e.g. llama.cpp with
-Qwen) also judges the claims, one call per source passage: the columns become
-the checker alone, the judge alone and both (a claim fails if either fails), on
-the subset of every N-th source (--every) since a local model is slow.
+Qwen) also judges the claims, one call per source passage (at most 8 claims a
+call): the columns become the checker alone, the judge alone and both (a claim
+fails if either fails), on the subset of every N-th source (--every) or on the
+tests' fixed subset (--subset) since a local model is slow. --qwen starts the
+local Qwen server (tests/localmodel.py, one thread, greedy) instead. Then a
+table counts the judge's own verdicts (supported / contradicted / not in
+passage) on faithful claims and on misstatements, per language pair.
+--cache-db keeps the model's answers in a store, so a second run (or a larger
+subset) asks only for what is new.
+
+    PYTHONPATH=src python benchmarks/check.py --qwen --every 2 --cache-db /tmp/judge.db
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import re
 import sys
 import time
-from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from dailybrief.evals import checkset
 from dailybrief.evals.checkset import scores
+from dailybrief.store import Store
 from dailybrief.stories.embed import default_embedder
 from dailybrief.text import normalise, split_sentences
-from dailybrief.write.grounding import Checker, Passage, chinese
-from dailybrief.write.judge import ModelJudge, judge_by_source
-from dailybrief.write.llm import ChatClient, LLMSettings
+from dailybrief.write.grounding import Checker, Passage, chinese, with_judge
+from dailybrief.write.judge import ModelJudge, judge_by_source, local_settings
+from dailybrief.write.llm import ChatClient
 
 ROOT = Path(__file__).resolve().parent.parent
+VERDICTS = ("supported", "contradicted", "not in passage", "")  # the judge's own words; "": none usable
 
 # -- the check this replaces (verify.py before checker version 2), on one source text ----------------------------
 
@@ -115,7 +126,8 @@ def run(claims: list[checkset.LabelledClaim],
         return np.vstack([cache[t] for t in texts])
 
     old = OldCheck(embed)
-    rules = {c.id: checker.check(c.claim, [Passage(c.id, c.source_text, c.author)]).supported for c in claims}
+    reasons = {c.id: checker.check(c.claim, [Passage(c.id, c.source_text, c.author)]).reasons for c in claims}
+    rules = {k: not v for k, v in reasons.items()}
     checks: dict[str, Callable[[checkset.LabelledClaim], bool]] = {
         "checker": lambda c: rules[c.id],
         "old": lambda c: old(c.claim, c.source_text),
@@ -124,11 +136,12 @@ def run(claims: list[checkset.LabelledClaim],
     if judge is not None:
         t1 = time.perf_counter()
         verdicts = judge_by_source(judge, [(c.claim, "facts", [Passage(c.id, c.source_text, c.author)]) for c in claims])
-        said = {c.id: (v.supported if v is not None else None) for c, v in zip(claims, verdicts, strict=True)}
+        second = dict(zip((c.id for c in claims), verdicts, strict=True))
+        words = {k: (v.said if v is not None else "") for k, v in second.items()}
         model_seconds = time.perf_counter() - t1
         checks = {"checker": checks["checker"],
-                  "judge": lambda c: said[c.id] is not False,  # an unusable answer passes (the rules decide)
-                  "both": lambda c: rules[c.id] and said[c.id] is not False}
+                  "judge": lambda c: not with_judge([], second[c.id]),  # an unusable answer passes (the rules decide)
+                  "both": lambda c: not with_judge(reasons[c.id], second[c.id])}
     out: dict[str, dict[str, dict[str, float | int]]] = {}
     for name, fn in checks.items():
         groups: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
@@ -139,8 +152,16 @@ def run(claims: list[checkset.LabelledClaim],
         out[name] = {k: scores(v) for k, v in sorted(groups.items())}
     out["_seconds"] = {"all": {"seconds": time.perf_counter() - t0}}
     if judge is not None:
+        usage = judge.client.usage
         out["_judge"] = {"all": {"calls": judge.stats.calls, "failed": judge.stats.failed,
-                                 "tokens": judge.client.usage.tokens, "seconds": model_seconds}}
+                                 "unaligned": judge.stats.unaligned, "answered": usage.calls,
+                                 "cached": usage.cached, "tokens": usage.tokens, "seconds": model_seconds}}
+        said_by: dict[str, Counter[str]] = defaultdict(Counter)
+        for c in claims:
+            said_by[f"{c.pair} {'faithful' if c.supported else 'misstatement'}"][words[c.id] if words[c.id] in VERDICTS
+                                                                                  else "other"] += 1
+        out["_said"] = {k: dict(v) for k, v in sorted(said_by.items())}
+        out["_claims"] = {c.id: {"judge": words[c.id], "rules": rules[c.id], "gold": c.supported} for c in claims}
     return out
 
 
@@ -148,23 +169,55 @@ def load() -> list[checkset.LabelledClaim]:
     return checkset.load(*checkset.default_paths(ROOT))
 
 
+def subset(claims: list[checkset.LabelledClaim], every: int = 1,
+           ids: Sequence[str] = ()) -> list[checkset.LabelledClaim]:
+    """The claims of every N-th source (in the set's order), or the claims with these ids."""
+    if ids:
+        wanted = set(ids)
+        return [c for c in claims if c.id in wanted]
+    order = list(dict.fromkeys(c.source_text for c in claims))
+    keep = set(order[::every])
+    return [c for c in claims if c.source_text in keep]
+
+
+@contextlib.contextmanager
+def endpoint(args: argparse.Namespace) -> Iterator[tuple[str, str]]:
+    """The judge's base URL and model name: --judge-url, or the local Qwen server started here (--qwen)."""
+    if not args.qwen:
+        yield args.judge_url, args.judge_model
+        return
+    sys.path.insert(0, str(ROOT / "tests"))
+    from helpers import qwen_server  # the tests' own server, so the figures are the Qwen test's
+    from localmodel import ALIAS
+
+    with qwen_server() as base:
+        yield base, ALIAS
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--judge-url", help="an OpenAI-compatible endpoint (…/v1) whose model also judges")
     parser.add_argument("--judge-model", default="qwen", help="the model name to ask (default: qwen)")
+    parser.add_argument("--qwen", action="store_true", help="start the local Qwen server (make qwen) and judge with it")
     parser.add_argument("--every", type=int, default=1, help="with a judge: only every N-th source's claims")
+    parser.add_argument("--subset", action="store_true", help="with a judge: only the Qwen test's fixed claims "
+                                                              "(checkset.JUDGE_SUBSET)")
+    parser.add_argument("--cache-db", type=Path, help="with a judge: keep its answers in this store (SQLite file)")
+    parser.add_argument("--claims", type=Path, help="with --json: also write each claim's verdicts to this file")
     args = parser.parse_args()
     claims = load()
-    judge = None
-    if args.judge_url:
-        keep = sorted({c.source_text for c in claims}, key=lambda t: [c.source_text for c in claims].index(t))
-        keep_set = set(keep[:: args.every])
-        claims = [c for c in claims if c.source_text in keep_set]
-        judge = ModelJudge(ChatClient(LLMSettings(base_url=args.judge_url, model=args.judge_model,
-                                                  response_format="json_object_schema", max_tokens=1000, timeout=1200,
-                                                  cache=False, token_budget=0)))
-    result = run(claims, judge)
+    with contextlib.ExitStack() as stack:
+        judge = None
+        if args.judge_url or args.qwen:
+            claims = subset(claims, args.every, checkset.JUDGE_SUBSET if args.subset else ())
+            base, model = stack.enter_context(endpoint(args))
+            store = Store.open(args.cache_db) if args.cache_db else None
+            judge = ModelJudge(ChatClient(local_settings(base, model, cache=store is not None), store))
+        result = run(claims, judge)
+    if args.claims and "_claims" in result:
+        args.claims.write_text(json.dumps(result["_claims"], ensure_ascii=False, indent=1), "utf-8")
+    result.pop("_claims", None)
     names = ("checker", "judge", "both") if judge is not None else ("checker", "old", "trivial")
     if args.json:
         json.dump(result, sys.stdout, ensure_ascii=False, indent=1)
@@ -190,8 +243,15 @@ def main() -> None:
     print(f"seconds: {result['_seconds']['all']['seconds']:.1f}")
     if judge is not None:
         j = result["_judge"]["all"]
-        print(f"judge: {j['calls']} calls ({j['failed']} unusable answers), {j['tokens']} tokens, "
-              f"{j['seconds']:.0f} s in the model; subset: every {args.every}. source, {len(claims)} claims")
+        which = "the Qwen test's fixed claims" if args.subset else f"every {args.every}. source"
+        print(f"judge: {j['calls']} calls ({j['failed']} unusable answers, {j['unaligned']} verdicts quoting another "
+              f"claim left to the rules; {j['answered']} answered by the model, "
+              f"{j['cached']} from the cache), {j['tokens']} tokens, {j['seconds']:.0f} s in the model; subset: "
+              f"{which}, {len(claims)} claims")
+        print("the judge's own verdicts:")
+        for key, counts in result["_said"].items():
+            print(f"  {key:24}" + "".join(f"{(word or 'none') + ' ' + str(counts.get(word, 0)):>20}"
+                                          for word in VERDICTS))
 
 
 if __name__ == "__main__":

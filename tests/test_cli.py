@@ -262,3 +262,16 @@ def test_check_reads_a_list_of_passages_alone_and_an_explicit_pair_together(tmp_
     rows = {r["id"]: r for r in map(json.loads, result.output.splitlines()[:-1])}
     assert [rows[k]["supported"] for k in ("pair", "one", "chimera", "three")] == [True, False, False, False], rows
     assert any(r.startswith("entity:") for r in rows["chimera"]["reasons"]) and result.exit_code == 0
+
+
+def test_check_uses_the_configs_glossary_like_verify(tmp_path: Path) -> None:
+    (tmp_path / "names.toml").write_text('[[term]]\nen = "Zorblax"\nzh = "佐布拉克斯"\nkind = "company"\n', "utf-8")
+    line = json.dumps({"id": "z", "claim": "A new model was released by Zorblax.", "source_text": "佐布拉克斯发布了一款新模型。"},
+                      ensure_ascii=False)
+    path = tmp_path / "claims.jsonl"
+    path.write_text(line + "\n", "utf-8")
+    before = json.loads(CliRunner().invoke(main, ["check", str(path)]).output.splitlines()[0])
+    assert before["supported"] is False and any("Zorblax" in r for r in before["reasons"])  # the packaged glossary
+    Path("dailybrief.toml").write_text(f'[writer]\nglossary = "{tmp_path / "names.toml"}"\n', "utf-8")
+    after = CliRunner().invoke(main, ["check", str(path)])
+    assert json.loads(after.output.splitlines()[0]) == {"id": "z", "supported": True, "reasons": []}, after.output

@@ -39,6 +39,7 @@ from .evals.days import (
     score_day,
 )
 from .files import load_briefs, write_atomic
+from .glossary import Glossary
 from .ingest.extract import extract_file
 from .publish.base import load_edition
 from .records import RunReport, as_dict
@@ -50,7 +51,7 @@ from .run.schedule import lock_path, run_lock, scheduler, schedules, serve
 from .store import Store, bare_url, edition_label, is_postgres, shown
 from .stories.embed import Embedder, default_embedder
 from .stories.rank import PARTS
-from .write.grounding import CHECKER_VERSION, Checker, Passage, evidence
+from .write.grounding import CHECKER_VERSION, Checker, Passage, evidence, with_judge
 from .write.judge import ModelJudge, judge_by_source
 from .write.llm import ChatClient, LLMSettings
 
@@ -793,13 +794,14 @@ def check(ctx: Ctx, file: TextIO, use_model: bool) -> None:
     Each line holds "claim" and "source_text" (optionally "id", "part", "claim_lang", "source_lang");
     "source_text" may be a list of the passages the claim cites: each is read alone, and two together.
     Prints one JSON line per input, {"id", "supported", "reasons"}, with the same checker the pipeline
-    uses, then a summary line. With --model, the claims resting on one source also go to the model in
-    one call, and a claim fails if either check fails. A line that cannot be read gets an "error" naming
-    the fix; the others are still checked, and the exit code is 1.
+    uses (the config's [verify] thresholds and writer glossary, as verify reads them), then a summary
+    line. With --model, the claims resting on one source also go to the model in one call, and a claim
+    fails if either check fails. A line that cannot be read gets an "error" naming the fix; the others
+    are still checked, and the exit code is 1.
     """
     judge = None
+    cfg = ctx.cfg
     if use_model:
-        cfg = ctx.cfg
         if cfg.writer.kind != "openai":
             raise click.UsageError("--model needs a model writer: set [writer] kind = \"openai\", base_url and model")
 
@@ -822,7 +824,8 @@ def check(ctx: Ctx, file: TextIO, use_model: bool) -> None:
         except ValueError as exc:
             rows.append((str(n), None, f"line {n}: {exc}; write one JSON object per line, "
                                        "e.g. {\"claim\": \"...\", \"source_text\": \"...\"}"))
-    checker = Checker(default_embedder())
+    checker = Checker(default_embedder(), Glossary.load(cfg.writer.glossary_path(cfg.base_dir)),
+                      cfg.verify.check_settings())  # Pipeline.verify's checker
     good = [r for _, r, _ in rows if r is not None]
     checker.prepare_pairs([r["claim"] for r in good], [t for r in good for t in r["source_text"]])
     passages = {rid: [Passage(f"{rid}/{k}", t) for k, t in enumerate(r["source_text"], start=1)]
@@ -836,10 +839,7 @@ def check(ctx: Ctx, file: TextIO, use_model: bool) -> None:
             click.echo(json.dumps({"id": rid, "supported": None, "reasons": [], "error": error}, ensure_ascii=False))
             continue
         result = checker.check(row["claim"], evidence(passages[rid]), str(row.get("part", "facts")))
-        reasons = list(result.reasons)
-        verdict = next(second)
-        if verdict is not None and not verdict.supported:
-            reasons.append(verdict.reason)
+        reasons = with_judge(result.reasons, next(second))
         supported += not reasons
         click.echo(json.dumps({"id": rid, "supported": not reasons, "reasons": reasons}, ensure_ascii=False))
     checked = len(rows) - errors
@@ -847,6 +847,7 @@ def check(ctx: Ctx, file: TextIO, use_model: bool) -> None:
                                   "errors": errors, "checker": CHECKER_VERSION}
     if judge is not None:
         summary["judge"] = {"calls": judge.stats.calls, "rejected": judge.stats.rejected, "failed": judge.stats.failed,
+                            "unaligned": judge.stats.unaligned,
                             "tokens": judge.client.usage.tokens, "cached": judge.client.usage.cached}
     click.echo(json.dumps({"summary": summary}))
     if errors:

@@ -72,6 +72,11 @@ def passage_id(item_id: str, comment: int = 0) -> str:
     return f"{item_id}#c{comment}" if comment else item_id
 
 
+def figures_id(item_id: str) -> str:
+    """The id of a thread's figures passage (its points and comment count, grounding.Passage.thread)."""
+    return f"{item_id}#figures"
+
+
 def passage_item(passage: str) -> str:
     """The item a passage id belongs to."""
-    return passage.split("#c", 1)[0]
+    return passage.split("#", 1)[0]

@@ -199,3 +199,33 @@ def test_auto_drops_unsupported_facts_unreviewed_and_keeps_them_marked_for_the_e
     assert run(reviewed=True) == ([[False, True], [False]], 0, 2)
     # An explicit choice stands either way.
     assert unsupported_policy("drop", reviewed=True) == "drop" and unsupported_policy("mark", reviewed=False) == "mark"
+
+
+HN = make_item(5, "Anthropic keeps Mythos away from the public", "", tier="community", source="Hacker News",
+               points=412, comment_count=318, comments=[
+                   Comment("kernel_panic42", "Giving it to the people who maintain browsers first seems like the "
+                           "least bad option.", score=312)])
+
+
+def test_a_threads_figures_rest_on_its_figures_passage_and_nothing_else() -> None:
+    items = {**ITEMS, HN.id: HN}
+    comment = passage_id(HN.id, 1)
+    view = "giving it to browser maintainers first seems like the least bad option."
+    brief = brief_of(
+        Sentence(f"On Hacker News (412 points), commenters said {view}", [4], passages=[comment]),
+        Sentence(f"On Hacker News (412 points, 318 comments), commenters said {view}", [4]),
+        Sentence("The Hacker News thread drew 412 points and 318 comments.", [4]),
+        Sentence("Hacker News 上有评论者（412 分）认为，先把它交给维护浏览器的人是相对稳妥的选择。", [4],
+                 passages=[comment]),
+        Sentence("Hacker News 上的这个讨论帖获得了 412 分和 318 条评论。", [4]),
+        Sentence(f"kernel_panic42 (312 points) said {view}", [4], passages=[comment]),  # the comment's own score
+        Sentence(f"On Hacker News (512 points), commenters said {view}", [4], passages=[comment]),  # not its figure
+        Sentence(f"On Hacker News (318 points), commenters said {view}", [4], passages=[comment]),  # comments, not points
+        Sentence("Access to Mythos is limited to 318 organisations.", [4]),  # a comment count is no evidence
+        Sentence(f"On Hacker News (412 points), commenters said {view}", [2]),  # another item's figures: none
+        part="views")
+    brief.references.append(Reference(n=4, item_id=HN.id, url=HN.url, outlet="Hacker News", title=HN.title,
+                                      published=None))
+    result = verify_brief(brief, items, default_embedder(), MARK)
+    assert verdicts(brief) == [True] * 6 + [False] * 4, result.flagged
+    assert all("number" in line for line in result.flagged[:3]), result.flagged

@@ -25,6 +25,18 @@ from ..sanitize import html_to_text
 from ..text import strip_boilerplate
 from ..write.grounding import chinese, comment_passage
 
+# The claims the Qwen judge test runs (tests/write/test_judge.py) and benchmarks/check.py --subset measures: whole
+# batches of four sources (one model call each), faithful claims and misstatements in each language pair: an English
+# article with English and Chinese claims (two), a Chinese article, and a thread's comment.
+JUDGE_SUBSET = (
+    "tl_cw-01", "tl_cw-02", "tl_cw-05", "tl_cw-08", "tl_cw-12", "tl_cw-14", "tl_cw-15", "tl_cw-18",
+    "oa_child-01", "oa_child-03", "oa_child-04", "oa_child-05", "oa_child-07", "oa_child-08", "oa_child-09",
+    "oa_child-10",
+    "aq_mythos-01", "aq_mythos-02", "aq_mythos-03", "aq_mythos-04", "aq_mythos-05", "aq_mythos-06", "aq_mythos-07",
+    "aq_mythos-10",
+    "hn_kernel-01", "hn_kernel-03", "hn_kernel-04", "hn_kernel-05",
+)
+
 
 class ClaimSetError(DailybriefError):
     """A labelled claim or its source reference cannot be resolved."""

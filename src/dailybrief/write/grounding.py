@@ -33,7 +33,7 @@ from ..config import CheckSettings
 from ..glossary import Glossary
 from ..stories.embed import Embedder
 from ..text import cjk_ratio, split_sentences
-from .quantities import IDENTIFIER, Quantity, dates, quantities, same_quantity
+from .quantities import IDENTIFIER, Quantity, dates, quantities, same_quantity, thread_figures
 
 CHECKER_VERSION = "3"  # bump when the checks change; recorded in brief.json
 
@@ -46,6 +46,7 @@ class Passage:
     text: str
     author: str = ""  # a comment's author: a claim that quotes someone else is misattributed
     parts: tuple[Passage, ...] = ()  # an explicit pair: the two passages it joins (see Passage.pair)
+    figures: tuple[tuple[str, int], ...] = ()  # a thread's figures passage: ("points", 412), ("comments", 318)
 
     @classmethod
     def pair(cls, a: Passage, b: Passage) -> Passage:
@@ -56,13 +57,46 @@ class Passage:
         """
         return cls(f"{a.id}+{b.id}", f"{a.text}\n{b.text}", parts=(a, b))
 
+    @classmethod
+    def thread(cls, id: str, platform: str, title: str, points: int | None, comments: int | None) -> Passage:
+        """A thread's figures, a passage of their own: "Hacker News thread: <title> (412 points, 318 comments)".
+
+        It holds nothing but the figures of one thread (and what names it), so a figure a sentence gives as the
+        thread's points or comments is checked against the thread's, by kind, and never against a pool of metadata:
+        "318 organisations" does not rest on 318 comments. The rest of the sentence rests on a passage of its own.
+        """
+        figures = tuple((k, n) for k, n in (("points", points), ("comments", comments)) if n is not None)
+        shown = ", ".join(f"{n} {k}" for k, n in figures)
+        return cls(id, f"{platform} thread: {title}" + (f" ({shown})" if shown else ""), figures=figures)
+
+
+def strip_figures(text: str, held: Iterable[tuple[str, int]]) -> str:
+    """The text without the thread figures it gives that are in ``held`` (kind, value), and the brackets or
+    separators they leave empty: "On Hacker News (412 points), commenters argued" -> "On Hacker News, commenters
+    argued"."""
+    held = set(held)
+    spans = [(a, b) for kind, n, a, b in thread_figures(text) if (kind, n) in held]
+    if not spans:
+        return text
+    out, at = [], 0
+    for a, b in spans:
+        out.append(text[at:a])
+        at = b
+    out.append(text[at:])
+    left = "".join(out)
+    left = re.sub(r"\s*[（(][\s,，、·;；]*(?:and|和|与)?[\s,，、·;；]*[)）]", "", left)
+    left = re.sub(r"\s+(?:and|和|与)\s*(?=[.。,，;；]|$)|[,，、]\s*(?=[.。,，;；]|$)", "", left)
+    return re.sub(r"\s{2,}", " ", left).strip()
+
 
 def evidence(passages: Sequence[Passage]) -> list[Passage]:
     """What a claim citing these passages may rest on: each one alone, and the two together when it cites exactly
-    two. Three or more are each read alone: more citations never pool into support."""
+    two. Three or more are each read alone: more citations never pool into support. A thread's figures passage
+    goes along and counts for neither: it only ever vouches for the thread's figures (Checker.check)."""
     out = list(passages)
-    if len(out) == 2 and out[0].id != out[1].id:
-        out.append(Passage.pair(*out))
+    plain = [p for p in out if not p.figures]
+    if len(plain) == 2 and plain[0].id != plain[1].id:
+        out.append(Passage.pair(*plain))
     return out
 
 
@@ -170,6 +204,8 @@ _CAUSE = re.compile(r"(?<![a-z])(?:because|since|due\s+to|owing\s+to|as\s+a\s+re
                     re.I)
 _SPEAKER = re.compile(r"(?:^|[，,。:：\s])(?P<who>[\w\u4e00-\u9fff]{2,12}?)\s*"
                       r"(?:认为|表示|指出|写道|提到|说(?![法明服])|称|觉得|担心|更担心|希望|回忆)")
+# Who speaks, named by no name: "有评论者认为", "网友表示", "不少开发者担心" (a view's holder, not a misattribution).
+_GENERIC_SPEAKER = re.compile(r"(?:评论者|评论区|评论|网友|用户|读者|开发者|楼主|帖主|人士|有人|多人|不少人|许多人|他们|大家)$")
 # A quoted view's lead names its speaker: "白帽阿杰（56 分）：…", "tptacek (312 points): …".
 _LEAD = re.compile(r"^\s*(?P<who>[^\s:：（()，,。]{1,30})\s*(?:[（(][^）)]{0,24}[）)])?\s*[:：]")
 _LATIN_NAME = re.compile(r"(?<![\w.])[A-Z][A-Za-z0-9&’'\-.]*[A-Za-z0-9](?:\s+[A-Z][A-Za-z0-9&’'\-.]*[A-Za-z0-9])*")
@@ -312,8 +348,22 @@ class Checker:
 
     # -- one claim
     def check(self, claim: str, passages: Sequence[Passage], part: str = "facts") -> Check:
-        """Supported when one passage passes every check; otherwise the reasons of the closest passage."""
+        """Supported when one passage passes every check; otherwise the reasons of the closest passage.
+
+        A thread's figures passage (Passage.thread) vouches only for the figures it holds, by kind: those the claim
+        gives ("412 points") are taken out, and the rest of the claim must rest on one passage as always (or on
+        what names the thread, for a sentence about its figures alone). A figure it does not hold is left to the
+        number check, as is any number of another kind.
+        """
         claim = claim.strip()
+        figures = [p for p in passages if p.figures]
+        if figures:
+            held = {f for p in figures for f in p.figures}
+            passages = [p for p in passages if not p.figures]
+            rest = strip_figures(claim, held)
+            if rest != claim:
+                claim = rest
+                passages = [*passages, *(Passage(p.id, strip_figures(p.text, p.figures)) for p in figures)]
         if not passages:
             return Check(False, ["unsupported: it cites nothing that can be checked"])
         self.prepare_pairs([claim], [q.text for p in passages for q in (p.parts or (p,))])
@@ -441,7 +491,8 @@ class Checker:
         lead = _LEAD.match(claim)
         spans = [(lead.group("who"), lead.group())] if lead else []
         spans += [(s.group("who"), s.group()) for s in _SPEAKER.finditer(claim)]
-        found = [w for w, span in spans if not re.fullmatch(r"[\d\W]+", w) and _flat(span.strip(" ，,。:：")) not in flat_text]
+        found = [w for w, span in spans if not re.fullmatch(r"[\d\W]+", w) and not _GENERIC_SPEAKER.search(w)
+                 and _flat(span.strip(" ，,。:：")) not in flat_text]
         mine = [_flat(a.removeprefix("/u/")) for a in authors]
         if found and not any(me in _flat(w) or _flat(w) in me for w in found for me in mine):
             return [f"entity: the passage is {authors[0]}'s comment, the claim quotes {found[0]}"]
@@ -762,14 +813,37 @@ class JudgeVerdict:
     supported: bool
     passages: list[str] = field(default_factory=list)  # the passage ids (grounding.Passage.id) it used
     reason: str = ""
+    said: str = ""  # the model's own verdict ("supported", "contradicted", "not in passage"); "" if it gave none
+    across: bool = False  # the sentence is in another language than every passage it was judged against
+
+    @property
+    def rejects(self) -> bool:
+        """Whether this verdict fails its sentence: the model says its passage contradicts it, and reads them in one
+        language. Measured with Qwen2.5-1.5B on the labelled set (benchmarks/check.py --qwen), its "not in passage"
+        and its verdicts on Chinese sentences about English passages flagged faithful claims (translations above
+        all) and caught nothing the rules had not; those are the rules' to decide (their multilingual embedding
+        reads translations), as is any verdict with no word of the model's own."""
+        return not self.supported and self.said == "contradicted" and not self.across
+
+
+def with_judge(reasons: Sequence[str], verdict: JudgeVerdict | None) -> list[str]:
+    """Why a sentence fails, the rules' reasons and the judge's: it fails when either check fails, the judge's
+    when its verdict rejects it (JudgeVerdict.rejects). No verdict (no judge, or an answer that could not be used)
+    leaves the rules to decide. The one place the two are combined: verify, `dailybrief check --model`,
+    benchmarks/check.py and the Qwen test all read it."""
+    out = list(reasons)
+    if verdict is not None and verdict.rejects:
+        out.append(verdict.reason)
+    return out
 
 
 @dataclass(slots=True)
 class JudgeStats:
     calls: int = 0  # stories judged (answers from the cache included)
     sentences: int = 0
-    rejected: int = 0  # sentences the judge did not find supported
+    rejected: int = 0  # sentences the judge's verdict fails (JudgeVerdict.rejects)
     failed: int = 0  # stories whose answer could not be used (rules alone decided)
+    unaligned: int = 0  # verdicts that quoted another sentence than their own, not used (rules alone decided)
 
 
 class Judge(Protocol):
@@ -777,5 +851,6 @@ class Judge(Protocol):
 
     stats: JudgeStats
 
-    def judge(self, sentences: Sequence[tuple[str, str]], passages: Sequence[Passage]) -> list[JudgeVerdict] | None:
+    def judge(self, sentences: Sequence[tuple[str, str]],
+              passages: Sequence[Passage]) -> list[JudgeVerdict | None] | None:
         ...

@@ -161,9 +161,11 @@ class ChatClient:
     def url(self) -> str:
         return f"{self.settings.base_url}/chat/completions"
 
-    def body(self, messages: list[dict[str, str]], schema_name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    def body(self, messages: list[dict[str, str]], schema_name: str, schema: dict[str, Any],
+             temperature: float | None = None) -> dict[str, Any]:
         s = self.settings
-        body: dict[str, Any] = {"model": s.model, "messages": messages, "temperature": s.temperature,
+        body: dict[str, Any] = {"model": s.model, "messages": messages,
+                                "temperature": s.temperature if temperature is None else temperature,
                                 "max_tokens": s.max_tokens, "stream": False}
         if s.response_format == "json_schema":
             body["response_format"] = {"type": "json_schema",
@@ -178,9 +180,11 @@ class ChatClient:
     def cache_key(body: dict[str, Any]) -> str:
         return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
-    def complete(self, messages: list[dict[str, str]], schema_name: str, schema: dict[str, Any]) -> str:
-        """The content of the model's reply."""
-        body = self.body(messages, schema_name, schema)
+    def complete(self, messages: list[dict[str, str]], schema_name: str, schema: dict[str, Any],
+                 temperature: float | None = None) -> str:
+        """The content of the model's reply; ``temperature`` overrides the settings' for this call (the judge's
+        verdicts are greedy whatever the writer's temperature)."""
+        body = self.body(messages, schema_name, schema, temperature)
         key = self.cache_key(body)
         if self.settings.cache:
             hit = self._memory.get(key)

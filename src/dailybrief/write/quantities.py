@@ -355,3 +355,31 @@ def _strip_dates(text: str) -> str:
 
         text = pattern.sub(blank, text)
     return text
+
+
+# -- a thread's figures -------------------------------------------------------------
+
+# A thread's (or a comment's) figures as a sentence gives them: "412 points", "318 comments", "score of 412",
+# "412 分", "318 条评论", "得分 412". Points, votes and a score are one kind ("points"): the figure readers voted.
+_FIGURE_KINDS = {"point": "points", "points": "points", "upvote": "points", "upvotes": "points", "vote": "points",
+                 "votes": "points", "score": "points", "分": "points", "赞": "points", "个赞": "points",
+                 "票": "points", "得分": "points", "comment": "comments", "comments": "comments",
+                 "reply": "comments", "replies": "comments", "条评论": "comments", "个评论": "comments",
+                 "则评论": "comments", "条回复": "comments", "条留言": "comments"}
+_FIGURE = re.compile(
+    rf"(?P<n>{_NUM})\s?-?\s?(?P<k>points?|upvotes?|votes?|comments?|replies|reply)(?![a-z])"
+    rf"|(?<![a-z])(?P<k2>score)(?:d)?\s+(?:of\s+)?(?P<n2>{_NUM})"
+    rf"|(?P<n3>{_NUM})\s?(?P<k3>分(?![钟之])|个?赞|票|条评论|个评论|则评论|条回复|条留言)"
+    rf"|(?P<k4>得分)\s?(?P<n4>{_NUM})",
+    re.IGNORECASE,
+)
+
+
+def thread_figures(text: str) -> list[tuple[str, int, int, int]]:
+    """The figures of a thread the text gives: (kind, value, start, end), kind "points" or "comments"."""
+    out = []
+    for m in _FIGURE.finditer(text):
+        n = m.group("n") or m.group("n2") or m.group("n3") or m.group("n4")
+        kind = m.group("k") or m.group("k2") or m.group("k3") or m.group("k4")
+        out.append((_FIGURE_KINDS[kind.lower()], int(float(n.replace(",", ""))), m.start(), m.end()))
+    return out

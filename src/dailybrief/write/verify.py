@@ -25,11 +25,21 @@ from dataclasses import dataclass, field
 
 from ..config import CheckSettings, VerifyConfig
 from ..glossary import Glossary
-from ..ids import passage_id, passage_item
+from ..ids import figures_id, passage_id, passage_item
 from ..records import Brief, Item, Paragraph, Section, Sentence
 from ..stories.embed import Embedder
 from ..text import split_sentences
-from .grounding import CHECKER_VERSION, Checker, Judge, JudgeVerdict, Passage, comment_passage, content_words, evidence
+from .grounding import (
+    CHECKER_VERSION,
+    Checker,
+    Judge,
+    JudgeVerdict,
+    Passage,
+    comment_passage,
+    content_words,
+    evidence,
+    with_judge,
+)
 
 # -- text addressed to a model -------------------------------------------------
 
@@ -130,10 +140,11 @@ class Faithfulness:
 
 
 class SourceText:
-    """The passages of cited items, each checked on its own: the article (title, summary, text, outlet) and each
-    comment.
+    """The passages of cited items, each checked on its own: the article (title, summary, text, outlet), each
+    comment, and a thread's figures (its points or score and its comment count) as a passage of their own.
 
-    A thread's point and comment counts are not passages: a figure must come from what someone wrote.
+    The figures are never part of another passage's text: a sentence's "(412 points)" is checked against the
+    thread's figures by kind, and the rest of it against one passage of what someone wrote (Checker.check).
     """
 
     def __init__(self, items: dict[str, Item], embedder: Embedder, glossary: Glossary | None = None,
@@ -156,23 +167,31 @@ class SourceText:
                 for k, c in enumerate(item.comments):
                     text, _ = strip_instructions(c.text or "")
                     if text.strip():
-                        out.append(Passage(passage_id(item_id, k + 1), comment_passage(c.author, c.score, text, item.title),
+                        # With the thread's title and platform, as the writer is given them ("outlet").
+                        thread = "\n".join(x for x in (item.title, item.source_name) if x)
+                        out.append(Passage(passage_id(item_id, k + 1), comment_passage(c.author, c.score, text, thread),
                                            c.author))
+                points = item.points if item.points is not None else item.score  # what the writer is given
+                if points is not None or item.comment_count is not None:
+                    title = strip_instructions(item.title)[0]
+                    out.append(Passage.thread(figures_id(item_id), item.source_name, title, points, item.comment_count))
             self._passages[item_id] = out
         return self._passages[item_id]
 
     def evidence(self, item_ids: Sequence[str], named: Sequence[str] = ()) -> list[Passage]:
         """What one sentence may rest on: each passage it names of its cited items (an item it cites without
         naming one of its passages gives all of them), and the explicit pair when exactly two passages remain.
+        A cited thread's figures passage always goes along; it vouches for the thread's figures only.
 
         A pair is never made from an item cited as a whole that has several passages (which two?), and three
         or more passages are each read alone: more citations never pool into support.
         """
         chosen: list[Passage] = []
         for item_id in dict.fromkeys(item_ids):
-            own = self.passages(item_id)
+            own = [p for p in self.passages(item_id) if not p.figures]
             mine = [p for p in own if p.id in named]
             chosen.extend(mine or own)
+            chosen.extend(p for p in self.passages(item_id) if p.figures)
         return evidence(chosen)
 
     def prepare(self, claims: Iterable[str], item_ids: Iterable[str]) -> None:
@@ -226,10 +245,7 @@ def verify_brief(brief: Brief, items: dict[str, Item], embedder: Embedder,
     flag_of: dict[int, str] = {}  # id(sentence) -> its line in flagged
     for para, sentence, ids, writer in todo:
         verdict = source.checker.check(sentence.text, source.evidence(ids, sentence.passages), para.part)
-        reasons = list(verdict.reasons)
-        second = judged.get(id(sentence))
-        if second is not None and not second.supported:
-            reasons.append(second.reason)
+        reasons = with_judge(verdict.reasons, judged.get(id(sentence)))
         sentence.supported = not reasons
         result.count(para.part, writer, sentence.supported)
         if sentence.supported:
@@ -238,7 +254,8 @@ def verify_brief(brief: Brief, items: dict[str, Item], embedder: Embedder,
             result.flagged.append(flag_of.setdefault(id(sentence), f"{sentence.text[:80]!r}: {'; '.join(reasons)}"))
     if judge is not None:
         result.judge = {"calls": judge.stats.calls, "sentences": judge.stats.sentences,
-                        "rejected": judge.stats.rejected, "failed": judge.stats.failed}
+                        "rejected": judge.stats.rejected, "failed": judge.stats.failed,
+                        "unaligned": judge.stats.unaligned}
     for section, title, ids in titles:
         passages = [p for i in ids for p in source.passages(i)]
         verdict = source.checker.check(title, passages, "titles")
@@ -321,7 +338,8 @@ def _judge(judge: Judge, todo: list[tuple[Paragraph, Sentence, list[str], str]],
         if verdicts is None:
             continue  # the answer could not be used: the rules decide
         for (_, sentence, _), verdict in zip(rows, verdicts, strict=True):
-            out[id(sentence)] = verdict
+            if verdict is not None:  # None: that verdict was unusable, the rules decide
+                out[id(sentence)] = verdict
     return out
 
 
