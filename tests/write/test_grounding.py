@@ -106,6 +106,7 @@ def test_analysis_keeps_its_factual_checks(checker: Checker) -> None:
 FLOORS = {"en←en": (0.89, 0.97), "zh←en": (0.88, 0.95), "zh←zh": (0.92, 0.98)}
 
 
+@pytest.mark.timeout(900)  # 468 claims through the rules and the embedder: minutes on a busy 2-core machine
 def test_labelled_set_floors_per_language_pair(checker: Checker) -> None:
     claims = checkset.load(*checkset.default_paths(ROOT))
     assert SHARED.is_dir() and len(claims) >= 300
