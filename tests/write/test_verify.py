@@ -142,6 +142,18 @@ def test_the_theme_sentence_is_checked_against_the_sections_it_names() -> None:
     assert brief.faithfulness["by_part"]["abstract"] == {"sentences": 3, "supported": 2}
 
 
+def test_a_models_own_themes_are_checked_and_an_off_topic_one_is_left_out() -> None:
+    from dailybrief.write.verify import Faithfulness, SourceText, verify_model_themes
+
+    brief = brief_of(Sentence("Meta has unveiled Muse Spark, a new foundation model.", [1]))
+    brief.themes = ["Meta's new foundation model", "Wheat harvests in Kansas"]  # as a model wrote them
+    result = Faithfulness()
+    kept = verify_model_themes(brief, SourceText(ITEMS, default_embedder()), result)
+    assert kept == ["Meta's new foundation model"]
+    assert result.by_part["themes"] == {"sentences": 2, "supported": 1} and result.by_writer["llm"]["supported"] == 1
+    assert "Kansas" in result.flagged[-1] and result.flagged[-1] in result.withdrawn  # in the run report only
+
+
 def test_a_quoted_comment_rests_on_that_comment_and_its_author() -> None:
     first, second = (passage_id(THREAD.id, k) for k in (1, 2))
     quote = "白帽阿杰（56 分）：做甲方安全的说一句：攻击方迟早会有类似的工具，先让厂商把高危漏洞补上，对所有人都有好处。"

@@ -43,7 +43,15 @@ from ..stories.tracking import StoryTracker
 from ..write import figures
 from ..write.judge import ModelJudge
 from ..write.llm import Usage
-from ..write.verify import CHECKER_VERSION, Faithfulness, SourceText, unsupported_policy, verify_brief, verify_themes
+from ..write.verify import (
+    CHECKER_VERSION,
+    Faithfulness,
+    SourceText,
+    unsupported_policy,
+    verify_brief,
+    verify_model_themes,
+    verify_themes,
+)
 from ..write.writer import ChainWriter, WriterContext, apply_themes, as_read, build_writer
 
 STALE_TEMP_SECONDS = 3600  # a dailybrief-* folder in TMPDIR untouched this long is a killed run's leftover
@@ -397,7 +405,9 @@ class Pipeline:
         faithful = Faithfulness()
         for brief in briefs:
             result = verify_brief(brief, items, self.embedder, v, source, judge, reviewed=self.cfg.review.required)
-            if not writer.model_themes.get(brief.language):  # a model's own themes stand, checked with the brief
+            if writer.model_themes.get(brief.language):  # a model named the themes itself: each checked
+                brief.themes = verify_model_themes(brief, source, result)
+            if not brief.themes or not writer.model_themes.get(brief.language):
                 apply_themes(brief, themes)  # the abstract's theme sentence, built from checked sections
                 verify_themes(brief, [(t.name(brief.language), t.story_ids, t.topic) for t in themes], source,
                               result)

@@ -307,11 +307,7 @@ def verify_themes(brief: Brief, themes: Sequence[tuple[str, Sequence[str], str]]
                     for sid in story_ids if sid in stories]
         if topic or not passages:
             continue
-        words = content_words(name)
-        found = content_words(" ".join(p.text for p in passages))
-        if words and len(words & found) / len(words) >= 0.5:
-            continue
-        if not source.checker.check(name, passages, "analysis").supported:
+        if not _on_topic(name, passages, source):
             failed.append(name)
     sentence.supported = not failed
     result.sentences += 1
@@ -377,3 +373,33 @@ def renumber_references(brief: Brief) -> None:
     for ref in kept:
         ref.n = order[ref.n]
     brief.references = kept
+
+
+def _on_topic(name: str, passages: list[Passage], source: SourceText) -> bool:
+    """A theme's name stays on the topic of these sections: half its words are theirs, or it is close in meaning."""
+    words = content_words(name)
+    found = content_words(" ".join(p.text for p in passages))
+    if words and len(words & found) / len(words) >= 0.5:
+        return True
+    return source.checker.check(name, passages, "analysis").supported
+
+
+def verify_model_themes(brief: Brief, source: SourceText, result: Faithfulness, writer: str = "llm") -> list[str]:
+    """The themes a model named itself (it wrote the abstract): each must stay on the topic of the day's
+    sections, like a theme drawn from the stories. The ones that do, in order; the others are left out of the
+    brief, listed in the run report, and counted under "themes"."""
+    passages = [Passage(s.story_id, "\n".join([s.title, *(t.text for p in s.paragraphs for t in p.sentences)]))
+                for s in brief.sections if s.kind == "story"]
+    if not passages:
+        return list(brief.themes)
+    kept = []
+    for name in brief.themes:
+        ok = _on_topic(name, passages, source)
+        result.count("themes", writer, ok)
+        if ok:
+            kept.append(name)
+        else:
+            note = f"theme {name!r}: not about the day's sections; left out"
+            result.flagged.append(note)
+            result.withdrawn.append(note)
+    return kept
