@@ -151,8 +151,7 @@ def test_migration_2_upgrades_a_foundation_database(store_url: str) -> None:
 def test_copies_are_found_by_the_feeds_that_carried_them(store_url: str) -> None:
     s = Store.open(store_url)
     s.add_items([make_item(1), make_item(2, source_id="front"), make_item(3, source_id="best"), make_item(4)])
-    s.mark_duplicate("id2", "id1")
-    s.mark_duplicate("id3", "id1")
+    s.mark_duplicates({"id2": "id1", "id3": "id1"})
     assert s.copies_by_source(["id1", "id4"]) == {"id1": ["best", "front"]}
     assert s.copies_by_source([]) == {}
 

@@ -654,9 +654,6 @@ class Store:
                 out.setdefault(row["duplicate_of"], []).append(row["source_id"])
         return out
 
-    def mark_duplicate(self, item_id: str, of: str) -> None:
-        self.mark_duplicates({item_id: of})
-
     def mark_duplicates(self, copies: Mapping[str, str]) -> None:
         """Mark each item (key) a copy of another (value), in one transaction."""
         self._write("UPDATE items SET duplicate_of=:of WHERE id=:id", [{"of": of, "id": i} for i, of in copies.items()])

@@ -405,9 +405,10 @@ class Pipeline:
         faithful = Faithfulness()
         for brief in briefs:
             result = verify_brief(brief, items, self.embedder, v, source, judge, reviewed=self.cfg.review.required)
-            if writer.model_themes.get(brief.language):  # a model named the themes itself: each checked
+            model_named = writer.model_themes.get(brief.language, False)
+            if model_named:  # a model named the themes itself: each is checked, the off-topic ones left out
                 brief.themes = verify_model_themes(brief, source, result)
-            if not brief.themes or not writer.model_themes.get(brief.language):
+            if not model_named or not brief.themes:
                 apply_themes(brief, themes)  # the abstract's theme sentence, built from checked sections
                 verify_themes(brief, [(t.name(brief.language), t.story_ids, t.topic) for t in themes], source,
                               result)

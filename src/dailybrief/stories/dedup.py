@@ -228,7 +228,8 @@ def _shared_bands(keys: np.ndarray) -> np.ndarray:
     flat = keys.ravel()
     band = np.tile(np.arange(bands), n)
     order = np.lexsort((flat, band))
-    same = (flat[order][1:] == flat[order][:-1]) & (band[order][1:] == band[order][:-1])
+    keys_sorted, bands_sorted = flat[order], band[order]
+    same = (keys_sorted[1:] == keys_sorted[:-1]) & (bands_sorted[1:] == bands_sorted[:-1])
     grouped = np.zeros(len(flat), dtype=bool)
     grouped[:-1] |= same
     grouped[1:] |= same
