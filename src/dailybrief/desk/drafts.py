@@ -1,6 +1,7 @@
-"""The desk's tables (store migration 8): users, drafts with optimistic versions, decisions, audit log.
+"""The desk's tables (store migrations 8 and 11): users, drafts with optimistic versions, decisions, audit log.
 
-A draft is one edition's briefs (every language) and its ranked candidates, as JSON. Every change
+A draft is one edition's briefs (every language) and its ranked candidates, as JSON; with [[editions]] each
+edition has its own drafts, decisions and audit log (the Desk works on the store scoped to it). Every change
 is a compare-and-set on ``version``: an editor whose page shows an older version gets a Conflict,
 never a silent overwrite of someone else's change.
 """
@@ -55,10 +56,12 @@ class Draft:
 
 
 class Desk:
-    """The desk's view of the store (SQLite or PostgreSQL: the same :named SQL on both)."""
+    """The desk's view of the store (SQLite or PostgreSQL: the same :named SQL on both): the drafts, decisions and
+    audit log of the store's edition (``Store.scoped``; [[editions]]), the users every edition's desk shares."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self.edition_name = store.edition_name
 
     def _rows(self, query: str, **params: Any) -> list[dict[str, Any]]:
         return list(self.store.iter_rows(query, params))
@@ -128,12 +131,13 @@ class Desk:
     _COLS = "edition, version, status, briefs, candidates, stale, touched, run_id, decided_by, note"
 
     def draft(self, edition: date) -> Draft | None:
-        row = self._first(f"SELECT {self._COLS} FROM desk_drafts WHERE edition = :e", e=edition.isoformat())
+        row = self._first(f"SELECT {self._COLS} FROM desk_drafts WHERE edition_name = :ed AND edition = :e",
+                          e=edition.isoformat(), ed=self.edition_name)
         return None if row is None else self._draft(row)
 
     def drafts(self, limit: int = 30) -> list[dict[str, Any]]:
-        return self._rows("SELECT edition, version, status, updated FROM desk_drafts ORDER BY edition DESC LIMIT :n",
-                          n=limit)
+        return self._rows("SELECT edition, version, status, updated FROM desk_drafts WHERE edition_name = :ed "
+                          "ORDER BY edition DESC LIMIT :n", n=limit, ed=self.edition_name)
 
     def put_draft(self, draft: Draft) -> Draft:
         """A new or rebuilt draft: its version goes on from the old one's, so open pages see a conflict."""
@@ -141,14 +145,15 @@ class Desk:
         old = self.draft(draft.edition)
         draft.version = (old.version + 1) if old else 1
         self._write(
-            "INSERT INTO desk_drafts (edition, version, status, run_id, briefs, candidates, stale, created, updated, "
-            "touched) VALUES (:e, :v, :s, :r, :b, :c, :st, :now, :now, :t) ON CONFLICT (edition) DO UPDATE SET "
+            "INSERT INTO desk_drafts (edition_name, edition, version, status, run_id, briefs, candidates, stale, created, "
+            "updated, touched) VALUES (:ed, :e, :v, :s, :r, :b, :c, :st, :now, :now, :t) ON CONFLICT (edition_name, "
+            "edition) DO UPDATE SET "
             "version = excluded.version, status = excluded.status, run_id = excluded.run_id, briefs = excluded.briefs, "
             "candidates = excluded.candidates, stale = excluded.stale, updated = excluded.updated, "
             "touched = excluded.touched, decided_by = NULL, decided = NULL, note = NULL",
             e=draft.edition.isoformat(), v=draft.version, s=draft.status, r=draft.run_id, b=_briefs_json(draft.briefs),
             c=json.dumps(draft.candidates, ensure_ascii=False), st=json.dumps(draft.stale, ensure_ascii=False),
-            now=now, t=int(draft.touched))
+            now=now, t=int(draft.touched), ed=self.edition_name)
         return draft
 
     def save(self, draft: Draft, have: int, user: str, action: str, target: str, before: Any, after: Any,
@@ -159,25 +164,29 @@ class Desk:
         with self.store.transaction() as c:
             cur = c.execute(sql(
                 "UPDATE desk_drafts SET version = version + 1, briefs = :b, candidates = :c, stale = :st, touched = 1, "
-                "updated = :now WHERE edition = :e AND version = :have AND status IN ('draft', 'held')"),
+                "updated = :now WHERE edition_name = :ed AND edition = :e AND version = :have AND status IN ('draft', "
+                "'held')"),
                 {"b": _briefs_json(draft.briefs), "c": json.dumps(draft.candidates, ensure_ascii=False),
-                 "st": json.dumps(draft.stale, ensure_ascii=False), "now": now, "e": edition, "have": have})
+                 "st": json.dumps(draft.stale, ensure_ascii=False), "now": now, "e": edition, "have": have,
+                 "ed": self.edition_name})
             changed = cur.rowcount == 1
             if changed:
                 self._audit(c, draft.edition, have + 1, user, action, target, before, after, now)
             if changed and decision is not None:
                 c.execute(sql(
-                    'INSERT INTO desk_decisions (edition, seq, story_id, action, data, "user", at) VALUES (:e, '
-                    "(SELECT COALESCE(MAX(seq), 0) + 1 FROM desk_decisions WHERE edition = :e), :sid, :a, :d, :u, :now)"),
+                    'INSERT INTO desk_decisions (edition_name, edition, seq, story_id, action, data, "user", at) VALUES '
+                    "(:ed, :e, (SELECT COALESCE(MAX(seq), 0) + 1 FROM desk_decisions WHERE edition_name = :ed AND "
+                    "edition = :e), :sid, :a, :d, :u, :now)"),
                     {"e": edition, "sid": decision.get("story_id", ""), "a": action,
-                     "d": json.dumps(decision, ensure_ascii=False), "u": user, "now": now})
+                     "d": json.dumps(decision, ensure_ascii=False), "u": user, "now": now, "ed": self.edition_name})
         if not changed:
             raise self._why_not(draft.edition, have)
         draft.version = have + 1
         return draft
 
     def _why_not(self, edition: date, have: int, reopening: bool = False) -> DeskError:
-        row = self._first("SELECT version, status FROM desk_drafts WHERE edition = :e", e=edition.isoformat())
+        row = self._first("SELECT version, status FROM desk_drafts WHERE edition_name = :ed AND edition = :e",
+                          e=edition.isoformat(), ed=self.edition_name)
         if row is None:
             return DeskError(f"there is no draft of {edition}")
         if reopening and row["status"] != "published":
@@ -192,30 +201,33 @@ class Desk:
         `touched`: an editor acted (auto_publish_at leaves the draft alone then)."""
         now = utcnow().isoformat()
         query = (f"UPDATE desk_drafts SET status = :to, version = version + 1, updated = :now, decided_by = :u, "
-                 f"decided = :now, note = :note{', touched = 1' if touched else ''} WHERE edition = :e AND status IN :frm")
-        params: dict[str, Any] = {"to": to, "now": now, "u": user, "note": note, "e": edition.isoformat(), "frm": list(frm)}
+                 f"decided = :now, note = :note{', touched = 1' if touched else ''} WHERE edition_name = :ed AND edition = :e "
+                 "AND status IN :frm")
+        params: dict[str, Any] = {"to": to, "now": now, "u": user, "note": note, "e": edition.isoformat(), "frm": list(frm),
+                                  "ed": self.edition_name}
         if have is not None:
             query += " AND version = :have"
             params["have"] = have
         with self.store.transaction() as c:
             if c.execute(sql(query, frm=True), params).rowcount != 1:
                 return False
-            version = c.execute(sql("SELECT version FROM desk_drafts WHERE edition = :e"), params).scalar_one()
+            version = c.execute(sql("SELECT version FROM desk_drafts WHERE edition_name = :ed AND edition = :e"),
+                                {"ed": self.edition_name, "e": params["e"]}).scalar_one()
             self._audit(c, edition, version, user, to, "edition", "", note, now)
         return True
 
     # -- decisions and audit -------------------------------------------------------------
     def decisions(self, edition: date) -> list[dict[str, Any]]:
         return [json.loads(r["data"]) | {"action": r["action"], "user": r["user"]} for r in self._rows(
-            'SELECT action, data, "user" FROM desk_decisions WHERE edition = :e ORDER BY seq', e=edition.isoformat())]
+            'SELECT action, data, "user" FROM desk_decisions WHERE edition_name = :ed AND edition = :e ORDER BY seq',
+            e=edition.isoformat(), ed=self.edition_name)]
 
-    @staticmethod
-    def _audit(c: Connection, edition: date, version: int, user: str, action: str, target: str, before: Any,
+    def _audit(self, c: Connection, edition: date, version: int, user: str, action: str, target: str, before: Any,
                after: Any, at: str) -> None:
-        c.execute(sql('INSERT INTO desk_audit (edition, version, at, "user", action, target, before, after) '
-                      "VALUES (:e, :v, :at, :u, :a, :t, :b, :af)"),
+        c.execute(sql('INSERT INTO desk_audit (edition_name, edition, version, at, "user", action, target, before, '
+                      "after) VALUES (:ed, :e, :v, :at, :u, :a, :t, :b, :af)"),
                   {"e": edition.isoformat(), "v": version, "at": at, "u": user, "a": action, "t": target,
-                   "b": _text(before), "af": _text(after)})
+                   "b": _text(before), "af": _text(after), "ed": self.edition_name})
 
     def audit(self, edition: date, action: str, user: str, target: str = "", before: Any = "", after: Any = "") -> None:
         """Record something that changed no draft text (a rebuild, a publish's outcome)."""
@@ -225,7 +237,8 @@ class Desk:
 
     def history(self, edition: date, since_version: int = 0) -> list[dict[str, Any]]:
         return self._rows('SELECT id, version, at, "user", action, target, before, after FROM desk_audit '
-                          "WHERE edition = :e AND version > :v ORDER BY id DESC", e=edition.isoformat(), v=since_version)
+                          "WHERE edition_name = :ed AND edition = :e AND version > :v ORDER BY id DESC",
+                          e=edition.isoformat(), v=since_version, ed=self.edition_name)
 
 
 def _briefs_json(briefs: list[Brief]) -> str:
