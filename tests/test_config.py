@@ -283,7 +283,17 @@ def test_one_edition_config_is_its_own_edition() -> None:
     ([{"name": "ai", "cutoff": "8am"}], {}, "editions[0].cutoff", "HH:MM"),
     ([{"name": "ai", "branding": {"logo": "missing.png"}}], {}, "editions[0].branding.logo", ""),
     ([{"name": "ai", "cron": "every day"}], {}, "editions[0].cron", ""),
-    ([{"name": "ai"}, {"name": "chips"}], {"review": {"required": True}}, "review.required", "one edition's drafts"),
+    ([{"name": "ai"}, {"name": "chips"}], {"review": {"required": True}}, "editions[1].review.desk_url",
+     "editions ai and chips are both reviewed on this desk"),
+    ([{"name": "ai", "review": {"required": True}}, {"name": "chips", "review": {"required": True}}], {},
+     "editions[1].review.desk_url", "give each reviewed edition its own"),
+    ([{"name": "ai", "review": {"auto_publish_at": "9am"}}], {}, "editions[0].review.auto_publish_at", "HH:MM"),
+    ([{"name": "ai", "review": {"requird": True}}], {}, "editions[0].review.requird", "this key is unknown"),
+    ([{"name": "ai", "output": {"formats": ["docx"]}}], {}, "editions[0].output.formats[0]", "md, html"),
+    ([{"name": "ai", "output": {"edition_url": "brief.example/{date}/"}}], {}, "editions[0].output.edition_url",
+     "http:// or https://"),
+    ([{"name": "ai", "output": {"dir": "elsewhere"}}], {}, "editions[0].output.dir", "<output.dir>/<name>/"),
+    ([{"name": "ai", "output": {"format": ["md"]}}], {}, "editions[0].output.format", "may set formats and edition_url"),
     ([{"name": "ai"}, {"name": "chips", "publish": ["archive"]}],
      {"publish": [{"kind": "folder", "name": "archive", "path": "/srv/archive"}]}, "publish[0].path",
      "editions ai and chips would all write their files here"),
@@ -311,3 +321,26 @@ def test_an_edition_of_disabled_sources_only_is_refused() -> None:
         _editions({"name": "ai"}).for_edition("weekly")
     with pytest.raises(ConfigError, match="name one with --edition"):
         _editions({"name": "ai"}, {"name": "chips"}).for_edition(None)
+
+
+def test_output_and_review_per_edition_fall_back_to_the_top_level_key_by_key() -> None:
+    cfg = _editions({"name": "ai", "review": {"required": True, "auto_publish_at": "09:00"}},
+                    {"name": "chips", "output": {"edition_url": "https://chips.example/{date}/"},
+                     "review": {"required": True, "desk_url": "http://127.0.0.1:8751/"}},
+                    {"name": "weekly", "output": {"formats": ["html", "json"]}},
+                    output={"dir": "out", "formats": ["md", "json"], "edition_url": "https://assoc.example/{date}/"},
+                    review={"desk_url": "http://127.0.0.1:8750/"})
+    ai, chips, weekly = cfg.edition_configs()
+    assert (ai.output.formats, ai.output.edition_url) == (["md", "json"], "https://assoc.example/{date}/")
+    assert (chips.output.formats, weekly.output.formats) == (["md", "json"], ["html", "json"])
+    assert chips.output.edition_link(date(2026, 4, 10), "zh", "brief") == "https://chips.example/2026-04-10/brief.html"
+    assert weekly.output.edition_url == "https://assoc.example/{date}/"
+    assert [c.output.dir for c in (ai, chips, weekly)] == [str(Path.cwd() / "out" / n) for n in ("ai", "chips", "weekly")]
+    assert (ai.review.required, ai.review.auto_publish_at, ai.review.desk_url) == (True, "09:00", "http://127.0.0.1:8750/")
+    assert (chips.review.required, chips.review.auto_publish_at, chips.review.desk_url) == (True, "", "http://127.0.0.1:8751/")
+    assert not weekly.review.required
+    # The top level keeps its own; an entry's values live in its config only.
+    assert cfg.output.formats == ["md", "json"] and not cfg.review.required
+    # Without an output table an edition has the packaged default formats, the one list in default_config.toml.
+    defaults = config.load()
+    assert _editions({"name": "ai"}).for_edition("ai").output.formats == defaults.output.formats

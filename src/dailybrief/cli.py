@@ -283,7 +283,7 @@ def worker(ctx: Ctx, concurrency: int | None, hostname: str, loglevel: str) -> N
 @main.command()
 @pass_ctx
 def fetch(ctx: Ctx) -> None:
-    """Fetch every enabled source and store new items."""
+    """Fetch every enabled source (every edition's) and store new items; recorded under the top-level [edition].name."""
     try:
         with _locked(ctx, "fetch"):
             store = ctx.store()
@@ -357,7 +357,7 @@ def render(ctx: Ctx, day: str | None, folder: str | None, formats: tuple[str, ..
         raise click.ClickException(f"no brief*.json in {where}; run `dailybrief build` first")
     langs = [b.language for b in briefs]
     for b in briefs:
-        for fmt in formats or ctx.cfg.output.formats:
+        for fmt in formats or cfg.output.formats:
             r = get_renderer(fmt)
             if fmt == "json":
                 continue

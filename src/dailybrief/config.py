@@ -884,13 +884,16 @@ class RankConfig(_Model):
 
 
 # The keys of an [[editions]] entry that are its own; every other key is an [edition] key, replacing it whole.
-EDITION_OWN_KEYS = ("name", "sources", "publish", "branding", "cron")
+EDITION_OWN_KEYS = ("name", "sources", "publish", "branding", "output", "review", "cron")
+# The [output] keys an [[editions]] entry may change (its folder is always <output.dir>/<name>).
+EDITION_OUTPUT_KEYS = ("formats", "edition_url")
 
 
 class EditionEntry(_Model):
     """One [[editions]] entry: an edition of its own from the shared store and fetch. Its [edition] keys (title,
     languages, timezone, cutoff, days, top_stories, roundup_items, beat) replace the top-level [edition]'s, each
-    whole; what it leaves out is the top-level value. ``Config.edition_configs`` checks and resolves it."""
+    whole; what it leaves out is the top-level value. Its ``branding``, ``output`` (formats, edition_url) and
+    ``review`` tables change those sections key by key. ``Config.edition_configs`` checks and resolves it."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -898,6 +901,8 @@ class EditionEntry(_Model):
     sources: list[str] | None = None  # names or tags of [[sources]] entries; None: every source
     publish: list[str] | None = None  # names of [[publish]] targets; None: every target
     branding: dict[str, Any] = Field(default_factory=dict)  # [branding] keys, each over the top-level value
+    output: dict[str, Any] = Field(default_factory=dict)  # [output] formats / edition_url, each over the top-level value
+    review: dict[str, Any] = Field(default_factory=dict)  # [review] keys, each over the top-level value
     cron: str = ""  # its own schedule; empty: [schedule].cron, else daily at its cutoff
 
     @field_validator("cron")
@@ -983,9 +988,17 @@ class Config(_Model):
                                       "write their files here, the same names over each other; give each edition its "
                                       "own target ([[editions]] publish = [...]), or leave path out (each edition's "
                                       "then lives in <output.dir>/<name>/)")
-        if self.review.required and len(out) > 1:
-            raise ConfigError("review.required", True, "the editor's desk holds one edition's drafts; with several "
-                              "[[editions]] set [review].required = false (each edition then publishes at once)")
+        desks: dict[str, str] = {}
+        for i, c in enumerate(out):
+            if not c.review.required:
+                continue
+            url = c.review.desk_url.rstrip("/")
+            if url in desks:
+                raise ConfigError(f"editions[{i}].review.desk_url", c.review.desk_url,
+                                  f"editions {desks[url]} and {c.edition.name} are both reviewed on this desk, and a "
+                                  "desk serves one edition (`dailybrief desk --edition NAME --port N`): give each "
+                                  "reviewed edition its own, e.g. review = { desk_url = \"http://127.0.0.1:8751/\" }")
+            desks[url] = c.edition.name
         return out
 
     def edition_names(self) -> list[str]:
@@ -1009,6 +1022,15 @@ class Config(_Model):
         edition = _sub_model(EditionConfig, {**self.edition.model_dump(), **entry.edition_keys, "name": entry.name},
                              key)
         branding = _sub_model(BrandingConfig, {**self.branding.model_dump(), **entry.branding}, f"{key}.branding")
+        own_output = sorted(set(entry.output) - set(EDITION_OUTPUT_KEYS))
+        if own_output:
+            fix = ("each edition's files live in <output.dir>/<name>/; set [output].dir for all of them"
+                   if own_output[0] == "dir" else "this key is unknown here; check its spelling against `dailybrief init`")
+            raise ConfigError(f"{key}.output.{own_output[0]}", entry.output[own_output[0]],
+                              f"{fix} (an edition's output table may set {' and '.join(EDITION_OUTPUT_KEYS)})")
+        output = _sub_model(OutputConfig, {**self.output.model_dump(), **entry.output,
+                                           "dir": str(self.out_dir() / entry.name)}, f"{key}.output")
+        review = _sub_model(ReviewConfig, {**self.review.model_dump(), **entry.review}, f"{key}.review")
         sources = self.sources
         if entry.sources is not None:
             known = {s.name for s in self.sources} | {t for s in self.sources for t in s.tags}
@@ -1038,8 +1060,7 @@ class Config(_Model):
             publish = [t if t.name in entry.publish else t.model_copy(update={"editions": False}) for t in self.publish]
         update: dict[str, Any] = {
             "edition": edition, "branding": branding, "sources": sources, "publish": publish, "editions": [],
-            "output": self.output.model_copy(update={"dir": str(self.out_dir() / entry.name)}),
-            "source_ids": update_ids,
+            "output": output, "review": review, "source_ids": update_ids,
         }
         if entry.cron:
             update["schedule"] = self.schedule.model_copy(update={"cron": entry.cron})

@@ -366,6 +366,7 @@ class Store:
 
     edition_name: str = DEFAULT_EDITION
     _owner: bool = True  # False for a scoped view: it shares the connection, which only its owner closes
+    _of: Store | None = None  # a scoped view's owner
 
     def __init__(self, conn: sqlite3.Connection | Engine, where: str | Path = "") -> None:
         if isinstance(conn, sqlite3.Connection):
@@ -423,7 +424,12 @@ class Store:
         """This store as edition `edition` sees it: the same connection, that edition's runs, stories and deliveries."""
         view = copy.copy(self)
         view.edition_name, view._owner = edition, False
+        view._of = self if self._owner else self._of  # the owner lives (its __del__ would close the connection)
         return view
+
+    def as_edition(self, edition: str) -> Store:
+        """This store if it is edition `edition`'s already, else a view scoped to it (``scoped``)."""
+        return self if self.edition_name == edition else self.scoped(edition)
 
     def close(self) -> None:
         if not self._owner:

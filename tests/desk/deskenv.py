@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from dailybrief import config
 from dailybrief.demo import serve_directory
 from dailybrief.desk.auth import LoginLimiter, hash_password
 from dailybrief.desk.drafts import Desk
+from dailybrief.run.editions import plan, run_editions
 from dailybrief.run.pipeline import Pipeline
 from dailybrief.store import Store
 from echoserver import Echo, echo_server
@@ -64,11 +65,17 @@ def feeds(payload: str = "", later: list[dict[str, Any]] | None = None) -> dict[
 
 @dataclass
 class DeskEnv:
-    cfg: config.Config
+    cfg: config.Config  # the desk's edition's (with [[editions]]: the first's)
     store: Store
     echo: Echo
     root: Path
     base: str
+    whole: config.Config | None = None  # with [[editions]]: the config of them all
+    runs: list[Any] = field(default_factory=list)  # with [[editions]]: each edition's last run
+
+    def edition(self, name: str) -> config.Config:
+        assert self.whole is not None
+        return self.whole.for_edition(name)
 
     def deliveries(self, target: str) -> int:
         return len(self.echo.to(f"/{target}"))
@@ -78,6 +85,13 @@ class DeskEnv:
         from concurrent.futures import ThreadPoolExecutor
 
         embedder = _shared_embedder()
+        whole = self.whole
+        if whole is not None:  # every edition, fetched once (run_editions); the first edition's run
+            with ThreadPoolExecutor(1) as pool:
+                runs = pool.submit(lambda: run_editions(plan(whole, day=DAY), self.store, now=_after(),
+                                                        embedder=embedder)).result()
+            self.runs = [r.run for r in runs]
+            return self.runs[0]
         with ThreadPoolExecutor(1) as pool:
             return pool.submit(lambda: Pipeline(self.cfg, self.store, embedder=embedder).run(DAY, now=_after())).result()
 
@@ -97,7 +111,8 @@ def _after() -> datetime:
     return datetime(2026, 4, 11, 1, 0, tzinfo=timezone.utc)
 
 
-def desk_config(base: str, echo: Echo, root: Path, **review: Any) -> config.Config:
+def desk_config(base: str, echo: Echo, root: Path, editions: list[dict[str, Any]] | None = None,
+                **review: Any) -> config.Config:
     data = make_config([source("Outlet A", f"{base}/a.xml"), source("Outlet B", f"{base}/b.xml")],
                        edition={"languages": ["zh", "en"], "top_stories": 3, "roundup_items": 2,
                                 "beat": {"cut": 0.0}})  # the desk, not the beat, is tested here
@@ -111,6 +126,8 @@ def desk_config(base: str, echo: Echo, root: Path, **review: Any) -> config.Conf
     ]
     data["alerts"] = {"target": "alerts"}
     data["review"] = {"required": True, "desk_url": "https://desk.example/", **review}
+    if editions:
+        data["editions"] = editions
     return config.from_dict(data)
 
 
@@ -126,7 +143,7 @@ def _make_env(tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytes
         monkeypatch.setenv("DAILYBRIEF_DB", request.getfixturevalue("pg_url"))
     stack: list[Any] = []
 
-    def make(payload: str = "", **review: Any) -> DeskEnv:
+    def make(payload: str = "", editions: list[dict[str, Any]] | None = None, **review: Any) -> DeskEnv:
         served = tmp_path / "served"
         served.mkdir(exist_ok=True)
         for name, text in feeds(payload).items():
@@ -137,12 +154,13 @@ def _make_env(tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytes
         echo_cm = echo_server()
         echo = echo_cm.__enter__()
         stack.append(echo_cm)
-        cfg = desk_config(base, echo, tmp_path, **review)
+        whole = desk_config(base, echo, tmp_path, editions, **review)
+        cfg = whole.for_edition(editions[0]["name"]) if editions else whole
         from dailybrief.desk.app import open_store
 
         store = open_store(cfg)  # usable from the run's thread too
         stack.append(store)
-        env = DeskEnv(cfg, store, echo, tmp_path, base)
+        env = DeskEnv(cfg, store, echo, tmp_path, base, whole if editions else None)
         run = env.rebuild()
         assert run.status == "draft", run.failures
         Desk(store).add_user("edna", "editor", hash_password(PASSWORD))
@@ -157,12 +175,15 @@ def _make_env(tmp_path: Path, request: pytest.FixtureRequest, monkeypatch: pytes
             thing.__exit__(None, None, None)
 
 
-def client(env: DeskEnv, user: str = "abe", limiter: LoginLimiter | None = None) -> Any:
+def client(env: DeskEnv, user: str = "abe", limiter: LoginLimiter | None = None,
+           cfg: config.Config | None = None) -> Any:
+    """A signed-in client of the desk of env's edition (or of `cfg`'s: another edition's desk)."""
     from starlette.testclient import TestClient
 
     from dailybrief.desk.app import build_app, open_store
 
-    app = build_app(env.cfg, open_store(env.cfg), embedder=_shared_embedder(), limiter=limiter, auto_publish=False)
+    cfg = cfg or env.cfg
+    app = build_app(cfg, open_store(cfg), embedder=_shared_embedder(), limiter=limiter, auto_publish=False)
     c = TestClient(app, base_url="https://testserver")
     if user:
         login(c, user)

@@ -221,3 +221,58 @@ def test_editions_on_their_own_schedules_get_a_job_each(tmp_path: Path) -> None:
     jobs = {j.id: j for j in scheduler(cfg, None).get_jobs()}
     assert sorted(jobs) == ["daily", "daily-semi"]
     assert jobs["daily-semi"].args[3] == ["semi"] and jobs["daily"].args[3] == ["ai"]
+
+
+def test_one_edition_waits_for_its_desk_while_the_other_publishes_each_with_its_own_output(
+        news: Any, tmp_path: Path) -> None:
+    """[review] and [output] per edition: ai stops at a draft on its desk (its own chat-message links and formats)
+    while semi, unreviewed, publishes at once with the top-level output; approving ai sends it once, and a rerun
+    keeps the published draft and sends neither edition again."""
+    from dailybrief.desk.drafts import Desk
+    from dailybrief.desk.review import publish_draft
+
+    data = _config(news.base, tmp_path, review={"desk_url": "https://desk.example/"})
+    data["output"]["edition_url"] = "https://assoc.example/{date}/"
+    data["editions"][0]["review"] = {"required": True, "desk_url": "https://ai-desk.example/"}
+    data["editions"][0]["output"] = {"formats": ["md", "json", "chat"], "edition_url": "https://ai.example/{date}/"}
+    cfg = config.from_dict(data)
+    store = Store.open(cfg.db_url())
+    try:
+        first = run_editions(plan(cfg, day=DAY), store, now=AFTER)
+        assert [(one.run.name, one.run.status) for one in first] == [("ai", "draft"), ("semi", "ok")], \
+            [one.run.failures for one in first]
+        assert first[0].run.outputs["draft"] == f"https://ai-desk.example/edition/{DAY}"
+        # ai: a draft on its desk, nothing delivered; semi: published, and no draft of its own.
+        ai_desk, semi_desk = Desk(store.scoped("ai")), Desk(store.scoped("semi"))
+        draft = ai_desk.draft(DAY)
+        assert draft is not None and draft.status == "draft" and draft.run_id == first[0].run.id
+        assert semi_desk.draft(DAY) is None and semi_desk.drafts() == []
+        assert store.scoped("ai").deliveries(DAY) == [] and not (tmp_path / "ai-archive").exists()
+        assert [(r["target"], r["status"]) for r in store.scoped("semi").deliveries(DAY)] == [("chip-archive",
+                                                                                              "delivered")]
+        semi = tmp_path / "chip-archive" / DAY.isoformat()
+        assert sorted(p.name for p in semi.iterdir()) == ["brief.json", "brief.md"]  # the top-level formats
+        assert json.loads((semi / "brief.json").read_text("utf-8"))["url"] == \
+            f"https://assoc.example/{DAY}/brief.html"  # the top-level edition_url
+        # Approving ai publishes it once, with its own formats and links; semi's log is untouched.
+        ai_cfg = cfg.for_edition("ai")
+        done = publish_draft(ai_cfg, store, DAY, "abe")
+        assert done.status == "published", done.message
+        assert publish_draft(ai_cfg, store, DAY, "abe").status == "already"
+        ai = tmp_path / "ai-archive" / DAY.isoformat()
+        assert sorted(p.name for p in ai.iterdir()) == ["brief.chat.md", "brief.en.chat.md", "brief.en.json",
+                                                        "brief.en.md", "brief.json", "brief.md"]
+        assert f"https://ai.example/{DAY}/brief.en.html" in (ai / "brief.en.chat.md").read_text("utf-8")
+        assert [(r["target"], r["status"], r["attempts"]) for r in store.scoped("ai").deliveries(DAY)] == \
+            [("ai-archive", "delivered", 1)]
+        assert [r["attempts"] for r in store.scoped("semi").deliveries(DAY)] == [1]
+        # The rerun: ai's published edition is kept (no new draft), semi's is sent to no one again.
+        again = run_editions(plan(cfg, day=DAY), store, now=AFTER)
+        assert [one.run.status for one in again] == ["draft", "ok"]
+        assert "kept it as it is" in " ".join(again[0].run.failures)
+        assert ai_desk.draft(DAY).status == "published"  # type: ignore[union-attr]
+        assert [d.status for d in again[1].pipe.deliveries] == ["unchanged"]
+        assert [r["attempts"] for r in store.scoped("ai").deliveries(DAY) + store.scoped("semi").deliveries(DAY)] \
+            == [1, 1]
+    finally:
+        store.close()

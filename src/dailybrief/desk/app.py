@@ -30,6 +30,7 @@ from starlette.staticfiles import StaticFiles
 
 from ..config import Config
 from ..errors import DailybriefError
+from ..records import DEFAULT_EDITION
 from ..render import formats as render
 from ..store import Store
 from ..stories.embed import Embedder, default_embedder
@@ -60,10 +61,12 @@ def _env() -> jinja2.Environment:
 
 
 class DeskApp:
-    """The desk's state: config, store, templates, the login limiter and the grounding check."""
+    """The desk's state: config (one edition's), store (scoped to that edition), templates, the login limiter and
+    the grounding check."""
 
     def __init__(self, cfg: Config, store: Store, embedder: Embedder | None = None, secure_cookie: bool = True,
                  limiter: LoginLimiter | None = None, auto_publish: bool = True) -> None:
+        store = store.as_edition(cfg.edition.name)  # [[editions]]: this edition's drafts, stories and deliveries
         self.cfg, self.store, self.desk = cfg, store, Desk(store)
         self.env = _env()
         self.limiter = limiter or LoginLimiter(self.desk)
@@ -72,6 +75,8 @@ class DeskApp:
         self.secure_cookie = secure_cookie
         self.auto_publish = auto_publish
         self._lock = threading.Lock()  # one request at a time on the store's connection
+        # Which edition's desk this is, on every page, unless it is the default edition's (one edition, as before)
+        self.edition_shown = "" if cfg.edition.name == DEFAULT_EDITION else cfg.edition.name
 
     async def serial(self, fn: Callable[..., Response], *args: Any) -> Response:
         """Run a request's work in a worker thread, one request at a time (the store has one connection)."""
@@ -102,7 +107,7 @@ class DeskApp:
     # -- responses ---------------------------------------------------------------------
     def page(self, request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         html = self.env.get_template(name).render(user=request.session.get("user"), csrf=_csrf(request),
-                                                  **context)
+                                                  desk_edition=self.edition_shown, **context)
         return HTMLResponse(html, status_code=status, headers=_headers(DESK_CSP))
 
     def error(self, request: Request, message: str, status: int = 400, **context: Any) -> HTMLResponse:

@@ -25,7 +25,7 @@ from ..publish.base import Delivery
 from ..records import Brief, Paragraph, Reference, RunReport, Sentence, Story
 from ..run.pipeline import Pipeline, Review, register_review
 from ..run.schedule import lock_path, run_lock
-from ..store import Store, utcnow
+from ..store import Store, edition_label, utcnow
 from ..stories.embed import Embedder
 from ..write.verify import verify_brief
 from . import regroup
@@ -163,12 +163,13 @@ def hold_for_review(pipe: Pipeline, run: RunReport, day: date, ranked: list[Stor
                f"kept, {len(draft.stale)} no longer apply")
     link = desk_link(cfg, day)
     run.outputs["draft"] = link
-    lines = [f"the draft of {day} waits for review on the desk: {link}"]
+    label = edition_label(ed.name, day)
+    lines = [f"the draft of {label} waits for review on the desk: {link}"]
     if cfg.review.auto_publish_at:
         lines.append(f"if no one has acted by {cfg.review.auto_publish_at} ({ed.timezone}), it is published as it is")
     if draft.stale:
         lines.append(f"{len(draft.stale)} earlier editor decision(s) no longer apply to the rebuilt draft")
-    note = _alert(cfg, store, run.id, day, f"[dailybrief] {day} draft waits for review", lines)
+    note = _alert(cfg, store, run.id, day, f"[dailybrief] {label} draft waits for review", lines)
     if note and not note.startswith(("alert sent", "alert already sent")):
         run.failures.append(note)
     return draft
@@ -204,6 +205,7 @@ class Outcome:
 def publish_draft(cfg: Config, store: Store, day: date, user: str, have: int | None = None,
                   note: str = "approved") -> Outcome:
     """Publish the draft once: move it to ``publishing`` (one caller wins), release it, mark it ``published``."""
+    store = store.as_edition(cfg.edition.name)
     desk = Desk(store)
     draft = desk.draft(day)
     if draft is None:
@@ -248,9 +250,11 @@ def auto_publish_at(cfg: Config, day: date) -> datetime | None:
 
 
 def auto_publish_due(cfg: Config, store: Store, now: datetime | None = None) -> list[Outcome]:
-    """Publish every untouched draft whose auto_publish_at has passed; the alert says it went out unreviewed."""
+    """Publish every untouched draft of `cfg`'s edition whose auto_publish_at has passed; the alert says it went out
+    unreviewed."""
     now = now or utcnow()
     out = []
+    store = store.as_edition(cfg.edition.name)
     desk = Desk(store)
     for row in desk.drafts():
         day = date.fromisoformat(row["edition"])
@@ -263,20 +267,27 @@ def auto_publish_due(cfg: Config, store: Store, now: datetime | None = None) -> 
         result = publish_draft(cfg, store, day, AUTO_USER, draft.version,
                                note=f"no one acted by {cfg.review.auto_publish_at}: published as it is")
         if result.status == "published":
-            _alert(cfg, store, f"auto-{day.isoformat()}", day, f"[dailybrief] {day} published unreviewed at "
-                   f"{cfg.review.auto_publish_at}", [f"no editor acted on the draft of {day} by "
+            label = edition_label(cfg.edition.name, day)  # also the alert's key: each edition's is its own
+            _alert(cfg, store, f"auto-{label.replace(' ', '-')}", day, f"[dailybrief] {label} published unreviewed at "
+                   f"{cfg.review.auto_publish_at}", [f"no editor acted on the draft of {label} by "
                    f"{cfg.review.auto_publish_at} ({cfg.edition.timezone}); it was published as it is",
                    result.message, f"desk: {desk_link(cfg, day)}"])
         out.append(result)
     return out
 
 
+def auto_published(cfg: Config) -> list[Config]:
+    """The editions of `cfg` whose untouched drafts go out at their [review] auto_publish_at."""
+    return [c for c in cfg.edition_configs() if c.review.required and c.review.auto_publish_at]
+
+
 def auto_publish_job(config_path: str | None) -> list[Outcome]:
-    """The scheduler's minute job: fresh config, then auto_publish_due."""
+    """The scheduler's minute job: fresh config, then auto_publish_due for each edition reviewed with an
+    auto_publish_at."""
     cfg = config_mod.load(config_path)
     store = Store.open(cfg.db_url())
     try:
-        outcomes = auto_publish_due(cfg, store)
+        outcomes = [o for c in auto_published(cfg) for o in auto_publish_due(c, store)]
     finally:
         store.close()
     for o in outcomes:

@@ -143,7 +143,7 @@ class Pipeline:
         self.as_of = as_of
         self.span = span  # with as_of: how far back from that moment the window reaches (eval days)
         name = cfg.edition.name  # the edition's own records: its runs, stories, deliveries
-        self.store = store if store.edition_name == name else store.scoped(name)
+        self.store = store.as_edition(name)
         self.hooks = hooks or Hooks()
         self._embedder = embedder
         self.deliveries: list[Delivery] = []  # what the last publish stage did, target by target

@@ -233,7 +233,8 @@ def scheduler(cfg: Config, config_path: str | None, report: Callable[[RunReport]
     if now:
         sched.add_job(daily_job, args=(config_path, report, sched), id="now", name="dailybrief run at start",
                       max_instances=1)
-    if cfg.review.required and cfg.review.auto_publish_at:  # the editor's desk: an untouched draft goes out then
+    if any(c.review.required and c.review.auto_publish_at for c in cfg.edition_configs()):  # the editor's desk:
+        # an untouched draft of an edition reviewed with an auto_publish_at goes out then
         sched.add_job(registered_review().auto_publish_job, "interval", minutes=1, args=(config_path,), id="auto_publish",
                       name="dailybrief auto_publish_at", max_instances=1, coalesce=True)
     return sched

@@ -1,0 +1,86 @@
+"""The desk per edition ([[editions]]): each reviewed edition's drafts, decisions, audit log and approval are its
+own, on its own desk, on either store; `dailybrief desk` names the edition when there are several."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+from deskenv import (
+    BOTH_STORES,
+    DAY,
+    _make_env,  # noqa: F401 - the make_env fixture
+    client,
+    csrf,
+    post,
+    version,
+)
+
+from dailybrief.cli import main
+from dailybrief.desk.drafts import Desk
+
+# Both editions reviewed, each on its own desk: ai briefs both outlets and goes to every target, chips briefs
+# outlet B and goes to the webhook only (the archive folder is ai's).
+EDITIONS = [
+    {"name": "ai"},
+    {"name": "chips", "sources": ["Outlet B"], "publish": ["hook"], "title": "Chips Daily",
+     "review": {"desk_url": "https://chips-desk.example/"}},
+]
+
+
+@BOTH_STORES
+def test_each_editions_desk_holds_its_own_draft_decisions_history_and_approval(make_env) -> None:
+    env = make_env(editions=EDITIONS)
+    assert [(r.name, r.status) for r in env.runs] == [("ai", "draft"), ("chips", "draft")], \
+        [r.failures for r in env.runs]
+    ai, chips = Desk(env.store.scoped("ai")), Desk(env.store.scoped("chips"))
+    assert ai.draft(DAY).run_id == env.runs[0].id and chips.draft(DAY).run_id == env.runs[1].id
+    assert ai.draft(DAY).briefs[0].title != chips.draft(DAY).briefs[0].title  # chips has its own title
+    chip_items = {i for c in chips.draft(DAY).candidates for i in c["item_ids"]}
+    assert {i.source_name for i in env.store.items(sorted(chip_items))} == {"Outlet B"}
+    # Each edition's alert names it and links to its own desk.
+    alerts = [a.body.decode() for a in env.echo.to("/alerts")]
+    assert len(alerts) == 2
+    assert "https://desk.example/edition/2026-04-10" in alerts[0] and "ai 2026-04-10" in alerts[0]
+    assert "https://chips-desk.example/edition/2026-04-10" in alerts[1] and "chips 2026-04-10" in alerts[1]
+
+    # An editor's change on ai's desk is ai's alone.
+    ai_desk = client(env, "edna")
+    page = ai_desk.get(f"/edition/{DAY}").text
+    assert 'id="desk-edition">edition ai<' in page
+    chips_version = chips.draft(DAY).version
+    third = [s.story_id for s in ai.draft(DAY).briefs[0].sections if s.kind == "story"][-1]
+    assert post(ai_desk, "drop", story_id=third).status_code == 200
+    assert [d["action"] for d in ai.decisions(DAY)] == ["drop"] and chips.decisions(DAY) == []
+    assert chips.draft(DAY).version == chips_version and "drop" not in [h["action"] for h in chips.history(DAY)]
+
+    # Approving chips on its own desk publishes chips only; ai still waits.
+    chips_desk = client(env, "abe", cfg=env.edition("chips"))
+    page = chips_desk.get(f"/edition/{DAY}").text
+    assert 'id="desk-edition">edition chips<' in page
+    asked = chips_desk.post(f"/edition/{DAY}/approve", data={"csrf": csrf(page), "version": version(page)})
+    assert "hook (webhook)" in asked.text and "archive" not in asked.text  # chips' own targets
+    done = chips_desk.post(f"/edition/{DAY}/approve", data={"csrf": csrf(asked.text), "version": version(asked.text),
+                                                            "confirm": "yes"})
+    assert done.status_code == 200 and "published the edition" in done.text
+    assert chips.draft(DAY).status == "published" and ai.draft(DAY).status == "draft"
+    assert env.deliveries("hook") == 1 and not (env.root / "archive").exists()
+    assert [(r["target"], r["status"]) for r in env.store.scoped("chips").deliveries(DAY)] == [("hook", "delivered")]
+    assert env.store.scoped("ai").deliveries(DAY) == []
+    # ...and ai's approval on its desk sends ai to its targets, the webhook once more (another edition).
+    ai_approver = client(env, "abe")
+    page = ai_approver.get(f"/edition/{DAY}").text
+    assert ai_approver.post(f"/edition/{DAY}/approve", data={"csrf": csrf(page), "version": version(page),
+                                                             "confirm": "yes"}).status_code == 200
+    assert ai.draft(DAY).status == "published" and env.deliveries("hook") == 2
+    assert {r["target"] for r in env.store.scoped("ai").deliveries(DAY)} == {"archive", "hook"}
+
+
+def test_desk_names_the_edition_when_the_config_has_several(tmp_path: Path) -> None:
+    path = tmp_path / "dailybrief.toml"
+    path.write_text('[[sources]]\nname = "A"\nkind = "rss"\nurl = "http://127.0.0.1:1/a.xml"\n\n'
+                    '[[editions]]\nname = "ai"\n\n[[editions]]\nname = "chips"\n', "utf-8")
+    vague = CliRunner().invoke(main, ["--config", str(path), "desk"])
+    assert vague.exit_code == 2 and "--edition (ai, chips)" in vague.output
+    unknown = CliRunner().invoke(main, ["--config", str(path), "desk", "--edition", "weekly"])
+    assert unknown.exit_code == 2 and "no such edition; use one of ai, chips" in unknown.output
