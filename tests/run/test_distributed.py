@@ -232,8 +232,9 @@ def test_a_reviewed_distributed_run_stops_at_a_draft_on_postgresql_and_approval_
 
 
 def test_each_edition_of_several_is_built_by_the_workers_as_in_one_process(feeds, broker, tmp_path: Path) -> None:
-    """[[editions]]: one fetch fanned out for all, then a chord (and release) per edition; each edition's files the
-    same, byte for byte, as a single-process run of the same editions."""
+    """[[editions]]: one fetch fanned out for all, then one group of a chord (and release) per edition; each edition
+    the same as a single-process run of the same editions: ai's files byte for byte, and english, reviewed on its
+    own desk, held as the same draft while ai, unreviewed, publishes."""
     from dailybrief.run.editions import plan, run_editions
 
     def editions(root: Path) -> dict[str, Any]:
@@ -241,14 +242,18 @@ def test_each_edition_of_several_is_built_by_the_workers_as_in_one_process(feeds
         english = [s["name"] for s in data["sources"] if s.get("language", "en") == "en"]
         data["editions"] = [{"name": "ai"},
                             {"name": "english", "sources": english, "languages": ["en"], "title": "AI in English",
-                             "publish": []}]  # the archive folder is the first edition's
+                             "publish": [],  # the archive folder is the first edition's
+                             "review": {"required": True, "desk_url": "https://english-desk.example/"}}]
         return data
 
-    def run_all(root: Path, distributed: bool) -> list[Any]:
+    def run_all(root: Path, distributed: bool) -> tuple[list[Any], list[dict[str, Any]]]:
         cfg = config.load(str(root / "dailybrief.toml"))
         store = Store.open(cfg.db_url())
         try:
-            return run_editions(plan(cfg, day=DAY), store, root / "out", distributed=distributed)
+            runs = run_editions(plan(cfg, day=DAY), store, root / "out", distributed=distributed)
+            draft = Desk(store.scoped("english")).draft(DAY)
+            assert Desk(store.scoped("ai")).draft(DAY) is None and draft is not None
+            return runs, [b.as_dict() for b in draft.briefs]
         finally:
             store.close()
 
@@ -256,8 +261,8 @@ def test_each_edition_of_several_is_built_by_the_workers_as_in_one_process(feeds
     for root in (one_root, many_root):
         root.mkdir()
         (root / "dailybrief.toml").write_text(toml_text(editions(root)), "utf-8")
-    single_runs = run_all(one_root, distributed=False)
-    assert [(r.run.name, r.run.status) for r in single_runs] == [("ai", "ok"), ("english", "ok")], \
+    single_runs, single_draft = run_all(one_root, distributed=False)
+    assert [(r.run.name, r.run.status) for r in single_runs] == [("ai", "ok"), ("english", "draft")], \
         [r.run.failures for r in single_runs]
     cfg = config.load(str(many_root / "dailybrief.toml"))
     env = {**os.environ, "DAILYBRIEF_HOME": str(many_root / "home"), "PYTHONPATH": os.pathsep.join(
@@ -267,14 +272,17 @@ def test_each_edition_of_several_is_built_by_the_workers_as_in_one_process(feeds
     app.control.purge()
     with workers(many_root / "dailybrief.toml", env, many_root, ["w1"]) as pool:
         wait_for(lambda: len(app.control.ping(timeout=1.0) or []) >= 1, 120, "the worker to answer")
-        many = run_all(many_root, distributed=True)
+        many, many_draft = run_all(many_root, distributed=True)
         log = pool.log("w1")
-    assert [(r.run.name, r.run.status) for r in many] == [("ai", "ok"), ("english", "ok")], \
+    assert [(r.run.name, r.run.status) for r in many] == [("ai", "ok"), ("english", "draft")], \
         [r.run.failures for r in many]
-    for name, files in (("ai", EDITIONS), ("english", ("brief.json",))):
-        for f in files:
-            assert (one_root / "out" / name / f).read_bytes() == (many_root / "out" / name / f).read_bytes(), (name, f)
-    assert not (many_root / "out" / "english" / "brief.en.json").exists()
+    for f in EDITIONS:
+        assert (one_root / "out" / "ai" / f).read_bytes() == (many_root / "out" / "ai" / f).read_bytes(), f
+    assert many_draft == single_draft and [b["language"] for b in many_draft] == ["en"]
+    assert not (many_root / "out" / "english").exists()  # held: nothing written until it is approved
+    assert many[1].run.outputs["draft"] == f"https://english-desk.example/edition/{DAY}"
+    # One group: the second edition's run was under way before the first's ended (not one after the other).
+    assert many[1].run.started < many[0].run.finished
     # The first edition's run fetched for both; each edition was built and released by a task of its own.
     assert [s.name for s in many[0].run.stages].count("fetch") == 4
     assert "fetch_tasks" not in [s.name for s in many[1].run.stages]

@@ -10,9 +10,10 @@
                                                                         with [review] required, build_edition
                                                                         keeps a draft for the desk instead
 
-Several editions ([[editions]], run/editions.py): the first edition's run sends the fetch shards of every edition's
-sources, and each edition is its own chord (the embedding batches of what has no vector yet, then its build as the
-callback) and release, named by the edition, so a worker builds it from that edition's config and records.
+Several editions ([[editions]], run/editions.py, run_all_distributed): the first edition's run sends the fetch shards
+of every edition's sources; then one group holds every edition's chord (the embedding batches of what has no vector
+yet, then its build as the callback) and release, named by the edition, so the workers build the editions side by
+side, each from that edition's config and records.
 
 Exactly once under failure: every task is idempotent and acknowledged late (``task_acks_late``), so a task whose
 worker died (SIGKILL, a lost machine) is given to another worker after ``[cluster].visibility_timeout`` and run
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import os
 import time
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -45,7 +47,7 @@ from ..stories import cluster as cluster_stage
 from ..stories.embed import USEEmbedder, cache_key, embed_items
 from .pipeline import Pipeline, check_due, registered_review
 
-__all__ = ["app", "configure", "run_distributed", "start_worker"]
+__all__ = ["app", "configure", "run_all_distributed", "run_distributed", "start_worker"]
 
 app = Celery("dailybrief", set_as_current=False)
 
@@ -215,57 +217,100 @@ def run_distributed(pipe: Pipeline, day: date, out: Path | None = None, fetch: b
                     now: datetime | None = None, sources: list[Source] | None = None) -> RunReport:
     """Pipeline.run with the heavy stages on the workers: the same edition, the same record, the same exit.
     ``sources`` as for Pipeline.run: what to fetch (default: the edition's enabled sources; [] none)."""
-    cfg = pipe.cfg
-    check_due(cfg, day, now or utcnow())
+    check_due(pipe.cfg, day, now or utcnow())
+    return run_all_distributed([(pipe, day, out)], fetch, pipe.cfg.enabled_sources() if sources is None else sources)[0]
+
+
+def run_all_distributed(editions: list[tuple[Pipeline, date, Path | None]], fetch: bool = True,
+                        sources: list[Source] | None = None) -> list[RunReport]:
+    """Several editions' runs at once on the workers (run/editions.py checked that each is due): the first
+    edition's run sends the fetch shards of `sources` (default: its enabled sources) and the dedup, then one Celery
+    group holds every edition's chord (its embedding batches, its build as the callback) and release, so the
+    editions are built side by side. An item without a vector is embedded in the batches of the first edition that
+    reads it (an edition whose build starts first embeds what it still lacks itself: the store keeps one vector).
+    Each edition has its own run record, ended as Pipeline.run ends one; a crash is raised once every run is ended."""
+    first, first_day, _ = editions[0]
+    cfg = first.cfg
     configure(cfg)
-    run = pipe.new_run(day)
+    runs = [pipe.new_run(day) for pipe, day, _ in editions]
     wait = cfg.cluster.wait
-    name = cfg.edition.name
     todo = cfg.enabled_sources() if sources is None else sources
-
-    def stages() -> str | None:
+    parts: list[dict[str, Any]] = []
+    trouble: BaseException | None = None
+    try:
         if fetch and todo:
-            shards = _batches([s.id for s in todo], cfg.cluster.fetch_shard)
-            with pipe.stage(run, "fetch_tasks") as rep:  # the wall time of the fan-out; each shard's stages follow
-                parts = group(fetch_shard.s(run.id, day.isoformat(), shard) for shard in shards).apply_async().get(
-                    timeout=wait) if shards else []
-                rep.counts = {"tasks": len(shards)}
-            fetched: list[str] = []
-            new: set[str] = set()
-            for part in parts:
-                _merge(run, part)
-                fetched.extend(part["ids"])
-                new.update(part["new"])
-            pipe.store.save_run(run)
-            # New: stored new by a shard, or stored by a shard whose worker died before it answered (its rerun
-            # found them stored already): what no dedup has seen yet, so has no signature.
-            new.update(set(fetched) - set(pipe.store.signatures(fetched)))
-            pipe.dedup(run, pipe.store.items(sorted(new)))
-        with pipe.stage(run, "edition_tasks") as rep:  # embedding batches, then the edition's build and release
-            batches = _batches(_unembedded(pipe, day), cfg.cluster.embed_batch)
-            body = build_edition.s(run.id, day.isoformat(), fetch, name)
-            head = chord([embed_batch.s(b) for b in batches], body) if batches else body.clone(args=(0,))
-            flow = head | release_edition.s(run.id, day.isoformat(), str(out) if out else None, name)
-            part = flow.apply_async().get(timeout=wait)
-            rep.counts = {"embed_tasks": len(batches)}
-        _merge(run, part)
-        pipe.deliveries = [Delivery(**d) for d in part["deliveries"]]
-        if part["error"] == "empty":
-            raise NoBriefError(part["message"])
-        if part["error"]:
-            raise DailybriefError(part["message"])
-        return "draft" if part["draft"] else None
+            _fetch(first, runs[0], first_day, todo)
+        with ExitStack() as opened:  # every edition's wall time of the fan-out: embedding, build, release
+            reps = [opened.enter_context(pipe.stage(run, "edition_tasks")) for (pipe, _, _), run in zip(editions, runs,
+                                                                                                      strict=True)]
+            taken: set[str] = set()
+            flows = []
+            for (pipe, day, out), run, rep in zip(editions, runs, reps, strict=True):
+                ids = [i for i in _unembedded(pipe, day) if i not in taken]
+                taken.update(ids)
+                batches = _batches(ids, cfg.cluster.embed_batch)
+                name = pipe.cfg.edition.name
+                body = build_edition.s(run.id, day.isoformat(), fetch, name)
+                head = chord([embed_batch.s(b) for b in batches], body) if batches else body.clone(args=(0,))
+                flows.append(head | release_edition.s(run.id, day.isoformat(), str(out) if out else None, name))
+                rep.counts = {"embed_tasks": len(batches)}
+            parts = list(group(flows).apply_async().get(timeout=wait))
+    except BaseException as exc:  # noqa: BLE001 - every edition's run records it below, and conclude re-raises it
+        trouble = exc
+    reports: list[RunReport] = []
+    crash: BaseException | None = None
+    for k, ((pipe, day, _), run) in enumerate(zip(editions, runs, strict=True)):
 
-    return pipe.conclude(run, day, stages)
+        def stages(k: int = k, pipe: Pipeline = pipe, run: RunReport = run) -> str | None:
+            if trouble is not None:
+                raise trouble
+            part = parts[k]
+            _merge(run, part)
+            pipe.deliveries = [Delivery(**d) for d in part["deliveries"]]
+            if part["error"] == "empty":
+                raise NoBriefError(part["message"])
+            if part["error"]:
+                raise DailybriefError(part["message"])
+            return "draft" if part["draft"] else None
+
+        try:
+            reports.append(pipe.conclude(run, day, stages))
+        except BaseException as exc:  # noqa: BLE001 - conclude ended this run; end the others, then raise it
+            crash = crash or exc
+            reports.append(run)
+    if crash is not None:
+        raise crash
+    return reports
+
+
+def _fetch(pipe: Pipeline, run: RunReport, day: date, todo: list[Source]) -> None:
+    """The fetch shards of `todo` on the workers, then the dedup here (it needs every new item), in `run`."""
+    shards = _batches([s.id for s in todo], pipe.cfg.cluster.fetch_shard)
+    with pipe.stage(run, "fetch_tasks") as rep:  # the wall time of the fan-out; each shard's stages follow
+        parts = group(fetch_shard.s(run.id, day.isoformat(), shard) for shard in shards).apply_async().get(
+            timeout=pipe.cfg.cluster.wait) if shards else []
+        rep.counts = {"tasks": len(shards)}
+    fetched: list[str] = []
+    new: set[str] = set()
+    for part in parts:
+        _merge(run, part)
+        fetched.extend(part["ids"])
+        new.update(part["new"])
+    pipe.store.save_run(run)
+    # New: stored new by a shard, or stored by a shard whose worker died before it answered (its rerun
+    # found them stored already): what no dedup has seen yet, so has no signature.
+    new.update(set(fetched) - set(pipe.store.signatures(fetched)))
+    pipe.dedup(run, pipe.store.items(sorted(new)))
 
 
 def _unembedded(pipe: Pipeline, day: date) -> list[str]:
-    """The ids of the items the edition's clustering reads (its window and the look-back days before it)
-    that have no vector yet."""
+    """The ids of the items the edition's clustering reads (its sources', in its window and the look-back days
+    before it) that have no vector yet."""
     lookback = cluster_stage.ClusterSettings().lookback_days
     start, _ = pipe.window(day - timedelta(days=lookback))
     _, end = pipe.window(day)
-    ids = [i.id for i in pipe.store.items_between(start, end)]
+    wanted = pipe.cfg.source_ids  # an [[editions]] entry's sources (None: every source's)
+    ids = [i.id for i in pipe.store.items_between(start, end) if wanted is None or i.source_id in wanted]
     cached = pipe.store.embeddings(ids, cache_key(pipe.embedder)) if ids else {}
     return [i for i in ids if i not in cached]
 

@@ -4,6 +4,7 @@
                  ─▶ edition 1: fetch the union of the editions' sources, once ─▶ cluster … publish
                  ─▶ edition 2…: cluster … publish over the items and vectors already stored (comments and lead
                     texts of their own top stories still fetched)
+    distributed: the one fetch, then every edition's chord in one Celery group (distributed.run_all_distributed)
 
 Each edition is a Pipeline on its own config (Config.edition_configs: its sources, beat, languages, window,
 branding and targets) and its own view of the store (Store.scoped): its own run record, stories, written
@@ -21,7 +22,7 @@ from ..config import Config
 from ..records import RunReport, Source
 from ..store import Store, utcnow
 from ..stories.embed import Embedder
-from .distributed import run_distributed
+from .distributed import run_all_distributed
 from .pipeline import Hooks, Pipeline, check_due
 
 __all__ = ["EditionRun", "plan", "run_editions", "union_sources"]
@@ -65,13 +66,19 @@ def run_editions(editions: list[tuple[Config, date]], store: Store, out: Path | 
         check_due(cfg, day, at)
     sources = union_sources([c for c, _ in editions])
     several = len(editions) > 1
+
+    def where(cfg: Config) -> Path | None:
+        return out / cfg.edition.name if out is not None and several else out
+
+    if distributed:  # every edition at once on the workers, one fetch (run_all_distributed)
+        pipes = [Pipeline(cfg, store, hooks, embedder=embedder) for cfg, _ in editions]
+        runs = run_all_distributed([(p, day, where(cfg)) for p, (cfg, day) in zip(pipes, editions, strict=True)],
+                                   fetch, sources)
+        return [EditionRun(p, r) for p, r in zip(pipes, runs, strict=True)]
     done: list[EditionRun] = []
     for k, (cfg, day) in enumerate(editions):
         pipe = Pipeline(cfg, store, hooks, embedder=embedder)
-        where = out / cfg.edition.name if out is not None and several else out
-        todo = sources if k == 0 else []
-        run = (run_distributed(pipe, day, where, fetch, at, todo) if distributed
-               else pipe.run(day, where, fetch, at, todo))
+        run = pipe.run(day, where(cfg), fetch, at, sources if k == 0 else [])
         embedder = pipe._embedder or embedder  # loaded once, by the first edition that needed it
         done.append(EditionRun(pipe, run))
     return done
