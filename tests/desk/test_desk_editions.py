@@ -3,6 +3,7 @@ own, on its own desk, on either store; `dailybrief desk` names the edition when 
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -17,7 +18,10 @@ from deskenv import (
 )
 
 from dailybrief.cli import main
+from dailybrief.desk.cli import DEFAULT_PORT, desk_port
 from dailybrief.desk.drafts import Desk
+from dailybrief.desk.review import auto_publish_due, auto_published
+from dailybrief.run.schedule import scheduler
 
 # Both editions reviewed, each on its own desk: ai briefs both outlets and goes to every target, chips briefs
 # outlet B and goes to the webhook only (the archive folder is ai's).
@@ -84,3 +88,25 @@ def test_desk_names_the_edition_when_the_config_has_several(tmp_path: Path) -> N
     assert vague.exit_code == 2 and "--edition (ai, chips)" in vague.output
     unknown = CliRunner().invoke(main, ["--config", str(path), "desk", "--edition", "weekly"])
     assert unknown.exit_code == 2 and "no such edition; use one of ai, chips" in unknown.output
+
+
+def test_auto_publish_at_is_each_editions_own(make_env) -> None:
+    """chips goes out unreviewed at its own auto_publish_at; ai, reviewed without one, waits for its approver."""
+    chips = {**EDITIONS[1], "review": {**EDITIONS[1]["review"], "auto_publish_at": "09:00"}}
+    env = make_env(editions=[EDITIONS[0], chips])
+    assert [c.edition.name for c in auto_published(env.whole)] == ["chips"]
+    assert scheduler(env.whole, None).get_job("auto_publish") is not None  # one edition has it: the minute job runs
+    late = datetime(2026, 4, 10, 1, 5, tzinfo=timezone.utc)  # 09:05 in Shanghai
+    [outcome] = [o for c in auto_published(env.whole) for o in auto_publish_due(c, env.store, late)]
+    assert outcome.status == "published", outcome.message
+    assert Desk(env.store.scoped("chips")).draft(DAY).status == "published"
+    assert Desk(env.store.scoped("ai")).draft(DAY).status == "draft" and env.store.scoped("ai").deliveries(DAY) == []
+    assert auto_publish_due(env.cfg, env.store, late) == []  # ai's own review has no auto_publish_at
+    unreviewed = [a.body.decode() for a in env.echo.to("/alerts") if "published unreviewed" in a.body.decode()]
+    assert len(unreviewed) == 1 and "chips 2026-04-10" in unreviewed[0]
+
+
+def test_a_desk_listens_on_its_desk_urls_port_when_that_is_this_machine() -> None:
+    assert desk_port("http://127.0.0.1:8751/") == 8751 and desk_port("http://localhost:9000") == 9000
+    assert desk_port("https://desk.example.org/") == DEFAULT_PORT  # behind a proxy: the default
+    assert desk_port("https://desk.example.org:8443/") == DEFAULT_PORT and desk_port("http://127.0.0.1/") == DEFAULT_PORT
