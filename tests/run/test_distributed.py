@@ -281,6 +281,9 @@ def test_each_edition_of_several_is_built_by_the_workers_as_in_one_process(feeds
     assert many_draft == single_draft and [b["language"] for b in many_draft] == ["en"]
     assert not (many_root / "out" / "english").exists()  # held: nothing written until it is approved
     assert many[1].run.outputs["draft"] == f"https://english-desk.example/edition/{DAY}"
+    # Each edition published once through its delivery log: ai to the archive, english (held) nowhere yet.
+    assert [(d.target, d.status) for d in many[0].pipe.deliveries] == [("archive", "delivered")]
+    assert many[1].pipe.deliveries == []
     # One group: the second edition's run was under way before the first's ended (not one after the other).
     assert many[1].run.started < many[0].run.finished
     # The first edition's run fetched for both; each edition was built and released by a task of its own.
