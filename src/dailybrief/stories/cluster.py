@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlsplit
@@ -49,6 +49,24 @@ from ..records import Item, Story, authority_rank
 from .embed import item_text, text_cost
 
 ClusterSettings = ClusteringConfig  # the stage's settings are its [clustering] section, as config checked it
+
+
+def _holders(sets: Sequence[Iterable[str]]) -> dict[str, np.ndarray]:
+    """Each element of `sets` (the open stories' names, words, ...), with the indices of the sets that hold it."""
+    out: dict[str, list[int]] = {}
+    for k, members in enumerate(sets):
+        for x in members:
+            out.setdefault(x, []).append(k)
+    return {x: np.array(ks, dtype=np.int64) for x, ks in out.items()}
+
+
+def _shared_counts(found: Iterable[str], held: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """Per set of `held` (n of them): how many of `found` it holds (as len(found & set) would, for all at once)."""
+    counts = np.zeros(n, dtype=np.int64)
+    for x in set(found):
+        if x in held:
+            counts[held[x]] += 1
+    return counts
 
 
 def _day_pool_distances(vectors: np.ndarray, offsets: np.ndarray, link: float,
@@ -564,20 +582,34 @@ class StoryIndex:
             self.last_seen, self.sums = self.last_seen[idx], self.sums[idx]
             self.weight, self.bonus, self.size = self.weight[idx], self.bonus[idx], self.size[idx]
 
-    def _themed(self, members: list[np.ndarray], words: Sequence[frozenset[str]]) -> np.ndarray:
+    def _themed(self, members: list[np.ndarray], words: Sequence[frozenset[str]], rows: np.ndarray | None = None,
+                day_words: Counter[str] | None = None) -> np.ndarray:
         """Per (group, story): the one title word they share is the day's theme (in BUSY_TITLES of the day's
         items and open stories). A story's words are those of its core: in half its items or more, so that a
-        story which took one GitHub thread does not take every other."""
-        df = Counter(w for ws in words for w in ws)
+        story which took one GitHub thread does not take every other. Only the groups marked in `rows` are
+        scored (the others' rows stay False); `day_words` is the day's words counted, when the caller has it.
+
+        Each group is scored against the stories that hold one of its words (an index of the cores), not
+        against every story: a day is many groups and the open stories are many, and a group's words are few."""
+        out = np.zeros((len(members), len(self.ids)), dtype=bool)
+        if rows is not None and not rows.any():
+            return out
+        df = Counter(day_words) if day_words is not None else Counter(w for ws in words for w in ws)
         cores = [frozenset(w for w, c in counts.items() if 2 * c >= size)
                  for counts, size in zip(self.words, self.size, strict=True)]
         df.update(w for core in cores for w in core)
-        out = np.zeros((len(members), len(self.ids)), dtype=bool)
+        held = _holders(cores)
         for g, m in enumerate(members):
+            if rows is not None and not rows[g]:
+                continue
             mine = frozenset().union(*(words[int(i)] for i in m))
-            for k, core in enumerate(cores):
-                both = mine & core
-                out[g, k] = len(both) == 1 and df[next(iter(both))] >= BUSY_TITLES
+            both = np.zeros(len(self.ids), dtype=np.int64)
+            busy = np.zeros(len(self.ids), dtype=bool)
+            for w in mine:
+                if w in held:
+                    both[held[w]] += 1
+                    busy[held[w]] = df[w] >= BUSY_TITLES  # read only where this is the one word shared
+            out[g] = (both == 1) & busy
         return out
 
     def _thresholds(self, incoming: np.ndarray) -> np.ndarray:
@@ -620,6 +652,7 @@ class StoryIndex:
             return day_df[0]
 
         joined: set[int] = set()
+        day_words: list[Counter[str]] = []  # the day's title words, counted once (the theme rule's)
         # A name tie sees the evidence between a bare thread and the others (the title-only penalty above all);
         # between texts with a lead, a name is what ties them.
         tie_adjust = adjust
@@ -659,15 +692,17 @@ class StoryIndex:
                 conflict = np.zeros((len(members), len(self.ids)), dtype=bool)  # only different versioned names
                 if releases is not None:
                     gr = [frozenset().union(*(releases[int(i)] for i in m)) for m in members]
+                    held, released_by = _holders(self.releases), np.array([bool(k) for k in self.releases])
                     for g, keys in enumerate(gr):
                         if keys:
-                            shared[g] = [bool(keys & k) for k in self.releases]
-                            conflict[g] = [bool(k) and not keys & k for k in self.releases]
+                            shared[g] = _shared_counts(keys, held, len(self.ids)) > 0
+                            conflict[g] = released_by & ~shared[g]
                 if parties is not None:  # two organisations both name: as good as one release
                     gp = [frozenset().union(*(parties[int(i)] for i in m)) for m in members]
+                    held = _holders(self.parties)
                     for g, found in enumerate(gp):
                         if len(found) > 1:
-                            shared[g] |= [len(found & k) > 1 for k in self.parties]
+                            shared[g] |= _shared_counts(found, held, len(self.ids)) > 1
                 if releases is not None:
                     # Headlines that name no release join a release's story only with title_only_penalty more.
                     title_only = np.asarray(short, dtype=bool) | (np.asarray(bare, dtype=bool) if bare is not None
@@ -682,20 +717,25 @@ class StoryIndex:
                                           for m in members])
                     need = need + (s.title_only_penalty * only_bare)[:, None] * ~shared
                     if words is not None:  # ... and as much again when all they share is the day's theme
-                        need = need + s.title_only_penalty * (self._themed(members, words) & only_bare[:, None]) \
+                        if not day_words:
+                            day_words.append(Counter(w for ws in words for w in ws))
+                        need = need + s.title_only_penalty * self._themed(members, words, only_bare, day_words[0]) \
                             * ~shared
                 need = need - s.release_bonus * shared
                 need = np.where(conflict, np.inf, need)
                 if group_kinds is not None:
                     gk = [group_kinds([int(i) for i in m]) for m in members]
-                    unlike = np.array([[a != b for b in self.kinds] for a in gk], dtype=bool)
+                    unlike = np.array(gk)[:, None] != np.array(self.kinds)[None, :]
                     need = np.where(unlike & ~shared, np.inf, need)
                 if artifacts is not None:  # a repo or model page joins a repos' story only by name (its GGUF)
                     ga = [frozenset().union(*(artifacts[int(i)] for i in m)) for m in members]
                     code_story = np.array([k == "code" for k in self.kinds], dtype=bool)
-                    named = np.array([bool(a) for a in ga], dtype=bool)
-                    apart_names = np.array([[not (a & b) for b in self.artifacts] for a in ga], dtype=bool)
-                    need = np.where(apart_names & named[:, None] & code_story[None, :], np.inf, need)
+                    apart_names = np.zeros((len(members), len(self.ids)), dtype=bool)  # named, and not that name
+                    held = _holders(self.artifacts)
+                    for g, found in enumerate(ga):
+                        if found:
+                            apart_names[g] = code_story & (_shared_counts(found, held, len(self.ids)) == 0)
+                    need = np.where(apart_names, np.inf, need)
                 if digests is not None:  # a digest of many stories joins none of them
                     listing = np.array([any(digests[int(i)] for i in m) for m in members], dtype=bool)
                     need = np.where(listing[:, None], np.inf, need)
