@@ -50,6 +50,16 @@ from .embed import item_text, text_cost
 
 ClusterSettings = ClusteringConfig  # the stage's settings are its [clustering] section, as config checked it
 
+# Pairwise evidence between a day's items (apart_pairs, thread_evidence): the day's matrix, or a function that
+# makes a pool's block of it (pool: ascending indices into the day), so a large day is never one n x n matrix.
+Evidence = np.ndarray | Callable[[np.ndarray], np.ndarray | None] | None
+
+
+def _pool_block(evidence: Evidence, pool: np.ndarray) -> np.ndarray | None:
+    if evidence is None:
+        return None
+    return evidence(pool) if callable(evidence) else evidence[np.ix_(pool, pool)]
+
 
 def _holders(sets: Sequence[Iterable[str]]) -> dict[str, np.ndarray]:
     """Each element of `sets` (the open stories' names, words, ...), with the indices of the sets that hold it."""
@@ -190,14 +200,15 @@ def tied(a: Counter[str], size_a: int, b: Counter[str], size_b: int, df: Counter
 
 def _name_merges(members: list[np.ndarray], gsum: np.ndarray, gsize: np.ndarray, goff: np.ndarray,
                  item_names: Sequence[frozenset[str]], day_counts: Callable[[], Counter[str]],
-                 settings: ClusterSettings, apart: np.ndarray | None = None, adjust: np.ndarray | None = None
-                 ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+                 settings: ClusterSettings, apart: np.ndarray | None = None, adjust: np.ndarray | None = None,
+                 start: int = 0) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
     """Merge the day's groups that average linkage left just apart (within name_margin below the threshold)
     when a name ties them: it is in most items of both, and most of the day's items that mention it are in
     these two groups, so it names this story rather than a company in many (OpenAI, Meta). Best pair first;
     only groups that share a dominant name are compared. Their similarity counts the evidence `adjust` between
     their items (thread_evidence, for bare threads): a thread's bare title is tied by a name only when it is as
-    alike as two titles must be to meet."""
+    alike as two titles must be to meet. `apart` and `adjust` are the pool's blocks, and `start` the pool's first
+    item (members hold the day's indices)."""
     s = settings
     if len(members) < 2:
         return members, gsum, gsize, goff
@@ -223,7 +234,8 @@ def _name_merges(members: list[np.ndarray], gsum: np.ndarray, gsize: np.ndarray,
     df = day_counts()
 
     def similarity(a: int, b: int) -> float:
-        evidence = float(adjust[np.ix_(members[a], members[b])].mean()) if adjust is not None else 0.0
+        evidence = float(adjust[np.ix_(members[a] - start, members[b] - start)].mean()) if adjust is not None \
+            else 0.0
         return float(gsum[a] @ gsum[b]) / (gsize[a] * gsize[b]) + goff[a] / gsize[a] + goff[b] / gsize[b] + evidence
 
     cut = s.threshold - s.name_margin
@@ -233,7 +245,7 @@ def _name_merges(members: list[np.ndarray], gsum: np.ndarray, gsize: np.ndarray,
             break
         if not (alive[a] and alive[b]) or similarity(a, b) < cut:  # a merged group moved on
             continue
-        if apart is not None and apart[np.ix_(members[a], members[b])].any():
+        if apart is not None and apart[np.ix_(members[a] - start, members[b] - start)].any():
             continue  # a repo or paper without evidence: a shared name is not that
         if tied(count(a), int(gsize[a]), count(b), int(gsize[b]), df, s):
             members[a] = np.concatenate([members[a], members[b]])
@@ -434,61 +446,100 @@ def thread_evidence(items: Sequence[Item], settings: ClusterSettings,
     their titles share a name with a version, or two organisations (parties), which adds release_bonus instead;
     posts of one page (its canonical
     URL) always meet. A thread whose discussion was moved (moved_thread) is a second post of another's story: with
-    its `vectors`, no penalty is taken between it and the post it is most like. None when no pair needs it."""
-    s = settings
-    thread = np.array([i.tier == "community" and is_short(i, s) for i in items])
-    short = np.array([is_short(i, s) or i.tier == "code" for i in items])
-    keys = [release_keys(i.title) for i in items]
-    has_key = np.array([bool(k) for k in keys])
-    pages: dict[str, list[int]] = {}
-    for n, item in enumerate(items):
-        if item.canonical_url:
-            pages.setdefault(item.canonical_url, []).append(n)
-    same_page = [rows for rows in pages.values() if len(rows) > 1]
-    if not (thread.any() or has_key.any() or same_page):
-        return None
-    n = len(items)
-    adjust = np.zeros((n, n), dtype=np.float32)
-    both_short = short[:, None] & short[None, :]
-    penalised = both_short & (thread[:, None] | thread[None, :])
-    adjust[penalised] = -s.title_only_penalty
-    words = [content_words(i.title) for i in items]
-    having: dict[str, list[int]] = {}
-    for row, ws in enumerate(words):
-        for w in ws:
-            having.setdefault(w, []).append(row)
-    busy = {w for w, rows in having.items() if len(rows) >= BUSY_TITLES}
-    for i, j in sorted({(a, b) for w in busy for x, a in enumerate(having[w]) for b in having[w][x + 1:]}):
-        shared = words[i] & words[j]
-        if penalised[i, j] and len(shared) == 1:  # all they share is the day's theme
-            adjust[i, j] = adjust[j, i] = -2 * s.title_only_penalty
-    # A headline about a versioned release names it: a title-only text without one is about something else.
-    unversioned = both_short & (has_key[:, None] != has_key[None, :])
-    adjust[unversioned] = np.minimum(adjust[unversioned], -s.title_only_penalty)
-    # Two organisations both name (the Pentagon and Anthropic): an event between them, as good as one release.
-    involved = [parties(i) for i in items]
-    naming: dict[str, list[int]] = {}
-    for row, found in enumerate(involved):
-        for party in found:
-            naming.setdefault(party, []).append(row)
-    for i, j in sorted({(a, b) for rows in naming.values() for x, a in enumerate(rows) for b in rows[x + 1:]}):
-        if len(involved[i] & involved[j]) > 1:
-            adjust[i, j] = adjust[j, i] = s.release_bonus
-    for i in map(int, np.flatnonzero(has_key)):
-        for j in map(int, np.flatnonzero(has_key)):
-            if i < j:  # one versioned name: one release; only different ones: different releases
-                adjust[i, j] = adjust[j, i] = s.release_bonus if keys[i] & keys[j] else -s.release_conflict
-    if vectors is not None and len(items) > 1:
-        sim = np.asarray(vectors, dtype=np.float32) @ np.asarray(vectors, dtype=np.float32).T
-        for i in [row for row, item in enumerate(items) if moved_thread(item)]:
-            other = [j for j in range(n) if j != i and items[j].canonical_url != items[i].canonical_url]
-            if other:  # the post it is most like, the first of equals
-                j = max(other, key=lambda k: (float(sim[i, k]), -k))
+    its `vectors`, no penalty is taken between it and the post it is most like. None when no pair needs it.
+
+    The whole day's matrix (n x n); the cluster stage reads it one pool at a time (ThreadEvidence.block)."""
+    return ThreadEvidence(items, settings, vectors).block(np.arange(len(items)))
+
+
+class ThreadEvidence:
+    """thread_evidence for a day, made one pool of items at a time: the cluster stage only reads the pairs within
+    a pool (cluster_day), and a day of 100,000 items would be a 40 GB matrix. What depends on the whole day (its
+    theme words, the post each moved thread is most like, whether any pair needs evidence) is found once, here;
+    block(pool) is then the day's matrix at (pool, pool), value for value."""
+
+    def __init__(self, items: Sequence[Item], settings: ClusterSettings, vectors: np.ndarray | None = None) -> None:
+        s = self.settings = settings
+        self.thread = np.array([i.tier == "community" and is_short(i, s) for i in items], dtype=bool)
+        self.short = np.array([is_short(i, s) or i.tier == "code" for i in items], dtype=bool)
+        self.keys = [release_keys(i.title) for i in items]
+        self.has_key = np.array([bool(k) for k in self.keys], dtype=bool)
+        self.urls = [i.canonical_url for i in items]
+        self.pages: dict[str, list[int]] = {}
+        for n, item in enumerate(items):
+            if item.canonical_url:
+                self.pages.setdefault(item.canonical_url, []).append(n)
+        self.needed = bool(self.thread.any() or self.has_key.any()
+                           or any(len(rows) > 1 for rows in self.pages.values()))
+        self.words = [content_words(i.title) for i in items]
+        df = Counter(w for ws in self.words for w in ws)
+        self.busy = frozenset(w for w, k in df.items() if k >= BUSY_TITLES)
+        self.involved = [parties(i) for i in items]
+        # Each moved thread's post it is most like (the first of equals), among the day's posts of other pages.
+        self.partner: dict[int, int] = {}
+        moved = [row for row, item in enumerate(items) if moved_thread(item)]
+        if self.needed and vectors is not None and len(items) > 1 and moved:
+            vecs = np.asarray(vectors, dtype=np.float32)
+            urls = np.unique(np.array(self.urls, dtype=object), return_inverse=True)[1]  # one number per URL
+            for at in range(0, len(moved), 256):  # rows of the similarity matrix, a few at a time
+                rows = moved[at : at + 256]
+                sims = vecs[rows] @ vecs.T
+                for i, sim in zip(rows, sims, strict=True):
+                    other = urls != urls[i]
+                    other[i] = False
+                    if other.any():
+                        self.partner[i] = int(np.flatnonzero(other)[np.argmax(sim[other])])
+
+    def block(self, pool: np.ndarray) -> np.ndarray | None:
+        """The evidence between the items of `pool` (indices into the day, ascending), None when no pair of the day
+        needs any."""
+        if not self.needed:
+            return None
+        s = self.settings
+        pool = np.asarray(pool, dtype=np.int64)
+        at = {int(day_row): row for row, day_row in enumerate(pool)}
+        n = len(pool)
+        adjust = np.zeros((n, n), dtype=np.float32)
+        short, thread, has_key = self.short[pool], self.thread[pool], self.has_key[pool]
+        words = [self.words[int(i)] for i in pool]
+        keys = [self.keys[int(i)] for i in pool]
+        involved = [self.involved[int(i)] for i in pool]
+        both_short = short[:, None] & short[None, :]
+        penalised = both_short & (thread[:, None] | thread[None, :])
+        adjust[penalised] = -s.title_only_penalty
+        having: dict[str, list[int]] = {}
+        for row, ws in enumerate(words):
+            for w in ws & self.busy:
+                having.setdefault(w, []).append(row)
+        for i, j in sorted({(a, b) for rows in having.values() for x, a in enumerate(rows) for b in rows[x + 1:]}):
+            shared = words[i] & words[j]
+            if penalised[i, j] and len(shared) == 1:  # all they share is the day's theme
+                adjust[i, j] = adjust[j, i] = -2 * s.title_only_penalty
+        # A headline about a versioned release names it: a title-only text without one is about something else.
+        unversioned = both_short & (has_key[:, None] != has_key[None, :])
+        adjust[unversioned] = np.minimum(adjust[unversioned], -s.title_only_penalty)
+        # Two organisations both name (the Pentagon and Anthropic): an event between them, as good as one release.
+        naming: dict[str, list[int]] = {}
+        for row, found in enumerate(involved):
+            for party in found:
+                naming.setdefault(party, []).append(row)
+        for i, j in sorted({(a, b) for rows in naming.values() for x, a in enumerate(rows) for b in rows[x + 1:]}):
+            if len(involved[i] & involved[j]) > 1:
+                adjust[i, j] = adjust[j, i] = s.release_bonus
+        for i in map(int, np.flatnonzero(has_key)):
+            for j in map(int, np.flatnonzero(has_key)):
+                if i < j:  # one versioned name: one release; only different ones: different releases
+                    adjust[i, j] = adjust[j, i] = s.release_bonus if keys[i] & keys[j] else -s.release_conflict
+        for day_row in map(int, pool):
+            if day_row in self.partner and self.partner[day_row] in at:
+                i, j = at[day_row], at[self.partner[day_row]]
                 adjust[i, j] = adjust[j, i] = max(float(adjust[i, j]), 0.0)
-    for rows in same_page:  # one page, however its posts are titled ("Wiz joins Google" / "Google acquires Wiz")
-        adjust[np.ix_(rows, rows)] = 1.0
-    np.fill_diagonal(adjust, 0.0)
-    return adjust
+        for rows in self.pages.values():  # one page, however its posts are titled ("Wiz joins Google" / "Google
+            mine = [at[r] for r in rows if r in at]  # acquires Wiz")
+            if len(rows) > 1 and mine:
+                adjust[np.ix_(mine, mine)] = 1.0
+        np.fill_diagonal(adjust, 0.0)
+        return adjust
 
 
 @dataclass(slots=True)
@@ -619,8 +670,8 @@ class StoryIndex:
         return s.threshold + s.large_margin * grown
 
     def cluster_day(self, day: date, vectors: np.ndarray, short: np.ndarray, ids: list[str],
-                    texts: Sequence[str] | None = None, apart: np.ndarray | None = None,
-                    adjust: np.ndarray | None = None, tiers: Sequence[str] | None = None,
+                    texts: Sequence[str] | None = None, apart: Evidence = None,
+                    adjust: Evidence = None, tiers: Sequence[str] | None = None,
                     bare: Sequence[bool] | None = None,
                     releases: Sequence[frozenset[str]] | None = None,
                     artifacts: Sequence[frozenset[str]] | None = None,
@@ -653,12 +704,7 @@ class StoryIndex:
 
         joined: set[int] = set()
         day_words: list[Counter[str]] = []  # the day's title words, counted once (the theme rule's)
-        # A name tie sees the evidence between a bare thread and the others (the title-only penalty above all);
-        # between texts with a lead, a name is what ties them.
-        tie_adjust = adjust
-        if adjust is not None and bare is not None:
-            lone = np.asarray(bare, dtype=bool)
-            tie_adjust = np.where(lone[:, None] | lone[None, :], adjust, np.float32(0.0))
+        lone = np.asarray(bare, dtype=bool) if bare is not None else None
         k0 = len(self.ids)
         group_kinds = (lambda rows: story_kind([tiers[r] for r in rows])) if tiers is not None else None
         # 1. The day's items: average linkage among themselves, in pools of at most max_pool items (in their
@@ -666,9 +712,9 @@ class StoryIndex:
         #    name ties are merged.
         for start in range(0, n, s.max_pool):
             pool = np.arange(start, min(n, start + s.max_pool))
+            pool_apart, pool_adjust = _pool_block(apart, pool), _pool_block(adjust, pool)
             groups, linked = _groups(vectors[pool], offsets[pool], s.threshold, s.link, s.max_size,
-                                     apart[np.ix_(pool, pool)] if apart is not None else None,
-                                     adjust[np.ix_(pool, pool)] if adjust is not None else None)
+                                     pool_apart, pool_adjust)
             result.linked += linked
             order = np.argsort(groups, kind="stable")
             starts = np.concatenate([[0], np.flatnonzero(np.diff(groups[order])) + 1])
@@ -677,8 +723,14 @@ class StoryIndex:
             gsize = np.diff(np.append(starts, len(order)))
             goff = np.add.reduceat(offsets[pool[order]], starts)
             if item_names:
+                # A name tie sees the evidence between a bare thread and the others (the title-only penalty above
+                # all); between texts with a lead, a name is what ties them.
+                tie_adjust = pool_adjust
+                if pool_adjust is not None and lone is not None:
+                    here = lone[pool]
+                    tie_adjust = np.where(here[:, None] | here[None, :], pool_adjust, np.float32(0.0))
                 members, gsum, gsize, goff = _name_merges(members, gsum, gsize, goff, item_names, day_counts, s,
-                                                          apart, tie_adjust)
+                                                          pool_apart, tie_adjust, start)
             # 2. Each group joins the open story it is closest to on average, or starts a story.
             rows = np.arange(len(members))
             if len(self.ids):
@@ -866,11 +918,15 @@ def cluster_items(items: list[Item], vectors: np.ndarray, day: date, index: Stor
     # A thread's bare title: the names it shares with other texts add nothing to their similarity (thread_evidence);
     # only a name's tie between groups, which needs the name to be that story's, still counts.
     bare = [i.tier == "community" and is_short(i, index.settings) for i in ordered]
-    apart = apart_pairs([i.tier for i in ordered], [i.title for i in ordered],
-                        [f"{t} {i.url}" for t, i in zip(ordered_texts, ordered, strict=True)])
-    adjust = thread_evidence(ordered, index.settings, vectors[order] if len(order) else vectors)
+    tiers, titles = [i.tier for i in ordered], [i.title for i in ordered]
+    apart_texts = [f"{t} {i.url}" for t, i in zip(ordered_texts, ordered, strict=True)]
+
+    def apart(pool: np.ndarray) -> np.ndarray | None:  # pairwise: a pool's block is apart_pairs of its items
+        return apart_pairs([tiers[i] for i in pool], [titles[i] for i in pool], [apart_texts[i] for i in pool])
+
+    adjust = ThreadEvidence(ordered, index.settings, vectors[order] if len(order) else vectors).block
     result = index.cluster_day(day, vectors[order] if len(order) else vectors, short, [i.id for i in ordered],
-                               ordered_texts, apart, adjust, [i.tier for i in ordered], bare,
+                               ordered_texts, apart, adjust, tiers, bare,
                                [release_keys(i.title) for i in ordered], [artifacts_of(i) for i in ordered],
                                [is_digest(i.title) for i in ordered], [content_words(i.title) for i in ordered],
                                [moved_thread(i) for i in ordered], [parties(i) for i in ordered])
