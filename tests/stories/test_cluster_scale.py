@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import numpy as np
+import pytest
 
 from dailybrief.records import Item
+from dailybrief.stories import cluster
 from dailybrief.stories.cluster import (
     BUSY_TITLES,
     ClusterSettings,
@@ -69,7 +71,7 @@ def test_the_theme_rule_read_from_the_stories_words_matches_every_pair() -> None
     assert (index._themed(members, words) == expected).all()
     rows = np.array([g % 3 == 0 for g in range(len(members))])
     day_words = Counter(w for ws in words for w in ws)
-    only = index._themed(members, words, rows, day_words)
+    only = index._themed(members, words, rows, index.theme_counts(words, day_words))
     assert (only[rows] == expected[rows]).all() and not only[~rows].any()  # the groups not asked for stay False
 
 
@@ -163,3 +165,18 @@ def test_a_large_day_clusters_pool_by_pool_as_from_the_whole_days_matrices() -> 
         [content_words(i.title) for i in ordered], [moved_thread(i) for i in ordered], [parties(i) for i in ordered])
     assert result.labels.tolist() == whole.labels.tolist()
     assert 10 < len(stories) < len(items) and result.linked == whole.linked
+
+
+def test_groups_meet_the_open_stories_a_block_at_a_time_as_all_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    items, vectors = _day(random.Random(13), 150)  # noqa: S311 - test data
+    settings = ClusterSettings(max_pool=30)  # five pools, each scored against the stories the earlier ones left
+
+    def labels() -> list[int]:
+        index = StoryIndex(dim=16, settings=settings)
+        first, _ = cluster_items(items[:60], vectors[:60], DAY, index)
+        assert len(first) > 7
+        return cluster_items(items[60:], vectors[60:], DAY + timedelta(days=1), index)[1].labels.tolist()
+
+    whole = labels()
+    monkeypatch.setattr(cluster, "JOIN_BLOCK", 7)
+    assert labels() == whole

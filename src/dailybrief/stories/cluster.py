@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlsplit
@@ -49,6 +49,7 @@ from ..records import Item, Story, authority_rank
 from .embed import item_text, text_cost
 
 ClusterSettings = ClusteringConfig  # the stage's settings are its [clustering] section, as config checked it
+JOIN_BLOCK = 4096  # open stories a pool's groups are scored against at once: (groups x JOIN_BLOCK) arrays
 
 # Pairwise evidence between a day's items (apart_pairs, thread_evidence): the day's matrix, or a function that
 # makes a pool's block of it (pool: ascending indices into the day), so a large day is never one n x n matrix.
@@ -633,23 +634,34 @@ class StoryIndex:
             self.last_seen, self.sums = self.last_seen[idx], self.sums[idx]
             self.weight, self.bonus, self.size = self.weight[idx], self.bonus[idx], self.size[idx]
 
+    def _cores(self) -> list[frozenset[str]]:
+        """Each story's core words: in half its items or more."""
+        return [frozenset(w for w, c in counts.items() if 2 * c >= size)
+                for counts, size in zip(self.words, self.size, strict=True)]
+
+    def theme_counts(self, words: Sequence[frozenset[str]], day_words: Counter[str] | None = None) -> Counter[str]:
+        """In how many of the day's items (`words`, or `day_words` counted already) and open stories' cores each
+        word is: what makes a word the day's theme (_themed)."""
+        df = Counter(day_words) if day_words is not None else Counter(w for ws in words for w in ws)
+        df.update(w for core in self._cores() for w in core)
+        return df
+
     def _themed(self, members: list[np.ndarray], words: Sequence[frozenset[str]], rows: np.ndarray | None = None,
-                day_words: Counter[str] | None = None) -> np.ndarray:
+                df: Counter[str] | None = None) -> np.ndarray:
         """Per (group, story): the one title word they share is the day's theme (in BUSY_TITLES of the day's
         items and open stories). A story's words are those of its core: in half its items or more, so that a
         story which took one GitHub thread does not take every other. Only the groups marked in `rows` are
-        scored (the others' rows stay False); `day_words` is the day's words counted, when the caller has it.
+        scored (the others' rows stay False); `df` is theme_counts, when the caller has it (a block of the
+        stories, _blocks, is given its whole index's).
 
         Each group is scored against the stories that hold one of its words (an index of the cores), not
         against every story: a day is many groups and the open stories are many, and a group's words are few."""
         out = np.zeros((len(members), len(self.ids)), dtype=bool)
         if rows is not None and not rows.any():
             return out
-        df = Counter(day_words) if day_words is not None else Counter(w for ws in words for w in ws)
-        cores = [frozenset(w for w, c in counts.items() if 2 * c >= size)
-                 for counts, size in zip(self.words, self.size, strict=True)]
-        df.update(w for core in cores for w in core)
-        held = _holders(cores)
+        if df is None:
+            df = self.theme_counts(words)
+        held = _holders(self._cores())
         for g, m in enumerate(members):
             if rows is not None and not rows[g]:
                 continue
@@ -662,6 +674,26 @@ class StoryIndex:
                     busy[held[w]] = df[w] >= BUSY_TITLES  # read only where this is the one word shared
             out[g] = (both == 1) & busy
         return out
+
+    def _blocks(self) -> Iterator[tuple[int, StoryIndex]]:
+        """The open stories JOIN_BLOCK at a time, each block an index of its own (views of the arrays) with the
+        position of its first story: a pool's groups are scored against one block at a time, so the arrays of
+        scores are (groups x JOIN_BLOCK), not (groups x open stories)."""
+        if len(self.ids) <= JOIN_BLOCK:
+            if len(self.ids):
+                yield 0, self
+            return
+        for c0 in range(0, len(self.ids), JOIN_BLOCK):
+            cut = slice(c0, c0 + JOIN_BLOCK)
+            part = StoryIndex.__new__(StoryIndex)
+            part.settings, part.dim, part.day = self.settings, self.dim, self.day
+            part.ids, part.kinds, part.releases = self.ids[cut], self.kinds[cut], self.releases[cut]
+            part.artifacts, part.words, part.parties = self.artifacts[cut], self.words[cut], self.parties[cut]
+            part.first_seen, part.briefed_on, part.last_seen = self.first_seen[cut], self.briefed_on[cut], \
+                self.last_seen[cut]
+            part.sums, part.weight, part.bonus, part.size = self.sums[cut], self.weight[cut], self.bonus[cut], \
+                self.size[cut]
+            yield c0, part
 
     def _thresholds(self, incoming: np.ndarray) -> np.ndarray:
         """Per (incoming group, story): the similarity needed to join, higher for stories grown large."""
@@ -733,35 +765,39 @@ class StoryIndex:
                                                           pool_apart, tie_adjust, start)
             # 2. Each group joins the open story it is closest to on average, or starts a story.
             rows = np.arange(len(members))
-            if len(self.ids):
-                sim = (gsum @ self.sums.T) / (gsize[:, None] * self.weight[None, :]) \
-                    + (goff / gsize)[:, None] + (self.bonus / self.weight)[None, :]
-                need = self._thresholds(gsize)
+            best = np.zeros(len(members), dtype=np.int64)
+            ok = np.zeros(len(members), dtype=bool)
+            top = np.full(len(members), -np.inf)  # each group's best score (sim - need) so far
+            theme_df: list[Counter[str]] = []
+            for c0, part in self._blocks():  # the open stories, JOIN_BLOCK at a time
+                sim = (gsum @ part.sums.T) / (gsize[:, None] * part.weight[None, :]) \
+                    + (goff / gsize)[:, None] + (part.bonus / part.weight)[None, :]
+                need = part._thresholds(gsize)
                 # A shared versioned name (DeepSeek V4) is evidence: it lowers the bar by release_bonus, and lets a
                 # model page join its release's news. Without it, bare thread titles need title_only_penalty more to
                 # join an earlier story, as to meet each other, and a repo's group never joins a news story.
-                shared = np.zeros((len(members), len(self.ids)), dtype=bool)
-                conflict = np.zeros((len(members), len(self.ids)), dtype=bool)  # only different versioned names
+                shared = np.zeros((len(members), len(part.ids)), dtype=bool)
+                conflict = np.zeros((len(members), len(part.ids)), dtype=bool)  # only different versioned names
                 if releases is not None:
                     gr = [frozenset().union(*(releases[int(i)] for i in m)) for m in members]
-                    held, released_by = _holders(self.releases), np.array([bool(k) for k in self.releases])
+                    held, released_by = _holders(part.releases), np.array([bool(k) for k in part.releases])
                     for g, keys in enumerate(gr):
                         if keys:
-                            shared[g] = _shared_counts(keys, held, len(self.ids)) > 0
+                            shared[g] = _shared_counts(keys, held, len(part.ids)) > 0
                             conflict[g] = released_by & ~shared[g]
                 if parties is not None:  # two organisations both name: as good as one release
                     gp = [frozenset().union(*(parties[int(i)] for i in m)) for m in members]
-                    held = _holders(self.parties)
+                    held = _holders(part.parties)
                     for g, found in enumerate(gp):
                         if len(found) > 1:
-                            shared[g] |= _shared_counts(found, held, len(self.ids)) > 1
+                            shared[g] |= _shared_counts(found, held, len(part.ids)) > 1
                 if releases is not None:
                     # Headlines that name no release join a release's story only with title_only_penalty more.
                     title_only = np.asarray(short, dtype=bool) | (np.asarray(bare, dtype=bool) if bare is not None
                                                                   else False)
                     unnamed = np.array([not k and bool(title_only[m].all()) for k, m in zip(gr, members, strict=True)],
                                        dtype=bool)
-                    released = np.array([bool(k) for k in self.releases], dtype=bool)
+                    released = np.array([bool(k) for k in part.releases], dtype=bool)
                     need = need + s.title_only_penalty * (unnamed[:, None] & released[None, :])
                 if bare is not None:
                     # A moved thread is a second post of a story told elsewhere, earlier stories included.
@@ -771,31 +807,35 @@ class StoryIndex:
                     if words is not None:  # ... and as much again when all they share is the day's theme
                         if not day_words:
                             day_words.append(Counter(w for ws in words for w in ws))
-                        need = need + s.title_only_penalty * self._themed(members, words, only_bare, day_words[0]) \
+                        if not theme_df and only_bare.any():  # the day's words and every open story's core
+                            theme_df.append(self.theme_counts(words, day_words[0]))
+                        need = need + s.title_only_penalty * part._themed(members, words, only_bare,
+                                                                          theme_df[0] if theme_df else None) \
                             * ~shared
                 need = need - s.release_bonus * shared
                 need = np.where(conflict, np.inf, need)
                 if group_kinds is not None:
                     gk = [group_kinds([int(i) for i in m]) for m in members]
-                    unlike = np.array(gk)[:, None] != np.array(self.kinds)[None, :]
+                    unlike = np.array(gk)[:, None] != np.array(part.kinds)[None, :]
                     need = np.where(unlike & ~shared, np.inf, need)
                 if artifacts is not None:  # a repo or model page joins a repos' story only by name (its GGUF)
                     ga = [frozenset().union(*(artifacts[int(i)] for i in m)) for m in members]
-                    code_story = np.array([k == "code" for k in self.kinds], dtype=bool)
-                    apart_names = np.zeros((len(members), len(self.ids)), dtype=bool)  # named, and not that name
-                    held = _holders(self.artifacts)
+                    code_story = np.array([k == "code" for k in part.kinds], dtype=bool)
+                    apart_names = np.zeros((len(members), len(part.ids)), dtype=bool)  # named, and not that name
+                    held = _holders(part.artifacts)
                     for g, found in enumerate(ga):
                         if found:
-                            apart_names[g] = code_story & (_shared_counts(found, held, len(self.ids)) == 0)
+                            apart_names[g] = code_story & (_shared_counts(found, held, len(part.ids)) == 0)
                     need = np.where(apart_names, np.inf, need)
                 if digests is not None:  # a digest of many stories joins none of them
                     listing = np.array([any(digests[int(i)] for i in m) for m in members], dtype=bool)
                     need = np.where(listing[:, None], np.inf, need)
-                best = np.argmax(sim - need, axis=1)
-                ok = sim[rows, best] >= need[rows, best]
-            else:
-                best = np.zeros(len(members), dtype=np.int64)
-                ok = np.zeros(len(members), dtype=bool)
+                score = sim - need
+                at = np.argmax(score, axis=1)  # the first of equals, and a later block's equal does not replace it
+                better = score[rows, at] > top
+                top[better] = score[rows, at][better]
+                best[better] = c0 + at[better]
+                ok[better] = (sim[rows, at] >= need[rows, at])[better]
             fresh: list[int] = []
             for g, m in enumerate(members):
                 if ok[g]:
