@@ -34,7 +34,7 @@ from __future__ import annotations
 import re
 import zlib
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urlsplit
@@ -49,6 +49,35 @@ from ..records import Item, Story, authority_rank
 from .embed import item_text, text_cost
 
 ClusterSettings = ClusteringConfig  # the stage's settings are its [clustering] section, as config checked it
+JOIN_BLOCK = 4096  # open stories a pool's groups are scored against at once: (groups x JOIN_BLOCK) arrays
+
+# Pairwise evidence between a day's items (apart_pairs, thread_evidence): the day's matrix, or a function that
+# makes a pool's block of it (pool: ascending indices into the day), so a large day is never one n x n matrix.
+Evidence = np.ndarray | Callable[[np.ndarray], np.ndarray | None] | None
+
+
+def _pool_block(evidence: Evidence, pool: np.ndarray) -> np.ndarray | None:
+    if evidence is None:
+        return None
+    return evidence(pool) if callable(evidence) else evidence[np.ix_(pool, pool)]
+
+
+def _holders(sets: Sequence[Iterable[str]]) -> dict[str, np.ndarray]:
+    """Each element of `sets` (the open stories' names, words, ...), with the indices of the sets that hold it."""
+    out: dict[str, list[int]] = {}
+    for k, members in enumerate(sets):
+        for x in members:
+            out.setdefault(x, []).append(k)
+    return {x: np.array(ks, dtype=np.int64) for x, ks in out.items()}
+
+
+def _shared_counts(found: Iterable[str], held: dict[str, np.ndarray], n: int) -> np.ndarray:
+    """Per set of `held` (n of them): how many of `found` it holds (as len(found & set) would, for all at once)."""
+    counts = np.zeros(n, dtype=np.int64)
+    for x in set(found):
+        if x in held:
+            counts[held[x]] += 1
+    return counts
 
 
 def _day_pool_distances(vectors: np.ndarray, offsets: np.ndarray, link: float,
@@ -172,14 +201,15 @@ def tied(a: Counter[str], size_a: int, b: Counter[str], size_b: int, df: Counter
 
 def _name_merges(members: list[np.ndarray], gsum: np.ndarray, gsize: np.ndarray, goff: np.ndarray,
                  item_names: Sequence[frozenset[str]], day_counts: Callable[[], Counter[str]],
-                 settings: ClusterSettings, apart: np.ndarray | None = None, adjust: np.ndarray | None = None
-                 ) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
+                 settings: ClusterSettings, apart: np.ndarray | None = None, adjust: np.ndarray | None = None,
+                 start: int = 0) -> tuple[list[np.ndarray], np.ndarray, np.ndarray, np.ndarray]:
     """Merge the day's groups that average linkage left just apart (within name_margin below the threshold)
     when a name ties them: it is in most items of both, and most of the day's items that mention it are in
     these two groups, so it names this story rather than a company in many (OpenAI, Meta). Best pair first;
     only groups that share a dominant name are compared. Their similarity counts the evidence `adjust` between
     their items (thread_evidence, for bare threads): a thread's bare title is tied by a name only when it is as
-    alike as two titles must be to meet."""
+    alike as two titles must be to meet. `apart` and `adjust` are the pool's blocks, and `start` the pool's first
+    item (members hold the day's indices)."""
     s = settings
     if len(members) < 2:
         return members, gsum, gsize, goff
@@ -205,7 +235,8 @@ def _name_merges(members: list[np.ndarray], gsum: np.ndarray, gsize: np.ndarray,
     df = day_counts()
 
     def similarity(a: int, b: int) -> float:
-        evidence = float(adjust[np.ix_(members[a], members[b])].mean()) if adjust is not None else 0.0
+        evidence = float(adjust[np.ix_(members[a] - start, members[b] - start)].mean()) if adjust is not None \
+            else 0.0
         return float(gsum[a] @ gsum[b]) / (gsize[a] * gsize[b]) + goff[a] / gsize[a] + goff[b] / gsize[b] + evidence
 
     cut = s.threshold - s.name_margin
@@ -215,7 +246,7 @@ def _name_merges(members: list[np.ndarray], gsum: np.ndarray, gsize: np.ndarray,
             break
         if not (alive[a] and alive[b]) or similarity(a, b) < cut:  # a merged group moved on
             continue
-        if apart is not None and apart[np.ix_(members[a], members[b])].any():
+        if apart is not None and apart[np.ix_(members[a] - start, members[b] - start)].any():
             continue  # a repo or paper without evidence: a shared name is not that
         if tied(count(a), int(gsize[a]), count(b), int(gsize[b]), df, s):
             members[a] = np.concatenate([members[a], members[b]])
@@ -416,61 +447,100 @@ def thread_evidence(items: Sequence[Item], settings: ClusterSettings,
     their titles share a name with a version, or two organisations (parties), which adds release_bonus instead;
     posts of one page (its canonical
     URL) always meet. A thread whose discussion was moved (moved_thread) is a second post of another's story: with
-    its `vectors`, no penalty is taken between it and the post it is most like. None when no pair needs it."""
-    s = settings
-    thread = np.array([i.tier == "community" and is_short(i, s) for i in items])
-    short = np.array([is_short(i, s) or i.tier == "code" for i in items])
-    keys = [release_keys(i.title) for i in items]
-    has_key = np.array([bool(k) for k in keys])
-    pages: dict[str, list[int]] = {}
-    for n, item in enumerate(items):
-        if item.canonical_url:
-            pages.setdefault(item.canonical_url, []).append(n)
-    same_page = [rows for rows in pages.values() if len(rows) > 1]
-    if not (thread.any() or has_key.any() or same_page):
-        return None
-    n = len(items)
-    adjust = np.zeros((n, n), dtype=np.float32)
-    both_short = short[:, None] & short[None, :]
-    penalised = both_short & (thread[:, None] | thread[None, :])
-    adjust[penalised] = -s.title_only_penalty
-    words = [content_words(i.title) for i in items]
-    having: dict[str, list[int]] = {}
-    for row, ws in enumerate(words):
-        for w in ws:
-            having.setdefault(w, []).append(row)
-    busy = {w for w, rows in having.items() if len(rows) >= BUSY_TITLES}
-    for i, j in sorted({(a, b) for w in busy for x, a in enumerate(having[w]) for b in having[w][x + 1:]}):
-        shared = words[i] & words[j]
-        if penalised[i, j] and len(shared) == 1:  # all they share is the day's theme
-            adjust[i, j] = adjust[j, i] = -2 * s.title_only_penalty
-    # A headline about a versioned release names it: a title-only text without one is about something else.
-    unversioned = both_short & (has_key[:, None] != has_key[None, :])
-    adjust[unversioned] = np.minimum(adjust[unversioned], -s.title_only_penalty)
-    # Two organisations both name (the Pentagon and Anthropic): an event between them, as good as one release.
-    involved = [parties(i) for i in items]
-    naming: dict[str, list[int]] = {}
-    for row, found in enumerate(involved):
-        for party in found:
-            naming.setdefault(party, []).append(row)
-    for i, j in sorted({(a, b) for rows in naming.values() for x, a in enumerate(rows) for b in rows[x + 1:]}):
-        if len(involved[i] & involved[j]) > 1:
-            adjust[i, j] = adjust[j, i] = s.release_bonus
-    for i in map(int, np.flatnonzero(has_key)):
-        for j in map(int, np.flatnonzero(has_key)):
-            if i < j:  # one versioned name: one release; only different ones: different releases
-                adjust[i, j] = adjust[j, i] = s.release_bonus if keys[i] & keys[j] else -s.release_conflict
-    if vectors is not None and len(items) > 1:
-        sim = np.asarray(vectors, dtype=np.float32) @ np.asarray(vectors, dtype=np.float32).T
-        for i in [row for row, item in enumerate(items) if moved_thread(item)]:
-            other = [j for j in range(n) if j != i and items[j].canonical_url != items[i].canonical_url]
-            if other:  # the post it is most like, the first of equals
-                j = max(other, key=lambda k: (float(sim[i, k]), -k))
+    its `vectors`, no penalty is taken between it and the post it is most like. None when no pair needs it.
+
+    The whole day's matrix (n x n); the cluster stage reads it one pool at a time (ThreadEvidence.block)."""
+    return ThreadEvidence(items, settings, vectors).block(np.arange(len(items)))
+
+
+class ThreadEvidence:
+    """thread_evidence for a day, made one pool of items at a time: the cluster stage only reads the pairs within
+    a pool (cluster_day), and a day of 100,000 items would be a 40 GB matrix. What depends on the whole day (its
+    theme words, the post each moved thread is most like, whether any pair needs evidence) is found once, here;
+    block(pool) is then the day's matrix at (pool, pool), value for value."""
+
+    def __init__(self, items: Sequence[Item], settings: ClusterSettings, vectors: np.ndarray | None = None) -> None:
+        s = self.settings = settings
+        self.thread = np.array([i.tier == "community" and is_short(i, s) for i in items], dtype=bool)
+        self.short = np.array([is_short(i, s) or i.tier == "code" for i in items], dtype=bool)
+        self.keys = [release_keys(i.title) for i in items]
+        self.has_key = np.array([bool(k) for k in self.keys], dtype=bool)
+        self.urls = [i.canonical_url for i in items]
+        self.pages: dict[str, list[int]] = {}
+        for n, item in enumerate(items):
+            if item.canonical_url:
+                self.pages.setdefault(item.canonical_url, []).append(n)
+        self.needed = bool(self.thread.any() or self.has_key.any()
+                           or any(len(rows) > 1 for rows in self.pages.values()))
+        self.words = [content_words(i.title) for i in items]
+        df = Counter(w for ws in self.words for w in ws)
+        self.busy = frozenset(w for w, k in df.items() if k >= BUSY_TITLES)
+        self.involved = [parties(i) for i in items]
+        # Each moved thread's post it is most like (the first of equals), among the day's posts of other pages.
+        self.partner: dict[int, int] = {}
+        moved = [row for row, item in enumerate(items) if moved_thread(item)]
+        if self.needed and vectors is not None and len(items) > 1 and moved:
+            vecs = np.asarray(vectors, dtype=np.float32)
+            urls = np.unique(np.array(self.urls, dtype=object), return_inverse=True)[1]  # one number per URL
+            for at in range(0, len(moved), 256):  # rows of the similarity matrix, a few at a time
+                rows = moved[at : at + 256]
+                sims = vecs[rows] @ vecs.T
+                for i, sim in zip(rows, sims, strict=True):
+                    other = urls != urls[i]
+                    other[i] = False
+                    if other.any():
+                        self.partner[i] = int(np.flatnonzero(other)[np.argmax(sim[other])])
+
+    def block(self, pool: np.ndarray) -> np.ndarray | None:
+        """The evidence between the items of `pool` (indices into the day, ascending), None when no pair of the day
+        needs any."""
+        if not self.needed:
+            return None
+        s = self.settings
+        pool = np.asarray(pool, dtype=np.int64)
+        at = {int(day_row): row for row, day_row in enumerate(pool)}
+        n = len(pool)
+        adjust = np.zeros((n, n), dtype=np.float32)
+        short, thread, has_key = self.short[pool], self.thread[pool], self.has_key[pool]
+        words = [self.words[int(i)] for i in pool]
+        keys = [self.keys[int(i)] for i in pool]
+        involved = [self.involved[int(i)] for i in pool]
+        both_short = short[:, None] & short[None, :]
+        penalised = both_short & (thread[:, None] | thread[None, :])
+        adjust[penalised] = -s.title_only_penalty
+        having: dict[str, list[int]] = {}
+        for row, ws in enumerate(words):
+            for w in ws & self.busy:
+                having.setdefault(w, []).append(row)
+        for i, j in sorted({(a, b) for rows in having.values() for x, a in enumerate(rows) for b in rows[x + 1:]}):
+            shared = words[i] & words[j]
+            if penalised[i, j] and len(shared) == 1:  # all they share is the day's theme
+                adjust[i, j] = adjust[j, i] = -2 * s.title_only_penalty
+        # A headline about a versioned release names it: a title-only text without one is about something else.
+        unversioned = both_short & (has_key[:, None] != has_key[None, :])
+        adjust[unversioned] = np.minimum(adjust[unversioned], -s.title_only_penalty)
+        # Two organisations both name (the Pentagon and Anthropic): an event between them, as good as one release.
+        naming: dict[str, list[int]] = {}
+        for row, found in enumerate(involved):
+            for party in found:
+                naming.setdefault(party, []).append(row)
+        for i, j in sorted({(a, b) for rows in naming.values() for x, a in enumerate(rows) for b in rows[x + 1:]}):
+            if len(involved[i] & involved[j]) > 1:
+                adjust[i, j] = adjust[j, i] = s.release_bonus
+        for i in map(int, np.flatnonzero(has_key)):
+            for j in map(int, np.flatnonzero(has_key)):
+                if i < j:  # one versioned name: one release; only different ones: different releases
+                    adjust[i, j] = adjust[j, i] = s.release_bonus if keys[i] & keys[j] else -s.release_conflict
+        for day_row in map(int, pool):
+            if day_row in self.partner and self.partner[day_row] in at:
+                i, j = at[day_row], at[self.partner[day_row]]
                 adjust[i, j] = adjust[j, i] = max(float(adjust[i, j]), 0.0)
-    for rows in same_page:  # one page, however its posts are titled ("Wiz joins Google" / "Google acquires Wiz")
-        adjust[np.ix_(rows, rows)] = 1.0
-    np.fill_diagonal(adjust, 0.0)
-    return adjust
+        for rows in self.pages.values():  # one page, however its posts are titled ("Wiz joins Google" / "Google
+            mine = [at[r] for r in rows if r in at]  # acquires Wiz")
+            if len(rows) > 1 and mine:
+                adjust[np.ix_(mine, mine)] = 1.0
+        np.fill_diagonal(adjust, 0.0)
+        return adjust
 
 
 @dataclass(slots=True)
@@ -564,21 +634,66 @@ class StoryIndex:
             self.last_seen, self.sums = self.last_seen[idx], self.sums[idx]
             self.weight, self.bonus, self.size = self.weight[idx], self.bonus[idx], self.size[idx]
 
-    def _themed(self, members: list[np.ndarray], words: Sequence[frozenset[str]]) -> np.ndarray:
+    def _cores(self) -> list[frozenset[str]]:
+        """Each story's core words: in half its items or more."""
+        return [frozenset(w for w, c in counts.items() if 2 * c >= size)
+                for counts, size in zip(self.words, self.size, strict=True)]
+
+    def theme_counts(self, words: Sequence[frozenset[str]], day_words: Counter[str] | None = None) -> Counter[str]:
+        """In how many of the day's items (`words`, or `day_words` counted already) and open stories' cores each
+        word is: what makes a word the day's theme (_themed)."""
+        df = Counter(day_words) if day_words is not None else Counter(w for ws in words for w in ws)
+        df.update(w for core in self._cores() for w in core)
+        return df
+
+    def _themed(self, members: list[np.ndarray], words: Sequence[frozenset[str]], rows: np.ndarray | None = None,
+                df: Counter[str] | None = None) -> np.ndarray:
         """Per (group, story): the one title word they share is the day's theme (in BUSY_TITLES of the day's
         items and open stories). A story's words are those of its core: in half its items or more, so that a
-        story which took one GitHub thread does not take every other."""
-        df = Counter(w for ws in words for w in ws)
-        cores = [frozenset(w for w, c in counts.items() if 2 * c >= size)
-                 for counts, size in zip(self.words, self.size, strict=True)]
-        df.update(w for core in cores for w in core)
+        story which took one GitHub thread does not take every other. Only the groups marked in `rows` are
+        scored (the others' rows stay False); `df` is theme_counts, when the caller has it (a block of the
+        stories, _blocks, is given its whole index's).
+
+        Each group is scored against the stories that hold one of its words (an index of the cores), not
+        against every story: a day is many groups and the open stories are many, and a group's words are few."""
         out = np.zeros((len(members), len(self.ids)), dtype=bool)
+        if rows is not None and not rows.any():
+            return out
+        if df is None:
+            df = self.theme_counts(words)
+        held = _holders(self._cores())
         for g, m in enumerate(members):
+            if rows is not None and not rows[g]:
+                continue
             mine = frozenset().union(*(words[int(i)] for i in m))
-            for k, core in enumerate(cores):
-                both = mine & core
-                out[g, k] = len(both) == 1 and df[next(iter(both))] >= BUSY_TITLES
+            both = np.zeros(len(self.ids), dtype=np.int64)
+            busy = np.zeros(len(self.ids), dtype=bool)
+            for w in mine:
+                if w in held:
+                    both[held[w]] += 1
+                    busy[held[w]] = df[w] >= BUSY_TITLES  # read only where this is the one word shared
+            out[g] = (both == 1) & busy
         return out
+
+    def _blocks(self) -> Iterator[tuple[int, StoryIndex]]:
+        """The open stories JOIN_BLOCK at a time, each block an index of its own (views of the arrays) with the
+        position of its first story: a pool's groups are scored against one block at a time, so the arrays of
+        scores are (groups x JOIN_BLOCK), not (groups x open stories)."""
+        if len(self.ids) <= JOIN_BLOCK:
+            if len(self.ids):
+                yield 0, self
+            return
+        for c0 in range(0, len(self.ids), JOIN_BLOCK):
+            cut = slice(c0, c0 + JOIN_BLOCK)
+            part = StoryIndex.__new__(StoryIndex)
+            part.settings, part.dim, part.day = self.settings, self.dim, self.day
+            part.ids, part.kinds, part.releases = self.ids[cut], self.kinds[cut], self.releases[cut]
+            part.artifacts, part.words, part.parties = self.artifacts[cut], self.words[cut], self.parties[cut]
+            part.first_seen, part.briefed_on, part.last_seen = self.first_seen[cut], self.briefed_on[cut], \
+                self.last_seen[cut]
+            part.sums, part.weight, part.bonus, part.size = self.sums[cut], self.weight[cut], self.bonus[cut], \
+                self.size[cut]
+            yield c0, part
 
     def _thresholds(self, incoming: np.ndarray) -> np.ndarray:
         """Per (incoming group, story): the similarity needed to join, higher for stories grown large."""
@@ -587,8 +702,8 @@ class StoryIndex:
         return s.threshold + s.large_margin * grown
 
     def cluster_day(self, day: date, vectors: np.ndarray, short: np.ndarray, ids: list[str],
-                    texts: Sequence[str] | None = None, apart: np.ndarray | None = None,
-                    adjust: np.ndarray | None = None, tiers: Sequence[str] | None = None,
+                    texts: Sequence[str] | None = None, apart: Evidence = None,
+                    adjust: Evidence = None, tiers: Sequence[str] | None = None,
                     bare: Sequence[bool] | None = None,
                     releases: Sequence[frozenset[str]] | None = None,
                     artifacts: Sequence[frozenset[str]] | None = None,
@@ -620,12 +735,8 @@ class StoryIndex:
             return day_df[0]
 
         joined: set[int] = set()
-        # A name tie sees the evidence between a bare thread and the others (the title-only penalty above all);
-        # between texts with a lead, a name is what ties them.
-        tie_adjust = adjust
-        if adjust is not None and bare is not None:
-            lone = np.asarray(bare, dtype=bool)
-            tie_adjust = np.where(lone[:, None] | lone[None, :], adjust, np.float32(0.0))
+        day_words: list[Counter[str]] = []  # the day's title words, counted once (the theme rule's)
+        lone = np.asarray(bare, dtype=bool) if bare is not None else None
         k0 = len(self.ids)
         group_kinds = (lambda rows: story_kind([tiers[r] for r in rows])) if tiers is not None else None
         # 1. The day's items: average linkage among themselves, in pools of at most max_pool items (in their
@@ -633,9 +744,9 @@ class StoryIndex:
         #    name ties are merged.
         for start in range(0, n, s.max_pool):
             pool = np.arange(start, min(n, start + s.max_pool))
+            pool_apart, pool_adjust = _pool_block(apart, pool), _pool_block(adjust, pool)
             groups, linked = _groups(vectors[pool], offsets[pool], s.threshold, s.link, s.max_size,
-                                     apart[np.ix_(pool, pool)] if apart is not None else None,
-                                     adjust[np.ix_(pool, pool)] if adjust is not None else None)
+                                     pool_apart, pool_adjust)
             result.linked += linked
             order = np.argsort(groups, kind="stable")
             starts = np.concatenate([[0], np.flatnonzero(np.diff(groups[order])) + 1])
@@ -644,37 +755,49 @@ class StoryIndex:
             gsize = np.diff(np.append(starts, len(order)))
             goff = np.add.reduceat(offsets[pool[order]], starts)
             if item_names:
+                # A name tie sees the evidence between a bare thread and the others (the title-only penalty above
+                # all); between texts with a lead, a name is what ties them.
+                tie_adjust = pool_adjust
+                if pool_adjust is not None and lone is not None:
+                    here = lone[pool]
+                    tie_adjust = np.where(here[:, None] | here[None, :], pool_adjust, np.float32(0.0))
                 members, gsum, gsize, goff = _name_merges(members, gsum, gsize, goff, item_names, day_counts, s,
-                                                          apart, tie_adjust)
+                                                          pool_apart, tie_adjust, start)
             # 2. Each group joins the open story it is closest to on average, or starts a story.
             rows = np.arange(len(members))
-            if len(self.ids):
-                sim = (gsum @ self.sums.T) / (gsize[:, None] * self.weight[None, :]) \
-                    + (goff / gsize)[:, None] + (self.bonus / self.weight)[None, :]
-                need = self._thresholds(gsize)
+            best = np.zeros(len(members), dtype=np.int64)
+            ok = np.zeros(len(members), dtype=bool)
+            top = np.full(len(members), -np.inf)  # each group's best score (sim - need) so far
+            theme_df: list[Counter[str]] = []
+            for c0, part in self._blocks():  # the open stories, JOIN_BLOCK at a time
+                sim = (gsum @ part.sums.T) / (gsize[:, None] * part.weight[None, :]) \
+                    + (goff / gsize)[:, None] + (part.bonus / part.weight)[None, :]
+                need = part._thresholds(gsize)
                 # A shared versioned name (DeepSeek V4) is evidence: it lowers the bar by release_bonus, and lets a
                 # model page join its release's news. Without it, bare thread titles need title_only_penalty more to
                 # join an earlier story, as to meet each other, and a repo's group never joins a news story.
-                shared = np.zeros((len(members), len(self.ids)), dtype=bool)
-                conflict = np.zeros((len(members), len(self.ids)), dtype=bool)  # only different versioned names
+                shared = np.zeros((len(members), len(part.ids)), dtype=bool)
+                conflict = np.zeros((len(members), len(part.ids)), dtype=bool)  # only different versioned names
                 if releases is not None:
                     gr = [frozenset().union(*(releases[int(i)] for i in m)) for m in members]
+                    held, released_by = _holders(part.releases), np.array([bool(k) for k in part.releases])
                     for g, keys in enumerate(gr):
                         if keys:
-                            shared[g] = [bool(keys & k) for k in self.releases]
-                            conflict[g] = [bool(k) and not keys & k for k in self.releases]
+                            shared[g] = _shared_counts(keys, held, len(part.ids)) > 0
+                            conflict[g] = released_by & ~shared[g]
                 if parties is not None:  # two organisations both name: as good as one release
                     gp = [frozenset().union(*(parties[int(i)] for i in m)) for m in members]
+                    held = _holders(part.parties)
                     for g, found in enumerate(gp):
                         if len(found) > 1:
-                            shared[g] |= [len(found & k) > 1 for k in self.parties]
+                            shared[g] |= _shared_counts(found, held, len(part.ids)) > 1
                 if releases is not None:
                     # Headlines that name no release join a release's story only with title_only_penalty more.
                     title_only = np.asarray(short, dtype=bool) | (np.asarray(bare, dtype=bool) if bare is not None
                                                                   else False)
                     unnamed = np.array([not k and bool(title_only[m].all()) for k, m in zip(gr, members, strict=True)],
                                        dtype=bool)
-                    released = np.array([bool(k) for k in self.releases], dtype=bool)
+                    released = np.array([bool(k) for k in part.releases], dtype=bool)
                     need = need + s.title_only_penalty * (unnamed[:, None] & released[None, :])
                 if bare is not None:
                     # A moved thread is a second post of a story told elsewhere, earlier stories included.
@@ -682,28 +805,37 @@ class StoryIndex:
                                           for m in members])
                     need = need + (s.title_only_penalty * only_bare)[:, None] * ~shared
                     if words is not None:  # ... and as much again when all they share is the day's theme
-                        need = need + s.title_only_penalty * (self._themed(members, words) & only_bare[:, None]) \
+                        if not day_words:
+                            day_words.append(Counter(w for ws in words for w in ws))
+                        if not theme_df and only_bare.any():  # the day's words and every open story's core
+                            theme_df.append(self.theme_counts(words, day_words[0]))
+                        need = need + s.title_only_penalty * part._themed(members, words, only_bare,
+                                                                          theme_df[0] if theme_df else None) \
                             * ~shared
                 need = need - s.release_bonus * shared
                 need = np.where(conflict, np.inf, need)
                 if group_kinds is not None:
                     gk = [group_kinds([int(i) for i in m]) for m in members]
-                    unlike = np.array([[a != b for b in self.kinds] for a in gk], dtype=bool)
+                    unlike = np.array(gk)[:, None] != np.array(part.kinds)[None, :]
                     need = np.where(unlike & ~shared, np.inf, need)
                 if artifacts is not None:  # a repo or model page joins a repos' story only by name (its GGUF)
                     ga = [frozenset().union(*(artifacts[int(i)] for i in m)) for m in members]
-                    code_story = np.array([k == "code" for k in self.kinds], dtype=bool)
-                    named = np.array([bool(a) for a in ga], dtype=bool)
-                    apart_names = np.array([[not (a & b) for b in self.artifacts] for a in ga], dtype=bool)
-                    need = np.where(apart_names & named[:, None] & code_story[None, :], np.inf, need)
+                    code_story = np.array([k == "code" for k in part.kinds], dtype=bool)
+                    apart_names = np.zeros((len(members), len(part.ids)), dtype=bool)  # named, and not that name
+                    held = _holders(part.artifacts)
+                    for g, found in enumerate(ga):
+                        if found:
+                            apart_names[g] = code_story & (_shared_counts(found, held, len(part.ids)) == 0)
+                    need = np.where(apart_names, np.inf, need)
                 if digests is not None:  # a digest of many stories joins none of them
                     listing = np.array([any(digests[int(i)] for i in m) for m in members], dtype=bool)
                     need = np.where(listing[:, None], np.inf, need)
-                best = np.argmax(sim - need, axis=1)
-                ok = sim[rows, best] >= need[rows, best]
-            else:
-                best = np.zeros(len(members), dtype=np.int64)
-                ok = np.zeros(len(members), dtype=bool)
+                score = sim - need
+                at = np.argmax(score, axis=1)  # the first of equals, and a later block's equal does not replace it
+                better = score[rows, at] > top
+                top[better] = score[rows, at][better]
+                best[better] = c0 + at[better]
+                ok[better] = (sim[rows, at] >= need[rows, at])[better]
             fresh: list[int] = []
             for g, m in enumerate(members):
                 if ok[g]:
@@ -826,11 +958,15 @@ def cluster_items(items: list[Item], vectors: np.ndarray, day: date, index: Stor
     # A thread's bare title: the names it shares with other texts add nothing to their similarity (thread_evidence);
     # only a name's tie between groups, which needs the name to be that story's, still counts.
     bare = [i.tier == "community" and is_short(i, index.settings) for i in ordered]
-    apart = apart_pairs([i.tier for i in ordered], [i.title for i in ordered],
-                        [f"{t} {i.url}" for t, i in zip(ordered_texts, ordered, strict=True)])
-    adjust = thread_evidence(ordered, index.settings, vectors[order] if len(order) else vectors)
+    tiers, titles = [i.tier for i in ordered], [i.title for i in ordered]
+    apart_texts = [f"{t} {i.url}" for t, i in zip(ordered_texts, ordered, strict=True)]
+
+    def apart(pool: np.ndarray) -> np.ndarray | None:  # pairwise: a pool's block is apart_pairs of its items
+        return apart_pairs([tiers[i] for i in pool], [titles[i] for i in pool], [apart_texts[i] for i in pool])
+
+    adjust = ThreadEvidence(ordered, index.settings, vectors[order] if len(order) else vectors).block
     result = index.cluster_day(day, vectors[order] if len(order) else vectors, short, [i.id for i in ordered],
-                               ordered_texts, apart, adjust, [i.tier for i in ordered], bare,
+                               ordered_texts, apart, adjust, tiers, bare,
                                [release_keys(i.title) for i in ordered], [artifacts_of(i) for i in ordered],
                                [is_digest(i.title) for i in ordered], [content_words(i.title) for i in ordered],
                                [moved_thread(i) for i in ordered], [parties(i) for i in ordered])

@@ -60,10 +60,12 @@ def _worker_encode(texts: list[str]) -> np.ndarray:
 class USEEmbedder:
     """Universal Sentence Encoder multilingual v3 (16 languages including zh and en).
 
-    Small batches are encoded in this process with `threads` BLAS threads. Batches of `parallel_min` texts
-    or more (a backfill, a benchmark) go to `workers` processes with one BLAS thread each: the model's
-    tokenizer is pure Python and its matrices are small, so one thread per core in separate processes
-    keeps both cores busier than two BLAS threads in one. Texts are encoded in fixed chunks either way,
+    Small batches are encoded in this process with `threads` BLAS threads, one by default. Batches of
+    `parallel_min` texts or more (a backfill, a benchmark) go to `workers` processes with one BLAS thread
+    each: the model's tokenizer is pure Python and its matrices are small, so one thread per core in separate
+    processes keeps both cores busier than two BLAS threads in one, and on a machine whose cores are all busy a
+    second BLAS thread only spins at its barriers (a one-process run's write and verify stages took 7 to 9 times a
+    one-thread worker's, docs/scaling.md). Texts are encoded in fixed chunks either way,
     so the vectors agree whichever path they take, to float32 rounding: a BLAS splits its sums by thread
     count, so one-thread and two-thread encodings may differ in the last bits (up to ~2e-7 seen), far
     below any similarity threshold; the store caches each item's vector, so one item keeps one vector.
@@ -71,7 +73,7 @@ class USEEmbedder:
 
     name = "use-multilingual-v3"
 
-    def __init__(self, threads: int = 2, workers: int | None = None, parallel_min: int = 2000) -> None:
+    def __init__(self, threads: int = 1, workers: int | None = None, parallel_min: int = 2000) -> None:
         self._threads = threads
         self._workers = workers if workers is not None else min(os.cpu_count() or 1, 4)
         self._parallel_min = parallel_min

@@ -101,10 +101,11 @@ class StoryTracker:
         vectors = embed_items(fresh, self.embedder, self.store)
         stories, result = cluster_items(fresh, vectors, day, index)
         by_id = {s.id: s for s in stories}
+        position = {story_id: k for k, story_id in enumerate(index.ids)}  # a day's stories are many: no list search
 
         def story_of(story_id: str) -> Story:
             if story_id not in by_id:
-                k = index.ids.index(story_id) if story_id in index.ids else -1
+                k = position.get(story_id, -1)
                 briefed = index.briefed_on[k] if k >= 0 else None
                 by_id[story_id] = Story(id=story_id, items=[], first_seen=index.first_seen[k] if k >= 0 else day,
                                         last_seen=day, follow_up=briefed is not None and briefed < day,
@@ -141,7 +142,7 @@ class StoryTracker:
         for s in stories:
             new_ids = [i.id for i in s.items if i.id not in prior]
             if new_ids:
-                mean = (index.centroid(index.ids.index(s.id)) if s.id in index.ids
+                mean = (index.centroid(position[s.id]) if s.id in position
                         else centroid(embed_items(s.items, self.embedder, self.store)))
                 filed.append(StoryRow(s.id, s.title, s.first_seen, day, mean, new_ids))
         self.store.replace_day(day, filed)  # the day's earlier clustering goes in the same transaction
