@@ -405,3 +405,16 @@ def test_a_name_ties_a_bare_thread_only_as_alike_as_two_titles_must_be() -> None
 
     assert len(groups(bare=True)) == 2   # the simulator's thread says "Zorblang" and nothing of the journey
     assert len(groups(bare=False)) == 1  # texts with a lead: the name ties them, as before
+
+
+def test_a_labs_own_page_heads_its_story_whatever_its_tier() -> None:
+    def it(key: str, tier: str, title: str, url: str, points: int | None = None) -> Item:
+        return Item(id=key, source_id=key, source_name=key, tier=tier, url=url, canonical_url=url, title=title,
+                    points=points)
+
+    rating = it("aa", "press", "Orbit-3 is the new leading AI model", "https://ratings.example/orbit-3")
+    launch = it("hn", "community", "Orbit-3", "https://orbitlab.example/introducing-orbit-3", 1400)
+    api = it("hn2", "community", "Orbit-3 in the API", "https://orbitlab.example/changelog", 240)
+    own = lambda i: "orbitlab.example" in i.url  # noqa: E731  (the write stage passes rank.lab_site's rule)
+    assert heading_item([rating, api, launch]) is rating
+    assert heading_item([rating, api, launch], None, own) is launch  # of two lab pages, the most discussed

@@ -798,20 +798,23 @@ def title_language(item: Item) -> str:
     return "en" if item.language == "zh" else item.language
 
 
-def heading_item(items: list[Item], language: str | None = None) -> Item:
+def heading_item(items: list[Item], language: str | None = None, own: Callable[[Item], bool] | None = None) -> Item:
     """The item a story is headed by: the most authoritative one with a real title (the lab's own post over a repo
     slug, the press before community posts, of two threads the one with more points; a digest of many stories
     last), in `language` when an official or press item is (a Chinese edition takes the Chinese press's title over
-    an English lab's), else in any."""
+    an English lab's), else in any. `own` says which items are the lab's own pages whatever their tier (a lab's
+    post shared by a community: rank.lab_site on the beat's sites, which the write stage passes); they head as
+    official posts do."""
     def key(i: Item) -> tuple:
+        tier = "official" if own is not None and own(i) else i.tier
         mismatch = language is not None and title_language(i) != language
-        return (bool(artifact_name(i.title)), is_digest(i.title), mismatch or i.tier not in AUTHORITATIVE,
-                HEADING_ORDER.get(i.tier, 9), mismatch, -(i.points or 0))
+        return (bool(artifact_name(i.title)), is_digest(i.title), mismatch or tier not in AUTHORITATIVE,
+                HEADING_ORDER.get(tier, 9), mismatch, -(i.points or 0))
     return min(items, key=key)
 
 
-def story_title(items: list[Item], language: str | None = None) -> str:
-    return heading_item(items, language).title
+def story_title(items: list[Item], language: str | None = None, own: Callable[[Item], bool] | None = None) -> str:
+    return heading_item(items, language, own).title
 
 
 def cluster_items(items: list[Item], vectors: np.ndarray, day: date, index: StoryIndex,
