@@ -330,13 +330,19 @@ class ExtractiveWriter:
 
     def _cite_leads(self, story: Story, language: str, book: ReferenceBook, title: str, facts: list[Sentence],
                     views: list[Paragraph]) -> None:
-        """The lead items (lead_items) that neither the facts nor the views cite: a headline in the edition's
-        language that the section does not state yet becomes a fact of its own; the heading's item, or one titled in
-        another language, is cited by the first fact, which tells the same story."""
+        """The lead items (lead_items) that neither the facts nor the views cite. The heading's item is cited by
+        the first fact, which tells its story. Another one told only by its title (a lab's page or the most discussed
+        thread, shared with no text) has its headline stated as a fact when the section does not state it yet and
+        it is in the edition's language, else it joins the first fact too; one with a text of its own was weighed
+        with the rest when the facts were picked. The press's report is left out when the facts quote the press or
+        the lab already."""
         cited = {book.refs[n - 1].item_id for s in [*facts, *(x for p in views for x in p.sentences)] for n in s.refs}
+        primary = any(book.refs[n - 1].tier in PRIMARY_TIERS for s in facts for n in s.refs)
         stated = {title.strip().casefold(), *(s.text.strip().casefold() for s in facts)}
+        head = heading_item(story.items, language, self.own)
         for item in lead_items(story.items, language, self.own):
-            if item.id in cited:
+            if item.id in cited or (item.id != head.id and item.body.strip()) or \
+                    (primary and item.tier == "press" and not self.own(item)):
                 continue
             n = book.cite(item, self._note(item, language))
             if item.title.strip().casefold() not in stated and title_language(item) == language:
