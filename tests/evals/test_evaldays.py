@@ -123,13 +123,14 @@ def _last(output: str, key: str) -> float:
 def test_golden_days_hold_their_floors() -> None:
     result = CliRunner().invoke(main, ["eval", "days", str(GOLDEN)])
     assert result.exit_code == 0, result.output
-    assert _last(result.output, "lead_recall") >= 0.48  # pinned floor (0.5000 when pinned; 0.4474 before the ranking
-    # part of issue 14's third session, 0.3684 before its second, 0.0263 before its first)
+    assert _last(result.output, "lead_recall") >= 0.53  # pinned floor (0.5526 when pinned; 0.5000 before sections
+    # cited their lead items and one site's posts of one article met across days, 0.4474 before the ranking part of
+    # issue 14's third session, 0.3684 before its second, 0.0263 before its first)
     flat = result.output
     ours = re.findall(r"ours +of strict ceiling: top@N=([\d.]+) +top@5=([\d.]+) +top@10=([\d.]+) +lead@N=([\d.]+)", flat)
     assert len(ours) == 2, flat  # the primary briefing, then AINews
     primary, ainews = ours
-    assert float(primary[0]) >= 0.48 and float(primary[2]) >= 0.77  # 0.500 / 0.789 when pinned (0.447 / 0.763 before)
+    assert float(primary[0]) >= 0.53 and float(primary[2]) >= 0.82  # 0.553 / 0.842 when pinned (0.500 / 0.789 before)
     assert float(ainews[3]) >= 0.75  # AINews lead@N 0.769 when pinned (the HN-points baseline: 0.596)
     base = float(re.search(r"baseline_lead_recall=([\d.]+)", flat).group(1))
     assert _last(result.output, "lead_recall") > base
@@ -142,7 +143,8 @@ def test_golden_pairs_hold_their_floors() -> None:
     m = re.search(r"different URLs .* precision=([\d.]+) recall=([\d.]+)", result.output)
     assert m and float(m.group(1)) >= 0.97 and float(m.group(2)) >= 0.83  # 1.000 / 0.857 when pinned (0.738, 0.643 before)
     m = re.search(r"same URL .* precision=([\d.]+) recall=([\d.]+)", result.output)
-    assert m and float(m.group(1)) >= 0.99 and float(m.group(2)) >= 0.99
+    assert m and float(m.group(1)) >= 0.99 and float(m.group(2)) >= 0.995  # 1.000 / 1.000 when pinned (recall 0.993
+    # before one site's posts of one article met across days)
 
 
 @pytest.mark.skipif(not GOLDEN.exists(), reason="needs ../shared/eval-data/golden-days-dev")

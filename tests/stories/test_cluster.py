@@ -405,3 +405,41 @@ def test_a_name_ties_a_bare_thread_only_as_alike_as_two_titles_must_be() -> None
 
     assert len(groups(bare=True)) == 2   # the simulator's thread says "Zorblang" and nothing of the journey
     assert len(groups(bare=False)) == 1  # texts with a lead: the name ties them, as before
+
+
+def test_a_labs_own_page_heads_its_story_whatever_its_tier() -> None:
+    def it(key: str, tier: str, title: str, url: str, points: int | None = None) -> Item:
+        return Item(id=key, source_id=key, source_name=key, tier=tier, url=url, canonical_url=url, title=title,
+                    points=points)
+
+    rating = it("aa", "press", "Orbit-3 is the new leading AI model", "https://ratings.example/orbit-3")
+    launch = it("hn", "community", "Orbit-3", "https://orbitlab.example/introducing-orbit-3", 1400)
+    api = it("hn2", "community", "Orbit-3 in the API", "https://orbitlab.example/changelog", 240)
+    own = lambda i: "orbitlab.example" in i.url  # noqa: E731  (the write stage passes rank.lab_site's rule)
+    assert heading_item([rating, api, launch]) is rating
+    assert heading_item([rating, api, launch], None, own) is launch  # of two lab pages, the most discussed
+
+
+def test_one_sites_posts_of_one_article_are_one_story_across_days_whatever_their_titles() -> None:
+    from dailybrief.stories.cluster import site_pages
+
+    def post(key: str, title: str, url: str, outlet: str = "Forum") -> Item:
+        return Item(id=key, source_id=key, source_name=outlet, tier="community", url=url, canonical_url=url,
+                    title=title)
+
+    best = post("best", "acme / voice", "https://github.com/acme/voice")
+    front = post("front", "Voice: open-source frontier voice AI", "https://github.com/acme/voice/")
+    assert site_pages(best) == site_pages(front) and site_pages(best)
+    assert not site_pages(post("t", "GitHub's trending page", "https://github.com/trending"))  # no one article
+    assert site_pages(post("r", "Acme's voice model", "https://github.com/acme/voice", "Reddit")) != site_pages(best)
+    rng = np.random.default_rng(7)
+    a, b = _unit(rng.standard_normal(64)), _unit(rng.standard_normal(64))  # titles that read nothing alike
+
+    def joined(second: Item) -> list[int]:
+        index = StoryIndex(dim=64)
+        index.cluster_day(DAY, a[None, :], np.zeros(1, bool), ["s1"], bare=[True], pages=[site_pages(best)])
+        return index.cluster_day(DAY + timedelta(days=1), b[None, :], np.zeros(1, bool), ["t1"], bare=[True],
+                                 pages=[site_pages(second)]).joined
+
+    assert joined(front) == [0]
+    assert joined(post("other", "Voice: open-source frontier voice AI", "https://github.com/acme/other")) == []

@@ -12,6 +12,7 @@ from dailybrief.store import Store
 from dailybrief.stories.dedup import (
     _PERM_A,
     _PERM_B,
+    article_page,
     dedup_new,
     exact_duplicates,
     jaccard,
@@ -150,3 +151,16 @@ def test_a_big_batch_is_signed_over_worker_processes_with_the_same_rows_in_the_s
     split = sign_texts(texts, workers=2, parallel_min=10)
     assert split.shape == alone.shape and (split == alone).all()
     assert not (split[0] == split[1]).all()  # rows differ where the texts do: nothing was shuffled or repeated
+
+
+# -- the page of one article --------------------------------------------------------------------------------
+
+
+def test_an_article_page_is_a_page_of_one_article_not_a_home_page() -> None:
+    assert article_page("https://www.Example.com/2026/04/story?utm_source=x") == "https://example.com/2026/04/story"
+    assert article_page("https://github.com/acme/voice") == "https://github.com/acme/voice"
+    assert article_page("https://news.example/item?id=7") == "https://news.example/item?id=7"
+    for home in ("https://example.com/", "https://example.com", "https://example.com/index.html",
+                 "https://example.com/en/", "https://github.com/", "https://github.com/trending",
+                 "https://github.com/acme", "https://huggingface.co/acme"):
+        assert article_page(home) == "", home

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -248,3 +249,51 @@ def test_a_chinese_section_is_headed_by_the_chinese_press_when_the_lab_writes_in
     writer = ExtractiveWriter(default_embedder())
     assert writer.section(story, "zh", ReferenceBook()).title == "Orbit-3 模型发布，长文本推理更快"
     assert writer.section(story, "en", ReferenceBook()).title == "Introducing Orbit-3"
+
+
+def _on(item, url: str):  # the item, linking `url`
+    return replace(item, url=url, canonical_url=url)
+
+
+def test_a_lab_page_shared_by_a_community_heads_its_section_and_the_lead_items_are_cited() -> None:
+    launch = _on(make_item(11, "Orbit-3", "", tier="community", source="Hacker News", points=1400, comment_count=900),
+                 "https://orbitlab.example/index/introducing-orbit-3")
+    api = _on(make_item(12, "Orbit Lab releases Orbit-3 in the API", "", tier="community", source="Hacker News",
+                        points=240, comment_count=130), "https://developers.orbitlab.example/changelog")
+    rating = make_item(13, "Orbit-3 is the new leading AI model", "", source="Benchmarks Weekly")
+    repo = make_item(14, "someone / orbit-3-wrapper", "", tier="code", source="GitHub Trending")
+    story = make_story(rating, repo, launch, api)
+    book = ReferenceBook()
+    section = ExtractiveWriter(default_embedder(), lab_sites=["orbitlab.example"]).section(story, "en", book)
+    assert section.title == "Orbit-3"  # the lab's own page, the most discussed, over the press's rating
+    facts = section.paragraphs[0].sentences
+    cited = [book.refs[n - 1].item_id for s in facts for n in s.refs]
+    assert cited == ["item11", "item12", "item13"]  # the lab's pages and the press; the wrapper repo is not news
+    # Without the beat's sites the press heads it, and the most discussed thread is still cited.
+    plain = ExtractiveWriter(default_embedder()).section(story, "en", ReferenceBook())
+    assert plain.title == "Orbit-3 is the new leading AI model"
+    assert [s.text for s in plain.paragraphs[0].sentences][:2] == ["Orbit-3 is the new leading AI model", "Orbit-3"]
+
+
+def test_the_most_discussed_thread_is_cited_when_the_press_tells_the_story() -> None:
+    report = make_item(15, "Nimbus ships Stratus", "Nimbus shipped its Stratus accelerator for AI training on "
+                       "Tuesday. The chip doubles training throughput per watt, the company says.", source="Wire")
+    big = make_item(16, "Nimbus Stratus is out, and it is fast", "", tier="community", source="Hacker News",
+                    points=800, comment_count=400)
+    small = make_item(17, "Stratus benchmarks", "", tier="community", source="Hacker News", points=20, comment_count=3)
+    book = ReferenceBook()
+    section = ExtractiveWriter(default_embedder()).section(make_story(report, big, small), "en", book)
+    facts = section.paragraphs[0].sentences
+    assert facts[0].text.startswith("Nimbus shipped its Stratus")
+    assert facts[-1].text == "Nimbus Stratus is out, and it is fast" and book.refs[facts[-1].refs[0] - 1].item_id == "item16"
+    assert "item17" not in {r.item_id for r in book.refs}  # one thread leads: the one with the largest reaction
+    # A headline the section states already is not stated again: the heading's item joins the first fact.
+    bare_lead = _on(make_item(18, "Nimbus ships Stratus", "", tier="community", source="Hacker News", points=900),
+                    "https://nimbus.example/news/stratus")
+    book = ReferenceBook()
+    section = ExtractiveWriter(default_embedder(), lab_sites=["nimbus.example"]).section(
+        make_story(report, bare_lead), "en", book)
+    assert section.title == "Nimbus ships Stratus"
+    texts = [s.text for s in section.paragraphs[0].sentences]
+    assert "Nimbus ships Stratus" not in texts
+    assert "item18" in [book.refs[n - 1].item_id for n in section.paragraphs[0].sentences[0].refs]

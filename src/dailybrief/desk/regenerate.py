@@ -38,7 +38,7 @@ def model_writer(cfg: Config, store: Store, embedder: Embedder, instruction: str
 def section_writer(cfg: Config, store: Store, embedder: Embedder) -> ChainWriter:
     """The writer the run uses: the configured model when there is one, the extractive writer otherwise (and
     whenever the model cannot write a section)."""
-    return build_writer(WriterContext(cfg.writer, embedder, store, cfg.base_dir))
+    return build_writer(WriterContext(cfg.writer, embedder, store, cfg.base_dir, lab_sites=cfg.edition.beat.sites))
 
 
 def write_section(writer: ChainWriter, story: Story, brief: Brief) -> Section:

@@ -52,7 +52,7 @@ from ..write.verify import (
     verify_model_themes,
     verify_themes,
 )
-from ..write.writer import ChainWriter, WriterContext, apply_themes, as_read, build_writer
+from ..write.writer import ChainWriter, WriterContext, apply_themes, as_read, build_writer, own_pages
 
 STALE_TEMP_SECONDS = 3600  # a dailybrief-* folder in TMPDIR untouched this long is a killed run's leftover
 MISSED_LOOKBACK_DAYS = 7  # how far back a run looks for editions that were never written
@@ -277,7 +277,8 @@ class Pipeline:
         """The page text of each section's lead item that came with no summary (the full-text path), so its facts
         are the article's, not the headline again."""
         top, _ = sections_and_roundup(ranked, self.cfg.edition.top_stories, 0)
-        wanted = [it for it in (cluster_stage.heading_item(s.items) for s in top) if not it.body.strip()]
+        own = own_pages(self.cfg.edition.beat.sites)  # the item the section is headed by, as the writer picks it
+        wanted = [it for it in (cluster_stage.heading_item(s.items, None, own) for s in top) if not it.body.strip()]
         if not wanted:
             return
         with self.stage(run, "lead_text") as rep:
@@ -353,7 +354,8 @@ class Pipeline:
         with self.stage(run, "write") as rep:
             if self.hooks.write_total:
                 self.hooks.write_total(len(top) * len(ed.languages))
-            ctx = WriterContext(self.cfg.writer, self.embedder, self.store, self.cfg.base_dir, self.hooks.wrote)
+            ctx = WriterContext(self.cfg.writer, self.embedder, self.store, self.cfg.base_dir, self.hooks.wrote,
+                                ed.beat.sites)
             writer = self.writer = build_writer(ctx)  # kept for inspection: per-edition figures (benchmarks)
             branding = self.cfg.branding.to_branding(self.cfg.base_dir)
             for lang in ed.languages:

@@ -46,6 +46,7 @@ from scipy.spatial.distance import squareform
 from ..config import ClusteringConfig
 from ..ids import content_hash
 from ..records import Item, Story, authority_rank
+from .dedup import article_page
 from .embed import item_text, text_cost
 
 ClusterSettings = ClusteringConfig  # the stage's settings are its [clustering] section, as config checked it
@@ -431,6 +432,14 @@ def parties(item: Item) -> frozenset[str]:
     return frozenset(found)
 
 
+def site_pages(item: Item) -> frozenset[str]:
+    """The article page an item links, keyed by its site (outlet): one site's two posts of one article are one event
+    across days too, whatever their titles (a link on a site's best list, and on its front page a day later). Empty
+    for a site's home page or a code host's own pages (article_page): those are no evidence."""
+    page = article_page(item.url)
+    return frozenset([f"{item.source_name}\x1f{page}"]) if page else frozenset()
+
+
 def moved_thread(item: Item) -> bool:
     """A community post whose discussion went to another thread on the same story (see MOVED_SHARE)."""
     return (item.tier == "community" and item.points is not None and item.points >= MOVED_POINTS
@@ -445,9 +454,9 @@ def thread_evidence(items: Sequence[Item], settings: ClusterSettings,
     share is the day's theme (in BUSY_TITLES of its titles: six GitHub threads are six stories; the titles of one
     big event share more than its name), unless
     their titles share a name with a version, or two organisations (parties), which adds release_bonus instead;
-    posts of one page (its canonical
-    URL) always meet. A thread whose discussion was moved (moved_thread) is a second post of another's story: with
-    its `vectors`, no penalty is taken between it and the post it is most like. None when no pair needs it.
+    posts of one article's page (article_page: not a site's home page) always meet. A thread whose discussion
+    was moved (moved_thread) is a second post of another's story: with its `vectors`, no penalty is taken between
+    it and the post it is most like. None when no pair needs it.
 
     The whole day's matrix (n x n); the cluster stage reads it one pool at a time (ThreadEvidence.block)."""
     return ThreadEvidence(items, settings, vectors).block(np.arange(len(items)))
@@ -468,8 +477,9 @@ class ThreadEvidence:
         self.urls = [i.canonical_url for i in items]
         self.pages: dict[str, list[int]] = {}
         for n, item in enumerate(items):
-            if item.canonical_url:
-                self.pages.setdefault(item.canonical_url, []).append(n)
+            page = article_page(item.url)  # a site's home page is no one article
+            if page:
+                self.pages.setdefault(page, []).append(n)
         self.needed = bool(self.thread.any() or self.has_key.any()
                            or any(len(rows) > 1 for rows in self.pages.values()))
         self.words = [content_words(i.title) for i in items]
@@ -565,6 +575,7 @@ class StoryIndex:
         self.artifacts: list[frozenset[str]] = []  # the repos and model pages it holds (artifacts_of)
         self.words: list[Counter[str]] = []  # its items' title words (content_words), each counted once an item
         self.parties: list[frozenset[str]] = []  # the organisations its items are about (parties)
+        self.pages: list[frozenset[str]] = []  # the article pages its items link, by site (site_pages)
         self.first_seen: list[date] = []
         self.briefed_on: list[date | None] = []
         self.last_seen = np.zeros(0, dtype=np.int64)    # date ordinals
@@ -584,7 +595,7 @@ class StoryIndex:
                   ages: np.ndarray, briefed_on: date | None = None, texts: Sequence[str] = (),
                   kind: str = "news", releases: frozenset[str] = frozenset(),
                   artifacts: frozenset[str] = frozenset(), titles: Sequence[str] = (),
-                  parties: frozenset[str] = frozenset()) -> int:
+                  parties: frozenset[str] = frozenset(), pages: frozenset[str] = frozenset()) -> int:
         """Add an earlier story from its items' vectors, ages in days (as of the index's day) and texts."""
         w = self.settings.decay ** np.asarray(ages, dtype=np.float64)
         found = [names(t) for t in texts] if texts else None
@@ -595,6 +606,7 @@ class StoryIndex:
         self.artifacts.append(artifacts)
         self.words.append(Counter(w for t in titles for w in content_words(t)))
         self.parties.append(parties)
+        self.pages.append(pages)
         self.first_seen.append(first_seen)
         self.briefed_on.append(briefed_on)
         self.last_seen = np.append(self.last_seen, last_seen.toordinal())
@@ -629,6 +641,7 @@ class StoryIndex:
             self.artifacts = [self.artifacts[i] for i in idx]
             self.words = [self.words[i] for i in idx]
             self.parties = [self.parties[i] for i in idx]
+            self.pages = [self.pages[i] for i in idx]
             self.first_seen = [self.first_seen[i] for i in idx]
             self.briefed_on = [self.briefed_on[i] for i in idx]
             self.last_seen, self.sums = self.last_seen[idx], self.sums[idx]
@@ -689,6 +702,7 @@ class StoryIndex:
             part.settings, part.dim, part.day = self.settings, self.dim, self.day
             part.ids, part.kinds, part.releases = self.ids[cut], self.kinds[cut], self.releases[cut]
             part.artifacts, part.words, part.parties = self.artifacts[cut], self.words[cut], self.parties[cut]
+            part.pages = self.pages[cut]
             part.first_seen, part.briefed_on, part.last_seen = self.first_seen[cut], self.briefed_on[cut], \
                 self.last_seen[cut]
             part.sums, part.weight, part.bonus, part.size = self.sums[cut], self.weight[cut], self.bonus[cut], \
@@ -710,9 +724,11 @@ class StoryIndex:
                     digests: Sequence[bool] | None = None,
                     words: Sequence[frozenset[str]] | None = None,
                     moved: Sequence[bool] | None = None,
-                    parties: Sequence[frozenset[str]] | None = None) -> DayResult:
+                    parties: Sequence[frozenset[str]] | None = None,
+                    pages: Sequence[frozenset[str]] | None = None) -> DayResult:
         """Put a day's items (in a fixed order) into earlier stories or new ones. With their `texts` (title
-        and lead), names can tie groups that the vectors leave just apart."""
+        and lead), names can tie groups that the vectors leave just apart. A group with an article page
+        (`pages`, site_pages) that an open story's items link from the same site joins that story."""
         s = self.settings
         self.advance(day)
         d = day.toordinal()
@@ -830,6 +846,12 @@ class StoryIndex:
                 if digests is not None:  # a digest of many stories joins none of them
                     listing = np.array([any(digests[int(i)] for i in m) for m in members], dtype=bool)
                     need = np.where(listing[:, None], np.inf, need)
+                if pages is not None:  # one site's posts of one article: one event, whatever else they say
+                    held = _holders(part.pages)
+                    for g, m in enumerate(members):
+                        found = frozenset().union(*(pages[int(i)] for i in m))
+                        if found:
+                            need[g] = np.where(_shared_counts(found, held, len(part.ids)) > 0, -np.inf, need[g])
                 score = sim - need
                 at = np.argmax(score, axis=1)  # the first of equals, and a later block's equal does not replace it
                 better = score[rows, at] > top
@@ -848,6 +870,8 @@ class StoryIndex:
                         self.words[k].update(w for i in m for w in words[int(i)])
                     if parties is not None:
                         self.parties[k] = self.parties[k].union(*(parties[int(i)] for i in m))
+                    if pages is not None:
+                        self.pages[k] = self.pages[k].union(*(pages[int(i)] for i in m))
                     self.last_seen[k] = max(int(self.last_seen[k]), d)
                     joined.add(k)
                     labels[m] = k
@@ -863,6 +887,8 @@ class StoryIndex:
                                   else Counter() for g in fresh)
                 self.parties.extend(frozenset().union(*(parties[int(i)] for i in members[g])) if parties is not None
                                     else frozenset() for g in fresh)
+                self.pages.extend(frozenset().union(*(pages[int(i)] for i in members[g])) if pages is not None
+                                  else frozenset() for g in fresh)
                 self.artifacts.extend(frozenset().union(*(artifacts[int(i)] for i in members[g])) if artifacts
                                       else frozenset() for g in fresh)
                 self.first_seen.extend([day] * len(fresh))
@@ -930,20 +956,23 @@ def title_language(item: Item) -> str:
     return "en" if item.language == "zh" else item.language
 
 
-def heading_item(items: list[Item], language: str | None = None) -> Item:
+def heading_item(items: list[Item], language: str | None = None, own: Callable[[Item], bool] | None = None) -> Item:
     """The item a story is headed by: the most authoritative one with a real title (the lab's own post over a repo
     slug, the press before community posts, of two threads the one with more points; a digest of many stories
     last), in `language` when an official or press item is (a Chinese edition takes the Chinese press's title over
-    an English lab's), else in any."""
+    an English lab's), else in any. `own` says which items are the lab's own pages whatever their tier (a lab's
+    post shared by a community: rank.lab_site on the beat's sites, which the write stage passes); they head as
+    official posts do."""
     def key(i: Item) -> tuple:
+        tier = "official" if own is not None and own(i) else i.tier
         mismatch = language is not None and title_language(i) != language
-        return (bool(artifact_name(i.title)), is_digest(i.title), mismatch or i.tier not in AUTHORITATIVE,
-                HEADING_ORDER.get(i.tier, 9), mismatch, -(i.points or 0))
+        return (bool(artifact_name(i.title)), is_digest(i.title), mismatch or tier not in AUTHORITATIVE,
+                HEADING_ORDER.get(tier, 9), mismatch, -(i.points or 0))
     return min(items, key=key)
 
 
-def story_title(items: list[Item], language: str | None = None) -> str:
-    return heading_item(items, language).title
+def story_title(items: list[Item], language: str | None = None, own: Callable[[Item], bool] | None = None) -> str:
+    return heading_item(items, language, own).title
 
 
 def cluster_items(items: list[Item], vectors: np.ndarray, day: date, index: StoryIndex,
@@ -969,7 +998,8 @@ def cluster_items(items: list[Item], vectors: np.ndarray, day: date, index: Stor
                                ordered_texts, apart, adjust, tiers, bare,
                                [release_keys(i.title) for i in ordered], [artifacts_of(i) for i in ordered],
                                [is_digest(i.title) for i in ordered], [content_words(i.title) for i in ordered],
-                               [moved_thread(i) for i in ordered], [parties(i) for i in ordered])
+                               [moved_thread(i) for i in ordered], [parties(i) for i in ordered],
+                               [site_pages(i) for i in ordered])
     by_story: dict[int, list[Item]] = {}
     for item, k in zip(ordered, result.labels, strict=True):
         by_story.setdefault(int(k), []).append(item)

@@ -23,9 +23,11 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 import numpy as np
 
+from ..ids import canonical_url
 from ..records import Item, authority_rank
 
 if TYPE_CHECKING:
@@ -46,6 +48,29 @@ def exact_duplicates(items: Iterable[Item]) -> dict[str, str]:
         else:
             first.setdefault(item.content_hash, item.id)
     return dupes
+
+
+# -- the page of one article -----------------------------------------------------------------------------------
+# A path segment that names no article: a site's home page under another name, or a language's home.
+_HOME_SEGMENTS = frozenset({"index", "index.html", "index.htm", "index.php", "home", "default.aspx", "en", "en-us",
+                            "en-gb", "zh", "zh-cn"})
+# Code hosts: a page of one repo or model is "owner/name"; a shorter path is the host's own (trending, an owner).
+CODE_HOSTS = frozenset({"github.com", "gitlab.com", "huggingface.co", "codeberg.org"})
+
+
+def article_page(url: str) -> str:
+    """The canonical URL of the article a link names, or "" when it names none: a bare domain or a site's home
+    page ("example.com/", "/index.html", "/en/"), or a code host's own pages ("github.com/trending", an owner's
+    "github.com/openai"). Two posts of a home page are no evidence of one event."""
+    canonical = canonical_url(url)
+    parts = urlsplit(canonical)
+    if not parts.hostname:
+        return ""
+    segments = [p for p in parts.path.split("/") if p and p.casefold() not in _HOME_SEGMENTS]
+    if parts.query:
+        return canonical
+    host = parts.hostname.removeprefix("www.")
+    return canonical if len(segments) >= (2 if host in CODE_HOSTS else 1) else ""
 
 
 # -- near-duplicates: MinHash over shingles that handle Chinese ---------------------------------------------

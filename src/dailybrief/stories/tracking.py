@@ -25,6 +25,7 @@ from .cluster import (
     parties,
     reading_order,
     release_keys,
+    site_pages,
     story_kind,
     story_title,
 )
@@ -93,6 +94,7 @@ class StoryTracker:
                 frozenset().union(*(artifacts_of(member_items[i]) for i, _ in rows)),
                 [member_items[i].title for i, _ in rows],
                 frozenset().union(*(parties(member_items[i]) for i, _ in rows)),
+                frozenset().union(*(site_pages(member_items[i]) for i, _ in rows)),
             )
             prior.update({i: o["id"] for i, _ in rows})
         # Items of this window already in an earlier day's story (overlapping windows) stay there.

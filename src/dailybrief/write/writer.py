@@ -34,8 +34,9 @@ from .. import plugins
 from ..errors import WriterError
 from ..ids import passage_id
 from ..records import Branding, Brief, Comment, Item, Paragraph, Reference, Section, Sentence, Story
-from ..stories.cluster import heading_item, is_digest, story_title
+from ..stories.cluster import heading_item, is_digest, story_title, title_language
 from ..stories.embed import Embedder
+from ..stories.rank import lab_site
 from ..text import cjk_ratio, clip, split_sentences
 from ..words import count_word, join_all, words
 from .verify import instruction_like
@@ -50,6 +51,28 @@ log = logging.getLogger(__name__)
 FACT_TIERS = ("official", "press", "paper", "code")
 LEAD_BONUS = 0.08  # relevance added to an article's first sentence (halved for the second, ...)
 PRIMARY_TIERS = ("official", "press")  # facts come from these; papers and code only when a story has nothing else
+LEADS = 4  # lead items a section cites at most (lead_items): a story seldom has more lab pages than two
+HEADLINES = 3  # headlines a story told only by titles states: its lead items' first, then its other primary items'
+
+
+def own_pages(sites: Sequence[str]) -> Callable[[Item], bool]:
+    """Whether an item is the lab's own page: an official source's post, or a page on one of the beat's sites
+    posted by a community or the press (rank.lab_site: the one rule of what a lab's page is, which ranks it too)."""
+    found = tuple(sites)
+    return lambda item: item.tier == "official" or bool(found and lab_site(item.url, found))
+
+
+def lead_items(items: Sequence[Item], language: str, own: Callable[[Item], bool]) -> list[Item]:
+    """The items a story's section cites whatever else it says: the one it is headed by, the lab's own pages (the
+    most discussed first), the press's first report and the community thread with the largest reaction (points
+    and comments). A digest of many stories is none of them while the story has another item."""
+    pool = [i for i in items if not is_digest(i.title)] or list(items)
+    head = heading_item(pool, language, own)
+    labs = sorted((i for i in pool if own(i)), key=lambda i: -i.engagement)
+    press = [i for i in pool if i.tier == "press"][:1]
+    threads = sorted((i for i in pool if i.tier == "community"), key=lambda i: (-i.engagement, i.id))[:1]
+    return list({i.id: i for i in [head, *labs, *press, *threads]}.values())[:LEADS]
+
 
 class Writer(Protocol):
     name: str
@@ -195,11 +218,13 @@ class ExtractiveWriter:
 
     name = "extractive"
 
-    def __init__(self, embedder: Embedder, facts: int = 4, views: int = 4, progress: Callable[[str], None] | None = None):
+    def __init__(self, embedder: Embedder, facts: int = 4, views: int = 4, progress: Callable[[str], None] | None = None,
+                 lab_sites: Sequence[str] = ()):
         self.embedder = embedder
         self.facts = facts
         self.views = views
         self.progress = progress
+        self.own = own_pages(lab_sites)  # the lab's own pages head a section ([edition.beat] sites)
 
     # -- facts --------------------------------------------------------------
     def _fact_candidates(self, story: Story) -> list[Candidate]:
@@ -225,9 +250,15 @@ class ExtractiveWriter:
         if len(own) >= max(2, self.facts // 2):
             cands = own
         if not cands:
-            # Nothing but titles: state the headline of each primary item.
-            items = [i for i in story.items if i.tier in FACT_TIERS and not is_digest(i.title)] or story.items[:1]
-            return [Sentence(i.title, [book.cite(i, self._note(i, language))], passages=[i.id]) for i in items[:2]], None
+            # Nothing but titles: state the headlines of the lead items (the heading's, the lab's, the press's and
+            # the most discussed thread's), then of the other primary items; each title once.
+            leads = lead_items(story.items, language, self.own)
+            rest = [i for i in story.items if i.tier in FACT_TIERS and not is_digest(i.title)]
+            chosen: dict[str, Item] = {}
+            for it in [*leads, *rest]:
+                chosen.setdefault(it.title.strip().casefold(), it)
+            return [Sentence(it.title, [book.cite(it, self._note(it, language))], passages=[it.id])
+                    for it in list(chosen.values())[:HEADLINES]], None
         vecs = self.embedder.encode([c.text for c in cands])
         centroid = vecs.mean(axis=0)
         centroid /= max(float(np.linalg.norm(centroid)), 1e-9)
@@ -265,11 +296,14 @@ class ExtractiveWriter:
         paras: list[Paragraph] = []
         for item in threads[:3]:
             lead = attribution(item, language)
-            n = book.cite(item, self._note(item, language))
             position = {id(c): k for k, c in enumerate(item.comments, start=1)}
             comments = [c for c in item.comments if len(c.text) >= 20 and not instruction_like(c.text)]
             comments = _voted(comments)
             sentences: list[Sentence] = []
+            body = split_sentences(item.body)
+            if not comments and not body:
+                continue  # a bare title is no view (and no reference of its own): the facts state it already
+            n = book.cite(item, self._note(item, language))
             if comments:
                 vecs = self.embedder.encode([c.text for c in comments])
                 rel = np.array([np.log1p(max(c.score or 0, 0)) / 10 + 1.0 for c in comments])
@@ -281,9 +315,6 @@ class ExtractiveWriter:
                     sentences.append(Sentence(f"{who}{w['lead_sep']}{clip(c.text, 220)}", [n],
                                               passages=[passage_id(item.id, position[id(c)])]))
             else:
-                body = split_sentences(item.body)
-                if not body:
-                    continue  # a bare title is no view: the facts state it already
                 sentences.append(Sentence(clip(body[0], 220), [n], passages=[item.id]))
             paras.append(Paragraph("views", sentences, lead=lead))
         return paras
@@ -294,18 +325,45 @@ class ExtractiveWriter:
         return reference_note(item, language)
 
     # -- the brief ------------------------------------------------------------
-    @staticmethod
-    def _title(story: Story, language: str) -> str:
-        return story_title(story.items, language)
+    def _title(self, story: Story, language: str) -> str:
+        return story_title(story.items, language, self.own)
+
+    def _cite_leads(self, story: Story, language: str, book: ReferenceBook, title: str, facts: list[Sentence],
+                    views: list[Paragraph]) -> None:
+        """The lead items (lead_items) that neither the facts nor the views cite. The heading's item is cited by
+        the first fact, which tells its story. Another one told only by its title (a lab's page or the most discussed
+        thread, shared with no text) has its headline stated as a fact when the section does not state it yet and
+        it is in the edition's language, else it joins the first fact too; one with a text of its own was weighed
+        with the rest when the facts were picked. The press's report is left out when the facts quote the press or
+        the lab already."""
+        cited = {book.refs[n - 1].item_id for s in [*facts, *(x for p in views for x in p.sentences)] for n in s.refs}
+        primary = any(book.refs[n - 1].tier in PRIMARY_TIERS for s in facts for n in s.refs)
+        stated = {title.strip().casefold(), *(s.text.strip().casefold() for s in facts)}
+        head = heading_item(story.items, language, self.own)
+        for item in lead_items(story.items, language, self.own):
+            if item.id in cited or (item.id != head.id and item.body.strip()) or \
+                    (primary and item.tier == "press" and not self.own(item)):
+                continue
+            n = book.cite(item, self._note(item, language))
+            if item.title.strip().casefold() not in stated and title_language(item) == language:
+                facts.append(Sentence(item.title, [n], passages=[item.id]))
+                stated.add(item.title.strip().casefold())
+            elif facts:
+                facts[0].refs.append(n)
+                facts[0].passages.append(item.id)
+            cited.add(item.id)
 
     def section(self, story: Story, language: str, book: ReferenceBook) -> Section:
         facts, _ = self._facts(story, language, book)
-        section = Section(kind="story", title=self._title(story, language), story_id=story.id,
+        title = self._title(story, language)
+        section = Section(kind="story", title=title, story_id=story.id,
                           writer=self.name, follow_up=story.follow_up, outlets=story.outlets)
         if story.follow_up:
             section.notes.append(follow_up_note(story, language))
+        views = self._views(story, language, book)
+        self._cite_leads(story, language, book, title, facts, views)
         section.paragraphs.append(Paragraph("facts", facts))
-        section.paragraphs.extend(self._views(story, language, book))
+        section.paragraphs.extend(views)
         if not any(i.body.strip() or i.comments for i in story.items):
             section.notes.append(words(language)["title_only"])  # once, instead of the title again as a view
         return section
@@ -316,7 +374,7 @@ class ExtractiveWriter:
         for kind, word in (("code_only", "tools_line"), ("papers_only", "papers_line")):
             group = [s for s in roundup if getattr(s, kind)]
             if group:
-                heads = [heading_item(s.items, language) for s in group]
+                heads = [heading_item(s.items, language, self.own) for s in group]
                 refs = [book.cite(h, self._note(h, language)) for h in heads]
                 sep = words(language)["roundup_sep"]
                 names = sep.join(clip(h.title, 60) for h in heads)
@@ -326,7 +384,7 @@ class ExtractiveWriter:
         roundup = [s for s in roundup if not (s.code_only or s.papers_only)]
         for story in roundup:
             head = ([i for i in story.items if i.tier in FACT_TIERS] or story.items)[0]
-            titled = heading_item(story.items, language)
+            titled = heading_item(story.items, language, self.own)
             n = book.cite(head, self._note(head, language))
             extra = [book.cite(i, self._note(i, language)) for i in [titled, *story.items[1:3]]]
             text = clip(titled.title, 120) + words(language)["paren"].format(text=head.source_name)
@@ -511,6 +569,7 @@ class WriterContext:
     store: Store | None = None
     base_dir: Path = field(default_factory=Path.cwd)
     progress: Callable[[str], None] | None = None
+    lab_sites: Sequence[str] = ()  # the beat's own sites ([edition.beat] sites): a lab's page heads its section
 
 
 WriterFactory = Callable[[WriterContext], SectionWriter]
@@ -536,13 +595,14 @@ def get_writer(name: str) -> WriterFactory:
 
 def build_writer(ctx: WriterContext) -> ChainWriter:
     """The configured writer, chained to the extractive one."""
-    extractive = ExtractiveWriter(ctx.embedder, progress=ctx.progress)
+    extractive = ExtractiveWriter(ctx.embedder, progress=ctx.progress, lab_sites=ctx.lab_sites)
     if ctx.config.kind == "extractive":
         return ChainWriter([], extractive)
     return ChainWriter([get_writer(ctx.config.kind)(ctx)], extractive)
 
 
-WRITERS: dict[str, WriterFactory] = {"extractive": lambda ctx: ExtractiveWriter(ctx.embedder, progress=ctx.progress)}
+WRITERS: dict[str, WriterFactory] = {"extractive": lambda ctx: ExtractiveWriter(ctx.embedder, progress=ctx.progress,
+                                                                                lab_sites=ctx.lab_sites)}
 
 
 def follow_up_note(story: Story, language: str) -> str:
