@@ -473,8 +473,15 @@ class Store:
         conn = self.conn
         for number in range(current + 1, len(MIGRATIONS) + 1):
             try:
-                with conn:
-                    conn.executescript(f"BEGIN IMMEDIATE; {self.migration(number)}; PRAGMA user_version = {number}; COMMIT;")
+                conn.execute("BEGIN IMMEDIATE")  # the write lock, then the version under it: a migration that
+                if self.version >= number:  # another process applied first is not applied again (nor undone)
+                    conn.rollback()
+                    continue
+                for statement in self.migration(number).split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {number}")
+                conn.commit()
             except sqlite3.Error as exc:
                 if conn.in_transaction:
                     conn.rollback()
