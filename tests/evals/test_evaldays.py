@@ -128,14 +128,14 @@ def _last(output: str, key: str) -> float:
 def test_golden_days_hold_their_floors() -> None:
     result = CliRunner().invoke(main, ["eval", "days", str(GOLDEN)])
     assert result.exit_code == 0, result.output
-    assert _last(result.output, "lead_recall") >= 0.56  # pinned floor (0.5789 when pinned; 0.5000 before the front
-    # page's places and engagement by standing, 0.4474 before the ranking part of issue 14's third session, 0.3684
-    # before its second, 0.0263 before its first)
+    assert _last(result.output, "lead_recall") >= 0.58  # pinned floor (0.6053 when pinned; 0.5000 before the front
+    # page's places, engagement by standing and project pages as releases, 0.4474 before the ranking part of issue
+    # 14's third session, 0.3684 before its second, 0.0263 before its first)
     flat = result.output
     ours = re.findall(r"ours +of strict ceiling: top@N=([\d.]+) +top@5=([\d.]+) +top@10=([\d.]+) +lead@N=([\d.]+)", flat)
     assert len(ours) == 2, flat  # the primary briefing, then AINews
     primary, ainews = ours
-    assert float(primary[0]) >= 0.56 and float(primary[2]) >= 0.85  # 0.579 / 0.868 when pinned (0.500 / 0.789 before)
+    assert float(primary[0]) >= 0.58 and float(primary[2]) >= 0.90  # 0.605 / 0.921 when pinned (0.500 / 0.789 before)
     assert float(ainews[3]) >= 0.75  # AINews lead@N 0.769 when pinned (the HN-points baseline: 0.596)
     base = float(re.search(r"baseline_lead_recall=([\d.]+)", flat).group(1))
     assert _last(result.output, "lead_recall") > base

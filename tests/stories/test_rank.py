@@ -241,3 +241,17 @@ def test_a_page_name_or_a_deal_announces_and_a_percentage_is_no_version() -> Non
     assert said("Orbit 3.5 Flash, an open model") > 0  # a versioned name
     assert said("CTO says 93% of developers use AI, but productivity is still 10%") == 0
     assert said("Notes on long context", "https://site.example/notes-on-long-context") == 0
+
+
+def test_a_post_of_a_projects_own_page_is_its_release() -> None:
+    """A link to a repository's or a model's own page shows the thing released; its issues are a user's report,
+    and a trending list's entry is only trending."""
+    def said(url: str, tier: str = "community") -> float:
+        post = _thread("p", "CC-Probe: detect early signs of regressions", url)
+        post.tier = tier
+        return score_story(story("p", [post]), NOW, RankSettings())[0]["announcement"]
+
+    assert said("https://github.com/someone/cc-probe") > 0
+    assert said("https://huggingface.co/lab/orbit-3") > 0
+    assert said("https://github.com/someone/cc-probe/issues/12") == 0
+    assert said("https://github.com/someone/cc-probe", tier="code") == 0

@@ -22,8 +22,8 @@
 - watch: names from the watch-list that the story mentions;
 - beat: the story's relevance to the edition's beat (beat.py), 0-1. Off-beat stories rank after all others;
 - announcement: a title of the story announces something (ANNOUNCES, or a versioned name such as GPT-5.5; a
-  percentage or a sum is no version), or a lab's own post (or its page) is among its items: the news, rather than
-  talk about it;
+  percentage or a sum is no version), a post links a project's own page (a repository's or a model's:
+  PROJECT_PAGE), or a lab's own post (or its page) is among its items: the news, rather than talk about it;
 - commentary: minus its weight when every item of the story is talk about the news rather than news (talk_kind): a
   first-person account or an essay's opinion, a community's thread about itself, a status page's incident notice,
   a newsletter's issue, a job posting; a story that also announces something is news.
@@ -137,12 +137,18 @@ def talk_kind(item: Item) -> str:
     return ""
 
 
+# A project's own page on a code or model host: a repository's or a model's front page (not its issues or files).
+PROJECT_PAGE = re.compile(r"^(?:github\.com|gitlab\.com|codeberg\.org|huggingface\.co)/[\w.-]+/[\w.-]+/?$")
+
+
 def announces(item: Item) -> bool:
     """An item that announces something: its title (ANNOUNCES, or a versioned name; a percentage or a sum is no
-    version) or its page's name ("/introducing-talkie") says so."""
-    slug = urlsplit(item.url).path.rstrip("/").rsplit("/", 1)[-1].replace("-", " ").replace("_", " ")
+    version) or its page's name ("/introducing-talkie") says so, or it is a post of a project's own page (a
+    repository or a model, PROJECT_PAGE: what is shown is the thing released; a trending list's entry is not)."""
+    parts = urlsplit(item.url)
+    slug = parts.path.rstrip("/").rsplit("/", 1)[-1].replace("-", " ").replace("_", " ")
     return bool(ANNOUNCES.search(item.title) or release_keys(NOT_VERSIONS.sub(" ", item.title)) or
-                ANNOUNCES.search(slug))
+                ANNOUNCES.search(slug) or (item.tier != "code" and PROJECT_PAGE.match(_host(item.url) + parts.path)))
 
 
 def is_digest_item(item: Item) -> bool:
