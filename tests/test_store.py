@@ -155,6 +155,10 @@ def test_copies_are_found_by_the_feeds_that_carried_them(store_url: str) -> None
     s.mark_duplicates({"id2": "id1", "id3": "id1"})
     assert s.copies_by_source(["id1", "id4"]) == {"id1": ["best", "front"]}
     assert s.copies_by_source([]) == {}
+    s.add_items([make_item(5, source_id="front2", source_name="HN", position=7),
+                 make_item(6, source_id="front3", source_name="HN", position=4), make_item(7, position=2)])
+    s.mark_duplicates({"id5": "id1", "id6": "id1", "id7": "id4"})
+    assert s.copy_positions(["id1", "id4"]) == {"id1": {"HN": 4}, "id4": {"S": 2}}  # the best place on each site
 
 
 def _at_once(n: int, work: Callable[[int], None]) -> None:
@@ -383,7 +387,7 @@ def test_migration_11_keeps_the_desks_drafts_decisions_and_audit_as_the_default_
     _old_store(store_url, 10, rows)
     s = Store.open(store_url)
     d = date(2026, 4, 10)
-    assert s.version == len(MIGRATIONS) == 11
+    assert s.version == len(MIGRATIONS)
     desk = Desk(s)
     kept = desk.draft(d)
     assert kept is not None and (kept.version, kept.status, kept.touched, kept.run_id) == (3, "held", True, "r1")
@@ -400,4 +404,21 @@ def test_migration_11_keeps_the_desks_drafts_decisions_and_audit_as_the_default_
     assert [h["action"] for h in other.history(d)] == ["held", "pin"] and len(desk.history(d)) == 1
     assert desk.draft(d).status == "held" and [r["edition"] for r in desk.drafts()] == ["2026-04-10"]  # type: ignore[union-attr]
     assert not desk.transition(d, 2, ("draft",), "published", "abe")  # the default edition's draft is at 3, held
+    s.close()
+
+
+def test_migration_12_gives_items_their_place_in_a_ranked_listing(store_url: str) -> None:
+    """A store from before positions: its items have none; an item listed again keeps the best place it reached."""
+    row = ("INSERT INTO items (id, source_id, source_name, tier, url, canonical_url, title, summary, published, "
+           "content_hash) VALUES ('old', 's', 'S', 'community', 'https://x.example/o', 'https://x.example/o', 'Old', "
+           "'', '2026-04-10T05:00:00+00:00', 'ho')")
+    _old_store(store_url, 10, [row])
+    s = Store.open(store_url)
+    assert s.version == len(MIGRATIONS)
+    assert s.items(["old"])[0].position is None
+    s.add_items([make_item(1, position=5)])
+    assert s.items(["id1"])[0].position == 5
+    for place in (9, None, 3, 4):  # fell back, off the list, rose, fell back: the best place it reached stays
+        s.add_items([make_item(1, position=place)])
+    assert s.items(["id1"])[0].position == 3 and s.count("items") == 2
     s.close()

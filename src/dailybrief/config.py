@@ -156,6 +156,7 @@ class SourceConfig(_Model):
     enabled: bool = True
     comments: bool = True
     full_text: bool = False
+    ranked: bool | None = None  # its feed is a ranked listing; default: the kind's (its front page, a hot list)
     tags: list[str] = Field(default_factory=list)  # what [[editions]] entries may name it by, besides its name
 
     @field_validator("url")
@@ -185,6 +186,7 @@ class SourceConfig(_Model):
         return Source(
             name=self.name, kind=self.kind, url=url, tier=self.tier or kind.default_tier,
             language=self.language, comments=self.comments, full_text=self.full_text,
+            ranked=self.ranked if self.ranked is not None else source_kinds.ranked_listing(kind, url, self.options),
             options=self.options, key=kind.identity(url, self.options),
         )
 

@@ -40,6 +40,7 @@ class Source:
     language: str = "en"
     comments: bool = True  # follow comment feeds of community threads
     full_text: bool = False  # fetch each new item's page and extract its main text
+    ranked: bool = False  # its feed is a ranked listing (a front page, a hot list): each item keeps its place
     options: dict[str, Any] = field(default_factory=dict)  # the kind's own keys (categories, repos, ...)
     key: str = ""  # what else makes it this source (e.g. its categories); part of its id
 
@@ -81,6 +82,7 @@ class Item:
     score: int | None = None
     comments_url: str = ""
     thread_url: str = ""  # a community post about an article: its discussion's page (url is the article)
+    position: int | None = None  # its place in a ranked listing (Source.ranked), 1 the first: the best it reached
     comments: list[Comment] = field(default_factory=list)
     content_hash: str = ""
     duplicate_of: str | None = None
@@ -117,6 +119,7 @@ class Story:
     relevance_note: str = ""  # how it was found
     on_beat: bool = True  # relevance reaches the beat's cut: it may head a section or fill the roundup
     listed_by: list[str] = field(default_factory=list)  # the feeds (source ids) that list its items, copies too
+    listed_at: dict[str, int] = field(default_factory=dict)  # ranked listings its items' copies are on: site -> place
 
     @property
     def feeds(self) -> list[str]:

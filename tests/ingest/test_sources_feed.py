@@ -261,3 +261,40 @@ def test_what_the_fast_parser_reads_otherwise_goes_to_feedparser(change: tuple[s
     assert body != PLAIN_RSS.encode()
     parsed = feed.parse_feed(body, "https://plain.example/feed", {"content-type": "application/rss+xml"})
     assert parsed.get("parser") is None and parsed.entries
+
+
+LISTING = """<?xml version="1.0"?><rss version="2.0"><channel><title>Front page</title><link>https://site.example/</link>
+<description>d</description>
+<item><title>First</title><link>https://a.example/1</link><pubDate>Fri, 10 Apr 2026 03:00:00 GMT</pubDate></item>
+<item><title>Second</title><link>https://a.example/2</link><pubDate>Fri, 10 Apr 2026 05:00:00 GMT</pubDate></item>
+<item><title>Third</title><link>https://a.example/3</link><pubDate>Fri, 10 Apr 2026 01:00:00 GMT</pubDate></item>
+</channel></rss>"""
+
+
+def test_a_ranked_listing_keeps_each_items_place_and_a_feed_by_date_none() -> None:
+    from dailybrief import config
+
+    with serve() as srv:
+        srv.route("/front", Reply(body=LISTING.encode(), content_type="application/rss+xml"))
+        cfg = config.from_dict({"sources": [
+            {"name": "Front", "kind": "rss", "url": srv.url("/front"), "ranked": True},
+            {"name": "Stream", "kind": "rss", "url": srv.url("/front") + "?by=date"}]})
+        (front, _), (stream, _) = fetch(*cfg.enabled_sources())
+    assert [(i.title, i.position) for i in front.items] == [("First", 1), ("Second", 2), ("Third", 3)]
+    assert [i.position for i in stream.items] == [None, None, None]
+
+
+def test_which_listings_are_ranked_unless_a_source_says() -> None:
+    from dailybrief import config
+
+    cfg = config.from_dict({"sources": [
+        {"name": "HN front page", "kind": "rss", "url": "https://news.ycombinator.com/rss"},
+        {"name": "A blog", "kind": "rss", "url": "https://blog.example/feed.xml"},
+        {"name": "HN", "kind": "hackernews"},
+        {"name": "HN new", "kind": "hackernews", "list": "new"},
+        {"name": "r/ML", "kind": "reddit", "subreddit": "MachineLearning"},
+        {"name": "r/ML new", "kind": "reddit", "subreddit": "MachineLearning", "listing": "new"},
+        {"name": "Not ranked after all", "kind": "hackernews", "list": "best", "ranked": False}]})
+    assert {s.name: s.ranked for s in cfg.enabled_sources()} == {
+        "HN front page": True, "A blog": False, "HN": True, "HN new": False, "r/ML": True, "r/ML new": False,
+        "Not ranked after all": False}

@@ -77,7 +77,7 @@ def test_firebase_top_stories_with_points_comment_counts_and_top_comments() -> N
         result, got = run(source(srv.url("/v0"), min_points=10))
     assert not result.error and got is not None
     story, ask = result.items  # 9103 is under min_points, 9104 failed
-    assert story.tier == "community"
+    assert story.tier == "community" and (story.position, ask.position) == (1, 2)  # their places on the list
     assert (story.title, story.points, story.comment_count, story.author) == (
         "Open-weights model matches frontier coding scores", 412, 212, "quietsignal")
     assert story.url == "https://lab.example/blog/open-weights?utm_source=hn"

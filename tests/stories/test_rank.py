@@ -112,9 +112,55 @@ def test_a_post_a_list_shows_without_figures_counts_as_that_sites_middle_item() 
     lone = story("m", [item("m1", "community", outlet="Lobsters")])  # its site shows no figures at all that day
     ranked = rank([*scored, listed, lone], NOW)
     share = {s.id: s.score_parts["engagement"] / RankSettings().engagement for s in ranked}
-    assert abs(share["l"] - share["s1"]) < 1e-9  # the median of the site's scored posts
+    assert abs(share["l"] - share["s1"]) < 1e-9 and share["s1"] == 0.5  # the middle of the site's scored posts
     assert share["m"] == 0.5
     assert "no figures" in listed.score_notes["engagement"]
+
+
+def test_figures_count_by_their_standing_on_their_own_site_that_day() -> None:
+    """The day's top thread and the day's top repo are each their site's top; the spread is the day's, whatever
+    the size of the figures."""
+    threads = [story(f"t{n}", [item(f"t{n}", "community", outlet="Hacker News", points=p, comments=0)])
+               for n, p in enumerate((100, 200, 1300))]
+    repos = [story(f"r{n}", [item(f"r{n}", "code", outlet="GitHub Trending")]) for n in range(3)]
+    for repo, stars in zip(repos, (500, 4000, 90000), strict=True):
+        repo.items[0].score = stars
+    ranked = rank([*threads, *repos], NOW)
+    share = {s.id: s.score_parts["engagement"] / RankSettings().engagement for s in ranked}
+    assert share["t2"] == share["r2"] == 1.0 and share["t1"] == share["r1"] == 0.5 and share["t0"] == 0.0
+    assert "among the day's 3" in threads[2].score_notes["engagement"]
+
+
+def test_a_threads_votes_count_as_the_attention_it_holds_now() -> None:
+    """600 points in the last three hours stand above 900 points over two days: the site's own front page would
+    show the first, not the second."""
+    fresh = story("f", [item("f1", "community", outlet="Hacker News", hours_ago=3, points=600, comments=100)])
+    stale = story("s", [item("s1", "community", outlet="Hacker News", hours_ago=46, points=900, comments=300)])
+    filler = story("x", [item("x1", "community", outlet="Hacker News", hours_ago=10, points=50, comments=5)])
+    ranked = rank([stale, filler, fresh], NOW, RankSettings(recency=0))
+    assert [s.id for s in ranked] == ["f", "s", "x"]
+    assert fresh.score_parts["engagement"] > stale.score_parts["engagement"] > filler.score_parts["engagement"]
+
+
+def test_a_place_on_a_ranked_listing_counts_as_engagement_on_its_sites_scale() -> None:
+    """A front page shows no figures but its order: its #1 stands with the day's top thread, a post lower on it
+    below, and a copy's place (a link that a site's best list and front page both carry) counts for the story."""
+    threads = [story(f"t{n}", [item(f"t{n}", "community", outlet="Hacker News", points=p, comments=0)])
+               for n, p in enumerate((50, 100, 200, 400, 800, 1600))]
+    first = story("a", [item("a1", "community", outlet="Hacker News")])
+    first.items[0].position = 1
+    third = story("b", [item("b1", "community", outlet="Hacker News")])
+    third.items[0].position = 3
+    low = story("c", [item("c1", "community", outlet="Hacker News")])
+    low.items[0].position = 6
+    copied = story("d", [item("d1", "community", outlet="Hacker News", points=60, comments=0)],
+                   listed_at={"Hacker News": 2})
+    ranked = rank([*threads, first, third, low, copied], NOW, RankSettings(recency=0))
+    share = {s.id: s.score_parts["engagement"] / RankSettings().engagement for s in ranked}
+    assert share["a"] == share["t5"] == 1.0
+    assert 1.0 > share["d"] > share["b"] > 0.5 > share["c"] > share["t0"] == 0.0
+    assert "#3 of 7 on Hacker News's ranked listing" in third.score_notes["engagement"]
+    assert [s.id for s in ranked].index("a") < [s.id for s in ranked].index("c")
 
 
 def test_a_community_post_of_a_labs_own_page_is_the_labs_announcement() -> None:
@@ -195,3 +241,17 @@ def test_a_page_name_or_a_deal_announces_and_a_percentage_is_no_version() -> Non
     assert said("Orbit 3.5 Flash, an open model") > 0  # a versioned name
     assert said("CTO says 93% of developers use AI, but productivity is still 10%") == 0
     assert said("Notes on long context", "https://site.example/notes-on-long-context") == 0
+
+
+def test_a_post_of_a_projects_own_page_is_its_release() -> None:
+    """A link to a repository's or a model's own page shows the thing released; its issues are a user's report,
+    and a trending list's entry is only trending."""
+    def said(url: str, tier: str = "community") -> float:
+        post = _thread("p", "CC-Probe: detect early signs of regressions", url)
+        post.tier = tier
+        return score_story(story("p", [post]), NOW, RankSettings())[0]["announcement"]
+
+    assert said("https://github.com/someone/cc-probe") > 0
+    assert said("https://huggingface.co/lab/orbit-3") > 0
+    assert said("https://github.com/someone/cc-probe/issues/12") == 0
+    assert said("https://github.com/someone/cc-probe", tier="code") == 0

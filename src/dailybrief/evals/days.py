@@ -7,8 +7,8 @@ human-run digests published for the same morning.
 A day folder holds ``candidates.jsonl`` (title, url, summary, source, published and the feed's figures),
 ``briefing.json`` (with ``briefing_time_utc``), ``briefing_alt_ainews.json`` and ``ceiling.json`` (which
 candidates match each published story, strict or lenient). Each feed of the pool is served as RSS with an
-honest tier (lab blogs official, Hacker News community, trending lists code, paper lists paper) and the
-pipeline runs as of the briefing's time.
+honest tier (lab blogs official, Hacker News community, trending lists code, paper lists paper), the front page
+as the ranked listing it is (in its order, each item's place kept), and the pipeline runs as of the briefing's time.
 
 - **top@k**: a published story is covered when a reference cited in one of the first k story sections has the
   (normalised) URL of one of its strict matches or its own URL;
@@ -59,12 +59,13 @@ class FeedKind:
     outlet: str
     tier: str
     figures: str = ""  # how the feed shows its figures: "hn" (points, comments), "stars", "likes"
+    ranked: bool = False  # a ranked listing (a front page): served in its order, each item's place kept
 
 
 # The feeds of the pools, by name (the part after "ai-news-direct:"); lab blogs are official, the rest honest too.
 FEEDS: dict[str, FeedKind] = {
     "hackernews_best_stories": FeedKind("Hacker News", "community", "hn"),
-    "hn-front-page": FeedKind("Hacker News", "community"),  # one site: the best list and the front page
+    "hn-front-page": FeedKind("Hacker News", "community", ranked=True),  # one site: the best list and the front page
     "github_trends": FeedKind("GitHub Trending", "code", "stars"),
     "huggingface_trending_models": FeedKind("Hugging Face trending models", "code", "likes"),
     "huggingface_trending_datasets": FeedKind("Hugging Face trending datasets", "code", "likes"),
@@ -133,13 +134,14 @@ def write_feeds(candidates: Sequence[dict[str, Any]], folder: Path) -> list[dict
     sources = []
     for name in sorted(by_feed):
         kind = feed_kind(str(by_feed[name][0].get("source", "")))[1]
-        body = "".join(_rss_item(c, kind) for c in by_feed[name])
+        listed = sorted(by_feed[name], key=lambda c: int(c.get("hn_rank") or 0)) if kind.ranked else by_feed[name]
+        body = "".join(_rss_item(c, kind) for c in listed)
         (folder / f"{name}.xml").write_text(
             f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>{escape(kind.outlet)}</title>'
             f"<link>https://example.org/{name}</link><description>{escape(name)}</description>{body}</channel></rss>",
             "utf-8")
         sources.append({"name": kind.outlet, "kind": "rss", "url": f"{{base}}/{name}.xml", "tier": kind.tier,
-                        "language": "en", "comments": False})
+                        "language": "en", "comments": False, "ranked": kind.ranked})
     return sources
 
 

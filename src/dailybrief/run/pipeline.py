@@ -318,11 +318,14 @@ class Pipeline:
         return [bound_item(i, self.cfg.fetch.max_item_chars) for i in items]
 
     def _rank(self, stories: list[Story], day: date) -> list[Story]:
-        """Each story's relevance to the beat and the feeds that list it, then the ranking."""
+        """Each story's relevance to the beat, the feeds that list it and its places on ranked listings (its copies'
+        too), then the ranking."""
         self.beat(stories)
         copies = self.store.copies_by_source(i.id for s in stories for i in s.items)
+        places = self.store.copy_positions(i.id for s in stories for i in s.items)
         for story in stories:
             story.listed_by = sorted({f for i in story.items for f in copies.get(i.id, [])})
+            story.listed_at = rank_stage.best_places(places.get(i.id, {}) for i in story.items)
         return rank_stage.rank(stories, self.window(day)[1], rank_stage.RankSettings.from_config(
             self.cfg.rank, self.cfg.edition.beat.sites))
 

@@ -8,18 +8,22 @@
 - outlets: log2(1 + distinct outlets): ten outlets count, but not ten times one;
 - listings: log2(1 + the feeds that list the story beyond one per outlet), copies of its items included: a link on
   a site's front page and on its best list was chosen twice;
-- engagement: the story's best item's figures (points and comments, or score: stars, likes) on its own source's
-  scale that day: log(1 + figure) / log(1 + the source's largest figure among the day's items), 0-1, so a
-  1,300-point Hacker News thread and a repo's 90,000 stars each count as their source's top; a post a list shows
-  with no figures (a front page's) counts as that source's middle item that day;
+- engagement: the story's standing on the sites that show it that day, 0-1, the higher of two readings on one
+  scale per site (source name) and day. Its best item's figure (points and comments, or score: stars, likes) is
+  ranked among the site's figures that day (0 the lowest, 0.5 the middle, 1 the top), so a 1,300-point Hacker
+  News thread and a repo's 90,000 stars each count as their site's top, and the spread is the day's, not the
+  figures' size; a thread's points and comments are read as heat (per (age + 2 h) ** 1.8, as Hacker News ranks
+  its front page), so yesterday's big thread does not outrank this morning's. A place on a ranked listing (a front
+  page: ``[[sources]] ranked``; an item's own, or a copy's) stands where the site's figure of that place stands:
+  #1 is the top, #k of n below it by (k - 1) / n. A community post with neither counts as its site's middle item;
 - recency: halves every ``half_life_hours`` before the edition's end;
 - novelty: +w for a story never briefed; a follow-up gets between -w (nothing new) and 0 (only new outlets);
 - topics: the configured topics the story matches (keywords in titles and leads), weight × strength;
 - watch: names from the watch-list that the story mentions;
 - beat: the story's relevance to the edition's beat (beat.py), 0-1. Off-beat stories rank after all others;
 - announcement: a title of the story announces something (ANNOUNCES, or a versioned name such as GPT-5.5; a
-  percentage or a sum is no version), or a lab's own post (or its page) is among its items: the news, rather than
-  talk about it;
+  percentage or a sum is no version), a post links a project's own page (a repository's or a model's:
+  PROJECT_PAGE), or a lab's own post (or its page) is among its items: the news, rather than talk about it;
 - commentary: minus its weight when every item of the story is talk about the news rather than news (talk_kind): a
   first-person account or an essay's opinion, a community's thread about itself, a status page's incident notice,
   a newsletter's issue, a job posting; a story that also announces something is news.
@@ -29,10 +33,10 @@ Every part is multiplied by its weight in ``[rank]`` of the config.
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
-import statistics
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from urllib.parse import urlsplit
@@ -133,12 +137,18 @@ def talk_kind(item: Item) -> str:
     return ""
 
 
+# A project's own page on a code or model host: a repository's or a model's front page (not its issues or files).
+PROJECT_PAGE = re.compile(r"^(?:github\.com|gitlab\.com|codeberg\.org|huggingface\.co)/[\w.-]+/[\w.-]+/?$")
+
+
 def announces(item: Item) -> bool:
     """An item that announces something: its title (ANNOUNCES, or a versioned name; a percentage or a sum is no
-    version) or its page's name ("/introducing-talkie") says so."""
-    slug = urlsplit(item.url).path.rstrip("/").rsplit("/", 1)[-1].replace("-", " ").replace("_", " ")
+    version) or its page's name ("/introducing-talkie") says so, or it is a post of a project's own page (a
+    repository or a model, PROJECT_PAGE: what is shown is the thing released; a trending list's entry is not)."""
+    parts = urlsplit(item.url)
+    slug = parts.path.rstrip("/").rsplit("/", 1)[-1].replace("-", " ").replace("_", " ")
     return bool(ANNOUNCES.search(item.title) or release_keys(NOT_VERSIONS.sub(" ", item.title)) or
-                ANNOUNCES.search(slug))
+                ANNOUNCES.search(slug) or (item.tier != "code" and PROJECT_PAGE.match(_host(item.url) + parts.path)))
 
 
 def is_digest_item(item: Item) -> bool:
@@ -211,48 +221,109 @@ def figure(item: Item) -> int:
     return item.score or 0
 
 
+def best_places(places: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    """The best (lowest) place on each site's ranked listing among several items' places."""
+    out: dict[str, int] = {}
+    for found in places:
+        for site, place in found.items():
+            out[site] = min(place, out.get(site, place))
+    return out
+
+
+GRAVITY = 1.8  # how fast a thread's votes cool: Hacker News's published ranking, votes / (age + 2 h) ** 1.8
+
+
+def heat(item: Item, now: datetime) -> float:
+    """How much attention a post holds at `now`: a thread's points and comments as a rate, the way a community
+    site ranks its own front page (votes over (age + 2 h) to the power 1.8, Hacker News's published gravity), so
+    a thread that drew 600 points in three hours stands above one that drew 900 over two days; a list's score
+    (stars today, likes) is already a standing and stays as it is."""
+    f = figure(item)
+    if f <= 0 or (item.points is None and item.comment_count is None):
+        return float(f)
+    when = item.published or item.fetched
+    age = max(0.0, (now - when).total_seconds() / 3600) if when else 24.0
+    return f / (age + 2.0) ** GRAVITY
+
+
 @dataclass(slots=True)
 class Scales:
-    """Per source, the scale its figures are read on that day: log(1 + its largest figure), and the share of its
-    middle item (the median of log(1 + figure) / that), which a post it lists with no figures is taken to have."""
+    """Per site (source name), what its figures and its ranked listing's places are read against that day: its
+    figures, sorted, and the length of its listing (the last place any of the day's items holds)."""
 
-    top: dict[str, float] = field(default_factory=dict)
-    typical: dict[str, float] = field(default_factory=dict)
+    figures: dict[str, list[float]] = field(default_factory=dict)
+    listing: dict[str, int] = field(default_factory=dict)
+
+    def share(self, site: str, f: float) -> float:
+        """A figure's standing among the site's figures that day, 0-1: the share of the others it is above, ties
+        counted half, so the day's lowest is 0, its middle 0.5 and its top 1, whatever the site counts (points or
+        stars) and however far its top stands above the rest."""
+        got = self.figures.get(site, [])
+        if len(got) < 2:
+            return 1.0 if got else UNSCORED_SHARE
+        below, upto = bisect.bisect_left(got, f), bisect.bisect_right(got, f)
+        return (below + max(0, upto - below - 1) / 2) / (len(got) - 1)
+
+    def place(self, site: str, position: int) -> float:
+        """A place on the site's ranked listing that day, 0-1 on the same scale as its figures: the listing is the
+        site's own ranking of what holds attention now, so its #k stands where the site's k-th figure of the day
+        stands (of its figures, or of the listing when it shows more than them)."""
+        return 1.0 - (position - 1) / self.places(site, position)
+
+    def places(self, site: str, position: int) -> int:
+        """How many places a site's ranking that day is read as having: its figures, or its listing's length."""
+        return max(len(self.figures.get(site, [])), self.listing.get(site, 0), position)
 
 
-def source_scales(stories: list[Story]) -> Scales:
-    """The day's scales: each source's largest figure and its middle item's share among the day's items."""
-    logs: dict[str, list[float]] = {}
+def source_scales(stories: list[Story], now: datetime) -> Scales:
+    """The day's scales: each site's figures (their heat at `now`) among the day's items, and the length of its
+    ranked listing."""
+    figures: dict[str, list[float]] = {}
+    listing: dict[str, int] = {}
     for story in stories:
         for item in story.items:
-            f = figure(item)
+            f = heat(item, now)
             if f > 0:
-                logs.setdefault(item.source_name, []).append(math.log1p(f))
-    top = {name: max(v) for name, v in logs.items()}
-    return Scales(top, {name: statistics.median(v) / top[name] for name, v in logs.items()})
+                figures.setdefault(item.source_name, []).append(f)
+        for site, place in _places(story).items():
+            listing[site] = max(place, listing.get(site, 0))
+    return Scales({name: sorted(v) for name, v in figures.items()}, listing)
 
 
-UNSCORED_SHARE = 0.5  # a community post with no figures, from a source with none that day: middling
+UNSCORED_SHARE = 0.5  # a community post with no figures and no place: its site's middle item
 
 
 def _unscored(item: Item) -> bool:
     return item.points is None and item.comment_count is None and item.score is None
 
 
-def engagement(story: Story, scales: Scales) -> tuple[float, Item | None]:
-    """The story's best item's figure on its source's scale (0-1), and that item. A community post that comes with
-    no figures at all (a curated front page's list) counts as its source's middle item that day (UNSCORED_SHARE
-    when it has none): that it is listed is all we know, and a list's place is earned."""
-    best, top = 0.0, None
+def _places(story: Story) -> dict[str, int]:
+    """The story's best place on each site's ranked listing: its items' own, and their copies' (listed_at)."""
+    return best_places([*({i.source_name: i.position} for i in story.items if i.position), story.listed_at])
+
+
+def engagement(story: Story, scales: Scales, now: datetime) -> tuple[float, str]:
+    """The story's standing on the sites that show it, 0-1, and how it was found: its best item's figure among its
+    site's figures that day, or its best place on a site's ranked listing (a front page), whichever is higher. A
+    community post with neither (a list that shows no figures and no order) counts as its site's middle item."""
+    best, how = 0.0, "no figures"
     for item in story.items:
         f = figure(item)
-        scale = scales.top.get(item.source_name, 0.0)
-        share = math.log1p(f) / scale if f > 0 and scale > 0 else \
-            scales.typical.get(item.source_name, UNSCORED_SHARE) if item.tier == "community" and _unscored(item) \
-            else 0.0
+        if f > 0:
+            share = scales.share(item.source_name, heat(item, now))
+            note = (f"{share:.2f}: {f} on {item.source_name} ({item.points or 0} points, {item.comment_count or 0} "
+                    f"comments, score {item.score or 0}) among the day's {len(scales.figures.get(item.source_name, []))}")
+        elif item.tier == "community" and _unscored(item) and not item.position and not story.listed_at:
+            share, note = UNSCORED_SHARE, f"{UNSCORED_SHARE:.2f}: listed by {item.source_name}, with no figures"
+        else:
+            continue
         if share > best:
-            best, top = share, item
-    return best, top
+            best, how = share, note
+    for site, place in _places(story).items():
+        share = scales.place(site, place)
+        if share > best:
+            best, how = share, f"{share:.2f}: #{place} of {scales.places(site, place)} on {site}'s ranked listing"
+    return best, how
 
 
 def score_story(story: Story, now: datetime, settings: RankSettings,
@@ -281,13 +352,10 @@ def score_story(story: Story, now: datetime, settings: RankSettings,
     notes["listings"] = (f"{len(story.feeds)} feeds list it, {extra} more than its outlets" if extra else
                          "one feed per outlet")
 
-    scales = scales if scales is not None else source_scales([story])
-    share, top = engagement(story, scales)
+    scales = scales if scales is not None else source_scales([story], now)
+    share, how = engagement(story, scales, now)
     parts["engagement"] = s.engagement * share
-    notes["engagement"] = ("no figures" if top is None else
-                           f"{share:.2f}: listed by {top.source_name}, with no figures" if not figure(top) else
-                           f"{share:.2f} of the day's top on {top.source_name}: {figure(top)} "
-                           f"({top.points or 0} points, {top.comment_count or 0} comments, score {top.score or 0})")
+    notes["engagement"] = how
 
     latest = _latest(story.items)
     if latest is not None:
@@ -344,7 +412,7 @@ def score_story(story: Story, now: datetime, settings: RankSettings,
 def rank(stories: list[Story], now: datetime, settings: RankSettings | None = None) -> list[Story]:
     """Stories ordered best first; ties break on id so the order is stable."""
     settings = settings or RankSettings()
-    scales = source_scales(stories)
+    scales = source_scales(stories, now)
     for story in stories:
         story.score_parts, story.score_notes = score_story(story, now, settings, scales)
         story.score = round(sum(story.score_parts.values()), 6)

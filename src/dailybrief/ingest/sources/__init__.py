@@ -28,11 +28,23 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     pass
 from ..http import check_status
-from .base import KINDS, BaseKind, FeedFetch, KindOptions, SourceKind, fetch_items, fetch_parsed, get, names, register
+from .base import (
+    KINDS,
+    BaseKind,
+    FeedFetch,
+    KindOptions,
+    SourceKind,
+    fetch_items,
+    fetch_parsed,
+    get,
+    names,
+    ranked_listing,
+    register,
+)
 
 __all__ = [
     "KINDS", "BaseKind", "FeedFetch", "KindOptions", "SourceKind", "arxiv", "check_status", "feed", "fetch_items",
-    "fetch_parsed", "get", "github", "hackernews", "names", "reddit", "register", "webpage",
+    "fetch_parsed", "get", "github", "hackernews", "names", "ranked_listing", "reddit", "register", "webpage",
 ]
 
 

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from ...records import Comment, Item, Source
     from ..http import Fetcher
 __all__ = ["KINDS", "BaseKind", "FeedFetch", "KindOptions", "SourceKind", "fetch_items", "fetch_parsed", "get",
-           "names", "register"]
+           "names", "ranked_listing", "register"]
 
 P = TypeVar("P")
 
@@ -106,11 +106,23 @@ class BaseKind:
         """The source's options as this kind's validated model."""
         return self.Options.model_validate(source.options or {})
 
+    def ranked(self, url: str, options: dict[str, Any]) -> bool:
+        """Whether a source of this kind lists its items in ranked order by default (a front page, a hot list),
+        so that an item's place in the listing says how it stands; a kind that lists by date says no."""
+        return False
+
     async def fetch(self, fetcher: Fetcher, source: Source, state: dict[str, Any]) -> FeedFetch:
         raise NotImplementedError
 
     async def comments(self, fetcher: Fetcher, source: Source, item: Item, limit: int) -> list[Comment]:
         return []
+
+
+def ranked_listing(kind: SourceKind, url: str, options: dict[str, Any]) -> bool:
+    """A [[sources]] entry's default for ``ranked``: what its kind says (``BaseKind.ranked``); a plugin's kind that
+    does not say lists by date."""
+    says = getattr(kind, "ranked", None)
+    return bool(says(url, options)) if callable(says) else False
 
 
 KINDS: dict[str, SourceKind] = {}

@@ -250,6 +250,8 @@ def arxiv_entry(title: str, summary: str, link: str) -> tuple[str, str, str] | N
 
 
 def entries_to_items(parsed: Any, source: Source, fetched: datetime) -> list[Item]:
+    """A parsed feed's entries as items, in the feed's order; a ranked listing's (``source.ranked``) keep their
+    place in it (``position``, 1 the first)."""
     items: list[Item] = []
     for entry in parsed.entries:
         title = html_to_text(entry.get("title", "") or "").strip()
@@ -283,6 +285,7 @@ def entries_to_items(parsed: Any, source: Source, fetched: datetime) -> list[Ite
             language=lang, author=_author(entry), published=published, fetched=fetched,
             points=points, comment_count=comments, score=score,
             comments_url=_comments_url(entry), thread_url=thread, content_hash=text_hash(title, text or summary),
+            position=len(items) + 1 if source.ranked else None,
         ))
     return items
 
@@ -344,10 +347,18 @@ async def follow_comment_feeds(fetcher: Fetcher, source: Source, items: list[Ite
 
 
 # -- the kind ---------------------------------------------------------------
+# Feeds that are a ranked listing rather than a stream by date: Hacker News's front page, in its order.
+RANKED_FEEDS = re.compile(r"^https?://news\.ycombinator\.com/rss/?$")
+
+
 class FeedKind(BaseKind):
     """RSS 0.9x/1.0/2.0, Atom, RDF and JSON Feed, with conditional GET and comment feeds."""
 
     name = "rss"
+
+    def ranked(self, url: str, options: dict[str, Any]) -> bool:
+        """A feed lists by date, but for the known ranked listings among feeds (RANKED_FEEDS)."""
+        return bool(RANKED_FEEDS.match(url))
 
     async def fetch(self, fetcher: Fetcher, source: Source, state: dict[str, Any]) -> FeedFetch:
         result = await fetch_items(fetcher, source.url, state, parse_items, source)

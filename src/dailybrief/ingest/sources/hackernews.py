@@ -66,6 +66,10 @@ class HackerNewsKind(BaseKind):
     Options = HackerNewsOptions
     identity_keys = ("api", "list")
 
+    def ranked(self, url: str, options: dict[str, Any]) -> bool:
+        """Every list but "new" (which is by time) is ranked: the front page, the best, Ask and Show HN."""
+        return options.get("list", "top") != "new"
+
     async def fetch(self, fetcher: Fetcher, source: Source, state: dict[str, Any]) -> FeedFetch:
         opts: HackerNewsOptions = self.options(source)
         base = source.url.rstrip("/")
@@ -76,8 +80,10 @@ class HackerNewsKind(BaseKind):
         fetched = datetime.now(timezone.utc)
         items: list[Item] = []
         kids: dict[str, list[Any]] = {}
-        for story in stories:
+        for place, story in enumerate(stories, 1):
             item = self._item(story, source, opts, fetched)
+            if item is not None and source.ranked:
+                item.position = place
             if item is not None and (item.points or 0) >= opts.min_points:
                 items.append(item)
                 kids[item.id] = story.get("kids") or story.get("children") or []

@@ -93,6 +93,10 @@ class RedditKind(BaseKind):
     Options = Options
     identity_keys = ("subreddit", "listing", "period")
 
+    def ranked(self, url: str, options: dict[str, Any]) -> bool:
+        """Hot, top and rising are ranked listings; "new" is by time."""
+        return options.get("listing", "hot") != "new"
+
     def listing_url(self, source: Source) -> str:
         opts: Options = self.options(source)
         query = f"?limit={opts.limit}" + (f"&t={opts.period}" if opts.listing == "top" else "")
