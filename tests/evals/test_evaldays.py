@@ -128,14 +128,15 @@ def _last(output: str, key: str) -> float:
 def test_golden_days_hold_their_floors() -> None:
     result = CliRunner().invoke(main, ["eval", "days", str(GOLDEN)])
     assert result.exit_code == 0, result.output
-    assert _last(result.output, "lead_recall") >= 0.58  # pinned floor (0.6053 when pinned; 0.5000 before the front
-    # page's places, engagement by standing and project pages as releases, 0.4474 before the ranking part of issue
+    assert _last(result.output, "lead_recall") >= 0.60  # pinned floor (0.6316 when pinned; 0.5000 before the front
+    # page's places, engagement by standing, project pages as releases, sections citing their lead items and one
+    # site's posts of one article meeting across days, 0.4474 before the ranking part of issue
     # 14's third session, 0.3684 before its second, 0.0263 before its first)
     flat = result.output
     ours = re.findall(r"ours +of strict ceiling: top@N=([\d.]+) +top@5=([\d.]+) +top@10=([\d.]+) +lead@N=([\d.]+)", flat)
     assert len(ours) == 2, flat  # the primary briefing, then AINews
     primary, ainews = ours
-    assert float(primary[0]) >= 0.58 and float(primary[2]) >= 0.90  # 0.605 / 0.921 when pinned (0.500 / 0.789 before)
+    assert float(primary[0]) >= 0.60 and float(primary[2]) >= 0.92  # 0.632 / 0.947 when pinned (0.500 / 0.789 before)
     assert float(ainews[3]) >= 0.75  # AINews lead@N 0.769 when pinned (the HN-points baseline: 0.596)
     base = float(re.search(r"baseline_lead_recall=([\d.]+)", flat).group(1))
     assert _last(result.output, "lead_recall") > base
