@@ -595,14 +595,18 @@ def get_writer(name: str) -> WriterFactory:
 
 def build_writer(ctx: WriterContext) -> ChainWriter:
     """The configured writer, chained to the extractive one."""
-    extractive = ExtractiveWriter(ctx.embedder, progress=ctx.progress, lab_sites=ctx.lab_sites)
+    extractive = extractive_writer(ctx)
     if ctx.config.kind == "extractive":
         return ChainWriter([], extractive)
     return ChainWriter([get_writer(ctx.config.kind)(ctx)], extractive)
 
 
-WRITERS: dict[str, WriterFactory] = {"extractive": lambda ctx: ExtractiveWriter(ctx.embedder, progress=ctx.progress,
-                                                                                lab_sites=ctx.lab_sites)}
+def extractive_writer(ctx: WriterContext) -> ExtractiveWriter:
+    """The extractive writer for a run: the fallback of every chain, and the writer of its own name."""
+    return ExtractiveWriter(ctx.embedder, progress=ctx.progress, lab_sites=ctx.lab_sites)
+
+
+WRITERS: dict[str, WriterFactory] = {"extractive": extractive_writer}
 
 
 def follow_up_note(story: Story, language: str) -> str:
