@@ -166,6 +166,7 @@ class Paragraph:
     sentences: list[Sentence] = field(default_factory=list)
     lead: str = ""  # optional bold lead-in, e.g. the platform of a view, or the name of a position
     holders: list[str] = field(default_factory=list)  # who holds a position: platform or outlet, with figures
+    listed: bool = False  # its sentences are a list's entries (a roundup's line of repos), joined as a list
 
 
 @dataclass(slots=True)
@@ -298,6 +299,7 @@ def brief_from_dict(data: dict[str, Any]) -> Brief:
 
     def paragraphs(rows: list[dict[str, Any]]) -> list[Paragraph]:
         return [Paragraph(part=p["part"], lead=p.get("lead", ""), holders=list(p.get("holders", [])),
+                          listed=bool(p.get("listed", False)),
                           sentences=[Sentence(s["text"], list(s["refs"]), s.get("supported"), list(s.get("passages", [])))
                                      for s in p["sentences"]]) for p in rows]
 

@@ -86,7 +86,6 @@ WORDS: dict[str, dict[str, str]] = {
         "new_outlets": "新信源：{outlets}。",
         "same_outlets": "均来自此前已报道的信源。",
         # -- themes and the abstract's theme sentence
-        "other_news": "其他",
         "term_sep": "、",
         "themes_sentence_one": "今日重点事件可归为{count}条主线：{themes}。",
         "themes_sentence_many": "今日重点事件可归为{count}条主线：{themes}。",
@@ -187,7 +186,6 @@ WORDS: dict[str, dict[str, str]] = {
         "new_reports_many": "New since then: {n} reports",
         "new_outlets": ", from new outlets {outlets}.",
         "same_outlets": ", all from outlets that covered it before.",
-        "other_news": "Other news",
         "term_sep": " and ",
         "themes_sentence_one": "The day's top stories run along one thread: {themes}.",
         "themes_sentence_many": "The day's top stories run along {n} threads: {themes}.",

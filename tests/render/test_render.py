@@ -84,6 +84,22 @@ def test_view_groups_consecutive_parts_and_numbers_them(brief: Brief) -> None:
     assert sentences[0]["sep"] == " " and sentences[1]["sep"] == ""
 
 
+@pytest.mark.parametrize("language, line", [
+    ("en", "- **Tools and repos**: someone / fast-agent[[6]](#ref-6); other / tiny-llm[[5]](#ref-5)"),
+    ("zh", "- **工具与代码库**：someone / fast-agent[[6]](#ref-6)；other / tiny-llm[[5]](#ref-5)"),
+])
+def test_a_listed_roundup_line_joins_its_entries_as_a_list_each_with_its_citation(brief: Brief, language: str,
+                                                                                  line: str) -> None:
+    brief.language = language
+    lead = "Tools and repos" if language == "en" else "工具与代码库"
+    entries = [Sentence("someone / fast-agent", [6]), Sentence("other / tiny-llm", [5])]
+    brief.sections[2].paragraphs = [Paragraph("roundup", entries, lead=lead, listed=True)]
+    assert line in render_markdown(brief).splitlines()
+    # Not listed, the same sentences are joined as prose.
+    brief.sections[2].paragraphs[0].listed = False
+    assert not any(";" in x or "；" in x for x in render_markdown(brief).splitlines() if "fast-agent" in x)
+
+
 # ---------------------------------------------------------------------------
 # Markdown
 

@@ -62,10 +62,23 @@ def test_without_topics_themes_are_split_by_content_and_named_by_glossary_entiti
     themes = build_themes(stories, centroids(stories), [])
     assert 2 <= len(themes) <= 3
     names = [t.name("en") for t in themes]
-    assert all(names)
     assert any(n in ("Mythos", "CoreWeave") or "Mythos" in n or "CoreWeave" in n for n in names)
     games = next(t for t in themes if "games" in t.story_ids)
     assert "Starfall" not in games.name("en")  # a name the glossary does not know is no theme's name
+
+
+def test_a_thread_nothing_names_is_left_out_of_the_abstract_never_called_other_news() -> None:
+    stories = [STORIES[0], STORIES[4]]  # Mythos (an entity of the glossary) and a game nobody's glossary knows
+    themes = build_themes(stories, centroids(stories), [])
+    games = next(t for t in themes if "games" in t.story_ids)
+    assert games.name("en") == "" and games.name("zh") == ""
+    for language in ("en", "zh"):
+        brief = Brief(edition=DAY, language=language, title="T", branding=Branding(),
+                      sections=[Section(kind="story", title=s.id, story_id=s.id) for s in stories])
+        apply_themes(brief, themes)
+        assert "" not in brief.themes and brief.themes == [t.name(language) for t in themes if t is not games]
+        text = brief.abstract[0].sentences[0].text
+        assert "Other" not in text and "其他" not in text and "2" not in text  # section 2's thread is not named
 
 
 def test_stray_keywords_never_name_a_theme() -> None:
@@ -98,7 +111,7 @@ def test_the_abstract_names_the_themes_with_their_sections() -> None:
                       sections=[Section(kind="story", title=s.id, story_id=s.id) for s in STORIES],
                       abstract=[Paragraph("abstract", [Sentence("Opening.", []), Sentence("Lead.", [1])])])
         apply_themes(brief, themes)
-        assert brief.themes == [t.name(language) for t in themes]
+        assert brief.themes == [t.name(language) for t in themes if t.name(language)]
         text = brief.abstract[0].sentences[0].text  # the themes open the abstract
         assert brief.abstract[0].sentences[1].text == "Opening." and brief.abstract[0].sentences[2].text == "Lead."
         if language == "zh":

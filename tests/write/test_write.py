@@ -11,6 +11,7 @@ from dailybrief.config import WriterConfig
 from dailybrief.errors import BadAnswer, WriterError
 from dailybrief.records import Branding, Brief, Comment, Paragraph, Section, Sentence
 from dailybrief.stories.embed import default_embedder
+from dailybrief.write.verify import verify_brief
 from dailybrief.write.writer import ChainWriter, ExtractiveWriter, ReferenceBook, WriterContext, build_writer, get_writer
 from helpers import make_item, make_story
 
@@ -211,11 +212,21 @@ def test_repos_and_papers_alone_share_one_roundup_line_each() -> None:
     repo = make_story(make_item(8, "someone / fast-agent", "An agent framework", tier="code", source="GitHub Trending"))
     repo2 = make_story(make_item(9, "other / tiny-llm", "A small LLM", tier="code", source="GitHub Trending"))
     paper = make_story(make_item(10, "Sparse Routers", "We route tokens.", tier="paper", source="arXiv"))
-    section = ExtractiveWriter(default_embedder()).roundup([repo, MODEL, paper, repo2], "en", ReferenceBook())
-    lines = [p.sentences[0].text for p in section.paragraphs]
-    assert lines[0] == "Tools and repos: someone / fast-agent; other / tiny-llm"
-    assert lines[1] == "Papers: Sparse Routers"
-    assert lines[2].startswith("Acme releases Falcon-9B")
+    book = ReferenceBook()
+    section = ExtractiveWriter(default_embedder()).roundup([repo, MODEL, paper, repo2], "en", book)
+    tools, papers, other = section.paragraphs
+    assert (tools.lead, tools.listed) == ("Tools and repos", True)
+    assert [s.text for s in tools.sentences] == ["someone / fast-agent", "other / tiny-llm"]
+    # Each entry cites its own repo: the line is a list of names, not one claim resting on all of them.
+    assert [[book.refs[n - 1].item_id for n in s.refs] for s in tools.sentences] == [[repo.items[0].id],
+                                                                                     [repo2.items[0].id]]
+    assert (papers.lead, [s.text for s in papers.sentences]) == ("Papers", ["Sparse Routers"])
+    assert not other.listed and other.sentences[0].text.startswith("Acme releases Falcon-9B")
+    brief = Brief(edition=DAY, language="en", title="T", branding=Branding(), sections=[section],
+                  references=book.refs)
+    items = {i.id: i for s in (repo, MODEL, paper, repo2) for i in s.items}
+    verify_brief(brief, items, default_embedder())
+    assert [s.supported for s in tools.sentences] == [True, True]  # each name is its own item's
 
 
 def test_the_abstract_is_whole_lead_sentences_never_headlines_or_repo_names() -> None:
@@ -297,3 +308,16 @@ def test_the_most_discussed_thread_is_cited_when_the_press_tells_the_story() -> 
     texts = [s.text for s in section.paragraphs[0].sentences]
     assert "Nimbus ships Stratus" not in texts
     assert "item18" in [book.refs[n - 1].item_id for n in section.paragraphs[0].sentences[0].refs]
+
+
+def test_a_repos_slug_is_cited_on_the_headline_never_stated_as_a_fact() -> None:
+    rating = make_item(21, "Orbit-3 is the new leading open weights model", "", source="Benchmarks Weekly")
+    model = make_item(22, "orbitlab/Orbit-3", "", tier="code", source="Hugging Face trending models")
+    story = make_story(rating, model)
+    book = ReferenceBook()
+    facts = ExtractiveWriter(default_embedder()).section(story, "en", book).paragraphs[0].sentences
+    assert [s.text for s in facts] == ["Orbit-3 is the new leading open weights model"]
+    assert [book.refs[n - 1].item_id for n in facts[0].refs] == ["item21", "item22"]  # the model page, cited
+    # A story told by nothing but a slug still states it: it is all there is.
+    alone = ExtractiveWriter(default_embedder()).section(make_story(model), "en", ReferenceBook())
+    assert [s.text for s in alone.paragraphs[0].sentences] == ["orbitlab/Orbit-3"]

@@ -214,7 +214,10 @@ def _load_logo(path: str) -> _Logo | None:
 # The view: one plain, JSON-ready dict that every template lays out
 
 
-def _sentences_view(sentences: list[Sentence], ref_anchors: set[int], flag: str = "") -> list[dict[str, Any]]:
+def _sentences_view(sentences: list[Sentence], ref_anchors: set[int], flag: str = "",
+                    joiner: str = "") -> list[dict[str, Any]]:
+    """Each sentence's text (marked with `flag` when verification found it unsupported), its citations, and what
+    joins it to the next: sentence spacing, or `joiner` between a list's entries."""
     out: list[dict[str, Any]] = []
     for sentence in sentences:
         text = _clean(sentence.text)
@@ -225,7 +228,7 @@ def _sentences_view(sentences: list[Sentence], ref_anchors: set[int], flag: str 
             continue
         out.append({"text": text, "refs": refs, "sep": " "})
     for i, item in enumerate(out):
-        item["sep"] = "" if i == len(out) - 1 else sentence_sep(item["text"])
+        item["sep"] = "" if i == len(out) - 1 else joiner or sentence_sep(item["text"])
     return out
 
 
@@ -238,7 +241,8 @@ def _paragraph_view(paragraph: Paragraph, labels: dict[str, str], ref_anchors: s
         # Who holds a position, after its name: "（Hacker News · 412 分；TechWire）".
         "holders": labels["holders"].format(holders=labels["holders_sep"].join(holders)) if lead and holders else "",
         "lead_sep": labels["lead_sep"] if lead else "",
-        "sentences": _sentences_view(paragraph.sentences, ref_anchors, labels.get("unsupported", "")),
+        "sentences": _sentences_view(paragraph.sentences, ref_anchors, labels.get("unsupported", ""),
+                                     labels["roundup_sep"] if paragraph.listed else ""),
     }
 
 

@@ -415,8 +415,8 @@ class Pipeline:
                 brief.themes = verify_model_themes(brief, source, result)
             if not model_named or not brief.themes:
                 apply_themes(brief, themes)  # the abstract's theme sentence, built from checked sections
-                verify_themes(brief, [(t.name(brief.language), t.story_ids, t.topic) for t in themes], source,
-                              result)
+                named = [(name, t.story_ids, t.topic) for t in themes if (name := t.name(brief.language))]
+                verify_themes(brief, named, source, result)
             faithful.add(result)
         return faithful
 

@@ -4,7 +4,8 @@
                 ──centroid similarity──────────▶ stories without a topic join the closest group,
                                                   one big group is split in two
                 ──names──▶ the topic's configured name, or the named entities of the glossary that most of the
-                           group's stories mention (never stray keywords: "killed", "Show HN"), else "other news"
+                           group's stories mention (never stray keywords: "killed", "Show HN"), else no name (the
+                           abstract names only the threads it can)
 
 No model is needed. Numbers never become key terms ("3.45%", "210 亿美元").
 """
@@ -124,8 +125,9 @@ def _default_glossary() -> Glossary:
 
 
 def _term_name(terms: list[str], language: str) -> str:
-    w = words(language)
-    return w["term_sep"].join(terms) if terms else w["other_news"]
+    """A theme's name from its entities; none ("") when it has none: a filler such as "other news" names nothing,
+    so the abstract leaves that thread out rather than claim it."""
+    return words(language)["term_sep"].join(terms)
 
 
 def build_themes(stories: list[Story], centroids: dict[str, np.ndarray], topics: list[Topic],

@@ -34,7 +34,7 @@ from .. import plugins
 from ..errors import WriterError
 from ..ids import passage_id
 from ..records import Branding, Brief, Comment, Item, Paragraph, Reference, Section, Sentence, Story
-from ..stories.cluster import heading_item, is_digest, story_title, title_language
+from ..stories.cluster import artifact_name, heading_item, is_digest, story_title, title_language
 from ..stories.embed import Embedder
 from ..stories.rank import lab_site
 from ..text import cjk_ratio, clip, split_sentences
@@ -257,8 +257,17 @@ class ExtractiveWriter:
             chosen: dict[str, Item] = {}
             for it in [*leads, *rest]:
                 chosen.setdefault(it.title.strip().casefold(), it)
-            return [Sentence(it.title, [book.cite(it, self._note(it, language))], passages=[it.id])
-                    for it in list(chosen.values())[:HEADLINES]], None
+            # A repo's or model's slug ("moonshotai/Kimi-K2.6") names the thing, it is no headline: it is cited
+            # on the first headline, and stated only when the story has no other title.
+            heads = list(chosen.values())[:HEADLINES]
+            titled = [it for it in heads if not artifact_name(it.title)] or heads[:1]
+            sentences = [Sentence(it.title, [book.cite(it, self._note(it, language))], passages=[it.id])
+                         for it in titled]
+            for it in heads:
+                if it not in titled:
+                    sentences[0].refs.append(book.cite(it, self._note(it, language)))
+                    sentences[0].passages.append(it.id)
+            return sentences, None
         vecs = self.embedder.encode([c.text for c in cands])
         centroid = vecs.mean(axis=0)
         centroid /= max(float(np.linalg.norm(centroid)), 1e-9)
@@ -332,10 +341,10 @@ class ExtractiveWriter:
                     views: list[Paragraph]) -> None:
         """The lead items (lead_items) that neither the facts nor the views cite. The heading's item is cited by
         the first fact, which tells its story. Another one told only by its title (a lab's page or the most discussed
-        thread, shared with no text) has its headline stated as a fact when the section does not state it yet and
-        it is in the edition's language, else it joins the first fact too; one with a text of its own was weighed
-        with the rest when the facts were picked. The press's report is left out when the facts quote the press or
-        the lab already."""
+        thread, shared with no text) has its headline stated as a fact when the section does not state it yet, it is
+        in the edition's language and it is no repo's or model's slug; else it joins the first fact too. One with a
+        text of its own was weighed with the rest when the facts were picked. The press's report is left out when
+        the facts quote the press or the lab already."""
         cited = {book.refs[n - 1].item_id for s in [*facts, *(x for p in views for x in p.sentences)] for n in s.refs}
         primary = any(book.refs[n - 1].tier in PRIMARY_TIERS for s in facts for n in s.refs)
         stated = {title.strip().casefold(), *(s.text.strip().casefold() for s in facts)}
@@ -345,7 +354,8 @@ class ExtractiveWriter:
                     (primary and item.tier == "press" and not self.own(item)):
                 continue
             n = book.cite(item, self._note(item, language))
-            if item.title.strip().casefold() not in stated and title_language(item) == language:
+            if item.title.strip().casefold() not in stated and title_language(item) == language and \
+                    not artifact_name(item.title):  # a repo's or model's slug is a name, not a headline
                 facts.append(Sentence(item.title, [n], passages=[item.id]))
                 stated.add(item.title.strip().casefold())
             elif facts:
@@ -374,13 +384,11 @@ class ExtractiveWriter:
         for kind, word in (("code_only", "tools_line"), ("papers_only", "papers_line")):
             group = [s for s in roundup if getattr(s, kind)]
             if group:
+                # One entry per repo or paper, each resting on its own item: a list, not one claim of all of them.
                 heads = [heading_item(s.items, language, self.own) for s in group]
-                refs = [book.cite(h, self._note(h, language)) for h in heads]
-                sep = words(language)["roundup_sep"]
-                names = sep.join(clip(h.title, 60) for h in heads)
-                text = words(language)["labelled"].format(label=words(language)[word], text=names)
-                items.append(Paragraph("roundup", [Sentence(text, list(dict.fromkeys(refs)),
-                                                            passages=[h.id for h in heads])]))
+                entries = [Sentence(clip(h.title, 60), [book.cite(h, self._note(h, language))], passages=[h.id])
+                           for h in heads]
+                items.append(Paragraph("roundup", entries, lead=words(language)[word], listed=True))
         roundup = [s for s in roundup if not (s.code_only or s.papers_only)]
         for story in roundup:
             head = ([i for i in story.items if i.tier in FACT_TIERS] or story.items)[0]
@@ -628,7 +636,7 @@ def theme_sentence(themes: Sequence[Theme], brief: Brief) -> Sentence | None:
     parts = []
     for theme in themes:
         ns = sorted(number[i] for i in theme.story_ids if i in number)
-        if ns:
+        if ns and theme.name(brief.language):  # a thread nothing names is not named in the abstract
             parts.append((theme.name(brief.language), ns))
     if not parts:
         return None
@@ -641,7 +649,7 @@ def theme_sentence(themes: Sequence[Theme], brief: Brief) -> Sentence | None:
 
 def apply_themes(brief: Brief, themes: Sequence[Theme]) -> Brief:
     """Name the themes in the brief and say in the abstract which sections belong to each."""
-    brief.themes = [t.name(brief.language) for t in themes]
+    brief.themes = [name for t in themes if (name := t.name(brief.language))]
     sentence = theme_sentence(themes, brief)
     if sentence is not None:
         if brief.abstract and brief.abstract[0].sentences:
