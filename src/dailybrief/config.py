@@ -1030,6 +1030,10 @@ class Config(_Model):
             return configs[0]
         found = next((c for c in configs if c.edition.name == name), None)
         if found is None:
+            if not self.editions:  # one edition, named by [edition].name
+                raise ConfigError("--edition", name, f"no such edition: this config has one, {configs[0].edition.name} "
+                                  "(no [[editions]] entries); leave --edition out, or add an [[editions]] entry "
+                                  f"named {name!r}")
             raise ConfigError("--edition", name, f"no such edition; use one of {', '.join(self.edition_names())}")
         return found
 
