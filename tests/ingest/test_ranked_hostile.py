@@ -87,3 +87,27 @@ def test_control_bytes_from_a_feed_never_reach_the_store(feed_dir: Path, feed_se
         assert store.runs()[0].status == "ok"
     finally:
         store.close()
+
+
+def test_entries_whose_link_is_no_page_of_their_own_are_each_kept(feed_dir: Path, feed_server: str) -> None:
+    """A sloppy listing links every entry to its site's home, to the feed itself, or to javascript:void(0): eight
+    different posts were once three items (keyed by that one link); each is an item now, in its place."""
+    links = ["javascript:void(0)", "JavaScript:void(0)", f"{feed_server}/sloppy.xml", f"{feed_server}/sloppy.xml",
+             "https://sloppy.example/", "https://sloppy.example/", "https://sloppy.example/post/9",
+             "https://sloppy.example/post/9"]
+    (feed_dir / "sloppy.xml").write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>S</title><link>https://sloppy.example/</link>'
+        + "".join(f"<item><title>Different post number {i}</title><link>{link}</link>"
+                  f"<description>Body of post {i}.</description></item>" for i, link in enumerate(links))
+        + "</channel></rss>", "utf-8")
+    _config(feed_server, ["sloppy.xml"])
+    assert CliRunner().invoke(main, ["fetch"]).exit_code == 0
+    store = Store.open(config.load("dailybrief.toml").db_url())
+    try:
+        rows = sorted(_items(store)["sloppy.xml"], key=lambda r: r["position"])
+        # The real article listed twice is one item, at its best place; the other six are six items.
+        assert [r["position"] for r in rows] == [1, 2, 3, 4, 5, 6, 7]
+        assert [r["url"] for r in rows[:2]] == ["", ""]  # nothing a reader could open
+        assert rows[-1]["url"] == "https://sloppy.example/post/9" and rows[-1]["title"] == "Different post number 6"
+    finally:
+        store.close()
