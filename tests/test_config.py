@@ -297,6 +297,20 @@ def test_one_edition_config_is_its_own_edition() -> None:
     ([{"name": "ai"}, {"name": "chips", "publish": ["archive"]}],
      {"publish": [{"kind": "folder", "name": "archive", "path": "/srv/archive"}]}, "publish[0].path",
      "editions ai and chips would all write their files here"),
+    # Wrong types in an entry's tables, and half-filled entries: the key, and how to write it.
+    ([{"name": "ai", "review": "yes"}], {}, "editions[0].review", "this must be a table; e.g. review = {"),
+    ([{"name": "ai", "output": ["html"]}], {}, "editions[0].output", "e.g. output = { formats = "),
+    ([{"name": "ai", "branding": 3}], {}, "editions[0].branding", "this must be a table"),
+    ([{"name": "ai", "review": {"required": "sometimes"}}], {}, "editions[0].review.required", "use true or false"),
+    ([{"name": "ai", "review": {"desk_url": 8751}}], {}, "editions[0].review.desk_url", "put the value in quotes"),
+    ([{"name": "ai", "review": {"desk_url": "127.0.0.1:8751"}}], {}, "editions[0].review.desk_url",
+     "an http:// or https:// URL with a host"),
+    ([{"name": "ai", "review": {"desk_url": "http://127.0.0.1:99999/"}}], {}, "editions[0].review.desk_url",
+     "a port up to 65535"),
+    ([{"name": "ai", "output": {"formats": "html"}}], {}, "editions[0].output.formats", "md, html"),
+    ([{"name": "ai", "sources": "ai"}], {}, "editions[0].sources", 'a list of names, e.g. sources = ["ai"]'),
+    ([{"name": "ai", "reviw": {"required": True}}], {}, "editions[0].reviw", "this key is unknown"),
+    (["ai"], {}, "editions[0]", "[[editions]] table (double brackets)"),
 ])
 def test_a_wrong_editions_entry_names_its_key_and_the_fix(entries: list, over: dict, key: str, fix: str) -> None:
     err = _error(*entries, **over)
@@ -344,3 +358,10 @@ def test_output_and_review_per_edition_fall_back_to_the_top_level_key_by_key() -
     # Without an output table an edition has the packaged default formats, the one list in default_config.toml.
     defaults = config.load()
     assert _editions({"name": "ai"}).for_edition("ai").output.formats == defaults.output.formats
+
+
+def test_editions_written_as_one_table_says_to_use_double_brackets() -> None:
+    with pytest.raises(ConfigError) as caught:
+        config.from_dict({"sources": _EDITION_SOURCES, "editions": {"name": "ai"}})
+    assert caught.value.key == "editions" and "a list of tables" in caught.value.fix
+    assert "[[editions]]" in caught.value.fix

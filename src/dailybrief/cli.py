@@ -142,7 +142,8 @@ def _progress() -> tuple[Progress, Hooks]:
 
 def summarise(run: RunReport, currency: str = "USD") -> None:
     """The final summary: counts, faithfulness, model use, failures and output paths."""
-    table = Table(title=f"dailybrief run {run.id} · edition {edition_label(run.name, run.edition)} · {run.status}",
+    what = "fetch" if run.fetch_only else "run"  # a fetch is recorded under the edition whose run would have done it
+    table = Table(title=f"dailybrief {what} {run.id} · edition {edition_label(run.name, run.edition)} · {run.status}",
                   show_lines=False)
     for col in ("stage", "seconds", "counts"):
         table.add_column(col)
@@ -283,13 +284,15 @@ def worker(ctx: Ctx, concurrency: int | None, hostname: str, loglevel: str) -> N
 @main.command()
 @pass_ctx
 def fetch(ctx: Ctx) -> None:
-    """Fetch every enabled source (every edition's) and store new items; recorded under the top-level [edition].name."""
+    """Fetch every enabled source (every edition's) and store new items; recorded as a fetch under the first edition,
+    whose run holds the one fetch in `dailybrief run` too."""
     try:
         with _locked(ctx, "fetch"):
             store = ctx.store()
             progress, hooks = _progress()
-            pipe = Pipeline(ctx.cfg, store, hooks)
-            run = pipe.new_run(_today(ctx.cfg))
+            first = ctx.cfg.edition_configs()[0]  # no [[editions]]: the one edition, as before
+            pipe = Pipeline(first, store, hooks)
+            run = pipe.new_run(_today(first))
             with progress:
                 pipe.fetch(run, union_sources(ctx.cfg.edition_configs()))  # every edition's sources
             summarise(pipe.finish(run, "degraded" if run.failures else "ok"))
@@ -751,7 +754,8 @@ def runs(ctx: Ctx, limit: int, as_json: bool) -> None:
         table.add_column(col, overflow="fold")
     for r in items:
         stages = " ".join(f"{s.name}:{s.seconds:.1f}s" for s in r.stages)
-        table.add_row(r.started.isoformat()[:19], edition_label(r.name, r.edition), r.status, stages,
+        status = f"{r.status} (fetch only)" if r.fetch_only else r.status  # `dailybrief fetch`: no edition made
+        table.add_row(r.started.isoformat()[:19], edition_label(r.name, r.edition), status, stages,
                       str(len(r.failures)))
     out.print(table)
 

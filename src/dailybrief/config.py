@@ -805,6 +805,20 @@ class ReviewConfig(_Model):
     auto_publish_at: str = ""  # "HH:MM" in [edition].timezone: an untouched draft is published then; empty: never
     desk_url: str = "http://127.0.0.1:8750/"  # the desk's address in the alert that a draft waits
 
+    @field_validator("desk_url")
+    @classmethod
+    def _desk_url(cls, v: str) -> str:
+        v = v.strip()
+        parts = urlsplit(v)
+        try:
+            parts.port  # noqa: B018 - a port that is not a number, or over 65535, raises here
+        except ValueError:
+            parts = parts._replace(netloc="")
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError("use the desk's address as an approver opens it, an http:// or https:// URL with a host "
+                             "(and a port up to 65535), e.g. \"http://127.0.0.1:8751/\"")
+        return v
+
     @field_validator("auto_publish_at")
     @classmethod
     def _hhmm(cls, v: str) -> str:
@@ -1016,6 +1030,10 @@ class Config(_Model):
             return configs[0]
         found = next((c for c in configs if c.edition.name == name), None)
         if found is None:
+            if not self.editions:  # one edition, named by [edition].name
+                raise ConfigError("--edition", name, f"no such edition: this config has one, {configs[0].edition.name} "
+                                  "(no [[editions]] entries); leave --edition out, or add an [[editions]] entry "
+                                  f"named {name!r}")
             raise ConfigError("--edition", name, f"no such edition; use one of {', '.join(self.edition_names())}")
         return found
 
@@ -1165,6 +1183,19 @@ def _key(loc: tuple[Any, ...]) -> str:
     return key
 
 
+_TABLE_FIXES = {  # a table given as something else: how to write it in TOML
+    "editions": "write each edition as its own [[editions]] table (double brackets), with at least name = \"…\"",
+    "review": "e.g. review = { required = true, desk_url = \"http://127.0.0.1:8751/\" }",
+    "output": "e.g. output = { formats = [\"html\", \"json\"] }",
+    "branding": "e.g. branding = { website = \"https://example.org\" }",
+}
+
+
+def _toml_str(value: Any) -> str:
+    """A value as a TOML string: what a fix suggests writing."""
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _config_error(err: ValidationError, data: dict[str, Any]) -> ConfigError:
     first = err.errors()[0]
     loc = tuple(p for p in first["loc"] if p not in ("function-after",))
@@ -1183,6 +1214,17 @@ def _config_error(err: ValidationError, data: dict[str, Any]) -> ConfigError:
         return ConfigError(key, value, "this key is unknown; check its spelling against `dailybrief init`")
     msg = first["msg"].removeprefix("Value error, ")
     leaf = next((str(p) for p in reversed(loc) if isinstance(p, str)), "")
+    if first["type"] in ("dict_type", "model_type", "model_attributes_type", "list_type") and (
+            key in _TABLE_FIXES or (loc[:1] == ("editions",) and (isinstance(loc[-1], int) or leaf in _TABLE_FIXES))):
+        what = "a list of tables" if first["type"] == "list_type" else "a table"
+        return ConfigError(key, value, f"this must be {what}; {_TABLE_FIXES.get(leaf, _TABLE_FIXES['editions'])}")
+    if loc[:1] == ("editions",) and leaf in ("sources", "publish") and first["type"] == "list_type":
+        return ConfigError(key, value, f"this must be a list of names, e.g. {leaf} = [{_toml_str(value)}]")
+    if first["type"] in ("bool_type", "bool_parsing"):
+        return ConfigError(key, value, f"{msg}; use true or false, without quotes")
+    if first["type"] == "string_type":
+        quoted = f", e.g. {leaf} = {_toml_str(value)}" if isinstance(value, int | float) else ""
+        return ConfigError(key, value, f"{msg}; put the value in quotes{quoted}")
     fix = _FIXES.get(leaf, "")
     text = f"{msg}; {fix}" if fix and fix not in msg else msg
     return ConfigError(key, value, text)

@@ -267,6 +267,9 @@ class StageReport:
     ok: bool = True
 
 
+FETCH_STAGES = ("fetch", "store", "dedup")  # what a fetch alone records (Pipeline.fetch); a run has more
+
+
 @dataclass(slots=True)
 class RunReport:
     """The record of one run of one edition (``name``, of ``edition``'s date): its stages, counts, failures and
@@ -281,6 +284,11 @@ class RunReport:
     status: str = "running"
     finished: datetime | None = None
     name: str = DEFAULT_EDITION  # the edition ([edition].name, or an [[editions]] entry's)
+
+    @property
+    def fetch_only(self) -> bool:
+        """A run that only fetched (`dailybrief fetch`): it made no edition, whatever its date and status say."""
+        return bool(self.stages) and all(s.name in FETCH_STAGES for s in self.stages)
 
     def count(self, stage: str, key: str) -> int | float:
         for s in self.stages:

@@ -95,11 +95,15 @@ def clip(text: str, limit: int) -> str:
 
 # Bidirectional controls (U+202E turns "gpj.exe" into "exe.jpg" on screen) and zero-width characters:
 # invisible in a title, they can only hide or reorder what a reader sees.
-_INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+# Bidirectional overrides, isolates and marks, zero-width characters, and the C0 controls but tab and line ends (a
+# NUL from a loosely parsed or JSON feed: PostgreSQL refuses it in text, and with it the whole batch of items).
+_INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff"
+                        "\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def strip_controls(text: str) -> str:
-    """Text without bidirectional overrides, isolates, marks and zero-width characters."""
+    """Text without bidirectional overrides, isolates, marks, zero-width characters and control characters (tab
+    and line ends stay)."""
     return _INVISIBLE.sub("", text) if text else text
 
 

@@ -110,3 +110,24 @@ def test_a_desk_listens_on_its_desk_urls_port_when_that_is_this_machine() -> Non
     assert desk_port("http://127.0.0.1:8751/") == 8751 and desk_port("http://localhost:9000") == 9000
     assert desk_port("https://desk.example.org/") == DEFAULT_PORT  # behind a proxy: the default
     assert desk_port("https://desk.example.org:8443/") == DEFAULT_PORT and desk_port("http://127.0.0.1/") == DEFAULT_PORT
+
+
+def test_desk_edition_names_that_do_not_exist_are_refused_everywhere(tmp_path: Path, monkeypatch) -> None:
+    """A misspelt --edition is exit 2 naming the editions, before any user is saved or a port is taken; so is a
+    port no desk can listen on."""
+    monkeypatch.setenv("DAILYBRIEF_DB", str(tmp_path / "db.sqlite"))
+    monkeypatch.setenv("DAILYBRIEF_DESK_PASSWORD", "correct horse battery")
+    two, one = tmp_path / "two.toml", tmp_path / "one.toml"
+    source = '[[sources]]\nname = "A"\nkind = "rss"\nurl = "http://127.0.0.1:1/a.xml"\n'
+    two.write_text(source + '[[editions]]\nname = "ai"\n\n[[editions]]\nname = "chips"\n', "utf-8")
+    one.write_text(source, "utf-8")
+    typo = CliRunner().invoke(main, ["--config", str(two), "desk", "--edition", "chip", "adduser", "bob"])
+    assert typo.exit_code == 2 and "no such edition; use one of ai, chips" in typo.output
+    assert not (tmp_path / "db.sqlite").exists()  # nothing saved, not even a store made
+    saved = CliRunner().invoke(main, ["--config", str(two), "desk", "--edition", "chips", "adduser", "bob"])
+    assert saved.exit_code == 0 and "desk user bob (editor) saved (for every edition's desk)" in saved.output
+    alone = CliRunner().invoke(main, ["--config", str(one), "desk", "--edition", "ai"])
+    assert alone.exit_code == 2 and "this config has one, daily (no [[editions]] entries)" in alone.output
+    for port in ("0", "70000"):
+        bad = CliRunner().invoke(main, ["--config", str(two), "desk", "--edition", "ai", "--port", port])
+        assert bad.exit_code == 2 and "1<=x<=65535" in bad.output, bad.output

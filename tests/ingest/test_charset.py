@@ -64,3 +64,22 @@ def test_bom_wins_and_english_is_untouched() -> None:
     assert decode("\ufeff".encode("utf-8") + EN.encode()).text.endswith(EN)
     assert decode(EN.encode("utf-16")).text == EN
     assert decode(EN.encode("ascii")).encoding == "utf-8"
+
+
+@pytest.mark.parametrize("declared", ['<?xml version="1.0" encoding="utf-8"?>', '<?xml version="1.0"?>'])
+def test_a_few_broken_bytes_in_a_utf8_feed_do_not_garble_the_rest(declared: str) -> None:
+    """One broken sequence among many Chinese titles (a truncated title, a bad copy-paste): the body stays UTF-8,
+    the broken bytes become U+FFFD, and the note says so; a guess would have read every title as Cyrillic."""
+    xml = declared + "<rss><channel>" + "".join(f"<item><title>{ZH[:12]} {i}</title></item>" for i in range(30))
+    body = (xml + "</channel></rss>").encode("utf-8").replace(b" 7<", b" \xff\xfe 7<", 1)
+    fixed, info = xml_as_utf8(body)
+    text = fixed.decode("utf-8")
+    assert f"{ZH[:12]} 0<" in text and f"{ZH[:12]} 29<" in text and "\ufffd\ufffd 7<" in text
+    assert info.encoding == "utf-8" and "2 invalid UTF-8 byte sequence(s) replaced" in info.note
+
+
+@pytest.mark.parametrize(("text", "codec"), [(ZH, "gbk"), (TW, "big5"), (JA, "shift_jis")])
+def test_a_legacy_encoding_is_not_taken_for_broken_utf8(text: str, codec: str) -> None:
+    got = decode(page(text * 5).encode(codec))
+    assert text in got.text and got.encoding != "utf-8"
+    assert decode("Café, déjà vu".encode("cp1252")).encoding != "utf-8"  # no valid multi-byte character at all

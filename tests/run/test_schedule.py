@@ -19,6 +19,7 @@ from dailybrief import config
 from dailybrief.cli import main
 from dailybrief.cron import cron_trigger
 from dailybrief.errors import BusyError, ConfigError
+from dailybrief.records import StageReport
 from dailybrief.run.schedule import daily_job, lock_path, run_lock, timezone_of
 from dailybrief.store import Store
 from helpers import rss
@@ -247,3 +248,59 @@ def test_schedule_retries_a_failed_target_the_same_day_and_nobody_gets_two(feed_
     assert "retry 1 of 3" in err and "retry 2 of 3" in err and "retry 3" not in err
     store = Store.open(config.load().db_url())
     assert store.delivery(day, "b")["attempts"] == 3
+
+
+def test_a_fetch_alone_is_recorded_under_the_first_edition_and_never_stops_its_scheduled_run(
+        feed_dir: Path, feed_server: str) -> None:
+    """`dailybrief fetch` with [[editions]] fetches every edition's sources once, as the first edition's run does in
+    `dailybrief run`, and records that under the first edition; a fetch from cron after the cutoff made no edition,
+    so the scheduled run of that day still runs it (it once counted as the edition already run)."""
+    from dailybrief.run.schedule import _already_run
+
+    for name in ("a", "b"):
+        (feed_dir / f"{name}.xml").write_text(rss(name.upper(), [{"title": f"News {name}",
+                                                                   "link": f"https://{name}.example/1"}]), "utf-8")
+    Path("dailybrief.toml").write_text(
+        '[edition]\nname = "daily"\n'
+        f'[[sources]]\nname = "A"\nurl = "{feed_server}/a.xml"\n[[sources]]\nname = "B"\nurl = "{feed_server}/b.xml"\n'
+        '[[editions]]\nname = "ai"\nsources = ["A"]\n[[editions]]\nname = "chips"\nsources = ["B"]\n', "utf-8")
+    runner = CliRunner()
+    fetched = runner.invoke(main, ["fetch"])
+    assert fetched.exit_code == 0, fetched.output
+    assert "dailybrief fetch" in fetched.output and "edition ai " in fetched.output
+    cfg = config.load("dailybrief.toml")
+    store = Store.open(cfg.db_url())
+    try:
+        [run] = store.runs()
+        assert run.name == "ai" and run.fetch_only and run.status == "ok"
+        assert run.count("fetch", "sources") == 2  # chips' source too: one fetch for every edition
+        assert "ok (fetch only)" in runner.invoke(main, ["runs"]).output
+        ai = cfg.for_edition("ai")
+        day = ai.edition.due(datetime.now(ai.edition.tz))
+        assert run.edition == day
+        store._write("UPDATE runs SET pid = 1", {})  # as a cron job's process, not this one
+        assert _already_run(ai, store.scoped("ai"), day) is None
+        # A run of the edition that went on past the fetch does count.
+        made = store.runs()[0]
+        made.id, made.stages = "made-it", [*made.stages, StageReport("write", 0.1)]
+        store.save_run(made)
+        store._write("UPDATE runs SET pid = 1", {})
+        assert _already_run(ai, store.scoped("ai"), day)["id"] == "made-it"
+        assert _already_run(cfg.for_edition("chips"), store.scoped("chips"), day) is None
+    finally:
+        store.close()
+
+
+def test_a_fetch_after_the_cutoff_does_not_count_as_the_one_editions_run(feed_dir: Path, feed_server: str) -> None:
+    from dailybrief.run.schedule import _already_run
+
+    (feed_dir / "a.xml").write_text(rss("A", [{"title": "News", "link": "https://a.example/1"}]), "utf-8")
+    Path("dailybrief.toml").write_text(f'[[sources]]\nname = "A"\nurl = "{feed_server}/a.xml"\n', "utf-8")
+    assert CliRunner().invoke(main, ["fetch"]).exit_code == 0
+    cfg = config.load("dailybrief.toml")
+    store = Store.open(cfg.db_url())
+    try:
+        store._write("UPDATE runs SET pid = 1", {})  # as a cron job's process, not this one
+        assert _already_run(cfg, store, cfg.edition.due(datetime.now(cfg.edition.tz))) is None
+    finally:
+        store.close()

@@ -37,7 +37,16 @@ from ..stories.embed import Embedder, default_embedder
 from ..write.writer import ChainWriter
 from . import edits, regroup
 from .addstory import add_story, fetch_item
-from .auth import LoginLimiter, allowed, check_password, csrf_ok, new_csrf, session_secret
+from .auth import (
+    LoginLimiter,
+    allowed,
+    check_password,
+    csrf_ok,
+    edition_key,
+    new_csrf,
+    session_cookie,
+    session_secret,
+)
 from .drafts import Conflict, Desk, DeskError, Draft
 from .regenerate import model_writer, promote, regenerate, section_writer
 from .review import auto_publish_due, grounding_checker, hold, publish_draft, reopen
@@ -45,7 +54,6 @@ from .review import auto_publish_due, grounding_checker, hold, publish_draft, re
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
-SESSION_COOKIE = "dailybrief_desk"
 SESSION_HOURS = 8
 AUTO_PUBLISH_POLL = 30.0  # seconds between looks for a draft whose auto_publish_at has passed
 DESK_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -429,8 +437,11 @@ def build_app(cfg: Config, store: Store, **options: Any) -> Starlette:
         Route("/edition/{day}/{action:str}", back_to_edition, methods=["GET"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    middleware = [Middleware(SessionMiddleware, secret_key=session_secret(cfg.db_path()), session_cookie=SESSION_COOKIE,
-                             max_age=SESSION_HOURS * 3600, same_site="strict", https_only=A.secure_cookie)]
+    # Each edition's desk its own cookie and key: two desks on one host (ports differ) share a browser's cookies
+    name = cfg.edition.name
+    middleware = [Middleware(SessionMiddleware, secret_key=edition_key(session_secret(cfg.db_path()), name),
+                             session_cookie=session_cookie(name), max_age=SESSION_HOURS * 3600, same_site="strict",
+                             https_only=A.secure_cookie)]
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.desk = A
     return app

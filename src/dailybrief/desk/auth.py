@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import os
 import secrets
@@ -13,12 +14,14 @@ from pathlib import Path
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from ..records import DEFAULT_EDITION
 from .drafts import Desk, DeskError
 
 SECRET_ENV = "DAILYBRIEF_DESK_SECRET"  # noqa: S105 - an env var name; the session-signing key; else a file beside the database
 LOGIN_ATTEMPTS = 5  # failed logins allowed per window, per client address and per user name
 LOGIN_WINDOW = 600.0  # seconds
 MIN_PASSWORD = 10
+SESSION_COOKIE = "dailybrief_desk"  # the default edition's session cookie; another edition's adds its name
 
 _hasher = PasswordHasher()
 CAN = {"edit": {"editor", "approver", "admin"}, "approve": {"approver", "admin"}}
@@ -69,6 +72,22 @@ def session_secret(db_path: Path) -> str:
         with os.fdopen(fd, "w") as f:
             f.write(key)
         return key
+
+
+def session_cookie(edition: str) -> str:
+    """The name of an edition's desk session cookie. Browsers keep one cookie jar per host whatever the port, so
+    the desks of two editions on one host (127.0.0.1:8751 and :8752) need two names, or signing in on one signs
+    out of the other. The default edition's keeps the name it had before [[editions]]."""
+    return SESSION_COOKIE if edition == DEFAULT_EDITION else f"{SESSION_COOKIE}_{edition}"
+
+
+def edition_key(secret: str, edition: str) -> str:
+    """The key that signs an edition's session cookies, made from the store's session secret: one edition's cookie
+    sent to another edition's desk (renamed by hand) does not verify there. The default edition's is the secret
+    itself, so its open sessions stay valid."""
+    if edition == DEFAULT_EDITION:
+        return secret
+    return hmac.new(secret.encode(), f"desk-session:{edition}".encode(), hashlib.sha256).hexdigest()
 
 
 def new_csrf() -> str:

@@ -25,7 +25,7 @@ PASSWORD_ENV = "DAILYBRIEF_DESK_PASSWORD"  # noqa: S105 - the name of an env var
                    "Each reviewed edition has a desk of its own, at its [review].desk_url.")
 @click.option("--host", default=DEFAULT_HOST, show_default=True,
               help="Address to listen on. Keep 127.0.0.1 and put a TLS proxy (nginx, Caddy) in front to expose it.")
-@click.option("--port", default=None, type=int,
+@click.option("--port", default=None, type=click.IntRange(1, 65535),
               help=f"Port to listen on (default: the port of the edition's [review].desk_url when it is on "
                    f"127.0.0.1 or localhost, else {DEFAULT_PORT}).")
 @click.option("--plain-http-cookie", is_flag=True,
@@ -36,6 +36,8 @@ def desk(click_ctx: click.Context, edition_name: str | None, host: str, port: in
          plain_http_cookie: bool) -> None:
     """The editor's desk: review, edit and approve each edition before it goes out."""
     if click_ctx.invoked_subcommand is not None:
+        if edition_name is not None:  # users are every edition's; a misspelt name is still an error, not ignored
+            click_ctx.obj.edition(edition_name)
         return
 
     cfg = click_ctx.obj.edition(edition_name)  # the desk holds one edition's drafts; several: exit 2 naming them
@@ -75,7 +77,8 @@ def adduser(click_ctx: click.Context, name: str, role: str) -> None:
             store.close()
     except DailybriefError as exc:
         raise click.ClickException(str(exc)) from exc
-    out.print(f"desk user {name} ({role}) saved")
+    shared = " (for every edition's desk)" if len(cfg.edition_names()) > 1 else ""
+    out.print(f"desk user {name} ({role}) saved{shared}")
 
 
 @desk.command(name="disable")

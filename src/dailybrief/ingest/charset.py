@@ -109,10 +109,27 @@ def decode(body: bytes, content_type: str | None = None, markup: str = "html") -
                        f"declared {declared}, but the bytes are UTF-8; read as UTF-8" if declared else "")
     except UnicodeDecodeError:
         pass
+    bad = _stray_in_utf8(body)
+    if bad:  # UTF-8 but for a few broken bytes: a guess would garble every other character of the body
+        return Decoded(body.decode("utf-8", "replace"), "utf-8", declared,
+                       f"{bad} invalid UTF-8 byte sequence(s) replaced with U+FFFD (the rest of the body is UTF-8); "
+                       "read as UTF-8")
     guess = _guess(body) or "cp1252"
     why = f"declared {declared!r} does not fit the bytes" if declared and codec else (
         f"unknown encoding {declared!r}" if declared else "no encoding declared")
     return Decoded(body.decode(guess, "replace"), guess, declared, f"{why}; read as {guess} (detected)")
+
+
+STRAY_UTF8_RATIO = 20  # valid multi-byte characters per broken sequence for a body to be read as UTF-8 still
+_NON_ASCII = re.compile("[^\x00-\x7f\ufffd]")
+
+
+def _stray_in_utf8(body: bytes) -> int:
+    """How many broken sequences a body that is otherwise UTF-8 has (0 when it is not UTF-8 so clearly): a
+    legacy encoding (GBK, cp1252) gives few valid multi-byte characters for its many broken ones."""
+    text = body.decode("utf-8", "replace")
+    bad = text.count("\ufffd")
+    return bad if bad and len(_NON_ASCII.findall(text)) >= STRAY_UTF8_RATIO * bad else 0
 
 
 def _is_utf8_with_multibyte(body: bytes) -> bool:

@@ -142,11 +142,15 @@ async def fetch_sources(
 
 
 def bound_item(item: Item, max_chars: int) -> Item:
-    """An item as it may be stored: invisible controls out of its title and text, the title, text, summary
+    """An item as it may be stored: invisible and control characters out of its title, text and author (and NULs out
+    of its links), the title, text, summary
     and each comment capped at ``max_chars`` (a 5 MB summary otherwise stalls every later stage)."""
-    item.title = strip_controls(item.title)
+    item.title = strip_controls(item.title).strip() or item.url  # a title of controls alone: its link
     item.text = strip_controls(item.text)
     item.summary = strip_controls(item.summary)
+    item.author = strip_controls(item.author)
+    for key in ("url", "canonical_url", "comments_url", "thread_url"):  # a NUL in a link: the store refuses it
+        setattr(item, key, getattr(item, key).replace("\x00", ""))
     if len(item.title) > max_chars or len(item.text) > max_chars:
         item.title, item.text = item.title[:max_chars], item.text[:max_chars]
         item.content_hash = text_hash(item.title, item.text or item.summary)

@@ -41,6 +41,7 @@ from ..cron import cron_trigger
 from ..errors import BusyError, DailybriefError
 from ..publish import alerts
 from ..publish.base import load_edition
+from ..records import FETCH_STAGES
 from ..store import Store, advisory_lock, edition_label, is_postgres
 from .editions import run_editions
 from .pipeline import Pipeline, registered_review
@@ -102,8 +103,12 @@ def _already_run(cfg: Config, store: Store, day: date) -> dict[str, Any] | None:
     if any: a scheduler that gets the lock after another one ran the edition leaves it alone (its own
     cron firing again within one edition still runs it again)."""
     closed = cfg.edition.window(day)[1]
+    # A run that only fetched (`dailybrief fetch`, from cron after the cutoff) made no edition: it does not count.
+    made = " AND ".join(f"s.name != :f{k}" for k in range(len(FETCH_STAGES)))
+    args = {"e": day.isoformat(), "n": cfg.edition.name, **{f"f{k}": n for k, n in enumerate(FETCH_STAGES)}}
     return next((r for r in store.iter_rows("SELECT id, status, started, pid FROM runs WHERE edition = :e AND "
-                                            "edition_name = :n", {"e": day.isoformat(), "n": cfg.edition.name})
+                                            "edition_name = :n AND EXISTS (SELECT 1 FROM run_stages s WHERE "
+                                            f"s.run_id = runs.id AND {made})", args)
                  if r["status"] in ("ok", "degraded", "draft", "running") and r["pid"] != os.getpid()
                  and datetime.fromisoformat(r["started"]) >= closed), None)
 

@@ -253,9 +253,14 @@ def entries_to_items(parsed: Any, source: Source, fetched: datetime) -> list[Ite
     """A parsed feed's entries as items, in the feed's order; a ranked listing's (``source.ranked``) keep their
     place in it (``position``, 1 the first)."""
     items: list[Item] = []
+    feed = parsed.get("feed") or {}
+    # Links that name no entry's own page: every entry of a sloppy feed may link to the feed or its site's home.
+    generic = {canonical_url(u) for u in (source.url, str(feed.get("link", "") or "")) if u}
     for entry in parsed.entries:
         title = html_to_text(entry.get("title", "") or "").strip()
-        link = str(entry.get("link", "") or "")
+        link = str(entry.get("link", "") or "").strip()
+        if link and not link.lower().startswith(("http://", "https://")):
+            link = ""  # javascript:, data:, mailto:: nothing a reader can open, nor the entry's identity
         description = entry.get("summary", "") or ""
         raw = html_to_text(description)
         summary = strip_boilerplate(raw)
@@ -275,11 +280,12 @@ def entries_to_items(parsed: Any, source: Source, fetched: datetime) -> list[Ite
             title = clip(first[0], 100) if first else link
         points, comments, score = _engagement(entry, raw)
         canon = canonical_url(link)
+        own = "" if canon in generic else canon  # not its own page: the entry is known by its title and date
         published = _when(entry)
         lang = detect_language(f"{title} {summary[:300]}", source.language)
         thread = _thread_url(entry, canon) if source.tier == "community" else ""
         items.append(Item(
-            id=item_id(canon, source.id, title, published, thread),
+            id=item_id(own, source.id, title, published, thread),
             source_id=source.id, source_name=source.name, tier="paper" if paper else source.tier,
             url=link, canonical_url=canon, title=title, summary=summary, text=text,
             language=lang, author=_author(entry), published=published, fetched=fetched,
