@@ -280,9 +280,15 @@ def test_a_fetch_alone_is_recorded_under_the_first_edition_and_never_stops_its_s
         assert run.edition == day
         store._write("UPDATE runs SET pid = 1", {})  # as a cron job's process, not this one
         assert _already_run(ai, store.scoped("ai"), day) is None
-        # A run of the edition that went on past the fetch does count.
+        # A run that ranked and wrote but sent nothing (`stories`, `build`) does not count either; one that
+        # published the edition does.
+        built = store.runs()[0]
+        built.id, built.stages = "built-it", [*built.stages, StageReport("rank", 0.1), StageReport("write", 0.1)]
+        store.save_run(built)
+        store._write("UPDATE runs SET pid = 1", {})
+        assert _already_run(ai, store.scoped("ai"), day) is None
         made = store.runs()[0]
-        made.id, made.stages = "made-it", [*made.stages, StageReport("write", 0.1)]
+        made.id, made.stages = "made-it", [*built.stages, StageReport("publish", 0.1)]
         store.save_run(made)
         store._write("UPDATE runs SET pid = 1", {})
         assert _already_run(ai, store.scoped("ai"), day)["id"] == "made-it"

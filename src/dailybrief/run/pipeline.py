@@ -56,6 +56,7 @@ from ..write.writer import ChainWriter, WriterContext, apply_themes, as_read, bu
 
 STALE_TEMP_SECONDS = 3600  # a dailybrief-* folder in TMPDIR untouched this long is a killed run's leftover
 MISSED_LOOKBACK_DAYS = 7  # how far back a run looks for editions that were never written
+PUBLISH_STAGE = "publish"  # the stage that sends the edition: a run with it made the day's edition
 
 
 @dataclass(slots=True)
@@ -448,7 +449,7 @@ class Pipeline:
     def publish(self, run: RunReport, day: date, files: list[Path], out: Path | None,
                 briefs: list[Brief] | None = None) -> list[Path]:
         """Place the files in the edition's folder, then deliver the edition to every [[publish]] target."""
-        with self.stage(run, "publish") as rep:
+        with self.stage(run, PUBLISH_STAGE) as rep:
             main = FolderPublisher(out, dated=False) if out else FolderPublisher(self.cfg.out_dir())
             placed = main.publish(files, day)
             for p in placed:
@@ -461,7 +462,7 @@ class Pipeline:
     def publish_edition(self, run: RunReport, edition: Edition, names: list[str] | None = None,
                         force: bool = False) -> list[Delivery]:
         """Deliver an already-built edition (``dailybrief publish``)."""
-        with self.stage(run, "publish") as rep:
+        with self.stage(run, PUBLISH_STAGE) as rep:
             rep.counts = self._deliver(run, rep, edition, names, force)
         return self.deliveries
 

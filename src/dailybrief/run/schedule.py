@@ -41,10 +41,9 @@ from ..cron import cron_trigger
 from ..errors import BusyError, DailybriefError
 from ..publish import alerts
 from ..publish.base import load_edition
-from ..records import FETCH_STAGES
 from ..store import Store, advisory_lock, edition_label, is_postgres
 from .editions import run_editions
-from .pipeline import Pipeline, registered_review
+from .pipeline import PUBLISH_STAGE, Pipeline, registered_review
 
 if TYPE_CHECKING:
     from ..records import RunReport
@@ -99,18 +98,18 @@ def run_lock(path: Path | str, what: str = "run") -> Iterator[None]:
 
 
 def _already_run(cfg: Config, store: Store, day: date) -> dict[str, Any] | None:
-    """Another process's run of edition `day` that started after its window closed and did not fail,
-    if any: a scheduler that gets the lock after another one ran the edition leaves it alone (its own
-    cron firing again within one edition still runs it again)."""
+    """Another process's run of edition `day` that started after its window closed and made the edition, if any: a
+    scheduler that gets the lock after another one ran the edition leaves it alone (its own cron firing again within
+    one edition still runs it again). A run made the edition when it published it, holds it for review ("draft"),
+    or is still going; one that only fetched, ranked or built (`dailybrief fetch`, `stories`, `build`, from cron or
+    an editor's shell after the cutoff) sent nothing, so the day's scheduled run still runs."""
     closed = cfg.edition.window(day)[1]
-    # A run that only fetched (`dailybrief fetch`, from cron after the cutoff) made no edition: it does not count.
-    made = " AND ".join(f"s.name != :f{k}" for k in range(len(FETCH_STAGES)))
-    args = {"e": day.isoformat(), "n": cfg.edition.name, **{f"f{k}": n for k, n in enumerate(FETCH_STAGES)}}
-    return next((r for r in store.iter_rows("SELECT id, status, started, pid FROM runs WHERE edition = :e AND "
-                                            "edition_name = :n AND EXISTS (SELECT 1 FROM run_stages s WHERE "
-                                            f"s.run_id = runs.id AND {made})", args)
-                 if r["status"] in ("ok", "degraded", "draft", "running") and r["pid"] != os.getpid()
-                 and datetime.fromisoformat(r["started"]) >= closed), None)
+    rows = store.iter_rows("SELECT id, status, started, pid, EXISTS (SELECT 1 FROM run_stages s WHERE "
+                           "s.run_id = runs.id AND s.name = :p) AS published FROM runs WHERE edition = :e AND "
+                           "edition_name = :n", {"e": day.isoformat(), "n": cfg.edition.name, "p": PUBLISH_STAGE})
+    return next((r for r in rows
+                 if (r["status"] in ("draft", "running") or (r["status"] in ("ok", "degraded") and r["published"]))
+                 and r["pid"] != os.getpid() and datetime.fromisoformat(r["started"]) >= closed), None)
 
 
 def _failed_targets(store: Store, cfg: Config, day: date) -> list[str]:
