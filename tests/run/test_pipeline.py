@@ -230,6 +230,24 @@ def test_empty_day_says_so(tmp_path: Path, feed_dir: Path, feed_server: str) -> 
     assert not (tmp_path / "out").exists()
 
 
+def test_a_day_with_only_off_beat_news_is_empty_and_sends_nothing(tmp_path: Path, feed_dir: Path,
+                                                                   feed_server: str) -> None:
+    (feed_dir / "db.xml").write_text(rss("DB Weekly", [
+        {"title": "PebbleDB 3.2 adds window functions to its embedded time-series engine",
+         "link": "https://db.example/pebbledb-3-2",
+         "description": "The PebbleDB project released version 3.2 of its embedded time-series database, with SQL "
+                        "window functions and twice the compression speed.",
+         "published": datetime(2026, 4, 10, 3, tzinfo=timezone.utc)}]), "utf-8")
+    cfg = config.from_dict(make_config([source("DB Weekly", f"{feed_server}/db.xml")],
+                                       publish=[{"name": "archive", "kind": "folder", "path": str(tmp_path / "ed")}]))
+    run = Pipeline(cfg, Store.open(cfg.db_url())).run(DAY, tmp_path / "out")
+    assert run.count("rank", "off_beat") == 1
+    assert run.status == "empty"
+    assert any("nothing to brief in the edition of 2026-04-10: its one story is off the beat (AI)" in f
+               for f in run.failures)
+    assert not (tmp_path / "out").exists() and not (tmp_path / "ed").exists()
+
+
 @pytest.mark.usefixtures("store_url")
 def test_runs_are_recorded(tmp_path: Path, feed_dir: Path, feed_server: str) -> None:
     (feed_dir / "f.xml").write_text(rss("F", [{"title": "A thing happened", "link": "https://f.example/1",

@@ -348,6 +348,12 @@ class Pipeline:
         """The stages from ranked stories to checked briefs, one per language: themes, write, verify, figures."""
         ed = self.cfg.edition
         top, rest = sections_and_roundup(ranked, ed.top_stories, ed.roundup_items)
+        if not top and not rest:  # an edition of nothing would be published and sent as if it were news
+            raise NoBriefError(
+                f"nothing to brief in the edition of {day}: "
+                f"{'its one story is' if len(ranked) == 1 else f'all its {len(ranked)} stories are'} off the beat "
+                f"({ed.beat.name}); "
+                "check [edition.beat] if that is wrong, or pick a --date that has news")
         cap = self.cfg.writer.max_item_chars
         top, rest = [as_read(s, cap) for s in top], [as_read(s, cap) for s in rest]
         with self.stage(run, "themes") as rep:
