@@ -453,7 +453,7 @@ def test_a_briefed_story_with_nothing_new_is_not_presented_again(tmp_path: Path,
     assert all(s["follow_up"] for s in shown.values())
     # Only today's Mythos report counts as new.
     [note] = [n for s in shown.values() for n in s["notes"] if n.startswith("Follow-up")]
-    assert "New since then: 1 report, from new outlets The Circuit Review." in note
+    assert "New since then: 1 report, from a new outlet, The Circuit Review." in note
 
 
 # -- editions tile time: three mornings at the default cutoff ------------------------------------------------

@@ -297,3 +297,14 @@ def test_the_most_discussed_thread_is_cited_when_the_press_tells_the_story() -> 
     texts = [s.text for s in section.paragraphs[0].sentences]
     assert "Nimbus ships Stratus" not in texts
     assert "item18" in [book.refs[n - 1].item_id for n in section.paragraphs[0].sentences[0].refs]
+
+
+def test_the_editions_counts_are_worded_for_one_and_for_many() -> None:
+    writer = ExtractiveWriter(default_embedder())
+    one = writer.write([MODEL], [], DAY, "en", "T", Branding())
+    assert "Today's edition draws on 1 report from 1 source, merged into 1 event; each is briefed below." in one.notes
+    many = writer.write([CHIP], [MODEL], DAY, "en", "T", Branding())
+    assert ("Today's edition draws on 4 reports from 4 sources, merged into 2 events; this is the one that matters "
+            "most.") in many.notes
+    zh = writer.write([CHIP], [MODEL], DAY, "zh", "T", Branding())
+    assert "今日共收录 4 条报道，来自 4 个信源，归并为 2 个事件；以下是其中最受关注的 1 个。" in zh.notes

@@ -38,7 +38,7 @@ from ..stories.cluster import heading_item, is_digest, story_title, title_langua
 from ..stories.embed import Embedder
 from ..stories.rank import lab_site
 from ..text import cjk_ratio, clip, split_sentences
-from ..words import count_word, join_all, words
+from ..words import count_word, counted, join_all, words
 from .verify import instruction_like
 
 if TYPE_CHECKING:
@@ -546,8 +546,10 @@ class ChainWriter:
             brief.themes = self.extractive.themes(brief)
         all_items = {i.id for s in [*stories, *roundup] for i in s.items}
         all_outlets = {i.source_name for s in [*stories, *roundup] for i in s.items}
-        brief.notes.append(w["outlets"].format(items=len(all_items), outlets=len(all_outlets),
-                                                   stories=len(stories) + len(roundup), top=len(stories)))
+        events, top = len(stories) + len(roundup), len(stories)
+        brief.notes.append(w["outlets"].format(
+            items=counted(w, "n_reports", len(all_items)), outlets=counted(w, "n_sources", len(all_outlets)),
+            stories=counted(w, "n_events", events), top=w["top_all"] if top == events else counted(w, "top", top)))
         if any(sec.writer.endswith(self.extractive.name) for sec in brief.sections if sec.kind == "story"):
             brief.notes.append(w["no_analysis"])  # once per edition, not in every section
         if fell_back:
@@ -616,8 +618,8 @@ def follow_up_note(story: Story, language: str) -> str:
     new = story.new_outlets
     n = story.new_items or len(story.items)
     head = w["follow_up_head"].format(when=when, first=story.first_seen.isoformat())
-    more = w["new_reports_one" if n == 1 else "new_reports_many"].format(n=n)
-    tail = w["new_outlets"].format(outlets=w["list_sep"].join(new[:5])) if new else w["same_outlets"]
+    more = counted(w, "new_reports", n)
+    tail = counted(w, "new_outlets", len(new), outlets=w["list_sep"].join(new[:5])) if new else w["same_outlets"]
     return head + more + tail
 
 
