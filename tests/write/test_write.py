@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -308,3 +309,17 @@ def test_the_editions_counts_are_worded_for_one_and_for_many() -> None:
             "most.") in many.notes
     zh = writer.write([CHIP], [MODEL], DAY, "zh", "T", Branding())
     assert "今日共收录 4 条报道，来自 4 个信源，归并为 2 个事件；以下是其中最受关注的 1 个。" in zh.notes
+
+
+def test_a_references_date_is_the_one_of_the_editions_time_zone() -> None:
+    late = make_item(9, "Acme ships Falcon-9B weights", "Acme Labs published the weights of Falcon-9B under the Apache "
+                     "2.0 licence.", source="Wire")
+    late = replace(late, published=datetime(2026, 4, 9, 16, 30, tzinfo=timezone.utc))  # 00:30 on the 10th in Shanghai
+    ctx = WriterContext(WriterConfig(), default_embedder(), tz=ZoneInfo("Asia/Shanghai"))
+    brief = build_writer(ctx).write([make_story(late)], [], DAY, "zh", "T", Branding())
+    [ref] = brief.references
+    assert ref.published is not None and ref.published.date() == date(2026, 4, 10)
+    assert ref.published == late.published  # the same moment, told in the edition's zone
+    utc = build_writer(WriterContext(WriterConfig(), default_embedder())).write([make_story(late)], [], DAY, "zh", "T",
+                                                                               Branding())
+    assert utc.references[0].published == late.published

@@ -364,7 +364,7 @@ class Pipeline:
             if self.hooks.write_total:
                 self.hooks.write_total(len(top) * len(ed.languages))
             ctx = WriterContext(self.cfg.writer, self.embedder, self.store, self.cfg.base_dir, self.hooks.wrote,
-                                ed.beat.sites)
+                                ed.beat.sites, ed.tz)
             writer = self.writer = build_writer(ctx)  # kept for inspection: per-edition figures (benchmarks)
             branding = self.cfg.branding.to_branding(self.cfg.base_dir)
             for lang in ed.languages:

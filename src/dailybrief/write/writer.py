@@ -24,7 +24,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -93,10 +93,12 @@ class SectionWriter(Protocol):
 
 @dataclass(slots=True)
 class ReferenceBook:
-    """Numbers references in order of first citation; only ingested items can be cited."""
+    """Numbers references in order of first citation; only ingested items can be cited. With `tz` (the edition's
+    time zone) a reference's time is given in it, so its date is the one the edition's readers live by."""
 
     refs: list[Reference] = field(default_factory=list)
     _by_item: dict[str, int] = field(default_factory=dict)
+    tz: tzinfo | None = None
 
     def cite(self, item: Item, note: str = "") -> int:
         if item.id in self._by_item:
@@ -104,9 +106,13 @@ class ReferenceBook:
         n = len(self.refs) + 1
         # A community post is cited by its discussion, the page its quoted comments are on.
         self.refs.append(Reference(n=n, item_id=item.id, url=item.thread_url or item.url, outlet=item.source_name,
-                                   title=item.title, published=item.published, note=note, tier=item.tier))
+                                   title=item.title, published=self.local(item), note=note, tier=item.tier))
         self._by_item[item.id] = n
         return n
+
+    def local(self, item: Item) -> datetime | None:
+        when = item.published
+        return when.astimezone(self.tz) if when is not None and self.tz is not None and when.tzinfo else when
 
 
 @dataclass(slots=True)
@@ -457,9 +463,10 @@ class ChainWriter:
     """Writes each part with the first writer that can; the extractive writer is always last."""
 
     def __init__(self, writers: Sequence[SectionWriter], extractive: ExtractiveWriter,
-                 progress: Callable[[str], None] | None = None) -> None:
+                 progress: Callable[[str], None] | None = None, tz: tzinfo | None = None) -> None:
         self.writers = list(writers)
         self.extractive = extractive
+        self.tz = tz  # the edition's time zone: the references' dates are given in it
         self.progress = progress or extractive.progress
         self.fallbacks: list[Fallback] = []
         self.down: dict[str, str] = {}  # writers that gave up for the whole run, with why
@@ -521,7 +528,7 @@ class ChainWriter:
     def _write(self, stories: Sequence[Story], roundup: Sequence[Story], edition: date, language: str,
                title: str, branding: Branding) -> Brief:
         w = words(language)
-        book = ReferenceBook()
+        book = ReferenceBook(tz=self.tz)
         brief = Brief(edition=edition, language=language, title=title, branding=branding)
         fell_back: list[str] = []
         left_out: list[str] = []
@@ -572,6 +579,7 @@ class WriterContext:
     base_dir: Path = field(default_factory=Path.cwd)
     progress: Callable[[str], None] | None = None
     lab_sites: Sequence[str] = ()  # the beat's own sites ([edition.beat] sites): a lab's page heads its section
+    tz: tzinfo | None = None  # the edition's time zone ([edition].timezone): the references' dates are in it
 
 
 WriterFactory = Callable[[WriterContext], SectionWriter]
@@ -599,8 +607,8 @@ def build_writer(ctx: WriterContext) -> ChainWriter:
     """The configured writer, chained to the extractive one."""
     extractive = extractive_writer(ctx)
     if ctx.config.kind == "extractive":
-        return ChainWriter([], extractive)
-    return ChainWriter([get_writer(ctx.config.kind)(ctx)], extractive)
+        return ChainWriter([], extractive, tz=ctx.tz)
+    return ChainWriter([get_writer(ctx.config.kind)(ctx)], extractive, tz=ctx.tz)
 
 
 def extractive_writer(ctx: WriterContext) -> ExtractiveWriter:
