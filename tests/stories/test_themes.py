@@ -107,3 +107,13 @@ def test_the_abstract_names_the_themes_with_their_sections() -> None:
             assert "Security (sections 1 and 2)" in text and "Compute" in text
     empty = Brief(edition=DAY, language="en", title="T", branding=Branding())
     assert theme_sentence(themes, empty) is None
+
+
+def test_stories_no_name_fits_are_one_other_news_theme_never_two() -> None:
+    stories = [story("bread", ["A bakery in Lyon bakes sourdough with a robot arm",
+                               "The sourdough robot kneads two hundred loaves a night"], 9),
+               story("scope", ["A retired teacher grinds a telescope mirror by hand"], 8),
+               story("garden", ["Allotment gardeners swap heirloom tomato seeds at a spring fair"], 7)]
+    themes = build_themes(stories, centroids(stories), [])
+    assert [t.name("en") for t in themes] == ["Other news"] and [t.name("zh") for t in themes] == ["其他"]
+    assert themes[0].story_ids == ["bread", "scope", "garden"]

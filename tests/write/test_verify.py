@@ -241,3 +241,14 @@ def test_a_threads_figures_rest_on_its_figures_passage_and_nothing_else() -> Non
     result = verify_brief(brief, items, default_embedder(), MARK)
     assert verdicts(brief) == [True] * 6 + [False] * 4, result.flagged
     assert all("number" in line for line in result.flagged[:3]), result.flagged
+
+
+def test_the_other_news_theme_is_the_codes_own_word_and_stands() -> None:
+    from dailybrief.write.verify import Faithfulness, SourceText, verify_themes
+
+    brief = brief_of(Sentence("Meta has unveiled Muse Spark, a new foundation model.", [1]))
+    brief.sections[0].story_id = "s1"
+    theme = Sentence("The day's top stories run along one thread: Other news (section 1).", [])
+    brief.abstract = [Paragraph("abstract", [theme])]
+    verify_themes(brief, [("Other news", ["s1"], "")], SourceText(ITEMS, default_embedder()), Faithfulness())
+    assert theme.supported is True

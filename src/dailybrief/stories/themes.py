@@ -201,9 +201,24 @@ def build_themes(stories: list[Story], centroids: dict[str, np.ndarray], topics:
                 theme.names[lang] = _term_name(terms, lang)
                 theme.terms = theme.terms or terms
         themes.append(theme)
+    themes = _one_other(themes, languages, by_id)
     position = {s.id: n for n, s in enumerate(stories)}
     themes.sort(key=lambda t: min(position[i] for i in t.story_ids))  # the theme of the top story first
     return themes
+
+
+def _one_other(themes: list[Theme], languages: tuple[str, ...], by_id: dict[str, Story]) -> list[Theme]:
+    """Themes that found no name are one theme, "other news": two threads of one name would say the same twice."""
+    other = [t for t in themes if not t.topic and not t.terms
+             and all(t.names.get(lang) == words(lang)["other_news"] for lang in languages)]
+    if len(other) < 2:
+        return themes
+    keep = other[0]
+    for theme in other[1:]:
+        keep.story_ids.extend(theme.story_ids)
+        keep.score += theme.score
+    keep.story_ids.sort(key=lambda i: (-by_id[i].score, i))
+    return [t for t in themes if t not in other[1:]]
 
 
 def edition_themes(top: list[Story], embedder: Embedder, store: Store, topics: list[Topic],
