@@ -213,10 +213,28 @@ def test_repos_and_papers_alone_share_one_roundup_line_each() -> None:
     repo2 = make_story(make_item(9, "other / tiny-llm", "A small LLM", tier="code", source="GitHub Trending"))
     paper = make_story(make_item(10, "Sparse Routers", "We route tokens.", tier="paper", source="arXiv"))
     section = ExtractiveWriter(default_embedder()).roundup([repo, MODEL, paper, repo2], "en", ReferenceBook())
-    lines = [p.sentences[0].text for p in section.paragraphs]
+    lines = [" ".join(s.text for s in p.sentences) for p in section.paragraphs]
     assert lines[0] == "Tools and repos: someone / fast-agent; other / tiny-llm"
     assert lines[1] == "Papers: Sparse Routers"
     assert lines[2].startswith("Acme releases Falcon-9B")
+    # A name a sentence, each citing its own item: the line's check never needs passages pooled.
+    assert [(s.refs, s.passages) for s in section.paragraphs[0].sentences] == [([1], ["item8"]), ([2], ["item9"])]
+
+
+def test_a_line_of_many_repos_is_supported_name_by_name() -> None:
+    from dailybrief.write.verify import verify_brief
+
+    repos = [make_story(make_item(20 + k, f"{who} / {what}", "", tier="code", source="GitHub Trending"))
+             for k, (who, what) in enumerate([("virtbyte", "dexterous"), ("ocelot-ai", "skillbook"),
+                                              ("quillsoft", "prompt-atlas"), ("mossgrid", "tilecode")])]
+    brief = ExtractiveWriter(default_embedder()).write([MODEL], repos, DAY, "en", "T", Branding())
+    items = {i.id: i for s in [MODEL, *repos] for i in s.items}
+    verify_brief(brief, items, default_embedder())
+    [roundup] = [s for s in brief.sections if s.kind == "roundup"]
+    line = roundup.paragraphs[0].sentences
+    assert " ".join(s.text for s in line) == ("Tools and repos: virtbyte / dexterous; ocelot-ai / skillbook; "
+                                              "quillsoft / prompt-atlas; mossgrid / tilecode")
+    assert all(s.supported for s in line)
 
 
 def test_the_abstract_is_whole_lead_sentences_never_headlines_or_repo_names() -> None:

@@ -380,13 +380,14 @@ class ExtractiveWriter:
         for kind, word in (("code_only", "tools_line"), ("papers_only", "papers_line")):
             group = [s for s in roundup if getattr(s, kind)]
             if group:
-                heads = [heading_item(s.items, language, self.own) for s in group]
-                refs = [book.cite(h, self._note(h, language)) for h in heads]
-                sep = words(language)["roundup_sep"]
-                names = sep.join(clip(h.title, 60) for h in heads)
-                text = words(language)["labelled"].format(label=words(language)[word], text=names)
-                items.append(Paragraph("roundup", [Sentence(text, list(dict.fromkeys(refs)),
-                                                            passages=[h.id for h in heads])]))
+                # One line, a name a sentence: each rests on its own item, cited beside it (one sentence over
+                # three names or more could rest on no one passage, and would be flagged).
+                heads = list({h.id: h for h in (heading_item(s.items, language, self.own) for s in group)}.values())
+                sep = words(language)["roundup_sep"].rstrip()
+                names = [clip(h.title, 60) + (sep if k < len(heads) - 1 else "") for k, h in enumerate(heads)]
+                names[0] = words(language)["labelled"].format(label=words(language)[word], text=names[0])
+                items.append(Paragraph("roundup", [Sentence(name, [book.cite(h, self._note(h, language))],
+                                                            passages=[h.id]) for name, h in zip(names, heads, strict=True)]))
         roundup = [s for s in roundup if not (s.code_only or s.papers_only)]
         for story in roundup:
             head = ([i for i in story.items if i.tier in FACT_TIERS] or story.items)[0]
