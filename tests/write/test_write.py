@@ -341,3 +341,15 @@ def test_a_references_date_is_the_one_of_the_editions_time_zone() -> None:
     utc = build_writer(WriterContext(WriterConfig(), default_embedder())).write([make_story(late)], [], DAY, "zh", "T",
                                                                                Branding())
     assert utc.references[0].published == late.published
+
+
+def test_a_fact_and_its_translation_are_told_once_in_each_edition() -> None:
+    en = make_item(30, "Acme Labs releases Falcon-9B", "Acme Labs released Falcon-9B, an open-weight language model "
+                   "with nine billion parameters, under the Apache 2.0 licence.", tier="official", source="Acme Blog")
+    zh = make_item(31, "Acme 实验室发布开源权重模型 Falcon-9B", "Acme 实验室发布了 90 亿参数的开源权重语言模型 Falcon-9B，"
+                   "采用 Apache 2.0 许可证。", source="AI 前哨", language="zh")
+    writer = ExtractiveWriter(default_embedder())
+    for language, told in (("zh", "Acme 实验室发布了"), ("en", "Acme Labs released")):
+        [facts] = writer.section(make_story(en, zh), language, ReferenceBook()).paragraphs
+        assert [s.text[: len(told)] for s in facts.sentences] == [told]
+        assert len(facts.sentences[0].refs) == 2  # both sources state it, and are cited

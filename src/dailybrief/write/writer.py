@@ -122,6 +122,7 @@ class Candidate:
     position: int
 
 
+SAME_FACT = 0.8  # sentences this close state the same thing: each cites the other's source, and only one is told
 LOW_VOTES = 0.1  # a comment with under this share of the thread's top score speaks for few readers
 
 
@@ -273,6 +274,14 @@ class ExtractiveWriter:
         rel += np.array([0.06 if c.item.tier == "official" else 0.0 for c in cands])
         rel += np.array([0.10 if c.item.language == language else 0.0 for c in cands])
         picked = mmr(vecs, rel, self.facts)
+        # A sentence and its translation are one fact told twice (the writer cites them as stating the same
+        # thing): the one MMR took first, the edition's language when it has it, stays.
+        kept: list[int] = []
+        for i in picked:
+            if not any(cands[i].item.language != cands[j].item.language and float(vecs[i] @ vecs[j]) >= SAME_FACT
+                       for j in kept):
+                kept.append(i)
+        picked = kept
         # Keep the order a reader expects: by source, then position in it.
         rank_of = {it.id: n for n, it in enumerate(story.items)}
         picked.sort(key=lambda i: (rank_of[cands[i].item.id], cands[i].position))
@@ -283,7 +292,7 @@ class ExtractiveWriter:
             # Other sources that state the same thing are cited too.
             sims = vecs @ vecs[i]
             for j in np.argsort(-sims):
-                if sims[j] < 0.8 or len(refs) >= 3:
+                if sims[j] < SAME_FACT or len(refs) >= 3:
                     break
                 other = cands[int(j)].item
                 if other.id != cands[i].item.id:
