@@ -130,6 +130,8 @@ def test_chain_falls_back_per_story_and_says_so() -> None:
     assert [str(f) for f in chain.fallbacks] == ["llm → extractive for 'Nimbus unveils Stratus accelerator' (zh): "
                                                  "the model talked nonsense"]
     assert any("已改用抽取式写作" in n for n in brief.notes)
+    # A model is configured: the note that analysis needs one would tell the reader to set what is set.
+    assert not any("产业分析需要语言模型" in n for n in brief.notes)
     assert [r.n for r in brief.references] == list(range(1, len(brief.references) + 1))
 
 

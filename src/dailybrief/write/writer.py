@@ -567,8 +567,10 @@ class ChainWriter:
         brief.notes.append(w["outlets"].format(
             items=counted(w, "n_reports", len(all_items)), outlets=counted(w, "n_sources", len(all_outlets)),
             stories=counted(w, "n_events", events), top=w["top_all"] if top == events else counted(w, "top", top)))
-        if any(sec.writer.endswith(self.extractive.name) for sec in brief.sections if sec.kind == "story"):
-            brief.notes.append(w["no_analysis"])  # once per edition, not in every section
+        # Once per edition, not in every section, and only when no model is configured: a section a model could
+        # not write says so itself (w["fallback"]), and the edition's notes name them (w["fallbacks"]).
+        if not self.writers and any(sec.kind == "story" for sec in brief.sections):
+            brief.notes.append(w["no_analysis"])
         if fell_back:
             titles = w["fallback_sep"].join(clip(t, 40) for t in fell_back)
             brief.notes.append(w["fallbacks"].format(n=len(fell_back), titles=titles))
