@@ -323,7 +323,7 @@ def test_the_most_discussed_thread_is_cited_when_the_press_tells_the_story() -> 
 def test_the_editions_counts_are_worded_for_one_and_for_many() -> None:
     writer = ExtractiveWriter(default_embedder())
     one = writer.write([MODEL], [], DAY, "en", "T", Branding())
-    assert "Today's edition draws on 1 report from 1 source, merged into 1 event; each is briefed below." in one.notes
+    assert "Today's edition draws on 1 report from 1 source, merged into 1 event; it is briefed below." in one.notes
     many = writer.write([CHIP], [MODEL], DAY, "en", "T", Branding())
     assert ("Today's edition draws on 4 reports from 4 sources, merged into 2 events; this is the one that matters "
             "most.") in many.notes
