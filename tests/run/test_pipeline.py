@@ -623,6 +623,24 @@ class Reading:
         return out / np.linalg.norm(out, axis=1, keepdims=True)
 
 
+@pytest.mark.usefixtures("store_url")
+def test_a_quiet_day_is_not_named_missed_the_next_morning(tmp_path: Path, feed_dir: Path, feed_server: str) -> None:
+    def news(day: int) -> dict[str, object]:
+        return {"title": f"Acme Labs ships model update {day}", "link": f"https://wire.example/acme-{day}",
+                "description": f"Acme Labs shipped update {day} of its open-weight language model.",
+                "published": datetime(2026, 4, day, 3, tzinfo=timezone.utc)}
+
+    cfg = config.from_dict(make_config([source("Wire", f"{feed_server}/wire.xml")], output={"formats": ["json"]}))
+    store = Store.open(cfg.db_url())
+    (feed_dir / "wire.xml").write_text(rss("Wire", [news(10)]), "utf-8")
+    assert Pipeline(cfg, store).run(date(2026, 4, 10), tmp_path / "10").status == "ok"
+    assert Pipeline(cfg, store).run(date(2026, 4, 11), tmp_path / "11").status == "empty"  # nothing was published
+    (feed_dir / "wire.xml").write_text(rss("Wire", [news(10), news(12)]), "utf-8")
+    third = Pipeline(cfg, store).run(date(2026, 4, 12), tmp_path / "12")
+    assert third.status == "ok", third.failures
+    store.close()
+
+
 def test_the_write_stage_reads_at_most_writer_max_item_chars_of_an_item(tmp_path: Path) -> None:
     from dailybrief.records import Comment, Story
     from helpers import make_item

@@ -119,10 +119,12 @@ def check_due(cfg: Config, day: date, now: datetime) -> None:
 
 def missed_editions(cfg: Config, store: Store, day: date) -> list[date]:
     """Days in the week before `day`, after the first edition ever written, that have no edition (a daily's: an
-    edition of several days, a weekly, has no missed days to name)."""
+    edition of several days, a weekly, has no missed days to name) and were not quiet: a day whose run found
+    nothing to brief was not missed."""
     if cfg.edition.days > 1:
         return []
-    written = store.edition_days(day - timedelta(days=MISSED_LOOKBACK_DAYS), day)
+    lo = day - timedelta(days=MISSED_LOOKBACK_DAYS)
+    written = store.edition_days(lo, day) | store.quiet_days(lo, day)
     first = store.first_edition()
     if first is None:
         return []
