@@ -117,3 +117,12 @@ def test_stories_no_name_fits_are_one_other_news_theme_never_two() -> None:
     themes = build_themes(stories, centroids(stories), [])
     assert [t.name("en") for t in themes] == ["Other news"] and [t.name("zh") for t in themes] == ["其他"]
     assert themes[0].story_ids == ["bread", "scope", "garden"]
+
+
+def test_a_name_found_in_one_of_many_stories_never_names_their_theme() -> None:
+    stories = [story("google", ["Google ships a new image model"], 9),
+               story("cardboard", ["Launch: an agentic video editor for small teams"], 8),
+               story("beehive", ["An orchestrator for many coding agents at once"], 7),
+               story("bash", ["A bash shell built for coding agents"], 6)]
+    assert theme_terms(stories, "en") == []
+    assert theme_terms(stories[:2], "en") == ["Google"]  # one story in two: half of them
