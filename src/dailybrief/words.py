@@ -87,7 +87,6 @@ WORDS: dict[str, dict[str, str]] = {
         "tools_line": "工具与代码库",
         "papers_line": "论文",
         "roundup_sep": "；",
-        "labelled": "{label}：{text}",
         "left_out": "{n} 个事件无法写出，已从本期略去：{titles}。",
         "the_abstract": "摘要",
         # -- a follow-up: what is new since the story was last briefed
@@ -200,7 +199,6 @@ WORDS: dict[str, dict[str, str]] = {
         "tools_line": "Tools and repos",
         "papers_line": "Papers",
         "roundup_sep": "; ",
-        "labelled": "{label}: {text}",
         "left_out": "{n} story(ies) could not be written and were left out of this edition: {titles}.",
         "the_abstract": "the abstract",
         "follow_up_head": "Follow-up: this story was briefed on {when} (first seen {first}). ",

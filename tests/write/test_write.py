@@ -216,8 +216,9 @@ def test_repos_and_papers_alone_share_one_roundup_line_each() -> None:
     paper = make_story(make_item(10, "Sparse Routers", "We route tokens.", tier="paper", source="arXiv"))
     section = ExtractiveWriter(default_embedder()).roundup([repo, MODEL, paper, repo2], "en", ReferenceBook())
     lines = [" ".join(s.text for s in p.sentences) for p in section.paragraphs]
-    assert lines[0] == "Tools and repos: someone / fast-agent; other / tiny-llm"
-    assert lines[1] == "Papers: Sparse Routers"
+    assert [p.lead for p in section.paragraphs[:2]] == ["Tools and repos", "Papers"]  # our label, not a claim
+    assert lines[0] == "someone / fast-agent; other / tiny-llm"
+    assert lines[1] == "Sparse Routers"
     assert lines[2].startswith("Acme releases Falcon-9B")
     # A name a sentence, each citing its own item: the line's check never needs passages pooled.
     assert [(s.refs, s.passages) for s in section.paragraphs[0].sentences] == [([1], ["item8"]), ([2], ["item9"])]
@@ -234,9 +235,13 @@ def test_a_line_of_many_repos_is_supported_name_by_name() -> None:
     verify_brief(brief, items, default_embedder())
     [roundup] = [s for s in brief.sections if s.kind == "roundup"]
     line = roundup.paragraphs[0].sentences
-    assert " ".join(s.text for s in line) == ("Tools and repos: virtbyte / dexterous; ocelot-ai / skillbook; "
-                                              "quillsoft / prompt-atlas; mossgrid / tilecode")
+    assert " ".join(s.text for s in line) == ("virtbyte / dexterous; ocelot-ai / skillbook; quillsoft / prompt-atlas; "
+                                              "mossgrid / tilecode")
     assert all(s.supported for s in line)
+    zh = ExtractiveWriter(default_embedder()).write([MODEL], repos, DAY, "zh", "T", Branding())
+    verify_brief(zh, items, default_embedder())
+    [roundup] = [s for s in zh.sections if s.kind == "roundup"]
+    assert roundup.paragraphs[0].lead == "工具与代码库" and all(s.supported for s in roundup.paragraphs[0].sentences)
 
 
 def test_the_abstract_is_whole_lead_sentences_never_headlines_or_repo_names() -> None:

@@ -392,11 +392,12 @@ class ExtractiveWriter:
                 # One line, a name a sentence: each rests on its own item, cited beside it (one sentence over
                 # three names or more could rest on no one passage, and would be flagged).
                 heads = list({h.id: h for h in (heading_item(s.items, language, self.own) for s in group)}.values())
+                # The label leads the line: it is ours, not a source's claim to check.
                 sep = words(language)["roundup_sep"].rstrip()
                 names = [clip(h.title, 60) + (sep if k < len(heads) - 1 else "") for k, h in enumerate(heads)]
-                names[0] = words(language)["labelled"].format(label=words(language)[word], text=names[0])
                 items.append(Paragraph("roundup", [Sentence(name, [book.cite(h, self._note(h, language))],
-                                                            passages=[h.id]) for name, h in zip(names, heads, strict=True)]))
+                                                            passages=[h.id]) for name, h in zip(names, heads, strict=True)],
+                                       lead=words(language)[word]))
         roundup = [s for s in roundup if not (s.code_only or s.papers_only)]
         for story in roundup:
             head = ([i for i in story.items if i.tier in FACT_TIERS] or story.items)[0]
