@@ -360,3 +360,12 @@ def test_a_fact_and_its_translation_are_told_once_in_each_edition() -> None:
         [facts] = writer.section(make_story(en, zh), language, ReferenceBook()).paragraphs
         assert [s.text[: len(told)] for s in facts.sentences] == [told]
         assert len(facts.sentences[0].refs) == 2  # both sources state it, and are cited
+
+
+def test_a_roundup_line_names_the_outlet_whose_headline_it_shows() -> None:
+    lab = make_item(40, "Ten years since AlphaGo", "Google DeepMind marks ten years since AlphaGo.", tier="official",
+                    source="DeepMind Blog")
+    zh = make_item(41, "AlphaGo 十年：从一盘棋到 AGI 之问", "十年前，AlphaGo 战胜了李世石。", source="机器视界", language="zh")
+    section = ExtractiveWriter(default_embedder()).roundup([make_story(lab, zh)], "zh", ReferenceBook())
+    [line] = [s.text for p in section.paragraphs for s in p.sentences]
+    assert line == "AlphaGo 十年：从一盘棋到 AGI 之问（机器视界）"  # the Chinese report's headline, and its outlet

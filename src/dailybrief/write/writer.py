@@ -404,7 +404,8 @@ class ExtractiveWriter:
             titled = heading_item(story.items, language, self.own)
             n = book.cite(head, self._note(head, language))
             extra = [book.cite(i, self._note(i, language)) for i in [titled, *story.items[1:3]]]
-            text = clip(titled.title, 120) + words(language)["paren"].format(text=head.source_name)
+            # The outlet named is the one whose headline it is (a Chinese report's title is not the lab's).
+            text = clip(titled.title, 120) + words(language)["paren"].format(text=titled.source_name)
             items.append(Paragraph("roundup", [Sentence(text, list(dict.fromkeys([n, *extra])),
                                                         passages=list(dict.fromkeys([titled.id, head.id])))]))
         return Section(kind="roundup", title="", paragraphs=items, writer=self.name)
