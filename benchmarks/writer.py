@@ -1,6 +1,6 @@
 """The LLM writer with a local model that writes Chinese: one morning, and three mornings in a row, per edition.
 
-    .venv/bin/python benchmarks/writer.py [--stories 2] [--mornings 3] [--threads 1]
+    .venv/bin/python benchmarks/writer.py [--stories 2] [--mornings 3] [--threads 1] [--keep DIR]
 
 Starts llama-cpp-python's OpenAI-compatible server on 127.0.0.1 with Qwen2.5-Coder-1.5B-Instruct (Q4_K_M; `make qwen`
 assembles it), with one thread unless told otherwise, and first measures its speed: prompt tokens per second (a
@@ -112,14 +112,24 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="speed requests of each kind")
     parser.add_argument("--max-tokens", type=int, default=config.WriterConfig().max_tokens)
     parser.add_argument("--passage-budget", type=int, default=config.WriterConfig().passage_budget)
+    parser.add_argument("--keep", type=Path, help="an empty folder to write into and keep (editions, store, server log)"
+                        " so the written text can be read afterwards")
     args = parser.parse_args()
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        run_in(args, str(args.keep))
+        return
     with tempfile.TemporaryDirectory(prefix="dailybrief-bench-") as tmp:
-        try:
-            bench(args, tmp)
-        except RuntimeError:
-            log = Path(tmp) / "server.log"
-            print(log.read_text("utf-8", "replace")[-3000:] if log.exists() else "(no server log)", file=sys.stderr)
-            raise
+        run_in(args, tmp)
+
+
+def run_in(args: argparse.Namespace, tmp: str) -> None:
+    try:
+        bench(args, tmp)
+    except RuntimeError:
+        log = Path(tmp) / "server.log"
+        print(log.read_text("utf-8", "replace")[-3000:] if log.exists() else "(no server log)", file=sys.stderr)
+        raise
 
 
 def bench(args: argparse.Namespace, tmp: str) -> None:

@@ -1034,6 +1034,15 @@ class Store:
             "SELECT DISTINCT edition FROM editions WHERE edition_name = :ed AND edition >= :lo AND edition < :hi",
             {"lo": lo.isoformat(), "hi": hi.isoformat(), "ed": self.edition_name})}
 
+    def quiet_days(self, lo: date, hi: date) -> set[date]:
+        """Edition dates in [lo, hi) whose latest run found nothing to brief (status "empty"): nothing was missed."""
+        rows = self._rows(
+            "SELECT edition, status FROM runs WHERE edition_name = :ed AND edition >= :lo AND edition < :hi "
+            "AND finished IS NOT NULL ORDER BY started",
+            {"lo": lo.isoformat(), "hi": hi.isoformat(), "ed": self.edition_name})
+        latest = {r["edition"]: r["status"] for r in rows}
+        return {date.fromisoformat(d) for d, status in latest.items() if status == "empty"}
+
     def first_edition(self) -> date | None:
         row = self._one("SELECT MIN(edition) FROM editions WHERE edition_name = :ed", {"ed": self.edition_name})
         return date.fromisoformat(row[0]) if row and row[0] else None

@@ -65,7 +65,18 @@ WORDS: dict[str, dict[str, str]] = {
         "thread": "{platform} 讨论帖",
         "no_analysis": "产业分析需要语言模型：在配置的 [writer] 中设置 kind = \"openai\" 及其端点后生成。"
                        "抽取式写作只转述来源原文，不做推断。",
-        "outlets": "今日共收录 {items} 条报道，来自 {outlets} 个信源，归并为 {stories} 个事件；以下是其中最受关注的 {top} 个。",
+        # the edition's counts: "outlets" joins the counted words below (each _one or _many by its number)
+        "outlets": "今日共收录 {items}，来自 {outlets}，归并为 {stories}；{top}。",
+        "n_reports_one": "{n} 条报道",
+        "n_reports_many": "{n} 条报道",
+        "n_sources_one": "{n} 个信源",
+        "n_sources_many": "{n} 个信源",
+        "n_events_one": "{n} 个事件",
+        "n_events_many": "{n} 个事件",
+        "top_one": "以下是其中最受关注的 1 个",
+        "top_many": "以下是其中最受关注的 {n} 个",
+        "top_all_one": "详见下文",
+        "top_all_many": "以下逐一介绍",
         "fallback": "语言模型未能写出本节（{reason}），以下内容由抽取式写作生成。",
         "fallbacks": "{n} 个部分的语言模型输出不可用，已改用抽取式写作：{titles}。",
         "fallback_sep": "、",
@@ -76,14 +87,14 @@ WORDS: dict[str, dict[str, str]] = {
         "tools_line": "工具与代码库",
         "papers_line": "论文",
         "roundup_sep": "；",
-        "labelled": "{label}：{text}",
         "left_out": "{n} 个事件无法写出，已从本期略去：{titles}。",
         "the_abstract": "摘要",
         # -- a follow-up: what is new since the story was last briefed
         "follow_up_head": "跟进：此事件已在 {when} 的简报中报道（首见于 {first}）。",
         "new_reports_one": "此后新增 {n} 篇报道，",
         "new_reports_many": "此后新增 {n} 篇报道，",
-        "new_outlets": "新信源：{outlets}。",
+        "new_outlets_one": "新信源：{outlets}。",
+        "new_outlets_many": "新信源：{outlets}。",
         "same_outlets": "均来自此前已报道的信源。",
         # -- themes and the abstract's theme sentence
         "term_sep": "、",
@@ -166,8 +177,17 @@ WORDS: dict[str, dict[str, str]] = {
         "thread": "{platform} thread",
         "no_analysis": "Analysis needs a language model: set [writer] kind = \"openai\" and its endpoint in the "
                        "config. The extractive writer only restates its sources; it does not infer.",
-        "outlets": "Today's edition draws on {items} reports from {outlets} sources, merged into {stories} "
-                   "events; these are the {top} that matter most.",
+        "outlets": "Today's edition draws on {items} from {outlets}, merged into {stories}; {top}.",
+        "n_reports_one": "{n} report",
+        "n_reports_many": "{n} reports",
+        "n_sources_one": "{n} source",
+        "n_sources_many": "{n} sources",
+        "n_events_one": "{n} event",
+        "n_events_many": "{n} events",
+        "top_one": "this is the one that matters most",
+        "top_many": "these are the {n} that matter most",
+        "top_all_one": "it is briefed below",
+        "top_all_many": "each is briefed below",
         "fallback": "The model could not write this section ({reason}); what follows is extractive.",
         "fallbacks": "{n} part(s) fell back from the model to the extractive writer: {titles}.",
         "fallback_sep": "; ",
@@ -178,13 +198,13 @@ WORDS: dict[str, dict[str, str]] = {
         "tools_line": "Tools and repos",
         "papers_line": "Papers",
         "roundup_sep": "; ",
-        "labelled": "{label}: {text}",
         "left_out": "{n} story(ies) could not be written and were left out of this edition: {titles}.",
         "the_abstract": "the abstract",
         "follow_up_head": "Follow-up: this story was briefed on {when} (first seen {first}). ",
         "new_reports_one": "New since then: {n} report",
         "new_reports_many": "New since then: {n} reports",
-        "new_outlets": ", from new outlets {outlets}.",
+        "new_outlets_one": ", from a new outlet, {outlets}.",
+        "new_outlets_many": ", from new outlets {outlets}.",
         "same_outlets": ", all from outlets that covered it before.",
         "term_sep": " and ",
         "themes_sentence_one": "The day's top stories run along one thread: {themes}.",
@@ -227,6 +247,11 @@ def words(language: str) -> dict[str, str]:
 def count_word(n: int, language: str) -> str:
     """'两' / 'two' for small counts, the digits otherwise."""
     return words(language).get(f"count_{n}", str(n))
+
+
+def counted(w: dict[str, str], key: str, n: int, **fields: str) -> str:
+    """The words `key`_one or `key`_many of a language's words `w`, as `n` asks, with {n} and `fields` filled in."""
+    return w[f"{key}_one" if n == 1 else f"{key}_many"].format(n=n, **fields)
 
 
 def join_all(parts: list[str], sep: str, last: str) -> str:

@@ -230,6 +230,24 @@ def test_empty_day_says_so(tmp_path: Path, feed_dir: Path, feed_server: str) -> 
     assert not (tmp_path / "out").exists()
 
 
+def test_a_day_with_only_off_beat_news_is_empty_and_sends_nothing(tmp_path: Path, feed_dir: Path,
+                                                                   feed_server: str) -> None:
+    (feed_dir / "db.xml").write_text(rss("DB Weekly", [
+        {"title": "PebbleDB 3.2 adds window functions to its embedded time-series engine",
+         "link": "https://db.example/pebbledb-3-2",
+         "description": "The PebbleDB project released version 3.2 of its embedded time-series database, with SQL "
+                        "window functions and twice the compression speed.",
+         "published": datetime(2026, 4, 10, 3, tzinfo=timezone.utc)}]), "utf-8")
+    cfg = config.from_dict(make_config([source("DB Weekly", f"{feed_server}/db.xml")],
+                                       publish=[{"name": "archive", "kind": "folder", "path": str(tmp_path / "ed")}]))
+    run = Pipeline(cfg, Store.open(cfg.db_url())).run(DAY, tmp_path / "out")
+    assert run.count("rank", "off_beat") == 1
+    assert run.status == "empty"
+    assert any("nothing to brief in the edition of 2026-04-10: its one story is off the beat (AI)" in f
+               for f in run.failures)
+    assert not (tmp_path / "out").exists() and not (tmp_path / "ed").exists()
+
+
 @pytest.mark.usefixtures("store_url")
 def test_runs_are_recorded(tmp_path: Path, feed_dir: Path, feed_server: str) -> None:
     (feed_dir / "f.xml").write_text(rss("F", [{"title": "A thing happened", "link": "https://f.example/1",
@@ -435,7 +453,7 @@ def test_a_briefed_story_with_nothing_new_is_not_presented_again(tmp_path: Path,
     assert all(s["follow_up"] for s in shown.values())
     # Only today's Mythos report counts as new.
     [note] = [n for s in shown.values() for n in s["notes"] if n.startswith("Follow-up")]
-    assert "New since then: 1 report, from new outlets The Circuit Review." in note
+    assert "New since then: 1 report, from a new outlet, The Circuit Review." in note
 
 
 # -- editions tile time: three mornings at the default cutoff ------------------------------------------------
@@ -603,6 +621,24 @@ class Reading:
                 out[row, zlib.crc32(word.encode()) % 512] += 1.0
         out[:, 0] += 1e-3
         return out / np.linalg.norm(out, axis=1, keepdims=True)
+
+
+@pytest.mark.usefixtures("store_url")
+def test_a_quiet_day_is_not_named_missed_the_next_morning(tmp_path: Path, feed_dir: Path, feed_server: str) -> None:
+    def news(day: int) -> dict[str, object]:
+        return {"title": f"Acme Labs ships model update {day}", "link": f"https://wire.example/acme-{day}",
+                "description": f"Acme Labs shipped update {day} of its open-weight language model.",
+                "published": datetime(2026, 4, day, 3, tzinfo=timezone.utc)}
+
+    cfg = config.from_dict(make_config([source("Wire", f"{feed_server}/wire.xml")], output={"formats": ["json"]}))
+    store = Store.open(cfg.db_url())
+    (feed_dir / "wire.xml").write_text(rss("Wire", [news(10)]), "utf-8")
+    assert Pipeline(cfg, store).run(date(2026, 4, 10), tmp_path / "10").status == "ok"
+    assert Pipeline(cfg, store).run(date(2026, 4, 11), tmp_path / "11").status == "empty"  # nothing was published
+    (feed_dir / "wire.xml").write_text(rss("Wire", [news(10), news(12)]), "utf-8")
+    third = Pipeline(cfg, store).run(date(2026, 4, 12), tmp_path / "12")
+    assert third.status == "ok", third.failures
+    store.close()
 
 
 def test_the_write_stage_reads_at_most_writer_max_item_chars_of_an_item(tmp_path: Path) -> None:

@@ -120,3 +120,26 @@ def test_the_abstract_names_the_themes_with_their_sections() -> None:
             assert "Security (sections 1 and 2)" in text and "Compute" in text
     empty = Brief(edition=DAY, language="en", title="T", branding=Branding())
     assert theme_sentence(themes, empty) is None
+
+
+def test_a_day_no_name_fits_has_no_theme_sentence_rather_than_other_news() -> None:
+    stories = [story("bread", ["A bakery in Lyon bakes sourdough with a robot arm",
+                               "The sourdough robot kneads two hundred loaves a night"], 9),
+               story("scope", ["A retired teacher grinds a telescope mirror by hand"], 8),
+               story("garden", ["Allotment gardeners swap heirloom tomato seeds at a spring fair"], 7)]
+    themes = build_themes(stories, centroids(stories), [])
+    assert themes and all(t.name(lang) == "" for t in themes for lang in ("en", "zh"))
+    brief = Brief(edition=DAY, language="en", title="T", branding=Branding(),
+                  sections=[Section(kind="story", title=s.id, story_id=s.id) for s in stories])
+    assert theme_sentence(themes, brief) is None
+    apply_themes(brief, themes)
+    assert brief.themes == [] and brief.abstract == []
+
+
+def test_a_name_found_in_one_of_many_stories_never_names_their_theme() -> None:
+    stories = [story("google", ["Google ships a new image model"], 9),
+               story("cardboard", ["Launch: an agentic video editor for small teams"], 8),
+               story("beehive", ["An orchestrator for many coding agents at once"], 7),
+               story("bash", ["A bash shell built for coding agents"], 6)]
+    assert theme_terms(stories, "en") == []
+    assert theme_terms(stories[:2], "en") == ["Google"]  # one story in two: half of them

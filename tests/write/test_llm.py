@@ -686,3 +686,20 @@ def test_three_mornings_with_qwen_write_every_edition_and_the_follow_ups(qwen_ba
                 texts = [x["text"] for p in section["paragraphs"] for x in p["sentences"]]
                 assert texts and all((cjk_ratio(t) >= 0.2) == (language == "zh") for t in texts), texts
             assert (Path("out") / day.isoformat() / name.replace(".json", ".md")).is_file()
+
+
+def test_a_fact_said_again_as_a_view_or_as_analysis_is_kept_once(chat_stub) -> None:
+    stub, base = chat_stub
+    fact = "Acme Labs today released Falcon-9B, an open-weight language model with nine billion parameters."
+    stub.reply(answer([(fact, [1]), ("The nine-billion-parameter Falcon-9B ships under Apache 2.0.", [2])],
+                      positions=[("Open weights matter", [(fact, [1]),
+                                                          ("On Hacker News, alice called the licence the real news.",
+                                                           [3])])],
+                      analysis=[(fact, [1]), ("Analysts expect Falcon-9B to pressure closed model vendors.", [2])]))
+    section = writer_for(base).section(falcon_story(), "en", ReferenceBook())
+    said = [s.text for p in section.paragraphs for s in p.sentences]
+    assert said.count(fact) == 1 and section.paragraphs[0].sentences[0].text == fact
+    views = [p for p in section.paragraphs if p.part == "views"]
+    assert [s.text for p in views for s in p.sentences] == ["On Hacker News, alice called the licence the real news."]
+    [analysis] = [p for p in section.paragraphs if p.part == "analysis"]
+    assert [s.text for s in analysis.sentences] == ["Analysts expect Falcon-9B to pressure closed model vendors."]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -130,6 +131,8 @@ def test_chain_falls_back_per_story_and_says_so() -> None:
     assert [str(f) for f in chain.fallbacks] == ["llm → extractive for 'Nimbus unveils Stratus accelerator' (zh): "
                                                  "the model talked nonsense"]
     assert any("已改用抽取式写作" in n for n in brief.notes)
+    # A model is configured: the note that analysis needs one would tell the reader to set what is set.
+    assert not any("产业分析需要语言模型" in n for n in brief.notes)
     assert [r.n for r in brief.references] == list(range(1, len(brief.references) + 1))
 
 
@@ -229,6 +232,26 @@ def test_repos_and_papers_alone_share_one_roundup_line_each() -> None:
     assert [s.supported for s in tools.sentences] == [True, True]  # each name is its own item's
 
 
+def test_a_line_of_many_repos_is_supported_name_by_name() -> None:
+    from dailybrief.write.verify import verify_brief
+
+    repos = [make_story(make_item(20 + k, f"{who} / {what}", "", tier="code", source="GitHub Trending"))
+             for k, (who, what) in enumerate([("virtbyte", "dexterous"), ("ocelot-ai", "skillbook"),
+                                              ("quillsoft", "prompt-atlas"), ("mossgrid", "tilecode")])]
+    brief = ExtractiveWriter(default_embedder()).write([MODEL], repos, DAY, "en", "T", Branding())
+    items = {i.id: i for s in [MODEL, *repos] for i in s.items}
+    verify_brief(brief, items, default_embedder())
+    [roundup] = [s for s in brief.sections if s.kind == "roundup"]
+    line = roundup.paragraphs[0].sentences
+    assert "; ".join(s.text for s in line) == ("virtbyte / dexterous; ocelot-ai / skillbook; quillsoft / prompt-atlas; "
+                                              "mossgrid / tilecode")
+    assert all(s.supported for s in line)
+    zh = ExtractiveWriter(default_embedder()).write([MODEL], repos, DAY, "zh", "T", Branding())
+    verify_brief(zh, items, default_embedder())
+    [roundup] = [s for s in zh.sections if s.kind == "roundup"]
+    assert roundup.paragraphs[0].lead == "工具与代码库" and all(s.supported for s in roundup.paragraphs[0].sentences)
+
+
 def test_the_abstract_is_whole_lead_sentences_never_headlines_or_repo_names() -> None:
     writer = ExtractiveWriter(default_embedder())
     book = ReferenceBook()
@@ -321,3 +344,49 @@ def test_a_repos_slug_is_cited_on_the_headline_never_stated_as_a_fact() -> None:
     # A story told by nothing but a slug still states it: it is all there is.
     alone = ExtractiveWriter(default_embedder()).section(make_story(model), "en", ReferenceBook())
     assert [s.text for s in alone.paragraphs[0].sentences] == ["orbitlab/Orbit-3"]
+
+
+def test_the_editions_counts_are_worded_for_one_and_for_many() -> None:
+    writer = ExtractiveWriter(default_embedder())
+    one = writer.write([MODEL], [], DAY, "en", "T", Branding())
+    assert "Today's edition draws on 1 report from 1 source, merged into 1 event; it is briefed below." in one.notes
+    many = writer.write([CHIP], [MODEL], DAY, "en", "T", Branding())
+    assert ("Today's edition draws on 4 reports from 4 sources, merged into 2 events; this is the one that matters "
+            "most.") in many.notes
+    zh = writer.write([CHIP], [MODEL], DAY, "zh", "T", Branding())
+    assert "今日共收录 4 条报道，来自 4 个信源，归并为 2 个事件；以下是其中最受关注的 1 个。" in zh.notes
+
+
+def test_a_references_date_is_the_one_of_the_editions_time_zone() -> None:
+    late = make_item(9, "Acme ships Falcon-9B weights", "Acme Labs published the weights of Falcon-9B under the Apache "
+                     "2.0 licence.", source="Wire")
+    late = replace(late, published=datetime(2026, 4, 9, 16, 30, tzinfo=timezone.utc))  # 00:30 on the 10th in Shanghai
+    ctx = WriterContext(WriterConfig(), default_embedder(), tz=ZoneInfo("Asia/Shanghai"))
+    brief = build_writer(ctx).write([make_story(late)], [], DAY, "zh", "T", Branding())
+    [ref] = brief.references
+    assert ref.published is not None and ref.published.date() == date(2026, 4, 10)
+    assert ref.published == late.published  # the same moment, told in the edition's zone
+    utc = build_writer(WriterContext(WriterConfig(), default_embedder())).write([make_story(late)], [], DAY, "zh", "T",
+                                                                               Branding())
+    assert utc.references[0].published == late.published
+
+
+def test_a_fact_and_its_translation_are_told_once_in_each_edition() -> None:
+    en = make_item(30, "Acme Labs releases Falcon-9B", "Acme Labs released Falcon-9B, an open-weight language model "
+                   "with nine billion parameters, under the Apache 2.0 licence.", tier="official", source="Acme Blog")
+    zh = make_item(31, "Acme 实验室发布开源权重模型 Falcon-9B", "Acme 实验室发布了 90 亿参数的开源权重语言模型 Falcon-9B，"
+                   "采用 Apache 2.0 许可证。", source="AI 前哨", language="zh")
+    writer = ExtractiveWriter(default_embedder())
+    for language, told in (("zh", "Acme 实验室发布了"), ("en", "Acme Labs released")):
+        [facts] = writer.section(make_story(en, zh), language, ReferenceBook()).paragraphs
+        assert [s.text[: len(told)] for s in facts.sentences] == [told]
+        assert len(facts.sentences[0].refs) == 2  # both sources state it, and are cited
+
+
+def test_a_roundup_line_names_the_outlet_whose_headline_it_shows() -> None:
+    lab = make_item(40, "Ten years since AlphaGo", "Google DeepMind marks ten years since AlphaGo.", tier="official",
+                    source="DeepMind Blog")
+    zh = make_item(41, "AlphaGo 十年：从一盘棋到 AGI 之问", "十年前，AlphaGo 战胜了李世石。", source="机器视界", language="zh")
+    section = ExtractiveWriter(default_embedder()).roundup([make_story(lab, zh)], "zh", ReferenceBook())
+    [line] = [s.text for p in section.paragraphs for s in p.sentences]
+    assert line == "AlphaGo 十年：从一盘棋到 AGI 之问（机器视界）"  # the Chinese report's headline, and its outlet

@@ -38,7 +38,8 @@ def model_writer(cfg: Config, store: Store, embedder: Embedder, instruction: str
 def section_writer(cfg: Config, store: Store, embedder: Embedder) -> ChainWriter:
     """The writer the run uses: the configured model when there is one, the extractive writer otherwise (and
     whenever the model cannot write a section)."""
-    return build_writer(WriterContext(cfg.writer, embedder, store, cfg.base_dir, lab_sites=cfg.edition.beat.sites))
+    return build_writer(WriterContext(cfg.writer, embedder, store, cfg.base_dir, lab_sites=cfg.edition.beat.sites,
+                                      tz=cfg.edition.tz))
 
 
 def write_section(writer: ChainWriter, story: Story, brief: Brief) -> Section:
@@ -59,7 +60,9 @@ def check_all(brief: Brief, paragraphs: list[Paragraph], check: Checker) -> None
 
 
 def reference_book(brief: Brief) -> ReferenceBook:
-    book = ReferenceBook(refs=copy.deepcopy(brief.references))
+    """The brief's references, to cite more of: a new one's time is in the zone the brief's are given in."""
+    zone = next((r.published.tzinfo for r in brief.references if r.published is not None), None)
+    book = ReferenceBook(refs=copy.deepcopy(brief.references), tz=zone)
     book._by_item = {r.item_id: r.n for r in book.refs}
     return book
 

@@ -120,10 +120,12 @@ def check_due(cfg: Config, day: date, now: datetime) -> None:
 
 def missed_editions(cfg: Config, store: Store, day: date) -> list[date]:
     """Days in the week before `day`, after the first edition ever written, that have no edition (a daily's: an
-    edition of several days, a weekly, has no missed days to name)."""
+    edition of several days, a weekly, has no missed days to name) and were not quiet: a day whose run found
+    nothing to brief was not missed."""
     if cfg.edition.days > 1:
         return []
-    written = store.edition_days(day - timedelta(days=MISSED_LOOKBACK_DAYS), day)
+    lo = day - timedelta(days=MISSED_LOOKBACK_DAYS)
+    written = store.edition_days(lo, day) | store.quiet_days(lo, day)
     first = store.first_edition()
     if first is None:
         return []
@@ -349,6 +351,12 @@ class Pipeline:
         """The stages from ranked stories to checked briefs, one per language: themes, write, verify, figures."""
         ed = self.cfg.edition
         top, rest = sections_and_roundup(ranked, ed.top_stories, ed.roundup_items)
+        if not top and not rest:  # an edition of nothing would be published and sent as if it were news
+            raise NoBriefError(
+                f"nothing to brief in the edition of {day}: "
+                f"{'its one story is' if len(ranked) == 1 else f'all its {len(ranked)} stories are'} off the beat "
+                f"({ed.beat.name}); "
+                "check [edition.beat] if that is wrong, or pick a --date that has news")
         cap = self.cfg.writer.max_item_chars
         top, rest = [as_read(s, cap) for s in top], [as_read(s, cap) for s in rest]
         with self.stage(run, "themes") as rep:
@@ -359,7 +367,7 @@ class Pipeline:
             if self.hooks.write_total:
                 self.hooks.write_total(len(top) * len(ed.languages))
             ctx = WriterContext(self.cfg.writer, self.embedder, self.store, self.cfg.base_dir, self.hooks.wrote,
-                                ed.beat.sites)
+                                ed.beat.sites, ed.tz)
             writer = self.writer = build_writer(ctx)  # kept for inspection: per-edition figures (benchmarks)
             branding = self.cfg.branding.to_branding(self.cfg.base_dir)
             for lang in ed.languages:

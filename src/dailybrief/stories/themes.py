@@ -107,6 +107,8 @@ def theme_terms(stories: list[Story], language: str, limit: int = 2, glossary: G
     ranked = sorted(counts, key=lambda t: (-cover[t], -counts[t], t))
     chosen: list[str] = []
     for term in ranked:
+        if 2 * cover[term] < len(stories):
+            break  # named in fewer than half its stories: no name of the theme (ranked by cover, none after is)
         if any(term.lower() in c.lower() or c.lower() in term.lower() for c in chosen):
             continue
         chosen.append(term)

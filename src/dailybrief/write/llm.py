@@ -616,27 +616,36 @@ class LLMWriter:
         title = data.get("title")
         draft = Draft(title.strip() if isinstance(title, str) else "")
 
+        seen: set[str] = set()  # what the section has said so far, in the order a reader meets it
+
         def rows(source: dict[str, Any], key: str) -> list[tuple[str, list[int]]]:
-            # A small model may say the same sentence twice in a row: it is kept once.
+            # A small model may say the same sentence twice in a row, or a fact again as a view or as analysis:
+            # it is kept once, where it comes first.
             said: dict[str, list[int]] = {}
             for text, ids in _sentences(source, key):
-                said.setdefault(self.glossary.apply(text, language), [i for i in ids if 1 <= i <= n_passages])
+                text = self.glossary.apply(text, language)
+                if text not in seen:
+                    said.setdefault(text, [i for i in ids if 1 <= i <= n_passages])
             return list(said.items())
 
+        def keep(said: list[tuple[str, list[int]]]) -> list[tuple[str, list[int]]]:
+            seen.update(t for t, _ in said)
+            return said
+
         s = self.settings
-        draft.parts["facts"] = rows(data, "facts")[: s.facts[1]]
-        draft.parts["analysis"] = rows(data, "analysis")[: s.analysis[1]]
+        draft.parts["facts"] = keep(rows(data, "facts")[: s.facts[1]])
         positions = data.get("positions")
         if isinstance(positions, list):
             for p in positions[: s.positions[1]]:
                 if isinstance(p, dict):
                     name = p.get("name")
-                    said = [(t, ids) for t, ids in rows(p, "sentences") if ids]  # a view must say whose it is
+                    said = keep([(t, ids) for t, ids in rows(p, "sentences") if ids])  # a view must say whose it is
                     if said:
                         draft.positions.append((clip(self.glossary.apply(name.strip(), language), 40)
                                                 if isinstance(name, str) else "", said))
         elif "views" in data:  # a model that answers the plain shape: one sentence per view, named by its platform
-            draft.positions = [("", [row]) for row in rows(data, "views") if row[1]]
+            draft.positions = [("", [row]) for row in keep(rows(data, "views")) if row[1]]
+        draft.parts["analysis"] = keep(rows(data, "analysis")[: s.analysis[1]])
         if not any(ids for _, ids in draft.parts["facts"]):
             raise BadAnswer("no fact cites a passage that exists")
         need = min(s.facts[0], n_passages)  # a story of two passages cannot give three different facts

@@ -24,7 +24,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -38,7 +38,7 @@ from ..stories.cluster import artifact_name, heading_item, is_digest, story_titl
 from ..stories.embed import Embedder
 from ..stories.rank import lab_site
 from ..text import cjk_ratio, clip, split_sentences
-from ..words import count_word, join_all, words
+from ..words import count_word, counted, join_all, words
 from .verify import instruction_like
 
 if TYPE_CHECKING:
@@ -93,10 +93,12 @@ class SectionWriter(Protocol):
 
 @dataclass(slots=True)
 class ReferenceBook:
-    """Numbers references in order of first citation; only ingested items can be cited."""
+    """Numbers references in order of first citation; only ingested items can be cited. With `tz` (the edition's
+    time zone) a reference's time is given in it, so its date is the one the edition's readers live by."""
 
     refs: list[Reference] = field(default_factory=list)
     _by_item: dict[str, int] = field(default_factory=dict)
+    tz: tzinfo | None = None
 
     def cite(self, item: Item, note: str = "") -> int:
         if item.id in self._by_item:
@@ -104,9 +106,13 @@ class ReferenceBook:
         n = len(self.refs) + 1
         # A community post is cited by its discussion, the page its quoted comments are on.
         self.refs.append(Reference(n=n, item_id=item.id, url=item.thread_url or item.url, outlet=item.source_name,
-                                   title=item.title, published=item.published, note=note, tier=item.tier))
+                                   title=item.title, published=self.local(item), note=note, tier=item.tier))
         self._by_item[item.id] = n
         return n
+
+    def local(self, item: Item) -> datetime | None:
+        when = item.published
+        return when.astimezone(self.tz) if when is not None and self.tz is not None and when.tzinfo else when
 
 
 @dataclass(slots=True)
@@ -116,6 +122,7 @@ class Candidate:
     position: int
 
 
+SAME_FACT = 0.8  # sentences this close state the same thing: each cites the other's source, and only one is told
 LOW_VOTES = 0.1  # a comment with under this share of the thread's top score speaks for few readers
 
 
@@ -276,6 +283,14 @@ class ExtractiveWriter:
         rel += np.array([0.06 if c.item.tier == "official" else 0.0 for c in cands])
         rel += np.array([0.10 if c.item.language == language else 0.0 for c in cands])
         picked = mmr(vecs, rel, self.facts)
+        # A sentence and its translation are one fact told twice (the writer cites them as stating the same
+        # thing): the one MMR took first, the edition's language when it has it, stays.
+        kept: list[int] = []
+        for i in picked:
+            if not any(cands[i].item.language != cands[j].item.language and float(vecs[i] @ vecs[j]) >= SAME_FACT
+                       for j in kept):
+                kept.append(i)
+        picked = kept
         # Keep the order a reader expects: by source, then position in it.
         rank_of = {it.id: n for n, it in enumerate(story.items)}
         picked.sort(key=lambda i: (rank_of[cands[i].item.id], cands[i].position))
@@ -286,7 +301,7 @@ class ExtractiveWriter:
             # Other sources that state the same thing are cited too.
             sims = vecs @ vecs[i]
             for j in np.argsort(-sims):
-                if sims[j] < 0.8 or len(refs) >= 3:
+                if sims[j] < SAME_FACT or len(refs) >= 3:
                     break
                 other = cands[int(j)].item
                 if other.id != cands[i].item.id:
@@ -385,7 +400,7 @@ class ExtractiveWriter:
             group = [s for s in roundup if getattr(s, kind)]
             if group:
                 # One entry per repo or paper, each resting on its own item: a list, not one claim of all of them.
-                heads = [heading_item(s.items, language, self.own) for s in group]
+                heads = list({h.id: h for h in (heading_item(s.items, language, self.own) for s in group)}.values())
                 entries = [Sentence(clip(h.title, 60), [book.cite(h, self._note(h, language))], passages=[h.id])
                            for h in heads]
                 items.append(Paragraph("roundup", entries, lead=words(language)[word], listed=True))
@@ -395,7 +410,8 @@ class ExtractiveWriter:
             titled = heading_item(story.items, language, self.own)
             n = book.cite(head, self._note(head, language))
             extra = [book.cite(i, self._note(i, language)) for i in [titled, *story.items[1:3]]]
-            text = clip(titled.title, 120) + words(language)["paren"].format(text=head.source_name)
+            # The outlet named is the one whose headline it is (a Chinese report's title is not the lab's).
+            text = clip(titled.title, 120) + words(language)["paren"].format(text=titled.source_name)
             items.append(Paragraph("roundup", [Sentence(text, list(dict.fromkeys([n, *extra])),
                                                         passages=list(dict.fromkeys([titled.id, head.id])))]))
         return Section(kind="roundup", title="", paragraphs=items, writer=self.name)
@@ -465,9 +481,10 @@ class ChainWriter:
     """Writes each part with the first writer that can; the extractive writer is always last."""
 
     def __init__(self, writers: Sequence[SectionWriter], extractive: ExtractiveWriter,
-                 progress: Callable[[str], None] | None = None) -> None:
+                 progress: Callable[[str], None] | None = None, tz: tzinfo | None = None) -> None:
         self.writers = list(writers)
         self.extractive = extractive
+        self.tz = tz  # the edition's time zone: the references' dates are given in it
         self.progress = progress or extractive.progress
         self.fallbacks: list[Fallback] = []
         self.down: dict[str, str] = {}  # writers that gave up for the whole run, with why
@@ -529,7 +546,7 @@ class ChainWriter:
     def _write(self, stories: Sequence[Story], roundup: Sequence[Story], edition: date, language: str,
                title: str, branding: Branding) -> Brief:
         w = words(language)
-        book = ReferenceBook()
+        book = ReferenceBook(tz=self.tz)
         brief = Brief(edition=edition, language=language, title=title, branding=branding)
         fell_back: list[str] = []
         left_out: list[str] = []
@@ -554,10 +571,14 @@ class ChainWriter:
             brief.themes = self.extractive.themes(brief)
         all_items = {i.id for s in [*stories, *roundup] for i in s.items}
         all_outlets = {i.source_name for s in [*stories, *roundup] for i in s.items}
-        brief.notes.append(w["outlets"].format(items=len(all_items), outlets=len(all_outlets),
-                                                   stories=len(stories) + len(roundup), top=len(stories)))
-        if any(sec.writer.endswith(self.extractive.name) for sec in brief.sections if sec.kind == "story"):
-            brief.notes.append(w["no_analysis"])  # once per edition, not in every section
+        events, top = len(stories) + len(roundup), len(stories)
+        brief.notes.append(w["outlets"].format(
+            items=counted(w, "n_reports", len(all_items)), outlets=counted(w, "n_sources", len(all_outlets)),
+            stories=counted(w, "n_events", events), top=counted(w, "top_all" if top == events else "top", top)))
+        # Once per edition, not in every section, and only when no model is configured: a section a model could
+        # not write says so itself (w["fallback"]), and the edition's notes name them (w["fallbacks"]).
+        if not self.writers and any(sec.kind == "story" for sec in brief.sections):
+            brief.notes.append(w["no_analysis"])
         if fell_back:
             titles = w["fallback_sep"].join(clip(t, 40) for t in fell_back)
             brief.notes.append(w["fallbacks"].format(n=len(fell_back), titles=titles))
@@ -578,6 +599,7 @@ class WriterContext:
     base_dir: Path = field(default_factory=Path.cwd)
     progress: Callable[[str], None] | None = None
     lab_sites: Sequence[str] = ()  # the beat's own sites ([edition.beat] sites): a lab's page heads its section
+    tz: tzinfo | None = None  # the edition's time zone ([edition].timezone): the references' dates are in it
 
 
 WriterFactory = Callable[[WriterContext], SectionWriter]
@@ -605,8 +627,8 @@ def build_writer(ctx: WriterContext) -> ChainWriter:
     """The configured writer, chained to the extractive one."""
     extractive = extractive_writer(ctx)
     if ctx.config.kind == "extractive":
-        return ChainWriter([], extractive)
-    return ChainWriter([get_writer(ctx.config.kind)(ctx)], extractive)
+        return ChainWriter([], extractive, tz=ctx.tz)
+    return ChainWriter([get_writer(ctx.config.kind)(ctx)], extractive, tz=ctx.tz)
 
 
 def extractive_writer(ctx: WriterContext) -> ExtractiveWriter:
@@ -624,8 +646,8 @@ def follow_up_note(story: Story, language: str) -> str:
     new = story.new_outlets
     n = story.new_items or len(story.items)
     head = w["follow_up_head"].format(when=when, first=story.first_seen.isoformat())
-    more = w["new_reports_one" if n == 1 else "new_reports_many"].format(n=n)
-    tail = w["new_outlets"].format(outlets=w["list_sep"].join(new[:5])) if new else w["same_outlets"]
+    more = counted(w, "new_reports", n)
+    tail = counted(w, "new_outlets", len(new), outlets=w["list_sep"].join(new[:5])) if new else w["same_outlets"]
     return head + more + tail
 
 
