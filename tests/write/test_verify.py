@@ -252,18 +252,3 @@ def test_the_other_news_theme_is_the_codes_own_word_and_stands() -> None:
     brief.abstract = [Paragraph("abstract", [theme])]
     verify_themes(brief, [("Other news", ["s1"], "")], SourceText(ITEMS, default_embedder()), Faithfulness())
     assert theme.supported is True
-
-
-def test_a_story_whose_every_fact_is_dropped_is_dropped_whole() -> None:
-    brief = brief_of(Sentence("Meta signed a $35 billion agreement with CoreWeave.", [2]))
-    brief.sections[0].paragraphs += [
-        Paragraph("views", [Sentence("Meta has unveiled Muse Spark, a new foundation model.", [1])]),
-        Paragraph("analysis", [Sentence("Meta said Muse Spark ships as open weights next week.", [1])])]
-    result = verify_brief(brief, ITEMS, default_embedder(), VerifySettings(unsupported="auto"))
-    # Views and analysis of a story the edition no longer states anything of would stand on nothing.
-    assert brief.sections == [] and result.dropped_sections == ["Muse Spark"]
-    assert result.dropped == 3 and result.marked == 0 and len(result.withdrawn) == 2
-    kept = brief_of(Sentence("Meta signed a $35 billion agreement with CoreWeave.", [2]))
-    kept.sections[0].paragraphs.append(Paragraph("views", [Sentence("Meta has unveiled Muse Spark.", [1])]))
-    verify_brief(kept, ITEMS, default_embedder(), MARK)  # marked, not dropped: the editor sees it all
-    assert verdicts(kept) == [False, True]
