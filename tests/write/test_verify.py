@@ -241,18 +241,3 @@ def test_a_threads_figures_rest_on_its_figures_passage_and_nothing_else() -> Non
     result = verify_brief(brief, items, default_embedder(), MARK)
     assert verdicts(brief) == [True] * 6 + [False] * 4, result.flagged
     assert all("number" in line for line in result.flagged[:3]), result.flagged
-
-
-def test_a_story_whose_every_fact_is_dropped_is_dropped_whole() -> None:
-    brief = brief_of(Sentence("Meta signed a $35 billion agreement with CoreWeave.", [2]))
-    brief.sections[0].paragraphs += [
-        Paragraph("views", [Sentence("Meta has unveiled Muse Spark, a new foundation model.", [1])]),
-        Paragraph("analysis", [Sentence("Meta said Muse Spark ships as open weights next week.", [1])])]
-    result = verify_brief(brief, ITEMS, default_embedder(), VerifySettings(unsupported="auto"))
-    # Views and analysis of a story the edition no longer states anything of would stand on nothing.
-    assert brief.sections == [] and result.dropped_sections == ["Muse Spark"]
-    assert result.dropped == 3 and result.marked == 0 and len(result.withdrawn) == 2
-    kept = brief_of(Sentence("Meta signed a $35 billion agreement with CoreWeave.", [2]))
-    kept.sections[0].paragraphs.append(Paragraph("views", [Sentence("Meta has unveiled Muse Spark.", [1])]))
-    verify_brief(kept, ITEMS, default_embedder(), MARK)  # marked, not dropped: the editor sees it all
-    assert verdicts(kept) == [False, True]

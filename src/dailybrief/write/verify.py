@@ -262,8 +262,6 @@ def verify_brief(brief: Brief, items: dict[str, Item], embedder: Embedder,
         result.count("titles", section.writer, verdict.supported)
         if not verdict.supported:
             result.flagged.append(f"title {title[:80]!r}: {'; '.join(verdict.reasons)}")
-    told = [sec for sec in brief.sections if sec.kind == "story"
-            and any(p.part == "facts" and p.sentences for p in sec.paragraphs)]
     for _writer, paragraphs in owners:
         for para in paragraphs:
             kept = []
@@ -277,17 +275,6 @@ def verify_brief(brief: Brief, items: dict[str, Item], embedder: Embedder,
                     result.marked += 1
                 kept.append(s)
             para.sentences = kept
-    for section in told:
-        if any(p.part == "facts" and p.sentences for p in section.paragraphs):
-            continue
-        # Every fact was dropped: views and analysis about facts the edition no longer states stand on nothing.
-        for para in section.paragraphs:
-            for s in para.sentences:
-                result.dropped += 1
-                result.marked -= int(s.supported is False)
-                if id(s) in flag_of:
-                    result.withdrawn.append(flag_of[id(s)])
-            para.sentences = []
     for section in brief.sections:
         had = bool(section.paragraphs)
         section.paragraphs = [p for p in section.paragraphs if p.sentences]
