@@ -4,7 +4,10 @@ targets (an echo server on 127.0.0.1), and a signed-in Starlette TestClient."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
@@ -20,8 +23,8 @@ from dailybrief.run.editions import plan, run_editions
 from dailybrief.run.pipeline import Pipeline
 from dailybrief.store import Store
 from echoserver import Echo, echo_server
+from helpers import _free_port, rss, source
 from helpers import config as make_config
-from helpers import rss, source
 
 DAY = date(2026, 4, 10)
 PASSWORD = "correct horse battery"  # noqa: S105 - a test user's
@@ -208,3 +211,22 @@ def post(c: Any, op: str, **fields: Any) -> Any:
     page = c.get(f"/edition/{DAY}").text
     data = {"csrf": csrf(page), "version": version(page), "op": op, "lang": "zh", **fields}
     return c.post(f"/edition/{DAY}/change", data=data)
+
+
+@contextmanager
+def serve_app(app: Any) -> Iterator[str]:
+    """A desk app served by uvicorn on 127.0.0.1 in a thread, for as long as the block runs; yields its base URL."""
+    import uvicorn  # lazy: only the tests that serve a desk over HTTP start a server
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)

@@ -3,11 +3,8 @@ by uvicorn on 127.0.0.1 over a real run that stopped at a draft."""
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from deskenv import (
@@ -16,6 +13,7 @@ from deskenv import (
     XSS,
     _make_env,  # noqa: F401 - the make_env fixture
     _shared_embedder,
+    serve_app,
 )
 
 from browser import _browser  # noqa: F401 - the browser fixture
@@ -24,30 +22,9 @@ from dailybrief.desk import app as desk_app
 from dailybrief.desk.drafts import Desk
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def served(env, auto_publish: bool = False) -> Iterator[str]:
-    import uvicorn
-
-    app = desk_app.build_app(env.cfg, desk_app.open_store(env.cfg), embedder=_shared_embedder(),
-                             auto_publish=auto_publish)
-    port = _port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+def served(env, auto_publish: bool = False) -> AbstractContextManager[str]:
+    return serve_app(desk_app.build_app(env.cfg, desk_app.open_store(env.cfg), embedder=_shared_embedder(),
+                                        auto_publish=auto_publish))
 
 
 def _page(browser, base: str):

@@ -5,15 +5,13 @@ signs out on the other, and one desk's cookie, renamed, is refused by the other.
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import AbstractContextManager, ExitStack
 from pathlib import Path
 
 import httpx
 import pytest
+from deskenv import serve_app
 
 from dailybrief import config
 from dailybrief.desk import app as desk_app
@@ -26,29 +24,8 @@ from helpers import source
 PASSWORD = "correct horse battery"  # noqa: S105 - a test user's
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-@contextmanager
-def _served(cfg: config.Config) -> Iterator[str]:
-    import uvicorn
-
-    app = desk_app.build_app(cfg, desk_app.open_store(cfg), secure_cookie=False, auto_publish=False)
-    port = _port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+def _served(cfg: config.Config) -> AbstractContextManager[str]:
+    return serve_app(desk_app.build_app(cfg, desk_app.open_store(cfg), secure_cookie=False, auto_publish=False))
 
 
 @pytest.fixture(name="desks")
