@@ -355,6 +355,12 @@ def test_the_editions_counts_are_worded_for_one_and_for_many() -> None:
             "most.") in many.notes
     zh = writer.write([CHIP], [MODEL], DAY, "zh", "T", Branding())
     assert "今日共收录 4 条报道，来自 4 个信源，归并为 2 个事件；以下是其中最受关注的 1 个。" in zh.notes
+    # Only a roundup (every event too small for a section): never "these are the 0 that matter most".
+    brief = writer.write([], [CHIP, MODEL], DAY, "en", "T", Branding())
+    assert ("Today's edition draws on 4 reports from 4 sources, merged into 2 events; none has a section of its "
+            "own; the roundup lists them.") in brief.notes
+    zh = writer.write([], [CHIP, MODEL], DAY, "zh", "T", Branding())
+    assert "今日共收录 4 条报道，来自 4 个信源，归并为 2 个事件；均未单独成节，见速览。" in zh.notes
 
 
 def test_a_references_date_is_the_one_of_the_editions_time_zone() -> None:

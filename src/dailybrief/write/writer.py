@@ -574,7 +574,8 @@ class ChainWriter:
         events, top = len(stories) + len(roundup), len(stories)
         brief.notes.append(w["outlets"].format(
             items=counted(w, "n_reports", len(all_items)), outlets=counted(w, "n_sources", len(all_outlets)),
-            stories=counted(w, "n_events", events), top=counted(w, "top_all" if top == events else "top", top)))
+            stories=counted(w, "n_events", events),
+            top=w["top_none"] if not top else counted(w, "top_all" if top == events else "top", top)))
         # Once per edition, not in every section, and only when no model is configured: a section a model could
         # not write says so itself (w["fallback"]), and the edition's notes name them (w["fallbacks"]).
         if not self.writers and any(sec.kind == "story" for sec in brief.sections):
