@@ -45,9 +45,9 @@ def test_init_names_the_bracketed_sections() -> None:
 
 def _feed(feed_dir: Path) -> None:
     (feed_dir / "f.xml").write_text(rss("F", [
-        {"title": f"Lab ships model {HOSTILE}", "link": "https://f.example/1",
+        {"title": f"AI lab ships language model {HOSTILE}", "link": "https://f.example/1",
          "published": datetime(2026, 4, 10, 3, tzinfo=timezone.utc),
-         "description": f"A lab shipped a new model today with better reasoning. {HOSTILE}"}]), "utf-8")
+         "description": f"An AI lab shipped a new large language model today with better reasoning. {HOSTILE}"}]), "utf-8")
 
 
 def _config(feed_server: str, extra: str = "") -> None:
