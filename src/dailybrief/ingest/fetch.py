@@ -143,8 +143,8 @@ async def fetch_sources(
 
 def bound_item(item: Item, max_chars: int) -> Item:
     """An item as it may be stored: invisible and control characters out of its title, text and author (and NULs out
-    of its links), the title, text, summary
-    and each comment capped at ``max_chars`` (a 5 MB summary otherwise stalls every later stage)."""
+    of its links), and the title, text, summary and each comment capped at ``max_chars`` (a 5 MB summary otherwise
+    stalls every later stage)."""
     item.title = strip_controls(item.title).strip() or item.url  # a title of controls alone: its link
     item.text = strip_controls(item.text)
     item.summary = strip_controls(item.summary)

@@ -626,10 +626,8 @@ def get_writer(name: str) -> WriterFactory:
 
 def build_writer(ctx: WriterContext) -> ChainWriter:
     """The configured writer, chained to the extractive one."""
-    extractive = extractive_writer(ctx)
-    if ctx.config.kind == "extractive":
-        return ChainWriter([], extractive, tz=ctx.tz)
-    return ChainWriter([get_writer(ctx.config.kind)(ctx)], extractive, tz=ctx.tz)
+    models = [] if ctx.config.kind == "extractive" else [get_writer(ctx.config.kind)(ctx)]
+    return ChainWriter(models, extractive_writer(ctx), tz=ctx.tz)
 
 
 def extractive_writer(ctx: WriterContext) -> ExtractiveWriter:
